@@ -1,0 +1,62 @@
+/*
+ * worker.h: what a child ("drone") runs, as the MPM sees it.
+ *
+ * The MPM (mpm/) owns processes, pipes, the scoreboard slot and the pool;
+ * it knows nothing of OpenSRF messages.  The request runtime (services/)
+ * implements struct worker_ops: it parses the stanza the parent handed
+ * over, runs the service's method and answers the client directly over
+ * the child's own transport.  Tests and benchmarks may plug in their own
+ * worker_ops.
+ *
+ * Call order, all in the child unless noted:
+ *   parent_init  once in the parent before any fork (plugin init hook);
+ *                non-zero: the service does not start.
+ *   child_init   after fork, after env->bus is open; < 0: the child exits
+ *                with the "fatal" code and the parent stops respawning.
+ *   handle       once per request; may keep the child for a connected
+ *                session (CONNECT ... DISCONNECT or keepalive timeout),
+ *                reading further stanzas from env->bus itself and marking
+ *                the slot "session" meanwhile.
+ *   child_exit   at normal child exit (max_requests reached, retired,
+ *                graceful stop), not after a crash or SIGKILL.
+ *
+ * Ownership: `raw` belongs to the MPM and is valid during handle() only.
+ * env and everything it points to belong to the MPM.
+ */
+#ifndef DROVER_WORKER_H
+#define DROVER_WORKER_H
+
+#include <stddef.h>
+
+struct svc_conf;
+struct core_conf;
+struct transport;
+struct sb_slot;
+
+struct worker_env {
+	const struct core_conf	*core;		/* opensrf_core.xml view */
+	const struct svc_conf	*svc;		/* this service's settings */
+	struct transport	*bus;		/* the child's own connection */
+	struct sb_slot		*slot;		/* this child's scoreboard slot;
+						   the child is its writer */
+	int			 slot_index;
+	unsigned		 generation;	/* config generation */
+};
+
+/* handle() results */
+enum {
+	WORKER_OK = 0,		/* ready for the next request */
+	WORKER_EXIT = 1,	/* exit after this request (panic) */
+};
+
+struct worker_ops {
+	int	(*parent_init)(void *arg, const struct worker_env *);
+	int	(*child_init)(void *arg, struct worker_env *);
+	/* WORKER_OK, WORKER_EXIT, or negative errno (child exits "sick") */
+	int	(*handle)(void *arg, struct worker_env *, const char *raw,
+		    size_t len);
+	void	(*child_exit)(void *arg, struct worker_env *);
+	void	*arg;
+};
+
+#endif /* DROVER_WORKER_H */

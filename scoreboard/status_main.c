@@ -821,7 +821,7 @@ parse_opts(int argc, char **argv, struct opts *o, int *done)
 
 	memset(o, 0, sizeof(*o));
 	*done = 0;
-	while ((ch = getopt_long(argc, argv, "jmw:hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			if (o->fmt == FMT_OPENMETRICS)

@@ -382,7 +382,8 @@ cfg_load(const char *path, struct cfg_tree **out, struct cfg_err *err)
 	char		*buf;
 	int		 fd, rc;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	/* O_NONBLOCK: a FIFO given by mistake must not hang the caller. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
 		rc = -errno;
 		file_errf(err, path, 0, "open: %s", strerror(-rc));
 		return rc;

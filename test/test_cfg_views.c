@@ -499,8 +499,12 @@ static const struct {
 	  "apps/s: unix_config: min_children (11) must be from 0 to "
 	  "max_children (10)" },
 	{ "<unix_config><min_spare_children>5</min_spare_children>"
-	  "</unix_config>", "max_spare_children (5) must be greater than "
+	  "<max_spare_children>5</max_spare_children></unix_config>",
+	  "max_spare_children (5) must be greater than "
 	  "min_spare_children (5)" },
+	/* Unset max_spare is raised above min_spare, as OpenSRF does. */
+	{ "<unix_config><min_spare_children>7</min_spare_children>"
+	  "</unix_config>", NULL },
 	{ "<unix_config><max_children>2</max_children><min_children>1"
 	  "</min_children><min_spare_children>3</min_spare_children>"
 	  "<max_spare_children>4</max_spare_children></unix_config>",
@@ -570,6 +574,25 @@ START_TEST(test_svc_missing)
 	ck_assert_msg(th_contains(err.msg, "apps/e: expected the service's "
 	    "settings, got an empty element", NULL), "%s", err.msg);
 	ck_assert_ptr_null(sc);
+	cfg_tree_free(&m);
+	cfg_tree_free(&t);
+}
+END_TEST
+
+/* An unset max_spare_children follows min_spare_children up. */
+START_TEST(test_svc_spare_default)
+{
+	struct svc_conf	*sc = NULL;
+	struct cfg_err	 err = { "" };
+	struct cfg_tree	*t, *m = NULL;
+
+	t = th_tree(SVC_HEAD "<unix_config><min_spare_children>7"
+	    "</min_spare_children></unix_config>" SVC_TAIL);
+	ck_assert_int_eq(cfg_merge_host(t, "h", &m, &err), 0);
+	ck_assert_int_eq(svc_conf_from_tree(m, "s", &sc, &err), 0);
+	ck_assert_int_eq(sc->min_spare_children, 7);
+	ck_assert_int_eq(sc->max_spare_children, 8);
+	svc_conf_free(&sc);
 	cfg_tree_free(&m);
 	cfg_tree_free(&t);
 }
@@ -669,6 +692,7 @@ cfg_views_suite(void)
 	tcase_add_loop_test(tc, test_svc_bad, 0, ARRAY_LEN(svc_bad));
 	tcase_add_test(tc, test_svc_missing);
 	tcase_add_test(tc, test_svc_validate);
+	tcase_add_test(tc, test_svc_spare_default);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("docs");

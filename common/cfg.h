@@ -35,8 +35,8 @@
  * default.
  *
  * Callers: parent processes at start-up and on SIGHUP; tools.  Never in
- * signal context.  Not thread-safe (libxml2's parser state aside, none
- * of this is shared between calls).
+ * signal context.  No state is kept between calls; objects are not
+ * shared between threads.
  * Ownership: every *_load() hands back an object the caller frees with
  * the matching *_free(), which accepts NULL and takes a pointer to the
  * pointer, resetting it.  Strings inside belong to the object.  Nodes

@@ -145,8 +145,10 @@ cfg_node_path(const struct cfg_node *n, char *buf, size_t size)
 		v[nv++] = n;
 	for (i = nv; i-- > 0;) {
 		if (i + 1 < nv) {
-			if (len + 1 < size)
-				buf[len] = '/', buf[len + 1] = '\0';
+			if (len + 1 < size) {
+				buf[len] = '/';
+				buf[len + 1] = '\0';
+			}
 			len++;
 		}
 		if (len < size)
@@ -331,6 +333,10 @@ cfg_load_mem(const char *buf, size_t len, const char *name,
 
 	if (name == NULL)
 		name = "(config)";
+	if (buf == NULL) {
+		buf = "";
+		len = 0;
+	}
 	if (len > CFG_FILE_MAX) {
 		file_errf(err, name, 0, "file too large (more than %d bytes)",
 		    CFG_FILE_MAX);

@@ -624,9 +624,27 @@ END_TEST
 
 /* ------------------------------------------------------------- docs */
 
+static char *
+slurp(const char *rel)
+{
+	FILE	*f;
+	char	*buf;
+	size_t	 len;
+
+	f = fopen(th_path(rel), "re");
+	ck_assert_msg(f != NULL, "%s", th_path(rel));
+	buf = calloc(1, 256 * 1024);
+	ck_assert_ptr_nonnull(buf);
+	len = fread(buf, 1, 256 * 1024 - 1, f);
+	ck_assert_uint_gt(len, 0);
+	fclose(f);
+	return buf;
+}
+
 /*
- * drover-config(5) names every key of every table, as ".It Ic key", and
- * every key has a one-line description in its table.
+ * drover-config(5) names every key of every table, as ".It Ic key";
+ * the example files in conf/ set every key; every key has a one-line
+ * description in its table.
  */
 START_TEST(test_docs_keys)
 {
@@ -635,35 +653,35 @@ START_TEST(test_docs_keys)
 		cfg_keys_settings,
 	};
 	const struct cfg_key	*k;
-	FILE			*f;
-	char			*man, needle[128];
+	char			*man, *core, *settings, needle[128];
 	const char		*last;
-	size_t			 i, j, n, len;
+	size_t			 i, j, n;
 
-	f = fopen(th_path("man/drover-config.5"), "re");
-	ck_assert_ptr_nonnull(f);
-	man = calloc(1, 256 * 1024);
-	ck_assert_ptr_nonnull(man);
-	len = fread(man, 1, 256 * 1024 - 1, f);
-	ck_assert_uint_gt(len, 0);
-	fclose(f);
+	man = slurp("man/drover-config.5");
+	core = slurp("conf/opensrf_core.xml");
+	settings = slurp("conf/opensrf.xml");
 	for (i = 0; i < ARRAY_LEN(tables); i++) {
 		k = tables[i](&n);
 		for (j = 0; j < n; j++) {
 			ck_assert_ptr_nonnull(k[j].doc);
+			last = strrchr(k[j].path, '/');
+			last = last != NULL ? last + 1 : k[j].path;
+			snprintf(needle, sizeof(needle), "<%s>", last);
+			ck_assert_msg(strstr(i < 3 ? core : settings, needle) !=
+			    NULL, "conf example lacks %s", needle);
 			/* The full path, or its last part in a subsection. */
 			snprintf(needle, sizeof(needle), ".It Ic %s ",
 			    k[j].path);
 			if (strstr(man, needle) != NULL)
 				continue;
-			last = strrchr(k[j].path, '/');
-			last = last != NULL ? last + 1 : k[j].path;
 			snprintf(needle, sizeof(needle), ".It Ic %s ", last);
 			ck_assert_msg(strstr(man, needle) != NULL,
 			    "drover-config.5 lacks \"%s\"", needle);
 		}
 	}
 	free(man);
+	free(core);
+	free(settings);
 }
 END_TEST
 

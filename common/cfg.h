@@ -349,7 +349,10 @@ struct svc_conf {
 /*
  * Service `service` for `host` from opensrf.xml at `path`, ranges and
  * svc_conf_validate() checked.  -ENOENT with err filled when the service
- * has no <apps> entry.
+ * has no <apps> entry.  Other languages than C load too (OpenSRF lists
+ * Perl services beside C ones): the caller checks `language`.  An unset
+ * max_spare_children is raised to min_spare_children + 1 when needed,
+ * as OpenSRF's Perl server does.
  */
 int	svc_conf_load(const char *path, const char *host,
 	    const char *service, struct svc_conf **out,

@@ -342,8 +342,10 @@ cfg_load_mem(const char *buf, size_t len, const char *name,
 		    CFG_FILE_MAX);
 		return -EFBIG;
 	}
-	if ((ctxt = xmlNewParserCtxt()) == NULL)
-		goto nomem;
+	if ((ctxt = xmlNewParserCtxt()) == NULL) {
+		file_errf(err, name, 0, "out of memory");
+		return -ENOMEM;
+	}
 	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, name, NULL, opts);
 	if (doc == NULL) {
 		xe = xmlCtxtGetLastError(ctxt);
@@ -374,11 +376,8 @@ out:
 	xmlFreeDoc(doc);
 	xmlFreeParserCtxt(ctxt);
 	if (rc == -ENOMEM)
-		goto nomem;
+		file_errf(err, name, 0, "out of memory");
 	return rc;
-nomem:
-	file_errf(err, name, 0, "out of memory");
-	return -ENOMEM;
 }
 
 int

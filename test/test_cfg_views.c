@@ -75,8 +75,7 @@ START_TEST(test_core_forms)
 {
 	struct core_conf	*cc = NULL;
 	struct cfg_err		 err = { "" };
-	char			*p = xstrdup(th_path("test/data/core_forms.xml"));
-	char			*want;
+	char			*p, *want;
 	size_t			 i;
 	static const struct {
 		const char	*name, *domain, *svc;
@@ -88,6 +87,7 @@ START_TEST(test_core_forms)
 		{ "all", "all.localhost", "drover.test", 1 },
 	};
 
+	p = xstrdup(th_path("test/data/core_forms.xml"));
 	ck_assert_msg(core_conf_load(p, "opensrf", &cc, &err) == 0, "%s",
 	    err.msg);
 	ck_assert_uint_eq(cc->nrouters, ARRAY_LEN(exp));
@@ -434,10 +434,10 @@ START_TEST(test_svc_merged)
 {
 	struct svc_conf	*sc = NULL;
 	struct cfg_err	 err = { "" };
-	char		*p = xstrdup(th_path("test/data/settings_merge.xml"));
-	char		*want, **apps = NULL;
+	char		*p, *want, **apps = NULL;
 	json_t		*js;
 
+	p = xstrdup(th_path("test/data/settings_merge.xml"));
 	ck_assert_msg(svc_conf_load(p, "h1.example.org", "svc.a", &sc,
 	    &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(sc->min_children, 2);

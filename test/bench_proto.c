@@ -222,7 +222,7 @@ bench_drone(size_t n)
 int
 main(void)
 {
-	printf("== proto (one core; best of nothing: run it twice)\n");
+	printf("== proto (one core; shared machine: compare several runs)\n");
 	bench_stanza("S->C", s2c, 300000, 65536);
 	bench_stanza("S->C", s2c, 300000, 0);
 	bench_stanza("C->S", c2s, 300000, 65536);

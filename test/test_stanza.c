@@ -330,7 +330,8 @@ START_TEST(test_stream_rfc6120)
 	    "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-"
 	    "tls'><required/></starttls></stream:features>\n"
 	    "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
-	    "<success xmlns=\"urn:ietf:params:xml:ns:xmpp-sasl\">dj1wTk5E</success>"
+	    "<success xmlns=\"urn:ietf:params:xml:ns:xmpp-sasl\">dj1wTk5E"
+	    "</success>"
 	    "<stream:error><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>"
 	    "bye</text><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
 	    "</stream:error></stream:stream>";
@@ -697,7 +698,7 @@ stanza_suite(void)
 	TCase	*tc;
 	size_t	 n;
 
-	(void)thc_load(&n);	/* the count only; test_captures_present checks */
+	(void)thc_load(&n);	/* test_captures_present checks the count */
 	tc = tcase_create("captures");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_captures_present);

@@ -39,13 +39,14 @@
 int
 xmpp_fail(struct xmpp_conn *c, int rc, const char *fmt, ...)
 {
+	char	buf[XMPP_ERR_LEN];
 	va_list	ap;
 
+	/* Via buf: the arguments may include c->err itself. */
 	va_start(ap, fmt);
-	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	log_warnx("xmpp %s@%s: %s", c->conf.username ? c->conf.username : "",
-	    c->conf.domain ? c->conf.domain : "", c->err);
+	str_copy(c->err, buf, sizeof(c->err));
 	return rc;
 }
 
@@ -215,10 +216,13 @@ xmpp_open(struct xmpp_conn *c, int timeout_ms)
 	deadline = mono_ms() + (uint64_t)timeout_ms;
 	if ((rc = stanza_reset(c->parser)) != 0)
 		return xmpp_fail(c, rc, "stanza parser: out of memory");
-	if ((rc = tcp_connect(c, deadline)) != 0)
-		return rc;
-	if ((rc = xmpp_login(c, deadline)) != 0) {
+	if ((rc = tcp_connect(c, deadline)) == 0 &&
+	    (rc = xmpp_login(c, deadline)) != 0)
 		drop(c);
+	if (rc != 0) {
+		log_warnx("xmpp: login as %s@%s on %s:%d failed: %s",
+		    c->conf.username, c->conf.domain, c->conf.host ?
+		    c->conf.host : c->conf.domain, c->conf.port, c->err);
 		return rc;
 	}
 	c->ready = 1;
@@ -327,7 +331,9 @@ xmpp_io_write(struct xmpp_conn *c, const void *buf, size_t len,
 			continue;
 		if (n != -EAGAIN)
 			return xmpp_fail(c, -ENOTCONN, "write: %s",
-			    n == 0 ? "connection closed" : strerror((int)-n));
+			    n == 0 ? "connection closed" :
+			    c->ssl && n == -EPROTO ? c->err :
+			    strerror((int)-n));
 		if ((rc = io_wait(c, !c->ssl, deadline)) != 0)
 			return xmpp_fail(c, rc, "write: %s", strerror(-rc));
 	}
@@ -367,7 +373,9 @@ io_fill(struct xmpp_conn *c, uint64_t deadline)
 		if (n == -EINTR)
 			continue;
 		if (n != -EAGAIN) {
+			/* xmpp_tls_read() already said why for -EPROTO */
 			c->dead_rc = xmpp_fail(c, -ENOTCONN, "read: %s",
+			    c->ssl && n == -EPROTO ? c->err :
 			    strerror((int)-n));
 			return 1;
 		}

@@ -41,7 +41,10 @@ struct xmpp_conn {
 	char			 err[XMPP_ERR_LEN];
 };
 
-/* Record (and log at warning level) why something failed; returns rc. */
+/*
+ * Record why something failed for xmpp_error(); returns rc.  Does not
+ * log: xmpp_open() and the receive/send paths log the outcome once.
+ */
 int	xmpp_fail(struct xmpp_conn *, int rc, const char *fmt, ...)
 	    PRINTF(3, 4);
 

@@ -109,8 +109,7 @@ tls_result(struct xmpp_conn *c, int rc)
 		ERR_clear_error();
 		return errno ? -errno : 0;
 	default:
-		log_warnx("xmpp: TLS: %s", ssl_reason());
-		return -EPROTO;
+		return xmpp_fail(c, -EPROTO, "TLS: %s", ssl_reason());
 	}
 }
 

@@ -16,6 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cfg.h"
 #include "proto/pbuf.h"
@@ -318,6 +322,373 @@ START_TEST(test_mechanisms_pin)
 	xmpp_free(&c);
 	ck_assert_ptr_null(c);
 	xmpp_free(&c);		/* NULL is a no-op */
+}
+END_TEST
+
+
+/* ------------------------------------------------ scripted fake server */
+
+/*
+ * A one-connection XMPP "server" in a child process, for the client's
+ * error paths without ejabberd: for each step it reads until `expect`
+ * has arrived (NULL: at once), then writes `reply` (split: one byte per
+ * write, so the parser sees every split).  After the last step it waits
+ * for the client to close (or closes first with hangup).  Every wait is
+ * bounded; the child also dies by alarm() if the test forgets it.
+ */
+struct fake_step {
+	const char	*expect;
+	const char	*reply;
+	int		 split;
+};
+
+#define FAKE_WAIT_MS	10000
+
+struct fake_srv {
+	pid_t	pid;
+	int	port;
+};
+
+static int
+fake_read_until(int fd, char *buf, size_t cap, size_t *len, const char *want)
+{
+	struct pollfd	pfd = { .fd = fd, .events = POLLIN };
+	ssize_t		n;
+
+	while (want == NULL || strstr(buf, want) == NULL) {
+		if (poll(&pfd, 1, FAKE_WAIT_MS) != 1)
+			return -1;
+		if (*len + 1 >= cap)
+			*len = 0;	/* keep scanning new bytes only */
+		n = read(fd, buf + *len, cap - *len - 1);
+		if (n <= 0)
+			return -1;
+		*len += (size_t)n;
+		buf[*len] = '\0';
+		if (want == NULL)
+			break;
+	}
+	return 0;
+}
+
+static void
+fake_child(int lfd, const struct fake_step *steps, size_t n, int hangup)
+{
+	char		buf[65536];
+	size_t		len = 0, i, k;
+	struct pollfd	pfd = { .fd = lfd, .events = POLLIN };
+	int		fd;
+
+	alarm(20);
+	if (poll(&pfd, 1, FAKE_WAIT_MS) != 1)
+		_exit(2);
+	if ((fd = accept(lfd, NULL, NULL)) == -1)
+		_exit(2);
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (steps[i].expect != NULL && fake_read_until(fd, buf,
+		    sizeof(buf), &len, steps[i].expect) != 0)
+			_exit(3);
+		if (steps[i].reply == NULL)
+			continue;
+		if (!steps[i].split) {
+			if (write_full(fd, steps[i].reply,
+			    strlen(steps[i].reply)) != 0)
+				_exit(4);
+			continue;
+		}
+		for (k = 0; steps[i].reply[k] != '\0'; k++)
+			if (write_full(fd, steps[i].reply + k, 1) != 0)
+				_exit(4);
+	}
+	if (!hangup) {
+		/* until the client closes */
+		while (fake_read_until(fd, buf, sizeof(buf), &len, NULL) == 0)
+			;
+	}
+	_exit(0);
+}
+
+static struct fake_srv
+fake_start(const struct fake_step *steps, size_t n, int hangup)
+{
+	struct sockaddr_in	sin;
+	socklen_t		slen = sizeof(sin);
+	struct fake_srv		f;
+	int			lfd;
+
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(lfd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(lfd, 1), 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&sin, &slen), 0);
+	f.port = ntohs(sin.sin_port);
+	f.pid = fork();
+	ck_assert_int_ge(f.pid, 0);
+	if (f.pid == 0)
+		fake_child(lfd, steps, n, hangup);
+	close(lfd);
+	return f;
+}
+
+/* The child's exit status (0: it saw everything it expected). */
+static int
+fake_wait(struct fake_srv *f)
+{
+	int	st;
+
+	ck_assert_int_eq(waitpid(f->pid, &st, 0), f->pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static struct xmpp_conn *
+fake_conn(int port, enum xmpp_auth auth)
+{
+	struct xmpp_conf	 conf;
+	struct xmpp_conn	*c;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.host = (char *)"127.0.0.1";
+	conf.domain = (char *)"private.localhost";
+	conf.port = port;
+	conf.username = (char *)"opensrf";
+	conf.password = (char *)"secret";
+	conf.auth = auth;
+	conf.legacy_digest = 1;
+	conf.max_stanza_size = STANZA_MAX_SIZE_DEFAULT;
+	c = xmpp_new(&conf, "res");
+	ck_assert_ptr_nonnull(c);
+	return c;
+}
+
+/* The S->C bytes of a capture file. */
+static const char *
+capture_s2c(const char *file)
+{
+	const struct thc_vec	*v;
+	size_t			 n, i;
+
+	v = thc_load(&n);
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].file, file) == 0 && v[i].dir == THC_S2C)
+			return v[i].text;
+	ck_abort_msg("%s: no S->C vector", file);
+	return NULL;
+}
+
+#define LEGACY_RESULT	"<iq type='result' id='123456789'/>"
+#define STREAM_V1 \
+	"<?xml version='1.0'?><stream:stream id='42' from='private.localhost' " \
+	"version='1.0' xmlns='jabber:client' " \
+	"xmlns:stream='http://etherx.jabber.org/streams'>"
+#define FEATURES_PLAIN \
+	"<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:" \
+	"xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms>" \
+	"</stream:features>"
+
+/* handshake_listener.xml's answer, then a split message, then an error. */
+START_TEST(test_fake_legacy_then_stream_error)
+{
+	static const char	msg[] = "<message xml:lang='en' to='a@b/c' "
+	    "from='d@e/f'><opensrf router_from='' osrf_xid=''/><body>"
+	    "[&quot;x&quot;]</body><thread>t</thread></message>";
+	struct fake_step	 steps[] = {
+		{ "<stream:stream", NULL, 1 },	/* reply filled below */
+		{ "<digest>", NULL, 0 },
+		{ NULL, msg, 1 },
+		{ NULL, "<stream:error><conflict xmlns='urn:ietf:params:xml:"
+		  "ns:xmpp-streams'/></stream:error>", 0 },
+	};
+	struct fake_srv		 f;
+	struct xmpp_conn	*c;
+	struct xstanza		*st;
+	struct pollfd		 pfd;
+	int			 rc, got = 0;
+
+	steps[0].reply = capture_s2c("handshake_listener.xml");
+	f = fake_start(steps, ARRAY_LEN(steps), 0);
+	c = fake_conn(f.port, XMPP_AUTH_LEGACY);
+	ck_assert_msg(xmpp_open(c, FAKE_WAIT_MS) == 0, "%s", xmpp_error(c));
+	ck_assert_str_eq(xmpp_jid(c), "opensrf@private.localhost/res");
+	ck_assert_str_eq(xmpp_auth_used(c), "legacy-digest");
+	pfd.fd = xmpp_fd(c);
+	pfd.events = POLLIN;
+	for (;;) {
+		st = NULL;
+		rc = xmpp_recv(c, &st);
+		if (rc == 1) {
+			ck_assert_str_eq(st->raw, msg);
+			got++;
+			xstanza_free(&st);
+			continue;
+		}
+		if (rc < 0)
+			break;
+		ck_assert_int_eq(poll(&pfd, 1, FAKE_WAIT_MS), 1);
+	}
+	ck_assert_int_eq(got, 1);
+	ck_assert_int_eq(rc, -ENOTCONN);
+	ck_assert_ptr_nonnull(strstr(xmpp_error(c), "conflict"));
+	ck_assert_int_eq(xmpp_fd(c), -1);
+	xmpp_free(&c);
+	ck_assert_int_eq(fake_wait(&f), 0);
+}
+END_TEST
+
+static const struct {
+	const char	*name;
+	const char	*capture;	/* S->C answer, or NULL: inline */
+	const char	*inline_reply;
+	enum xmpp_auth	 auth;
+	int		 hangup;
+	int		 rc;
+	const char	*reason;	/* in xmpp_error() */
+} fake_fail[] = {
+	{ "ejabberd bad password (no code=)", "badpw_auth_error.txt", NULL,
+	  XMPP_AUTH_LEGACY, 0, -EACCES, "not-authorized" },
+	{ "prosody field list", "prosody_digest_auth_failure.txt", NULL,
+	  XMPP_AUTH_LEGACY, 0, -EACCES, "field list" },
+	{ "legacy error with code", NULL, STREAM_V1 "<iq type='error' "
+	  "id='123456789'><error code='401' type='auth'><not-authorized "
+	  "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+	  XMPP_AUTH_LEGACY, 0, -EACCES, "not-authorized (code 401)" },
+	{ "SASL failure", NULL, STREAM_V1 FEATURES_PLAIN,
+	  XMPP_AUTH_SASL, 0, -EACCES, "not-authorized" },
+	{ "no common mechanism", NULL, STREAM_V1 "<stream:features>"
+	  "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>"
+	  "X-OAUTH2</mechanism></mechanisms></stream:features>",
+	  XMPP_AUTH_SASL, 0, -EPROTONOSUPPORT, "X-OAUTH2" },
+	{ "stream error at login", NULL, STREAM_V1 "<stream:error>"
+	  "<host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+	  "</stream:error>", XMPP_AUTH_LEGACY, 0, -EPROTO, "host-unknown" },
+	{ "not XML", NULL, "HTTP/1.0 400 Bad Request\r\n\r\n",
+	  XMPP_AUTH_LEGACY, 0, -ENOTCONN, "stream" },
+	{ "hang-up after the header", NULL, STREAM_V1, XMPP_AUTH_LEGACY, 1,
+	  -ENOTCONN, "closed" },
+};
+
+START_TEST(test_fake_login_fails)
+{
+	struct fake_step	 steps[3] = {
+		{ "<stream:stream", NULL, 0 },
+		{ NULL, NULL, 0 },
+		{ NULL, NULL, 0 },
+	};
+	struct fake_srv		 f;
+	struct xmpp_conn	*c;
+	size_t			 nsteps = 2;
+
+	steps[1].reply = fake_fail[_i].capture ?
+	    capture_s2c(fake_fail[_i].capture) : fake_fail[_i].inline_reply;
+	if (fake_fail[_i].auth == XMPP_AUTH_SASL &&
+	    fake_fail[_i].rc == -EACCES) {
+		steps[2].expect = "<auth ";
+		steps[2].reply = "<failure xmlns='urn:ietf:params:xml:ns:"
+		    "xmpp-sasl'><not-authorized/></failure>";
+		nsteps = 3;
+	}
+	f = fake_start(steps, nsteps, fake_fail[_i].hangup);
+	c = fake_conn(f.port, fake_fail[_i].auth);
+	ck_assert_int_eq(xmpp_open(c, FAKE_WAIT_MS), fake_fail[_i].rc);
+	ck_assert_msg(strstr(xmpp_error(c), fake_fail[_i].reason) != NULL,
+	    "%s: reason \"%s\"", fake_fail[_i].name, xmpp_error(c));
+	ck_assert_int_eq(xmpp_fd(c), -1);
+	xmpp_free(&c);
+	ck_assert_int_eq(fake_wait(&f), 0);
+}
+END_TEST
+
+/* A server that never answers: the login deadline holds. */
+START_TEST(test_fake_login_timeout)
+{
+	static const struct fake_step	 steps[] = {
+		{ "<stream:stream", NULL, 0 },
+	};
+	struct fake_srv			 f;
+	struct xmpp_conn		*c;
+
+	f = fake_start(steps, ARRAY_LEN(steps), 0);
+	c = fake_conn(f.port, XMPP_AUTH_LEGACY);
+	ck_assert_int_eq(xmpp_open(c, 200), -ETIMEDOUT);
+	ck_assert_ptr_nonnull(strstr(xmpp_error(c), "timed out"));
+	xmpp_free(&c);
+	ck_assert_int_eq(fake_wait(&f), 0);
+}
+END_TEST
+
+/* auto: a server with features but no mechanism we have, and iq-auth. */
+START_TEST(test_fake_auto_falls_back)
+{
+	static const struct fake_step	 steps[] = {
+		{ "version='1.0'", STREAM_V1 "<stream:features><auth "
+		  "xmlns='http://jabber.org/features/iq-auth'/>"
+		  "</stream:features>", 0 },
+		{ "<digest>", LEGACY_RESULT, 0 },
+	};
+	struct fake_srv			 f;
+	struct xmpp_conn		*c;
+
+	f = fake_start(steps, ARRAY_LEN(steps), 0);
+	c = fake_conn(f.port, XMPP_AUTH_AUTO);
+	ck_assert_msg(xmpp_open(c, FAKE_WAIT_MS) == 0, "%s", xmpp_error(c));
+	ck_assert_str_eq(xmpp_auth_used(c), "legacy-digest");
+	xmpp_free(&c);
+	ck_assert_int_eq(fake_wait(&f), 0);
+}
+END_TEST
+
+/* tls required, no STARTTLS offered: refuse before sending credentials. */
+START_TEST(test_fake_tls_required)
+{
+	static const struct fake_step	 steps[] = {
+		{ "<stream:stream", STREAM_V1 FEATURES_PLAIN, 0 },
+	};
+	struct fake_srv			 f;
+	struct xmpp_conf		 conf;
+	struct xmpp_conn		*c;
+
+	f = fake_start(steps, ARRAY_LEN(steps), 0);
+	memset(&conf, 0, sizeof(conf));
+	conf.host = (char *)"127.0.0.1";
+	conf.domain = (char *)"private.localhost";
+	conf.port = f.port;
+	conf.username = (char *)"u";
+	conf.password = (char *)"p";
+	conf.auth = XMPP_AUTH_SASL;
+	conf.tls = XMPP_TLS_REQUIRED;
+	c = xmpp_new(&conf, "r");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(xmpp_open(c, FAKE_WAIT_MS), -EPROTONOSUPPORT);
+	ck_assert_ptr_nonnull(strstr(xmpp_error(c), "STARTTLS"));
+	xmpp_free(&c);
+	ck_assert_int_eq(fake_wait(&f), 0);
+}
+END_TEST
+
+START_TEST(test_connect_refused)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 slen = sizeof(sin);
+	struct xmpp_conn	*c;
+	int			 fd;
+
+	/* A port bound but never listened on refuses connections. */
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &slen), 0);
+	c = fake_conn(ntohs(sin.sin_port), XMPP_AUTH_LEGACY);
+	ck_assert_int_eq(xmpp_open(c, FAKE_WAIT_MS), -ECONNREFUSED);
+	ck_assert_ptr_nonnull(strstr(xmpp_error(c), "refused"));
+	ck_assert_int_eq(xmpp_fd(c), -1);
+	xmpp_free(&c);
+	close(fd);
 }
 END_TEST
 
@@ -707,6 +1078,16 @@ xmpp_suite(void)
 	tcase_add_test(tc, test_resource_too_long);
 	tcase_add_loop_test(tc, test_backoff, 0, ARRAY_LEN(backoff_vec));
 	tcase_add_test(tc, test_mechanisms_pin);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("fake_server");
+	tcase_add_test(tc, test_fake_legacy_then_stream_error);
+	tcase_add_loop_test(tc, test_fake_login_fails, 0,
+	    ARRAY_LEN(fake_fail));
+	tcase_add_test(tc, test_fake_login_timeout);
+	tcase_add_test(tc, test_fake_auto_falls_back);
+	tcase_add_test(tc, test_fake_tls_required);
+	tcase_add_test(tc, test_connect_refused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("ejabberd");

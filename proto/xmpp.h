@@ -10,7 +10,8 @@
  *	c = xmpp_new(&conf, resource);
  *	if (xmpp_open(c, conf.connect_timeout_ms) < 0) ... xmpp_error(c)
  *	poll on xmpp_fd(c) for POLLIN; then
- *	while ((rc = xmpp_recv(c, &st)) == 1) { handle st; xstanza_free(&st); }
+ *	while ((rc = xmpp_recv(c, &st)) == 1)
+ *		{ handle st; xstanza_free(&st); }
  *	if (rc == -ENOTCONN) { reconnect after xmpp_backoff_ms(...) }
  *	xmpp_send(c, xml, len);		(blocks until written)
  *	xmpp_free(&c);			(logs out)
@@ -58,8 +59,8 @@
  * Errors: 0 / 1 or a negative errno:
  *	-ENOTCONN	not connected or the connection died
  *	-ETIMEDOUT	login or write did not finish in time
- *	-EACCES		the server refused the credentials (xmpp_error():
- *			"not-authorized", ...)
+ *	-EACCES		the server refused the credentials
+ *			(xmpp_error(): "not-authorized", ...)
  *	-EPROTONOSUPPORT no usable login method (no common mechanism,
  *			TLS required but not offered)
  *	-EPROTO		the server spoke something unexpected
@@ -160,17 +161,18 @@ int	xmpp_resource_make(char *buf, size_t len, enum xmpp_role,
  * then "equal jitter": a value in [d/2, d] chosen by rnd, so hundreds of
  * drones that lost the server together do not return together.  Pure.
  */
-unsigned	xmpp_backoff_ms(unsigned attempt, unsigned cap_ms, uint32_t rnd);
+unsigned	xmpp_backoff_ms(unsigned attempt, unsigned cap_ms,
+	    uint32_t rnd);
 
 /* -------------------------------------------------------- SCRAM (RFC 5802) */
 
 /* SCRAM state of one authentication exchange (client side). */
 struct xmpp_scram {
-	const char	*mech;		/* "SCRAM-SHA-1" or "SCRAM-SHA-256" */
-	size_t		 hlen;		/* digest length: 20 or 32 */
+	const char	*mech;	/* "SCRAM-SHA-1" or "SCRAM-SHA-256" */
+	size_t		 hlen;	/* digest length: 20 or 32 */
 	char		*client_first_bare;
 	unsigned char	 server_sig[64]; /* expected ServerSignature */
-	int		 step;		/* 0 new, 1 first sent, 2 final sent */
+	int		 step;	/* 0 new, 1 first sent, 2 final sent */
 };
 
 /*

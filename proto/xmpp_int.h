@@ -25,19 +25,19 @@ struct ssl_st;
 struct ssl_ctx_st;
 
 struct xmpp_conn {
-	struct xmpp_conf	 conf;		/* deep copy */
-	char			*resource;	/* wanted; NULL: generate */
-	char			*jid;		/* full JID once logged in */
-	int			 fd;		/* -1 when closed */
-	pid_t			 owner;		/* process that opened fd */
-	int			 ready;		/* logged in */
-	int			 dead_rc;	/* sticky read error, 0 if none */
+	struct xmpp_conf	 conf;	/* deep copy */
+	char			*resource; /* wanted; NULL: generate */
+	char			*jid;	/* full JID once logged in */
+	int			 fd;	/* -1 when closed */
+	pid_t			 owner;	/* process that opened fd */
+	int			 ready;	/* logged in */
+	int			 dead_rc; /* sticky read error, 0 if none */
 	struct ssl_ctx_st	*ssl_ctx;
 	struct ssl_st		*ssl;
-	int			 tls_want_write; /* last TLS op wants POLLOUT */
+	int			 tls_want_write; /* TLS wants POLLOUT */
 	struct stanza_parser	*parser;
-	struct xstanza		*features;	/* last <stream:features> */
-	char			*mechs;		/* pinned SASL mechanisms */
+	struct xstanza		*features; /* last <stream:features> */
+	char			*mechs;	/* pinned SASL mechanisms */
 	char			 auth_used[24];
 	char			 err[XMPP_ERR_LEN];
 };

@@ -28,7 +28,8 @@
 #define NS_SESSION	"urn:ietf:params:xml:ns:xmpp-session"
 #define NS_IQAUTH_FEAT	"http://jabber.org/features/iq-auth"
 #define NS_STREAMS	"http://etherx.jabber.org/streams"
-#define STREAM_ATTRS	"xmlns='jabber:client' xmlns:stream='" NS_STREAMS "'"
+#define STREAM_ATTRS \
+	"xmlns='jabber:client' xmlns:stream='" NS_STREAMS "'"
 
 /* Default SASL preference: strongest first. */
 #define DEFAULT_MECHS	"SCRAM-SHA-256 SCRAM-SHA-1 PLAIN"
@@ -693,7 +694,8 @@ xmpp_login(struct xmpp_conn *c, uint64_t deadline)
 	if (resource == NULL || *resource == '\0') {
 		if (xmpp_resource_make(gen, sizeof(gen), XMPP_ROLE_CLIENT,
 		    NULL) < 0)
-			return xmpp_fail(c, -ENAMETOOLONG, "host name too long");
+			return xmpp_fail(c, -ENAMETOOLONG,
+			    "host name too long");
 		resource = gen;
 	}
 	rc = stream_open(c, c->conf.auth != XMPP_AUTH_LEGACY, deadline);

@@ -71,8 +71,8 @@ START_TEST(test_scram_rfc)
 	free(out);
 	ck_assert_int_eq(xmpp_scram_verify(&s, scram_vec[_i].server_final),
 	    0);
-	ck_assert_int_eq(xmpp_scram_verify(&s, "v=AAAAAAAAAAAAAAAAAAAAAAAAAAA="),
-	    -EACCES);
+	ck_assert_int_eq(xmpp_scram_verify(&s,
+	    "v=AAAAAAAAAAAAAAAAAAAAAAAAAAA="), -EACCES);
 	ck_assert_int_eq(xmpp_scram_verify(&s, "e=invalid-proof"), -EACCES);
 	xmpp_scram_clear(&s);
 }
@@ -83,7 +83,8 @@ static const struct {
 	int		 rc;
 } scram_bad[] = {
 	{ "r=OTHERNONCE,s=QSXCR+Q6sek8bf92,i=4096", -EPROTO },
-	{ "r=abc,s=QSXCR+Q6sek8bf92,i=4096", -EPROTO },	/* not extended */
+	/* the server's nonce does not extend ours */
+	{ "r=abc,s=QSXCR+Q6sek8bf92,i=4096", -EPROTO },
 	{ "r=abcdef,i=4096", -EPROTO },			/* no salt */
 	{ "r=abcdef,s=QSXCR+Q6sek8bf92", -EPROTO },	/* no count */
 	{ "r=abcdef,s=QSXCR+Q6sek8bf92,i=0", -EPROTO },
@@ -303,7 +304,7 @@ START_TEST(test_backoff)
 		seen_hi |= d == backoff_vec[_i].hi;
 	}
 	ck_assert(seen_lo);	/* rnd 0 gives the lower bound */
-	(void)seen_hi;		/* reached only for some rnd; range checked */
+	(void)seen_hi;	/* reached for some rnd only; range checked */
 }
 END_TEST
 
@@ -483,7 +484,8 @@ capture_s2c(const char *file)
 
 #define LEGACY_RESULT	"<iq type='result' id='123456789'/>"
 #define STREAM_V1 \
-	"<?xml version='1.0'?><stream:stream id='42' from='private.localhost' " \
+	"<?xml version='1.0'?><stream:stream id='42' " \
+	"from='private.localhost' " \
 	"version='1.0' xmlns='jabber:client' " \
 	"xmlns:stream='http://etherx.jabber.org/streams'>"
 #define FEATURES_PLAIN \

@@ -34,7 +34,7 @@ static const struct {
 };
 
 static struct th_server	servers[TH_NSERVERS];
-static pid_t		owner_pid;	/* the process that started them */
+static pid_t		owner_pid; /* process that started them */
 static int		guard_fds[2] = { -1, -1 };
 
 /* The fd number the scripts' watchers read; see test/servers/README. */

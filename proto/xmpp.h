@@ -164,6 +164,32 @@ int	xmpp_resource_make(char *buf, size_t len, enum xmpp_role,
 unsigned	xmpp_backoff_ms(unsigned attempt, unsigned cap_ms,
 	    uint32_t rnd);
 
+/*
+ * Reconnect pacing for a caller's poll loop, over xmpp_backoff_ms():
+ *
+ *	struct xmpp_retry r = XMPP_RETRY_INIT;
+ *	on -ENOTCONN or a failed xmpp_open():
+ *		xmpp_retry_schedule(&r, mono_ms(), conf.reconnect_max_ms, rnd);
+ *	poll timeout: xmpp_retry_wait_ms(&r, mono_ms()) (-1: nothing due);
+ *	when it is 0: xmpp_open(); on success xmpp_retry_reset(&r) and
+ *	register again with the routers (reg.h).
+ * Pure (time and randomness come in as arguments).
+ */
+struct xmpp_retry {
+	unsigned	attempt;	/* failures since the last success */
+	uint64_t	due_ms;		/* mono ms of the next try; 0 none */
+};
+
+#define XMPP_RETRY_INIT	{ 0, 0 }
+
+/* Schedule the next attempt after a failure at now_ms; its delay in ms. */
+unsigned	xmpp_retry_schedule(struct xmpp_retry *, uint64_t now_ms,
+	    unsigned cap_ms, uint32_t rnd);
+/* ms until the scheduled attempt (0: due now), -1 if none scheduled. */
+int	xmpp_retry_wait_ms(const struct xmpp_retry *, uint64_t now_ms);
+/* After a successful open: back to the shortest delay. */
+void	xmpp_retry_reset(struct xmpp_retry *);
+
 /* -------------------------------------------------------- SCRAM (RFC 5802) */
 
 /* SCRAM state of one authentication exchange (client side). */

@@ -38,7 +38,9 @@
  * by the parser; xmpp_recv() then sends its sender a <message
  * type="error"> with <error type="modify" code="406"><not-acceptable/>
  * (OpenSRF's reply-to rule: router_from, else from) and goes on: the
- * connection survives.  <stream:error>, </stream:stream>, end of file
+ * connection survives. iq requests (get/set) are answered here, never
+ * returned: a result for an XEP-0199 ping (servers that ping idle
+ * clients drop those that stay silent), service-unavailable otherwise.  <stream:error>, </stream:stream>, end of file
  * and socket errors make the connection dead: -ENOTCONN.
  *
  * Every socket is close-on-exec, non-blocking, TCP_NODELAY (with Nagle a

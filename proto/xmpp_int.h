@@ -73,6 +73,14 @@ int	xmpp_legacy_iq(struct pbuf *, const char *user, const char *digest,
 /* The OpenSRF legacy stream header, exactly as OpenSRF writes it. */
 int	xmpp_legacy_header(struct pbuf *, const char *domain) MUST_CHECK;
 
+/*
+ * The answer to an iq get/set addressed to us (RFC 6120 8.2.3: every
+ * request gets a response): a result for an XEP-0199 ping, else
+ * service-unavailable.  OpenSRF uses no iqs, but a server that pings
+ * idle clients drops those that never answer.  0 or -ENOMEM/-EPROTO.
+ */
+int	xmpp_iq_reply(const struct xstanza *, struct pbuf *) MUST_CHECK;
+
 /* xmpp_tls.c */
 int	xmpp_tls_start(struct xmpp_conn *, uint64_t deadline_ms) MUST_CHECK;
 /* -EAGAIN when it would block (tls_want_write tells which way). */

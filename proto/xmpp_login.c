@@ -205,6 +205,41 @@ stream_open(struct xmpp_conn *c, int v1, uint64_t deadline)
 	return 0;
 }
 
+int
+xmpp_iq_reply(const struct xstanza *st, struct pbuf *b)
+{
+	xmlDocPtr	 doc;
+	xmlNodePtr	 root, k;
+	xmlChar		*id, *from;
+	int		 ping = 0, rc = 0;
+
+	if ((doc = dom(st)) == NULL ||
+	    (root = xmlDocGetRootElement(doc)) == NULL) {
+		xmlFreeDoc(doc);
+		return -EPROTO;
+	}
+	for (k = root->children; k != NULL; k = k->next)
+		if (k->type == XML_ELEMENT_NODE &&
+		    strcmp((const char *)k->name, "ping") == 0 && k->ns &&
+		    strcmp((const char *)k->ns->href, "urn:xmpp:ping") == 0)
+			ping = 1;
+	id = xmlGetProp(root, (const xmlChar *)"id");
+	from = xmlGetProp(root, (const xmlChar *)"from");
+	if (pbuf_adds(b, ping ? "<iq type='result' id='" :
+	    "<iq type='error' id='") != 0 ||
+	    xmpp_escape(b, id ? (const char *)id : "") != 0 ||
+	    (from != NULL && (pbuf_adds(b, "' to='") != 0 ||
+	    xmpp_escape(b, (const char *)from) != 0)) ||
+	    pbuf_adds(b, ping ? "'/>" : "'><error type='cancel' code='503'>"
+	    "<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'"
+	    "/></error></iq>") != 0)
+		rc = -ENOMEM;
+	xmlFree(id);
+	xmlFree(from);
+	xmlFreeDoc(doc);
+	return rc;
+}
+
 /* ----------------------------------------------------------- legacy */
 
 int

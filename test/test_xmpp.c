@@ -341,6 +341,39 @@ START_TEST(test_retry)
 }
 END_TEST
 
+static const struct {
+	const char	*iq, *reply;
+} iq_vec[] = {
+	{ "<iq from='private.localhost' to='a@b/c' id='p1' type='get'>"
+	  "<ping xmlns='urn:xmpp:ping'/></iq>",
+	  "<iq type='result' id='p1' to='private.localhost'/>" },
+	{ "<iq type='get' id='s&amp;1'><ping xmlns='urn:xmpp:ping'/></iq>",
+	  "<iq type='result' id='s&amp;1'/>" },
+	{ "<iq from='x@y/z' id='d1' type='get'><query xmlns='http://jabber."
+	  "org/protocol/disco#info'/></iq>",
+	  "<iq type='error' id='d1' to='x@y/z'><error type='cancel' "
+	  "code='503'><service-unavailable xmlns='urn:ietf:params:xml:ns:"
+	  "xmpp-stanzas'/></error></iq>" },
+	/* a <ping> in another namespace is no ping */
+	{ "<iq id='q' type='get'><ping xmlns='x'/></iq>",
+	  "<iq type='error' id='q'><error type='cancel' code='503'>"
+	  "<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'"
+	  "/></error></iq>" },
+};
+
+START_TEST(test_iq_reply)
+{
+	struct xstanza	st = { 0 };
+	struct pbuf	b = { 0 };
+
+	st.raw = (char *)iq_vec[_i].iq;
+	st.len = strlen(st.raw);
+	ck_assert_int_eq(xmpp_iq_reply(&st, &b), 0);
+	ck_assert_str_eq(b.data, iq_vec[_i].reply);
+	pbuf_free(&b);
+}
+END_TEST
+
 START_TEST(test_mechanisms_pin)
 {
 	struct xmpp_conf	 conf = { 0 };
@@ -534,8 +567,10 @@ START_TEST(test_fake_legacy_then_stream_error)
 	    "[&quot;x&quot;]</body><thread>t</thread></message>";
 	struct fake_step	 steps[] = {
 		{ "<stream:stream", NULL, 1 },	/* reply filled below */
-		{ "<digest>", NULL, 0 },
-		{ NULL, msg, 1 },
+		{ "<digest>", "<iq from='private.localhost' id='ping1' "
+		  "type='get'><ping xmlns='urn:xmpp:ping'/></iq>", 0 },
+		{ "<iq type='result' id='ping1' to='private.localhost'/>",
+		  msg, 1 },
 		{ NULL, "<stream:error><conflict xmlns='urn:ietf:params:xml:"
 		  "ns:xmpp-streams'/></stream:error>", 0 },
 	};
@@ -1187,6 +1222,7 @@ xmpp_suite(void)
 	tcase_add_test(tc, test_resource_too_long);
 	tcase_add_loop_test(tc, test_backoff, 0, ARRAY_LEN(backoff_vec));
 	tcase_add_test(tc, test_retry);
+	tcase_add_loop_test(tc, test_iq_reply, 0, ARRAY_LEN(iq_vec));
 	tcase_add_test(tc, test_mechanisms_pin);
 	suite_add_tcase(s, tc);
 

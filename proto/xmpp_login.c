@@ -188,6 +188,10 @@ stream_open(struct xmpp_conn *c, int v1, uint64_t deadline)
 	if (rc != 0)
 		return rc;
 	while (!opened || (v1 && c->features == NULL)) {
+		/* A pre-1.0 server answers without version, and sends no
+		   features: do not wait for them. */
+		if (opened && *stanza_stream_version(c->parser) == '\0')
+			break;
 		if ((rc = next_stanza(c, &ev, deadline, v1 && opened ?
 		    "stream features" : "the stream header")) != 0)
 			return rc;
@@ -201,7 +205,6 @@ stream_open(struct xmpp_conn *c, int v1, uint64_t deadline)
 		}
 		stanza_event_clear(&ev);
 	}
-	/* A pre-1.0 server answers a 1.0 stream without features. */
 	return 0;
 }
 

@@ -723,6 +723,27 @@ START_TEST(test_fake_auto_falls_back)
 }
 END_TEST
 
+/* auto against a pre-1.0 server: no features to wait for, legacy. */
+START_TEST(test_fake_auto_pre10)
+{
+	static const struct fake_step	 steps[] = {
+		{ "version='1.0'", "<?xml version='1.0'?><stream:stream id='7' "
+		  "xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org"
+		  "/streams'>", 0 },
+		{ "<digest>", LEGACY_RESULT, 0 },
+	};
+	struct fake_srv			 f;
+	struct xmpp_conn		*c;
+
+	f = fake_start(steps, ARRAY_LEN(steps), 0);
+	c = fake_conn(f.port, XMPP_AUTH_AUTO);
+	ck_assert_msg(xmpp_open(c, FAKE_WAIT_MS) == 0, "%s", xmpp_error(c));
+	ck_assert_str_eq(xmpp_auth_used(c), "legacy-digest");
+	xmpp_free(&c);
+	ck_assert_int_eq(fake_wait(&f), 0);
+}
+END_TEST
+
 /* tls required, no STARTTLS offered: refuse before sending credentials. */
 START_TEST(test_fake_tls_required)
 {
@@ -1232,6 +1253,7 @@ xmpp_suite(void)
 	    ARRAY_LEN(fake_fail));
 	tcase_add_test(tc, test_fake_login_timeout);
 	tcase_add_test(tc, test_fake_auto_falls_back);
+	tcase_add_test(tc, test_fake_auto_pre10);
 	tcase_add_test(tc, test_fake_tls_required);
 	tcase_add_test(tc, test_connect_refused);
 	suite_add_tcase(s, tc);

@@ -154,7 +154,9 @@ mpm_maintain(const struct mpm_limits *lim, const struct mpm_census *c,
 	 * Retire only truly idle children (never a starting one) and only
 	 * when nobody waits in the backlog.
 	 */
-	if (plan->spawn == 0 && lim->max_spare > 0 &&
+	if (plan->spawn == 0 && c->idle > 0 && c->total > lim->max_children)
+		plan->retire = 1;	/* max_children lowered (SIGTTOU) */
+	else if (plan->spawn == 0 && lim->max_spare > 0 &&
 	    c->idle > lim->max_spare &&
 	    c->total > lim->min_children && c->queued == 0)
 		plan->retire = 1;

@@ -48,6 +48,12 @@ spawned_n(const struct th_view *v, void *arg)
 }
 
 static int
+completed_n(const struct th_view *v, void *arg)
+{
+	return v->info.counters[SB_C_COMPLETED] >= (uint64_t)*(int *)arg;
+}
+
+static int
 max_now(const struct th_view *v, void *arg)
 {
 	return v->info.max_children_now == (uint32_t)*(int *)arg;
@@ -200,7 +206,7 @@ START_TEST(test_max_requests)
 	    .max_requests = 2 };
 	struct th_reply	 r;
 	struct th_view	*v = xmalloc(sizeof(*v));
-	int		 i, three = 3;
+	int		 i, three = 3, five = 5;
 
 	th_droverd_start(&D, &c);
 	for (i = 0; i < 5; i++) {
@@ -210,9 +216,10 @@ START_TEST(test_max_requests)
 		th_reply_free(&r);
 	}
 	th_wait_sb(&D, spawned_n, &three, WAIT_MS, "3 children spawned");
+	/* a child counts after it answered: wait for the count */
+	th_wait_sb(&D, completed_n, &five, WAIT_MS, "5 completed");
 	th_view(&D, v);
 	ck_assert_uint_eq(v->info.counters[SB_C_ABNORMAL], 0);
-	ck_assert_uint_eq(v->info.counters[SB_C_COMPLETED], 5);
 	free(v);
 }
 END_TEST

@@ -34,6 +34,42 @@
  * the test depends on. */
 #define TH_POLL_NS	2000000L
 
+/*
+ * Helpers still to clean up.  A failed Check assertion ends the test
+ * process with exit() without running the teardown, so cleanup also
+ * runs from atexit(); test helpers may keep this one registry.
+ */
+#define TH_LIVE_MAX	4
+static struct th_droverd *th_live[TH_LIVE_MAX];
+
+static void
+th_atexit(void)
+{
+	int	i;
+
+	for (i = 0; i < TH_LIVE_MAX; i++)
+		if (th_live[i] != NULL)
+			th_droverd_cleanup(th_live[i]);
+}
+
+static void
+th_register(struct th_droverd *d)
+{
+	static int	registered;
+	int		i, free_i = -1;
+
+	if (!registered && atexit(th_atexit) == 0)
+		registered = 1;
+	for (i = 0; i < TH_LIVE_MAX; i++) {
+		if (th_live[i] == d)
+			return;
+		if (th_live[i] == NULL && free_i < 0)
+			free_i = i;
+	}
+	if (free_i >= 0)
+		th_live[free_i] = d;
+}
+
 struct th_pend {
 	char		 thread[64];
 	long long	 trace;
@@ -93,6 +129,7 @@ th_droverd_conf(struct th_droverd *d, const struct th_conf *c)
 		    d->dir);
 		snprintf(d->log, sizeof(d->log), "%s/droverd.log", d->dir);
 		d->pid = -1;
+		th_register(d);
 	}
 	x = xasprintf("<?xml version=\"1.0\"?>\n<config><opensrf>"
 	    "<domain>local</domain><username>opensrf</username>"
@@ -363,6 +400,11 @@ void
 th_droverd_cleanup(struct th_droverd *d)
 {
 	char	*cmd;
+	int	 i;
+
+	for (i = 0; i < TH_LIVE_MAX; i++)
+		if (th_live[i] == d)
+			th_live[i] = NULL;
 
 	if (d->pid > 0) {
 		/* a failed test: fast stop, so droverd still cleans up */
@@ -384,6 +426,8 @@ th_droverd_cleanup(struct th_droverd *d)
 			    d->dir);
 		free(cmd);
 	}
+	d->dir[0] = '\0';
+	d->shm[0] = '\0';
 }
 
 /* ---------------------------------------------------------- client */

@@ -107,6 +107,8 @@ void	mpm_child_main(struct mpm *, int idx, int data_r, int done_w) NORETURN;
 
 /* mpm_loop.c */
 void	mpm_dispatch_backlog(struct mpm *);
+/* Take the done records waiting on slot idx's pipe. */
+void	mpm_kid_event(struct mpm *, int idx);
 int	mpm_loop(struct mpm *);
 
 /* mpm_reply.c */

@@ -164,12 +164,12 @@ kid_ready(struct mpm *m, int idx, const struct mpm_done *d)
 	mpm_idle_push(&m->idle, idx);
 }
 
-static void
-kid_event(struct mpm *m, int idx)
+void
+mpm_kid_event(struct mpm *m, int idx)
 {
 	struct mpm_kid	*k = &m->kids[idx];
 	struct mpm_done	 d;
-	int		 rc;
+	int		 rc = 0;
 
 	while (k->done_r >= 0 && (rc = mpm_done_read(k->done_r, &d)) > 0)
 		kid_ready(m, idx, &d);
@@ -578,7 +578,7 @@ mpm_loop(struct mpm *m)
 			if (ev[i].data.u64 == MPM_EV_SIG)
 				take_signals(m);
 			else if (ev[i].data.u64 < MPM_MAX_SLOTS)
-				kid_event(m, (int)ev[i].data.u64);
+				mpm_kid_event(m, (int)ev[i].data.u64);
 		}
 		mpm_dispatch_backlog(m);
 		for (i = 0; i < n; i++)

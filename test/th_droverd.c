@@ -551,7 +551,7 @@ th_recv(struct th_droverd *d, struct th_reply *r, int ms)
 	struct xstanza	*st;
 	struct pollfd	 p;
 	uint64_t	 end = mono_ms() + (uint64_t)ms;
-	int		 rc, left;
+	int		 rc, left, gone = 0;
 
 	for (;;) {
 		rc = transport_recv(d->client, &st);
@@ -563,13 +563,24 @@ th_recv(struct th_droverd *d, struct th_reply *r, int ms)
 				return;
 			continue;
 		}
-		check_alive(d);
+		/* droverd may have exited after answering: drain first
+		 * (WNOWAIT: the caller may still want to reap it) */
+		if (!gone && d->pid > 0) {
+			siginfo_t	si;
+
+			si.si_pid = 0;
+			if (waitid(P_PID, (id_t)d->pid, &si, WEXITED |
+			    WNOHANG | WNOWAIT) == 0 && si.si_pid == d->pid)
+				gone = 1;
+		}
 		left = (int)(end - mono_ms());
 		ck_assert_msg(mono_ms() < end, "timed out waiting for a "
 		    "reply");
 		p.fd = transport_fd(d->client);
 		p.events = POLLIN;
-		(void)poll(&p, 1, left < 100 ? left : 100);
+		rc = poll(&p, 1, left < 100 ? left : 100);
+		ck_assert_msg(!(gone && rc == 0), "droverd exited and no "
+		    "reply is left; see %s", d->log);
 	}
 }
 

@@ -88,6 +88,15 @@ struct mpm {
 	int		 registered;
 
 	uint32_t	 rnd;		/* xorshift state for jitter */
+
+	/*
+	 * Configurations replaced by SIGHUP, kept until mpm_run() returns:
+	 * the worker loaded its plugin against the first ones and may keep
+	 * pointers into them (the runtime borrows svc_conf).
+	 */
+	struct core_conf **old_core;
+	struct svc_conf	**old_svc;
+	size_t		 nold;
 };
 
 /* Sentinels in the epoll data word; slots use their index. */

@@ -378,14 +378,18 @@ reload(struct mpm *m)
 			svc_conf_free(&svc);
 			return;
 		}
-		/* children of the old generation still point at the old
-		 * objects through their copy of the address space only */
+		/* the old ones stay alive: see mpm_int.h */
+		m->old_core = xrealloc(m->old_core,
+		    (m->nold + 1) * sizeof(*m->old_core));
+		m->old_svc = xrealloc(m->old_svc,
+		    (m->nold + 1) * sizeof(*m->old_svc));
+		m->old_core[m->nold] = NULL;
 		if (core != NULL) {
-			core_conf_free(&m->conf->core);
+			m->old_core[m->nold] = m->conf->core;
 			m->conf->core = core;
 			log_set_level(core->loglevel);
 		}
-		svc_conf_free(&m->conf->svc);
+		m->old_svc[m->nold++] = m->conf->svc;
 		m->conf->svc = svc;
 		m->lim = lim;
 		m->max_backlog = svc->max_backlog_queue;

@@ -332,6 +332,10 @@ main(int argc, char **argv)
 	mc.argc = argc;
 	mc.argv = argv;
 	rc = mpm_run(&mc);
+	if (rc != MPM_DEXIT_OK && !d.daemonize)
+		fprintf(stderr, "droverd: %s: stopped on an error; see %s\n",
+		    d.service, mc.core->logfile != NULL ? mc.core->logfile :
+		    "the log");
 	rt_worker_free(&rw);
 	/* a reload may have replaced them: mc holds the newest */
 	d.core = mc.core;

@@ -6,7 +6,9 @@
  * on replies, scoreboard states and log lines, each with a deadline.
  */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -625,6 +627,79 @@ START_TEST(test_session)
 }
 END_TEST
 
+/* Descriptors of pid: count; *noexec gets those without FD_CLOEXEC. */
+static int
+count_fds(pid_t pid, int *noexec)
+{
+	char		 path[320], line[128];
+	struct dirent	*de;
+	DIR		*dir;
+	FILE		*f;
+	unsigned long	 flags;
+	int		 n = 0;
+
+	*noexec = 0;
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int)pid);
+	dir = opendir(path);
+	ck_assert_ptr_nonnull(dir);
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		n++;
+		if (atoi(de->d_name) <= 2)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)pid,
+		    de->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;	/* closed meanwhile */
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, "flags: %lo", &flags) == 1 &&
+			    (flags & O_CLOEXEC) == 0)
+				(*noexec)++;
+		fclose(f);
+	}
+	closedir(dir);
+	return n;
+}
+
+START_TEST(test_fds)
+{
+	struct th_conf	 c = { .min_children = 16, .max_children = 16 };
+	struct th_view	*v = xmalloc(sizeof(*v));
+	int		 i, n, noexec, first = -1;
+
+	th_droverd_start(&D, &c);
+	/* the parent: two per child plus a fixed few, all close-on-exec */
+	n = count_fds(D.pid, &noexec);
+	ck_assert_int_le(n, 2 * 16 + 12);
+	ck_assert_int_eq(noexec, 0);
+	/* a child holds the same few whatever its slot: no sibling fds */
+	th_view(&D, v);
+	for (i = 0; i < SB_SLOTS; i++) {
+		if (v->slot[i].state != SB_IDLE)
+			continue;
+		n = count_fds(v->slot[i].pid, &noexec);
+		if (first < 0)
+			first = n;
+		ck_assert_int_eq(n, first);
+		ck_assert_int_le(n, 12);
+	}
+	free(v);
+}
+END_TEST
+
+START_TEST(test_usr1_usr2)
+{
+	struct th_conf	c = { .min_children = 1, .max_children = 1 };
+
+	th_droverd_start(&D, &c);
+	ck_assert_int_eq(kill(D.pid, SIGUSR1), 0);
+	th_wait_log(&D, "SIGUSR1: unregistered from the routers", WAIT_MS);
+	ck_assert_int_eq(kill(D.pid, SIGUSR2), 0);
+	th_wait_log(&D, "SIGUSR2: registered with the routers", WAIT_MS);
+}
+END_TEST
+
 Suite *
 droverd_suite(void)
 {
@@ -635,6 +710,7 @@ droverd_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_spawn_to_min);
+	tcase_add_test(tc, test_fds);
 	tcase_add_test(tc, test_big_request);
 	tcase_add_test(tc, test_growth_to_max);
 	tcase_add_test(tc, test_spare_shrink);
@@ -663,6 +739,7 @@ droverd_suite(void)
 	tcase_add_test(tc, test_sighup_invalid);
 	tcase_add_test(tc, test_sigterm_inflight);
 	tcase_add_test(tc, test_ttin_ttou);
+	tcase_add_test(tc, test_usr1_usr2);
 	tcase_add_test(tc, test_second_refused);
 	tcase_add_test(tc, test_check);
 	suite_add_tcase(s, tc);

@@ -208,11 +208,14 @@ th_droverd_exec(struct th_droverd *d, const char *const *extra)
 		/* a failed test must not leave droverd behind */
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		setenv("DROVER_PLUGINDIR", env_or("DROVER_LIB", "lib"), 1);
-		fd = open(errlog, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		fd = open(errlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+		    0644);
 		if (fd >= 0) {
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
+		/* droverd gets only stdio from us, like from a shell */
+		(void)close_range(3, ~0U, 0);
 		execv(prog, (char *const *)argv);
 		_exit(127);
 	}

@@ -86,6 +86,7 @@ struct mpm {
 	uint64_t	 kill_deadline_ms;	/* after SIGTERM: SIGKILL */
 	int		 stop_signalled;	/* SIGTERM sent to children */
 	int		 registered;
+	unsigned	 rejected;	/* 503s since the last tick's log */
 
 	uint32_t	 rnd;		/* xorshift state for jitter */
 

@@ -66,7 +66,10 @@ struct mpm {
 	struct transport *bus;		/* the parent's */
 	int		 epfd;
 	int		 sigfd;
-	int		 bus_polled;	/* bus fd in the epoll set */
+	int		 bus_fd;	/* in the epoll set, or -1 */
+	unsigned	 bus_failures;	/* reconnects failed in a row */
+	uint64_t	 bus_retry_ms;	/* mono: next reconnect; 0 none */
+	int		 want_reg;	/* registered unless SIGUSR1 */
 
 	struct mpm_kid	 kids[MPM_MAX_SLOTS];
 	struct mpm_idle	 idle;
@@ -114,6 +117,9 @@ int	mpm_alive_current(const struct mpm *);
 
 /* mpm_child.c */
 void	mpm_child_main(struct mpm *, int idx, int data_r, int done_w) NORETURN;
+
+/* mpm.c */
+int	mpm_poll_add(struct mpm *, int fd, uint64_t tag) MUST_CHECK;
 
 /* mpm_loop.c */
 void	mpm_dispatch_backlog(struct mpm *);

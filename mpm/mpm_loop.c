@@ -36,8 +36,19 @@
  * default), short enough that a stop never hangs.
  */
 #define MPM_KILL_GRACE_MS	3000
+/* How long a reconnect of the parent's bus may block the loop. */
+#define MPM_REOPEN_MS		5000
 
 static int	drain_bus(struct mpm *);
+
+/* Take the bus out of the epoll set (it is gone or we stop reading). */
+static void
+unpoll_bus(struct mpm *m)
+{
+	if (m->bus_fd >= 0)
+		(void)epoll_ctl(m->epfd, EPOLL_CTL_DEL, m->bus_fd, NULL);
+	m->bus_fd = -1;	/* ENOENT/EBADF above: it was gone already */
+}
 
 /* ---------------------------------------------------------- dispatch */
 
@@ -280,11 +291,7 @@ begin_stop(struct mpm *m, enum mpm_run_state how)
 		/* what already reached us is served, nothing more */
 		m->run = how;
 		(void)drain_bus(m);	/* an error: nothing more to take */
-		if (m->bus_polled) {
-			(void)epoll_ctl(m->epfd, EPOLL_CTL_DEL,
-			    transport_fd(m->bus), NULL);
-			m->bus_polled = 0;
-		}
+		unpoll_bus(m);
 	}
 	m->run = how;
 	if (how == RUN_STOPPING) {
@@ -483,11 +490,13 @@ take_signals(struct mpm *m)
 				rc = m->conf->source->unreg(
 				    m->conf->source->arg, m->bus);
 				m->registered = 0;
+				m->want_reg = 0;
 			} else if (si.ssi_signo == SIGUSR2 &&
 			    m->conf->source->reg != NULL) {
 				rc = m->conf->source->reg(
 				    m->conf->source->arg, m->bus);
 				m->registered = rc == 0;
+				m->want_reg = 1;
 			} else
 				rc = 0;
 			log_info("%s: %s the routers%s%s",
@@ -544,16 +553,58 @@ drain_bus(struct mpm *m)
 static void
 serve_bus(struct mpm *m)
 {
-	int	rc;
+	unsigned	ms;
+	int		rc;
 
 	if ((rc = drain_bus(m)) < 0) {
-		/* XXX(issue 4): reconnecting with back-off belongs to the
-		 * XMPP source; the local bus does not fail this way */
-		log_errx("bus: %s; stopping", strerror(-rc));
-		begin_stop(m, RUN_STOPPING);
+		/*
+		 * The connection is gone (transport.h: the owner opens it
+		 * again, with its own back-off).  Children and the backlog
+		 * keep working meanwhile; replies the parent itself owes
+		 * fail and are logged.
+		 */
+		unpoll_bus(m);
+		m->registered = 0;
+		ms = mpm_backoff_ms(++m->bus_failures);
+		m->bus_retry_ms = mono_ms() + ms;
+		log_errx("bus: %s; reconnecting in %u ms", strerror(-rc),
+		    ms);
 		return;
 	}
 	spawn_on_demand(m);
+}
+
+/* Reconnect the parent's bus when its back-off has run out. */
+static void
+reconnect_bus(struct mpm *m)
+{
+	unsigned	ms;
+	int		rc;
+
+	if (m->bus_retry_ms == 0 || mono_ms() < m->bus_retry_ms ||
+	    m->run != RUN_SERVING)
+		return;
+	m->bus_retry_ms = 0;
+	m->bus->ops->close(m->bus);
+	if ((rc = transport_open(m->bus, MPM_REOPEN_MS)) < 0 ||
+	    (rc = mpm_poll_add(m, transport_fd(m->bus), MPM_EV_BUS)) < 0) {
+		ms = mpm_backoff_ms(++m->bus_failures);
+		m->bus_retry_ms = mono_ms() + ms;
+		log_errx("bus: reconnect failed: %s; next try in %u ms",
+		    strerror(-rc), ms);
+		return;
+	}
+	m->bus_fd = transport_fd(m->bus);
+	m->bus_failures = 0;
+	log_info("bus: reconnected");
+	if (m->want_reg && m->conf->source->reg != NULL) {
+		if ((rc = m->conf->source->reg(m->conf->source->arg,
+		    m->bus)) < 0)
+			log_warnx("registering with the routers: %s",
+			    strerror(-rc));
+		else
+			m->registered = 1;
+	}
 }
 
 /* ------------------------------------------------------------ loop */
@@ -567,6 +618,8 @@ wait_ms(struct mpm *m)
 	    (m->backlog.len > 0 || mpm_alive_current(m) <
 	    m->lim.min_children))
 		until = m->next_spawn_ms;
+	if (m->bus_retry_ms != 0 && m->bus_retry_ms < until)
+		until = m->bus_retry_ms > now ? m->bus_retry_ms : now;
 	if (m->run != RUN_SERVING) {
 		if (!m->stop_signalled && m->stop_deadline_ms < until)
 			until = m->stop_deadline_ms;
@@ -622,6 +675,7 @@ mpm_loop(struct mpm *m)
 			maintain(m);
 		}
 		spawn_on_demand(m);
+		reconnect_bus(m);
 		stop_escalate(m);
 	}
 }

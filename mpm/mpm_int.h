@@ -75,6 +75,7 @@ struct mpm {
 	struct mpm_idle	 idle;
 	struct mpm_fifo	 backlog;	/* struct xstanza *, owned */
 	int		 nkids;		/* processes not yet reaped */
+	int		 nstarting;	/* of which not yet READY */
 
 	int		 spawn_rate;
 	unsigned	 early_deaths;	/* consecutive, reset by a served

@@ -105,6 +105,8 @@ take_request(struct mpm *m, struct xstanza *st)
 		reject(m, st, NULL);	/* OpenSRF's own 503 text */
 		return;
 	}
+	if (m->nkids >= m->lim.max_children)
+		sb_count(m->sb, SB_C_MAXCHILD, 1);	/* queued at the cap */
 	sb_set_queued(m->sb, m->backlog.len);
 }
 
@@ -122,7 +124,12 @@ mpm_dispatch_backlog(struct mpm *m)
 	sb_set_queued(m->sb, m->backlog.len);
 }
 
-/* Fork children for queued requests, within limits and back-off. */
+/*
+ * Fork children for queued requests, within limits and back-off.  Called
+ * every round while requests wait, so it must not scan the slots: the
+ * counts are the parent's running ones (all processes, retiring ones
+ * included, so it never exceeds max_children processes).
+ */
 static void
 spawn_on_demand(struct mpm *m)
 {
@@ -130,12 +137,13 @@ spawn_on_demand(struct mpm *m)
 	int			n;
 
 	if (m->run != RUN_SERVING || m->fatal || m->backlog.len == 0 ||
-	    mono_ms() < m->next_spawn_ms)
+	    m->nkids >= m->lim.max_children || mono_ms() < m->next_spawn_ms)
 		return;
-	mpm_census(m, &c);
+	c.total = m->nkids;
+	c.idle = m->idle.count;
+	c.starting = m->nstarting;
+	c.queued = (int)m->backlog.len;
 	n = mpm_on_demand(&m->lim, &c);
-	if (n == 0 && c.total >= m->lim.max_children)
-		sb_count(m->sb, SB_C_MAXCHILD, 1);
 	while (n-- > 0 && mpm_spawn(m) >= 0)
 		;
 }
@@ -153,8 +161,10 @@ kid_ready(struct mpm *m, int idx, const struct mpm_done *d)
 			m->conf->on_done(m->conf->on_done_arg, k->req);
 		xstanza_free(&k->req);
 	}
-	if (d->kind == MPM_DONE_READY)
+	if (d->kind == MPM_DONE_READY && !k->ready_seen) {
 		k->ready_seen = 1;
+		m->nstarting--;
+	}
 	else if (d->kind == MPM_DONE_IDLE)
 		m->early_deaths = 0;	/* it served: not a crash loop */
 	if (d->kind == MPM_DONE_EXITING) {

@@ -118,6 +118,7 @@ mpm_spawn(struct mpm *m)
 	k->term_ms = 0;
 	k->req = NULL;
 	m->nkids++;
+	m->nstarting++;
 	if (fd_set_nonblock(k->done_r) < 0)
 		log_warn("fcntl(O_NONBLOCK) on slot %d's done pipe", idx);
 	ev.events = EPOLLIN;
@@ -231,6 +232,8 @@ reaped(struct mpm *m, int idx, int st)
 	(void)mpm_idle_remove(&m->idle, idx);
 	sb_slot_reaped(m->sb, idx, k->pid, st);
 	m->nkids--;
+	if (!k->ready_seen)
+		m->nstarting--;
 
 	abnormal = WIFSIGNALED(st) || WEXITSTATUS(st) != MPM_EXIT_OK;
 	describe_status(st, how, sizeof(how));

@@ -72,6 +72,9 @@ struct xstanza;
  * parent's transport: close its descriptors without logging out, free
  * it.  reg/unreg (NULL: nothing to do) announce or withdraw the service
  * at the routers over the parent's open transport; 0 or -errno.
+ * reaped (NULL: nothing to do) runs in the parent after a child is
+ * reaped, to clear what a child killed outright could not (the local
+ * bus unlinks its socket file).
  */
 struct mpm_source {
 	struct transport *(*listener)(void *arg);
@@ -80,6 +83,7 @@ struct mpm_source {
 	int	(*reg)(void *arg, struct transport *);
 	int	(*unreg)(void *arg, struct transport *);
 	void	*arg;
+	void	(*reaped)(void *arg, pid_t pid);
 };
 
 /*

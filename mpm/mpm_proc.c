@@ -274,6 +274,8 @@ reaped(struct mpm *m, int idx, int st)
 			    "row; next fork in %u ms", m->early_deaths,
 			    mpm_backoff_ms(m->early_deaths));
 	}
+	if (m->conf->source->reaped != NULL)
+		m->conf->source->reaped(m->conf->source->arg, k->pid);
 	xstanza_free(&k->req);
 	k->pid = 0;
 	k->state = KID_FREE;

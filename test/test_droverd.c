@@ -444,6 +444,54 @@ START_TEST(test_sigterm_inflight)
 }
 END_TEST
 
+START_TEST(test_sigint_fast)
+{
+	struct th_conf	c = { .min_children = 1, .max_children = 1 };
+	struct th_reply	r;
+	char		path[256];
+	int		one = 1, slot, st;
+	pid_t		pid;
+
+	th_droverd_start(&D, &c);
+	th_send(&D, NULL, 9, "drover.test.sleep", "[60]", NULL);
+	th_wait_sb(&D, busy_n, &one, WAIT_MS, "1 busy child");
+	pid = busy_pid(&slot);
+	ck_assert_int_eq(kill(D.pid, SIGINT), 0);
+	/* no waiting for the request: its client hears at once */
+	th_recv(&D, &r, WAIT_MS);
+	ck_assert_int_eq(r.code, 500);
+	ck_assert_int_eq(r.trace, 9);
+	th_reply_free(&r);
+	st = th_droverd_wait_exit(&D, WAIT_MS);
+	expect_clean_exit(st);
+	/* the killed child's bus socket went with it */
+	snprintf(path, sizeof(path), "%s/opensrf@local+drover.test_drone_%d",
+	    D.dir, (int)pid);
+	ck_assert_int_eq(access(path, F_OK), -1);
+}
+END_TEST
+
+START_TEST(test_check_bad_plugin)
+{
+	struct th_conf	c = { .min_children = 1 };
+	const char	*extra[] = { "--check", NULL };
+	char		*x;
+	int		 st;
+
+	memset(&D, 0, sizeof(D));
+	th_droverd_conf(&D, &c);
+	/* the same settings with a plugin that does not exist */
+	x = xasprintf("sed -i 's/drover.test.so/no-such-plugin.so/' %s",
+	    D.settings);
+	ck_assert_int_eq(system(x), 0);
+	free(x);
+	D.pid = th_droverd_exec(&D, extra);
+	st = th_droverd_wait_exit(&D, WAIT_MS);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 1);
+}
+END_TEST
+
 START_TEST(test_ttin_ttou)
 {
 	struct th_conf	c = { .min_children = 1, .max_children = 3 };
@@ -738,10 +786,12 @@ droverd_suite(void)
 	tcase_add_test(tc, test_sighup_under_load);
 	tcase_add_test(tc, test_sighup_invalid);
 	tcase_add_test(tc, test_sigterm_inflight);
+	tcase_add_test(tc, test_sigint_fast);
 	tcase_add_test(tc, test_ttin_ttou);
 	tcase_add_test(tc, test_usr1_usr2);
 	tcase_add_test(tc, test_second_refused);
 	tcase_add_test(tc, test_check);
+	tcase_add_test(tc, test_check_bad_plugin);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -170,8 +170,9 @@ on_done(void *arg, const struct xstanza *req)
 
 START_TEST(test_reconnect_and_hooks)
 {
-	struct mpm_source	src = { src_listener, src_drone, src_forget,
-	    src_reg, src_unreg, NULL };
+	struct mpm_source	src = { .listener = src_listener,
+	    .drone = src_drone, .forget = src_forget, .reg = src_reg,
+	    .unreg = src_unreg };
 	struct worker_ops	w = { NULL, NULL, w_handle, NULL, NULL };
 	struct svc_conf		svc;
 	struct mpm_conf		mc;

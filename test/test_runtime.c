@@ -1158,6 +1158,7 @@ runtime_suite(void)
 	TCase	*tc;
 
 	tc = tcase_create("dispatch");
+	tcase_set_tags(tc, "unit");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_register_rules);
 	tcase_add_test(tc, test_single_result_one_stanza);
@@ -1171,6 +1172,7 @@ runtime_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("atomic_and_system");
+	tcase_set_tags(tc, "unit");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_atomic, 0, ARRAY_LEN(atomic_cases));
 	tcase_add_test(tc, test_echo_streams);
@@ -1180,6 +1182,7 @@ runtime_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bundle_chunk");
+	tcase_set_tags(tc, "unit");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_bundling);
 	tcase_add_loop_test(tc, test_chunking_boundary, 0,
@@ -1188,6 +1191,7 @@ runtime_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("session");
+	tcase_set_tags(tc, "unit");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_connected_session);
 	tcase_add_test(tc, test_session_requests_then_disconnect);
@@ -1196,12 +1200,14 @@ runtime_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("cache");
+	tcase_set_tags(tc, "unit");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_cache_keys);
 	tcase_add_test(tc, test_cache_down);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("loader");
+	tcase_set_tags(tc, "unit");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_load_plugins, 0, 4);
 	tcase_add_test(tc, test_load_missing);
@@ -1210,6 +1216,7 @@ runtime_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("plugins");
+	tcase_set_tags(tc, "unit");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_dbmath, 0, ARRAY_LEN(dbmath_cases));
 	tcase_add_test(tc, test_dbmath_third);

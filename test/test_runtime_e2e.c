@@ -34,13 +34,14 @@
 #include "services/rt_inbox.h"
 #include "transport.h"
 
-#define NSVC		4
+#define NSVC		5
 #define READY_MS	15000	/* servers start within this, or fail */
 #define STOP_MS		10000
 #define CALL_MS		10000
 
 static const char *const services[NSVC] = {
 	"opensrf.math", "opensrf.dbmath", "drover.test", "drover.cache",
+	"example.hello",	/* docs/example-plugin, built here */
 };
 
 static char	 dir[64];
@@ -95,7 +96,7 @@ write_file(const char *path, const char *text)
 static void
 write_conf(void)
 {
-	char	path[256], buf[4096];
+	char	path[256], buf[8192];
 
 	snprintf(path, sizeof(path), "%s/core.xml", dir);
 	snprintf(buf, sizeof(buf), "<?xml version=\"1.0\"?>\n<config><opensrf>"
@@ -117,7 +118,10 @@ write_conf(void)
 	    APP("opensrf.math", "2", "") APP("opensrf.dbmath", "2", "")
 	    APP("drover.test", "1", "") APP("drover.cache", "2",
 	    "<app_settings><cache_prefix>e2e.</cache_prefix></app_settings>")
-	    "</apps></default></opensrf>\n", mc_port);
+	    "<example.hello><language>c</language><implementation>%s/"
+	    "example.hello.so</implementation><app_settings><greeting>Hi"
+	    "</greeting></app_settings></example.hello>"
+	    "</apps></default></opensrf>\n", mc_port, dir);
 #undef APP
 	write_file(path, buf);
 }
@@ -354,6 +358,24 @@ start_services(void)
 	return NULL;
 }
 
+/*
+ * Build the out-of-tree example as its README says, against the headers
+ * of this checkout standing in for the installed ones.
+ */
+static const char *
+build_example(void)
+{
+	const char	*top = getenv("DROVER_TOP");
+	char		 cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "cc -O2 -Wall -Wextra -Werror "
+	    "$(pkg-config --cflags jansson) -I'%s/include' -fPIC "
+	    "-fvisibility=hidden -shared -o '%s/example.hello.so' "
+	    "'%s/docs/example-plugin/hello.c' >>'%s/out' 2>&1",
+	    top != NULL ? top : ".", dir, top != NULL ? top : ".", dir);
+	return system(cmd) == 0 ? NULL : "cannot build docs/example-plugin";
+}
+
 static void
 servers_up(void)
 {
@@ -368,7 +390,8 @@ servers_up(void)
 	ck_assert_int_eq(mkdir(busdir, 0700), 0);
 	mc_port = free_port();
 	write_conf();
-	if ((why = start_memcached()) == NULL)
+	if ((why = build_example()) == NULL &&
+	    (why = start_memcached()) == NULL)
 		why = start_services();
 	if (why != NULL) {
 		/* an unchecked setup that fails gets no teardown */
@@ -426,6 +449,9 @@ static const struct {
 	    "[true]", 0 },
 	{ "drover.cache", "drover.cache.get", "[\"missing\"]", "[null]", 0 },
 	{ "drover.cache", "drover.cache.put", "[\"\",1]", NULL, 400 },
+	{ "example.hello", "example.hello", "[\"world\"]",
+	    "[\"Hi, world!\"]", 0 },
+	{ "example.hello", "example.count.atomic", "[3]", "[[1,2,3]]", 0 },
 };
 
 START_TEST(test_methods)

@@ -30,6 +30,7 @@
 #include "mpm/mpm_source.h"
 #include "proto/osrfmsg.h"
 #include "proto/tmsg.h"
+#include "services/rt_cache.h"
 #include "services/rt_client.h"
 #include "services/rt_inbox.h"
 #include "transport.h"
@@ -117,7 +118,8 @@ write_conf(void)
 	    "</max_cache_time></global></cache><apps>"
 	    APP("opensrf.math", "2", "") APP("opensrf.dbmath", "2", "")
 	    APP("drover.test", "1", "") APP("drover.cache", "2",
-	    "<app_settings><cache_prefix>e2e.</cache_prefix></app_settings>")
+	    "<app_settings><cache_prefix>e2e.</cache_prefix><prefix>c.</prefix>"
+	    "<default_ttl>30</default_ttl></app_settings>")
 	    "<example.hello><language>c</language><implementation>%s/"
 	    "example.hello.so</implementation><app_settings><greeting>Hi"
 	    "</greeting></app_settings></example.hello>"
@@ -485,6 +487,8 @@ END_TEST
 START_TEST(test_cache_roundtrip)
 {
 	struct cli	 cl;
+	struct rt_cache	*mc;
+	char		 server[64], *servers[] = { server };
 	json_t		*got, *want;
 
 	memset(&cl, 0, sizeof(cl));
@@ -496,8 +500,16 @@ START_TEST(test_cache_roundtrip)
 	    0);
 	want = json_loads("[1,{\"b\":null}]", 0, NULL);
 	ck_assert(json_equal(json_array_get(got, 0), want));
-	json_decref(want);
 	json_decref(got);
+	/* in memcached: cache_prefix + the service's prefix + the cleaned
+	 * key, as JSON text */
+	snprintf(server, sizeof(server), "127.0.0.1:%d", mc_port);
+	ck_assert_int_eq(rt_cache_new(servers, 1, 60, NULL, &mc), 0);
+	ck_assert_int_eq(rt_cache_get(mc, "e2e.c.rtkey", &got), 0);
+	ck_assert(json_equal(got, want));
+	json_decref(got);
+	rt_cache_free(&mc);
+	json_decref(want);
 	ck_assert_int_eq(call(&cl, "drover.cache.delete", "[\"rt key\"]",
 	    &got), 0);
 	ck_assert(json_is_true(json_array_get(got, 0)));

@@ -805,9 +805,23 @@ router_loop_run(struct router_loop *L)
 			log_err("router: epoll_wait");
 			return -errno;
 		}
+		/*
+		 * Signals first: a SIGHUP that arrived with a stanza applies
+		 * to it, and SIGTERM stops before more routing.
+		 */
+		for (k = 0; k < n; k++)
+			if (ev[k].data.ptr == &L->wake_tag) {
+				drain_wake(L->c.wake_fd);
+				if (L->c.reload != NULL && *L->c.reload) {
+					*L->c.reload = 0;
+					reload(L);
+				}
+			}
+		if (*L->c.stop)
+			break;
 		for (k = 0; k < n; k++) {
 			if (ev[k].data.ptr == &L->wake_tag)
-				drain_wake(L->c.wake_fd);
+				continue;
 			else if (ev[k].data.ptr == &L->done_tag)
 				drain_done(L);
 			else

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,10 +132,16 @@ rconn_new(struct rinst *ri, struct router_class *cls, const char *resource)
 static void
 rconn_start_open(struct rconn *c)
 {
-	int	rc;
+	sigset_t	all, old;
+	int		rc;
 
 	c->state = RC_OPENING;
-	if ((rc = pthread_create(&c->thr, NULL, connector, c)) != 0) {
+	/* Signals are for the loop's thread: the connector inherits none. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&c->thr, NULL, connector, c);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		log_warnx("router: pthread_create for %s: %s", c->jid,
 		    strerror(rc));
 		c->state = RC_DOWN;

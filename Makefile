@@ -57,6 +57,8 @@ ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 LIBS = $(PKG_LIBS) -ldl -lm
 
 B := build
+# V=1 shows the full compiler command lines.
+Q := $(if $(filter 1,$(V)),,@)
 
 # ---------------------------------------------------------------- sources
 CORE_SRCS := $(filter-out %_main.c,$(wildcard common/*.c scoreboard/*.c \
@@ -99,12 +101,14 @@ $(B)/.flags: FORCE
 
 $(B)/%.o: %.c $(B)/.flags
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # Plugin objects: position independent, hidden by default.
 $(B)/services/%.pic.o: services/%.c $(B)/.flags
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+	@echo "  CC      $< (plugin)"
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
 
 $(B)/libdrover.a: $(CORE_OBJS)
 	@rm -f $@
@@ -137,11 +141,13 @@ $(B)/test/suites.inc: $(TEST_SRCS) test/list-suites
 
 $(B)/test/check_main.o: test/check_main.c $(B)/test/suites.inc $(B)/.flags
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -I$(B)/test -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -I$(B)/test -c -o $@ $<
 
 $(B)/test/%.o: test/%.c $(B)/.flags
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
 
 $(B)/test/drover-tests: $(TEST_OBJS) $(B)/libdrover.a
 	$(CC) $(ALL_LDFLAGS) -Wl,--dynamic-list=include/drover/exports.list \

@@ -121,7 +121,7 @@ struct osrfmsg {
 	const char	*method;
 	json_t		*params;	/* array; NULL writes [] */
 	/* RESULT, STATUS: */
-	const char	*payload_class;	/* "osrfResult", "osrfConnectStatus".. */
+	const char	*payload_class;	/* "osrfResult", "osrfConnectStatus" */
 	const char	*status;	/* text; NULL writes null */
 	int		 status_code;
 	json_t		*content;	/* RESULT; NULL writes null */

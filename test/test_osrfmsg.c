@@ -156,8 +156,10 @@ START_TEST(test_spec_exchange)
 	ck_assert_str_eq(b.data, "[{\"__c\":\"osrfMessage\",\"__p\":{"
 	    "\"threadTrace\":\"1\",\"locale\":\"en-US\",\"api_level\":1,"
 	    "\"type\":\"RESULT\",\"payload\":{\"__c\":\"osrfResult\",\"__p\":{"
-	    "\"status\":\"OK\",\"statusCode\":\"200\",\"content\":4}}}},{\"__c\":"
-	    "\"osrfMessage\",\"__p\":{\"threadTrace\":\"1\",\"locale\":\"en-US\""
+	    "\"status\":\"OK\",\"statusCode\":\"200\",\"content\":4}}}},"
+	    "{\"__c\":"
+	    "\"osrfMessage\",\"__p\":"
+	    "{\"threadTrace\":\"1\",\"locale\":\"en-US\""
 	    ",\"api_level\":1,\"type\":\"STATUS\",\"payload\":{\"__c\":"
 	    "\"osrfConnectStatus\",\"__p\":{\"status\":\"Request Complete\","
 	    "\"statusCode\":\"205\"}}}}]");
@@ -180,17 +182,18 @@ static const struct {
 	int		 which;
 	const char	*payload;	/* the part after "type": */
 } builders[] = {
-	{ "timeout", 0, "\"threadTrace\":\"0\",\"locale\":\"fr-CA\",\"api_level\""
-	    ":1,\"type\":\"STATUS\",\"payload\":{\"__c\":\"osrfConnectStatus\","
-	    "\"__p\":{\"status\":\"Disconnected on timeout\",\"statusCode\":"
-	    "\"408\"}}" },
+	{ "timeout", 0, "\"threadTrace\":\"0\",\"locale\":\"fr-CA\","
+	    "\"api_level\":1,\"type\":\"STATUS\",\"payload\":{\"__c\":"
+	    "\"osrfConnectStatus\",\"__p\":{\"status\":\"Disconnected on "
+	    "timeout\",\"statusCode\":\"408\"}}" },
 	{ "exception", 1, "\"threadTrace\":\"7\",\"locale\":\"fr-CA\","
 	    "\"api_level\":1,\"type\":\"STATUS\",\"payload\":{\"__c\":"
 	    "\"osrfMethodException\",\"__p\":{\"status\":\"Method [x] not "
 	    "found\",\"statusCode\":\"404\"}}" },
 	{ "unavailable", 2, "\"threadTrace\":\"7\",\"locale\":\"fr-CA\","
 	    "\"api_level\":1,\"type\":\"STATUS\",\"payload\":{\"__c\":"
-	    "\"osrfMethodException\",\"__p\":{\"status\":\"Service unavailable: "
+	    "\"osrfMethodException\",\"__p\":{\"status\":"
+	    "\"Service unavailable: "
 	    "no available children and backlog queue at limit\",\"statusCode\":"
 	    "\"503\"}}" },
 	{ "partial", 3, "\"threadTrace\":\"7\",\"locale\":\"fr-CA\","
@@ -202,11 +205,13 @@ static const struct {
 	    "\"osrfResultPartialComplete\",\"__p\":{\"status\":\"Partial "
 	    "Response Finalized\",\"statusCode\":\"204\",\"content\":null}}" },
 	{ "status with table text", 5, "\"threadTrace\":\"7\",\"locale\":"
-	    "\"fr-CA\",\"api_level\":1,\"type\":\"STATUS\",\"payload\":{\"__c\":"
+	    "\"fr-CA\",\"api_level\":1,\"type\":\"STATUS\",\"payload\":"
+	    "{\"__c\":"
 	    "\"osrfBrokenSession\",\"__p\":{\"status\":\"Expectation Failed\","
 	    "\"statusCode\":\"417\"}}" },
 	{ "router quirk: null status", 6, "\"threadTrace\":\"7\",\"locale\":"
-	    "\"fr-CA\",\"api_level\":1,\"type\":\"RESULT\",\"payload\":{\"__c\":"
+	    "\"fr-CA\",\"api_level\":1,\"type\":\"RESULT\",\"payload\":"
+	    "{\"__c\":"
 	    "\"osrfResult\",\"__p\":{\"status\":null,\"statusCode\":\"0\","
 	    "\"content\":[\"opensrf.math\"]}}" },
 };
@@ -254,7 +259,8 @@ START_TEST(test_builders)
 		break;
 	}
 	ck_assert_int_eq(osrfmsg_encode_one(&out, &b, NULL), 0);
-	ck_assert_int_ge(asprintf(&want, "{\"__c\":\"osrfMessage\",\"__p\":{%s}}",
+	ck_assert_int_ge(asprintf(&want, "{\"__c\":\"osrfMessage\",\"__p\":{"
+	    "%s}}",
 	    builders[_i].payload), 0);
 	ck_assert_str_eq(b.data, want);
 	free(want);
@@ -276,7 +282,8 @@ START_TEST(test_tz_and_no_locale)
 	m.method = "m";
 	ck_assert_int_eq(osrfmsg_encode_one(&m, &b, NULL), 0);
 	ck_assert_str_eq(b.data, "{\"__c\":\"osrfMessage\",\"__p\":{"
-	    "\"threadTrace\":\"-3\",\"locale\":\"en-US\",\"tz\":\"Europe/Paris\","
+	    "\"threadTrace\":\"-3\",\"locale\":\"en-US\",\"tz\":"
+	    "\"Europe/Paris\","
 	    "\"ingress\":\"opensrf\",\"type\":\"REQUEST\",\"payload\":{\"__c\":"
 	    "\"osrfMethod\",\"__p\":{\"method\":\"m\",\"params\":[]}}}}");
 	pbuf_free(&b);
@@ -455,7 +462,8 @@ static const struct {
 	    0, "", "m", 1 },
 	{ "nulls count as absent", "[" M("\"threadTrace\":null,\"locale\":"
 	    "null,\"tz\":null,\"ingress\":null,\"api_level\":null,\"type\":"
-	    "\"RESULT\",\"payload\":{\"__c\":\"osrfResult\",\"__p\":{\"status\":"
+	    "\"RESULT\",\"payload\":{\"__c\":\"osrfResult\",\"__p\":"
+	    "{\"status\":"
 	    "null,\"statusCode\":null}}") "]", 1, 0, 0, OSRFMSG_RESULT, 0,
 	    "osrfResult", NULL, 0 },
 	{ "empty array", "[]", 0, 0, 0, 0, 0, NULL, NULL, 0 },
@@ -612,6 +620,9 @@ END_TEST
 START_TEST(test_unavailable_body)
 {
 	struct pbuf	b = { 0 };
+	static const char notype[] = "[" M("\"threadTrace\":\"5\"") "]";
+	static const char disc[] = "[" M("\"threadTrace\":\"3\",\"type\":"
+	    "\"DISCONNECT\"") "]";
 	static const char req[] = "[" M("\"threadTrace\":\"7\",\"locale\":"
 	    "\"de-DE\",\"api_level\":1,\"type\":\"REQUEST\",\"payload\":{"
 	    "\"__c\":\"osrfMethod\",\"__p\":{\"method\":\"m\",\"params\":[]}}")
@@ -621,26 +632,27 @@ START_TEST(test_unavailable_body)
 
 	ck_assert_int_eq(osrfmsg_unavailable_body(req, sizeof(req) - 1, &b), 0);
 	ck_assert_str_eq(b.data, "[" M("\"threadTrace\":\"7\",\"locale\":"
-	    "\"de-DE\",\"api_level\":1,\"type\":\"STATUS\",\"payload\":{\"__c\":"
-	    "\"osrfMethodException\",\"__p\":{\"status\":\"" OSRFMSG_T_UNAVAILABLE
+	    "\"de-DE\",\"api_level\":1,\"type\":\"STATUS\",\"payload\":"
+	    "{\"__c\":"
+	    "\"osrfMethodException\",\"__p\":"
+	    "{\"status\":\"" OSRFMSG_T_UNAVAILABLE
 	    "\",\"statusCode\":\"503\"}}") "," M("\"threadTrace\":\"8\","
 	    "\"locale\":\"en-US\",\"type\":\"STATUS\",\"payload\":{\"__c\":"
-	    "\"osrfMethodException\",\"__p\":{\"status\":\"" OSRFMSG_T_UNAVAILABLE
+	    "\"osrfMethodException\",\"__p\":"
+	    "{\"status\":\"" OSRFMSG_T_UNAVAILABLE
 	    "\",\"statusCode\":\"503\"}}") "]");
 	/* Undecodable: one 503 with the trace found, else 0. */
 	pbuf_reset(&b);
-	ck_assert_int_eq(osrfmsg_unavailable_body("[" M("\"threadTrace\":"
-	    "\"5\"") "]", strlen("[" M("\"threadTrace\":\"5\"") "]"), &b), 0);
+	ck_assert_int_eq(osrfmsg_unavailable_body(notype, strlen(notype), &b),
+	    0);
 	ck_assert_ptr_nonnull(strstr(b.data, "\"threadTrace\":\"5\""));
 	pbuf_reset(&b);
 	ck_assert_int_eq(osrfmsg_unavailable_body("junk", 4, &b), 0);
 	ck_assert_ptr_nonnull(strstr(b.data, "\"threadTrace\":\"0\""));
 	ck_assert_ptr_nonnull(strstr(b.data, "\"statusCode\":\"503\""));
-	/* Only RESULTs: answered with the first one's trace. */
+	/* No REQUEST or CONNECT: answered with the first one's trace. */
 	pbuf_reset(&b);
-	ck_assert_int_eq(osrfmsg_unavailable_body("[" M("\"threadTrace\":\"3\","
-	    "\"type\":\"DISCONNECT\"") "]", strlen("[" M("\"threadTrace\":\"3\","
-	    "\"type\":\"DISCONNECT\"") "]"), &b), 0);
+	ck_assert_int_eq(osrfmsg_unavailable_body(disc, strlen(disc), &b), 0);
 	ck_assert_ptr_nonnull(strstr(b.data, "\"threadTrace\":\"3\""));
 	pbuf_free(&b);
 }

@@ -32,12 +32,14 @@
 #include "router.h"
 #include "router_api.h"
 #include "tmsg.h"
+#include "xmpp.h"
 
 /* epoll_wait batch; events of one batch are handled before reaping. */
 #define RL_EVENTS		64
-/* First reconnect delay; doubles up to the entry's reconnect_max_ms. */
-#define RL_BACKOFF_MIN_MS	250
+/* Reconnect delay cap when the entry sets none (xmpp_backoff_ms()). */
 #define RL_BACKOFF_MAX_MS	30000
+/* Retry delay when a connector thread cannot even be created. */
+#define RL_THREAD_RETRY_MS	1000
 /* A login that takes longer is abandoned and retried (OpenSRF: 10 s). */
 #define RL_OPEN_TIMEOUT_MS	10000
 /* The status file is rewritten at most this often. */
@@ -56,7 +58,8 @@ struct rconn {
 	enum rconn_state	 state;
 	int			 fd;		/* registered in epoll, or -1 */
 	uint64_t		 retry_at;	/* mono ms, when DOWN */
-	unsigned		 backoff_ms;
+	unsigned		 attempt;	/* failures since last login */
+	unsigned		 backoff_ms;	/* current delay, for logs */
 	pthread_t		 thr;		/* connector, when OPENING */
 	int			 open_rc;	/* connector's result */
 	int			 orphan;	/* class gone while OPENING */
@@ -145,7 +148,7 @@ rconn_start_open(struct rconn *c)
 		log_warnx("router: pthread_create for %s: %s", c->jid,
 		    strerror(rc));
 		c->state = RC_DOWN;
-		c->retry_at = mono_ms() + RL_BACKOFF_MIN_MS;
+		c->retry_at = mono_ms() + RL_THREAD_RETRY_MS;
 	}
 }
 
@@ -157,13 +160,12 @@ backoff_cap(const struct rconn *c)
 	return max > 0 ? (unsigned)max : RL_BACKOFF_MAX_MS;
 }
 
+/* Doubling delay with jitter, from the XMPP module's helper. */
 static void
 rconn_schedule(struct rconn *c)
 {
-	c->backoff_ms = c->backoff_ms == 0 ? RL_BACKOFF_MIN_MS :
-	    c->backoff_ms * 2;
-	if (c->backoff_ms > backoff_cap(c))
-		c->backoff_ms = backoff_cap(c);
+	c->backoff_ms = xmpp_backoff_ms(c->attempt++, backoff_cap(c),
+	    (uint32_t)random());
 	c->state = RC_DOWN;
 	c->retry_at = mono_ms() + c->backoff_ms;
 }
@@ -225,7 +227,7 @@ rconn_opened(struct router_loop *L, struct rconn *c)
 		return;
 	}
 	c->state = RC_UP;
-	c->backoff_ms = 0;
+	c->attempt = 0;
 	log_info("router: logged in as %s", transport_jid(c->t));
 }
 

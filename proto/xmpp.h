@@ -46,9 +46,10 @@
  *
  * Callers: any process; one connection per process role (a child opens
  * its own, never its parent's).  Not thread-safe, not for signal
- * context.  After fork() the child must not use or free the parent's
- * connection (it would log the parent out); it calls
- * xmpp_forget_after_fork() instead.
+ * context.  After fork() the child must not use the parent's
+ * connection; it calls xmpp_forget_after_fork() (or just xmpp_free()):
+ * closing in a process other than the one that logged in only closes
+ * that process's copy of the socket and never logs the parent out.
  *
  * Ownership: xmpp_new() copies the config and resource.  Received
  * stanzas belong to the caller (xstanza_free()).  xmpp_send() does not

@@ -226,6 +226,7 @@ xmpp_open(struct xmpp_conn *c, int timeout_ms)
 		return rc;
 	}
 	c->ready = 1;
+	c->owner = getpid();
 	log_info("xmpp: logged in as %s (%s%s)", c->jid, c->auth_used,
 	    c->ssl ? ", TLS" : "");
 	return 0;
@@ -515,6 +516,11 @@ xmpp_send(struct xmpp_conn *c, const char *xml, size_t len)
 void
 xmpp_close(struct xmpp_conn *c)
 {
+	if (c->fd != -1 && c->owner != getpid()) {
+		/* A forked child closing its copy: never log the parent out. */
+		xmpp_forget_after_fork(c);
+		return;
+	}
 	if (c->fd != -1 && c->ready) {
 		/* Best effort: the socket goes away whatever happens. */
 		if (xmpp_io_writes(c, "</stream:stream>",

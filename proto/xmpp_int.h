@@ -29,6 +29,7 @@ struct xmpp_conn {
 	char			*resource;	/* wanted; NULL: generate */
 	char			*jid;		/* full JID once logged in */
 	int			 fd;		/* -1 when closed */
+	pid_t			 owner;		/* process that opened fd */
 	int			 ready;		/* logged in */
 	int			 dead_rc;	/* sticky read error, 0 if none */
 	struct ssl_ctx_st	*ssl_ctx;

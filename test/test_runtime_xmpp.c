@@ -11,12 +11,18 @@
  * would forward them.  drover-call (the real binary) logs in as the
  * router account and addresses the drones with --to.
  *
+ * The second TCase runs the whole OpenSRF topology instead: the real
+ * drover-router, stand-ins that register their class with it as
+ * listeners do, drover-call addressing router@private.localhost/<svc>,
+ * and opensrf.math's sub-requests going through the router too.
+ *
  * Readiness: a drone is ready when it answers opensrf.system.time; a
  * drone that died fails the fixture at once.  Teardown kills and reaps
  * the drones; the servers of th_servers stop at exit.
  */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -30,6 +36,7 @@
 
 #include "cfg.h"
 #include "log.h"
+#include "proto/reg.h"
 #include "proto/stanza.h"
 #include "proto/xmpp.h"
 #include "services/rt_svc.h"
@@ -48,6 +55,8 @@ static char	 drone_jid[NDRONE][128];
 static pid_t	 drone_pid[NDRONE];
 static char	 dir[64];
 static char	 core_ok[128], core_badpw[128];
+static int	 via_router;		/* second TCase: through the router */
+static pid_t	 router_pid;
 
 static void
 xconf(struct xmpp_conf *c, const char *user, const char *pw)
@@ -77,6 +86,8 @@ to_dbmath(void *arg, const char *service, char *buf, size_t sz)
 static void NORETURN
 drone_main(int i)
 {
+	struct reg_target	 target = { (char *)"router",
+				    (char *)TH_DOMAIN_PRIVATE, NULL, 0 };
 	struct xmpp_conf	 c;
 	struct drover_svc	*svc;
 	struct transport	*bus;
@@ -94,13 +105,20 @@ drone_main(int i)
 		fprintf(stderr, "drone: %s\n", err);
 		_exit(2);
 	}
-	if (i == 1)
+	if (via_router) {
+		/* the default: <router_name>@<domain>/<service> */
+		svc->router_name = strdup("router");
+		svc->domain = strdup(TH_DOMAIN_PRIVATE);
+	} else if (i == 1)
 		svc->addr_fn = to_dbmath;
 	snprintf(res, sizeof(res), "%s", strchr(drone_jid[i], '/') + 1);
 	xconf(&c, "opensrf", TH_OPENSRF_PW);
 	bus = transport_new_xmpp(&c, res);
 	if (bus == NULL || transport_open(bus, READY_MS) < 0)
 		_exit(3);
+	if (via_router && reg_send(bus, &target, 1, drone_svc[i],
+	    REG_REGISTER) != 1)
+		_exit(7);
 	for (;;) {
 		while ((rc = transport_recv(bus, &st)) == 1) {
 			if (strcmp(st->name, "message") == 0 &&
@@ -166,6 +184,7 @@ write_core(const char *path, const char *user, const char *pw)
 	ck_assert_int_eq(fclose(f), 0);
 }
 
+
 static int
 alive(pid_t pid)
 {
@@ -174,12 +193,80 @@ alive(pid_t pid)
 	return pid > 0 && waitpid(pid, &st, WNOHANG) == 0;
 }
 
+static int
+file_has(const char *path, const char *needle)
+{
+	char	 buf[65536];
+	FILE	*f;
+	size_t	 n;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, needle) != NULL;
+}
+
+/* drover-router for private.localhost, logging into <dir>/router.log */
+static const char *
+router_up(void)
+{
+	struct timespec	 nap = { 0, 20 * 1000000L };
+	char		 bin[512], core[128], log[128];
+	uint64_t	 end;
+	FILE		*f;
+	int		 fd;
+
+	snprintf(core, sizeof(core), "%s/router.xml", dir);
+	snprintf(log, sizeof(log), "%s/router.log", dir);
+	if ((f = fopen(core, "w")) == NULL)
+		return "cannot write router.xml";
+	fprintf(f, "<config><routers><router><trusted_domains><server>%s"
+	    "</server><client>%s</client></trusted_domains><transport>"
+	    "<server>%s</server><host>127.0.0.1</host><port>%d</port>"
+	    "<username>router</username><password>%s</password><resource>"
+	    "router</resource></transport><logfile>%s</logfile><loglevel>3"
+	    "</loglevel></router></routers></config>\n", TH_DOMAIN_PRIVATE,
+	    TH_DOMAIN_PRIVATE, TH_DOMAIN_PRIVATE,
+	    th_server(TH_EJABBERD)->port, TH_ROUTER_PW, log);
+	if (fclose(f) != 0)
+		return "cannot write router.xml";
+	snprintf(bin, sizeof(bin), "%s/drover-router",
+	    getenv("DROVER_BIN") != NULL ? getenv("DROVER_BIN") : "bin");
+	if (access(bin, X_OK) != 0)
+		return "bin/drover-router is missing";
+	if ((router_pid = fork()) == 0) {
+		fd = open(log, O_WRONLY | O_APPEND | O_CREAT, 0600);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(bin, "drover-router", "-f", "-c", core, (char *)NULL);
+		_exit(127);
+	}
+	if (router_pid < 0)
+		return "cannot fork drover-router";
+	/* registrations sent before it is logged in would be lost */
+	for (end = mono_ms() + READY_MS; !file_has(log, "router: logged in");
+	    nanosleep(&nap, NULL)) {
+		if (!alive(router_pid))
+			return "drover-router died at start (router.log)";
+		if (mono_ms() >= end)
+			return "drover-router did not log in (router.log)";
+	}
+	return NULL;
+}
+
 static void
 drones_down(void)
 {
 	char	cmd[128];
 	int	i, st;
 
+	if (router_pid > 0) {
+		kill(router_pid, SIGTERM);
+		waitpid(router_pid, &st, 0);
+		router_pid = 0;
+	}
 	for (i = 0; i < NDRONE; i++) {
 		if (drone_pid[i] > 0) {
 			kill(drone_pid[i], SIGKILL);
@@ -198,6 +285,7 @@ drones_up(void)
 {
 	struct timespec	 nap = { 0, 50 * 1000000L };
 	char		*out, *err, why[256] = "";
+	const char	*rwhy;
 	uint64_t	 end;
 	int		 i, rc;
 
@@ -208,6 +296,10 @@ drones_up(void)
 	snprintf(core_badpw, sizeof(core_badpw), "%s/badpw.xml", dir);
 	write_core(core_ok, "router", TH_ROUTER_PW);
 	write_core(core_badpw, "router", "wrong");
+	if (via_router && (rwhy = router_up()) != NULL) {
+		drones_down();
+		ck_abort_msg("%s", rwhy);
+	}
 	for (i = 0; i < NDRONE; i++) {
 		snprintf(drone_jid[i], sizeof(drone_jid[i]),
 		    "opensrf@%s/%s_drone_rtx_%ld", TH_DOMAIN_PRIVATE,
@@ -217,7 +309,9 @@ drones_up(void)
 	}
 	for (i = 0; i < NDRONE && why[0] == '\0'; i++) {
 		for (end = mono_ms() + READY_MS;; nanosleep(&nap, NULL)) {
-			rc = run_call(core_ok, &out, &err, "--to",
+			rc = via_router ? run_call(core_ok, &out, &err,
+			    drone_svc[i], "opensrf.system.time", NULL) :
+			    run_call(core_ok, &out, &err, "--to",
 			    drone_jid[i], drone_svc[i], "opensrf.system.time",
 			    NULL);
 			free(out);
@@ -357,6 +451,50 @@ START_TEST(test_bench)
 }
 END_TEST
 
+static void
+router_drones_up(void)
+{
+	via_router = 1;
+	drones_up();
+}
+
+/* Through the router, as OpenSRF clients call services. */
+static const struct {
+	const char	*args[6];
+	int		 code;
+	const char	*out;
+	const char	*err;
+} routed[] = {
+	{ { "opensrf.dbmath", "add", "2", "2" }, 0, "4\n", NULL },
+	/* client -> router -> math drone -> router -> dbmath drone */
+	{ { "opensrf.math", "add", "20", "22" }, 0, "42\n", NULL },
+	{ { "opensrf.math", "div", "1", "0" }, 2, "",
+	    "status 400: div: division by zero" },
+	{ { "--connect", "opensrf.math", "sub", "50", "8" }, 0, "42\n",
+	    NULL },
+	{ { "drover.test", "drover.test.stream", "2" }, 0, "1\n2\n", NULL },
+};
+
+START_TEST(test_routed)
+{
+	char		*out, *err;
+	const char	*a[6] = { NULL };
+	int		 j, rc;
+
+	for (j = 0; j < 6 && routed[_i].args[j] != NULL; j++)
+		a[j] = routed[_i].args[j];
+	rc = run_call(core_ok, &out, &err, a[0], a[1], a[2], a[3], a[4],
+	    a[5], NULL);
+	ck_assert_msg(rc == routed[_i].code, "exit %d, stderr: %s", rc, err);
+	ck_assert_str_eq(out, routed[_i].out);
+	if (routed[_i].err != NULL)
+		ck_assert_msg(strstr(err, routed[_i].err) != NULL,
+		    "stderr: %s", err);
+	free(out);
+	free(err);
+}
+END_TEST
+
 Suite *
 runtime_xmpp_suite(void)
 {
@@ -373,6 +511,14 @@ runtime_xmpp_suite(void)
 	tcase_add_test(tc, test_bad_password);
 	tcase_add_test(tc, test_bounce);
 	tcase_add_test(tc, test_bench);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("via_router");
+	tcase_set_tags(tc, "integration");
+	tcase_set_timeout(tc, 60);
+	tcase_add_unchecked_fixture(tc, th_ejabberd_setup, NULL);
+	tcase_add_unchecked_fixture(tc, router_drones_up, drones_down);
+	tcase_add_loop_test(tc, test_routed, 0, ARRAY_LEN(routed));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,328 @@
+/*
+ * droverd_main.c: droverd(8), the command.
+ *
+ *	droverd -c opensrf_core.xml -s SERVICE [-h HOST] [-i INSTANCE]
+ *	    [-f | -d] [--check] [--local DIR]
+ *
+ * Reads opensrf_core.xml (context "opensrf") and, through its
+ * <settings_config>, the service's settings from opensrf.xml for HOST;
+ * builds the request runtime (services/runtime.h) as the worker; picks the
+ * bus (the local bus with --local, else XMPP); and hands everything to
+ * mpm_run().  --check stops after loading the plugin and prints the
+ * effective settings.  -d daemonizes and writes a pid file.  SIGHUP
+ * re-reads both files through reload_conf() below.
+ *
+ * Exit status: 0 after a clean stop or a good --check; 1 on a usage or
+ * configuration error, a failed start, or when no child can run.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "mpm/mpm.h"
+#include "mpm/mpm_source.h"
+#include "mpm/worker.h"
+#include "services/runtime.h"
+#include "util.h"
+
+/* Where -d puts the pid file when opensrf.xml has no dirs/pid. */
+#define DROVERD_RUNDIR	"/run/drover"
+
+struct droverd {
+	char			*core_path;
+	char			*service;
+	char			*host;
+	char			*instance;
+	char			*local_dir;
+	int			 foreground;
+	int			 daemonize;
+	int			 check;
+	struct core_conf	*core;
+	struct svc_conf		*svc;
+	struct mpm_local	 local;
+};
+
+static void NORETURN
+usage(FILE *f, int code)
+{
+	fprintf(f, "usage: droverd -c opensrf_core.xml -s service [-h host] "
+	    "[-i instance] [-f | -d]\n"
+	    "               [--check] [--local dir]\n"
+	    "       droverd --help | --version\n");
+	exit(code);
+}
+
+static int
+load_conf(struct droverd *d, struct core_conf **core, struct svc_conf **svc,
+    char *why, size_t whysz)
+{
+	struct cfg_err	err;
+	int		rc;
+
+	err.msg[0] = '\0';
+	if ((rc = core_conf_load(d->core_path, "opensrf", core, &err)) != 0) {
+		snprintf(why, whysz, "%s", err.msg);
+		return rc;
+	}
+	if ((*core)->settings_config == NULL) {
+		snprintf(why, whysz, "%s: no <settings_config> in context "
+		    "\"opensrf\"", d->core_path);
+		core_conf_free(core);
+		return -EINVAL;
+	}
+	rc = svc_conf_load((*core)->settings_config, d->host, d->service, svc,
+	    &err);
+	if (rc != 0) {
+		snprintf(why, whysz, "%s", err.msg);
+		core_conf_free(core);
+		return rc;
+	}
+	if ((*svc)->language != NULL && strcmp((*svc)->language, "c") != 0) {
+		snprintf(why, whysz, "%s: service %s has language \"%s\"; "
+		    "droverd runs only \"c\" services",
+		    (*core)->settings_config, d->service, (*svc)->language);
+		core_conf_free(core);
+		svc_conf_free(svc);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+reload_conf(void *arg, struct core_conf **core, struct svc_conf **svc,
+    char *why, size_t whysz)
+{
+	return load_conf(arg, core, svc, why, whysz);
+}
+
+static int
+open_log(const struct core_conf *core)
+{
+	struct log_conf	lc;
+
+	memset(&lc, 0, sizeof(lc));
+	lc.file = core->logfile;
+	lc.level = core->loglevel;
+	lc.facility = core->syslog_facility;
+	lc.tag = core->logtag;
+	return log_open(&lc);
+}
+
+/* Sub-requests on the local bus go straight to the service's listener. */
+static int
+local_addr(void *arg, const char *service, char *buf, size_t sz)
+{
+	(void)arg;
+	return mpm_local_listener_jid(buf, sz, service, NULL) < 0 ?
+	    -ENAMETOOLONG : 0;
+}
+
+static void
+print_settings(const struct droverd *d)
+{
+	const struct svc_conf	*s = d->svc;
+
+	printf("service %s%s%s on host %s\n", d->service,
+	    d->instance != NULL ? "@" : "",
+	    d->instance != NULL ? d->instance : "", d->host);
+	printf("implementation %s\n", s->implementation != NULL ?
+	    s->implementation : "(service name)");
+	printf("keepalive %d\nmin_children %d\nmax_children %d\n"
+	    "min_spare_children %d\nmax_spare_children %d\n"
+	    "max_requests %d\nmax_requests_jitter %d\n"
+	    "max_backlog_queue %d\nrequest_timeout %d\n"
+	    "slow_request_ms %d\ngraceful_timeout %d\n"
+	    "max_request_size %zu\n", s->keepalive, s->min_children,
+	    s->max_children, s->min_spare_children, s->max_spare_children,
+	    s->max_requests, s->max_requests_jitter, s->max_backlog_queue,
+	    s->request_timeout, s->slow_request_ms, s->graceful_timeout,
+	    s->max_request_size);
+	printf("bus %s%s\n", d->local_dir != NULL ? "local " : "xmpp",
+	    d->local_dir != NULL ? d->local_dir : "");
+	printf("logfile %s\nloglevel %d\n", d->core->logfile != NULL ?
+	    d->core->logfile : "stderr", d->core->loglevel);
+}
+
+static char *
+pidfile_path(const struct droverd *d)
+{
+	const char	*dir = d->svc->pid_dir != NULL ? d->svc->pid_dir :
+	    DROVERD_RUNDIR;
+
+	if (d->instance != NULL)
+		return xasprintf("%s/%s@%s.pid", dir, d->service,
+		    d->instance);
+	return xasprintf("%s/%s.pid", dir, d->service);
+}
+
+/* Classic double fork; the caller continues as the daemon. */
+static void
+daemonize(void)
+{
+	pid_t	pid;
+	int	fd;
+
+	if ((pid = fork()) == -1)
+		fatal("fork while daemonizing");
+	if (pid > 0)
+		_exit(0);
+	if (setsid() == -1)
+		fatal("setsid");
+	if ((pid = fork()) == -1)
+		fatal("fork while daemonizing");
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") == -1)
+		fatal("chdir(/)");
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		fatal("open(/dev/null)");
+	if (dup2(fd, 0) == -1 || dup2(fd, 1) == -1 || dup2(fd, 2) == -1)
+		fatal("dup2(/dev/null)");
+	if (fd > 2)
+		close(fd);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "check", no_argument, NULL, 'C' },
+		{ "local", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'H' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct droverd		 d;
+	struct mpm_source	 src;
+	struct mpm_conf		 mc;
+	struct rt_worker	*rw;
+	struct worker_ops	 ops;
+	struct worker_env	 env;
+	char			 why[CFG_ERR_MAX], host[HOST_NAME_MAX + 1];
+	char			*pidfile = NULL;
+	int			 ch, rc;
+
+	memset(&d, 0, sizeof(d));
+	log_init("droverd");
+	while ((ch = getopt_long(argc, argv, "c:s:h:i:fd", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			d.core_path = xstrdup(optarg);
+			break;
+		case 's':
+			d.service = xstrdup(optarg);
+			break;
+		case 'h':
+			d.host = xstrdup(optarg);
+			break;
+		case 'i':
+			d.instance = *optarg != '\0' ? xstrdup(optarg) : NULL;
+			break;
+		case 'f':
+			d.foreground = 1;
+			break;
+		case 'd':
+			d.daemonize = 1;
+			break;
+		case 'C':
+			d.check = 1;
+			break;
+		case 'L':
+			d.local_dir = xstrdup(optarg);
+			break;
+		case 'H':
+			usage(stdout, 0);
+		case 'V':
+			printf("droverd %s\n", DROVER_VERSION);
+			return 0;
+		default:
+			usage(stderr, 1);
+		}
+	}
+	if (optind != argc || d.core_path == NULL || d.service == NULL ||
+	    (d.foreground && d.daemonize))
+		usage(stderr, 1);
+	if (d.host == NULL) {
+		if (gethostname(host, sizeof(host)) == -1)
+			fatal("gethostname");
+		host[sizeof(host) - 1] = '\0';
+		d.host = xstrdup(host);
+	}
+	if (load_conf(&d, &d.core, &d.svc, why, sizeof(why)) < 0) {
+		fprintf(stderr, "droverd: %s\n", why);
+		return 1;
+	}
+	if (!d.check && (rc = open_log(d.core)) < 0)
+		fprintf(stderr, "droverd: log %s: %s; logging to stderr\n",
+		    d.core->logfile, strerror(-rc));
+
+	rw = rt_worker_new(NULL);
+	rt_worker_ops(rw, &ops);
+	if (d.local_dir != NULL) {
+		mpm_local_init(&d.local, &src, d.local_dir, d.service,
+		    d.instance);
+		rt_worker_set_addr_fn(rw, local_addr, NULL);
+	} else {
+		/* XXX(issue 4): the XMPP source plugs in here */
+		fprintf(stderr, "droverd: this build has no XMPP bus yet; "
+		    "use --local DIR\n");
+		return 1;
+	}
+
+	if (d.check) {
+		memset(&env, 0, sizeof(env));
+		env.core = d.core;
+		env.svc = d.svc;
+		env.slot_index = -1;
+		rc = ops.parent_init(ops.arg, &env);
+		if (rc != 0) {
+			fprintf(stderr, "droverd: %s: the plugin did not load "
+			    "or initialise (%d)\n", d.service, rc);
+			return 1;
+		}
+		print_settings(&d);
+		printf("configuration OK\n");
+		rt_worker_free(&rw);
+		return 0;
+	}
+
+	if (d.daemonize) {
+		pidfile = pidfile_path(&d);
+		daemonize();
+		log_after_fork(NULL);
+	}
+	memset(&mc, 0, sizeof(mc));
+	mc.service = d.service;
+	mc.instance = d.instance;
+	mc.core = d.core;
+	mc.svc = d.svc;
+	mc.worker = &ops;
+	mc.source = &src;
+	mc.reload = reload_conf;
+	mc.reload_arg = &d;
+	mc.sb_mode = d.core->scoreboard_mode;
+	mc.pidfile = pidfile;
+	mc.argc = argc;
+	mc.argv = argv;
+	rc = mpm_run(&mc);
+	rt_worker_free(&rw);
+	core_conf_free(&mc.core);
+	svc_conf_free(&mc.svc);
+	mpm_local_free(&d.local);
+	free(pidfile);
+	free(d.core_path);
+	free(d.service);
+	free(d.host);
+	free(d.instance);
+	free(d.local_dir);
+	return rc;
+}

@@ -1,0 +1,270 @@
+/*
+ * mpm.c: mpm_run(), the parent's start and end around the main loop.
+ *
+ * Start: scoreboard (which refuses a second droverd for the same service
+ * and instance, naming the live pid), signals into a signalfd, the bus
+ * opened and polled, the worker's parent_init, min_children forked,
+ * registration with the routers, then the loop.  End: the loop returns
+ * once every child is reaped; the bus is closed, the pid file removed and
+ * the scoreboard unlinked.
+ */
+#include "mpm_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "scoreboard/sb.h"
+#include "transport.h"
+#include "mpm/worker.h"
+
+/* How long the parent may take to log in to the bus at start. */
+#define MPM_OPEN_MS	10000
+
+static const int mpm_sigs[] = {
+	SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN,
+	SIGTTOU, SIGCHLD,
+};
+
+void
+mpm_stop(void)
+{
+	/* taken by the signalfd like any SIGTERM */
+	if (kill(getpid(), SIGTERM) == -1)
+		log_warn("kill(self, SIGTERM)");
+}
+
+static int
+setup_signals(struct mpm *m)
+{
+	struct sigaction	sa;
+	sigset_t		set;
+	size_t			i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		return -errno;
+	sigemptyset(&set);
+	for (i = 0; i < ARRAY_LEN(mpm_sigs); i++)
+		sigaddset(&set, mpm_sigs[i]);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		return -errno;
+	m->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return m->sigfd == -1 ? -errno : 0;
+}
+
+static void
+restore_signals(void)
+{
+	sigset_t	set;
+	size_t		i;
+
+	sigemptyset(&set);
+	for (i = 0; i < ARRAY_LEN(mpm_sigs); i++)
+		sigaddset(&set, mpm_sigs[i]);
+	(void)sigprocmask(SIG_UNBLOCK, &set, NULL);	/* valid set */
+}
+
+static int
+poll_add(struct mpm *m, int fd, uint64_t tag)
+{
+	struct epoll_event	ev;
+
+	ev.events = EPOLLIN;
+	ev.data.u64 = tag;
+	return epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) == -1 ? -errno : 0;
+}
+
+static void
+publish_conf(struct mpm *m)
+{
+	struct sb_limits	sl;
+
+	memset(&sl, 0, sizeof(sl));
+	sl.min_children = m->lim.min_children;
+	sl.max_children = m->lim.max_children;
+	sl.min_spare = m->lim.min_spare;
+	sl.max_spare = m->lim.max_spare;
+	sl.max_requests = m->conf->svc->max_requests;
+	sl.keepalive_s = m->conf->svc->keepalive;
+	sl.max_backlog_queue = m->max_backlog;
+	sl.request_timeout_s = m->conf->svc->request_timeout;
+	sl.slow_request_ms = m->conf->svc->slow_request_ms;
+	sb_set_conf(m->sb, m->generation, &sl);
+	sb_set_max_children_now(m->sb, m->lim.max_children);
+}
+
+static int
+write_pidfile(const char *path)
+{
+	char	buf[32];
+	int	fd, n, rc;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd == -1)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	rc = write_full(fd, buf, (size_t)n);
+	close(fd);
+	return rc;
+}
+
+static int
+start(struct mpm *m)
+{
+	const struct mpm_source	*src = m->conf->source;
+	struct svc_conf		*svc = m->conf->svc;
+	struct worker_env	 env;
+	char			 why[256];
+	pid_t			 owner = 0;
+	int			 i, rc;
+
+	m->lim.min_children = svc->min_children;
+	m->lim.max_children = svc->max_children;
+	m->lim.min_spare = svc->min_spare_children;
+	m->lim.max_spare = svc->max_spare_children;
+	m->max_backlog = svc->max_backlog_queue;
+	if (mpm_limits_check(&m->lim, why, sizeof(why)) < 0) {
+		log_errx("%s: %s", m->conf->service, why);
+		return -EINVAL;
+	}
+	rc = sb_create(&m->sb, m->conf->service, m->conf->instance,
+	    m->conf->sb_mode != 0 ? m->conf->sb_mode : SB_DEFAULT_MODE,
+	    &owner);
+	if (rc == -EBUSY) {
+		log_errx("%s%s%s is already served by droverd pid %d",
+		    m->conf->service, m->conf->instance != NULL &&
+		    *m->conf->instance != '\0' ? "@" : "",
+		    m->conf->instance != NULL ? m->conf->instance : "",
+		    (int)owner);
+		return rc;
+	}
+	if (rc < 0)
+		return rc;	/* sb_create() logged why */
+	m->generation = 1;
+	publish_conf(m);
+	if (mpm_fifo_init(&m->backlog, (size_t)m->max_backlog) < 0)
+		fatalx("out of memory for the backlog");
+	mpm_idle_init(&m->idle);
+	for (i = 0; i < MPM_MAX_SLOTS; i++) {
+		m->kids[i].data_w = -1;
+		m->kids[i].done_r = -1;
+	}
+	m->spawn_rate = 1;
+	m->rnd = (uint32_t)getpid() * 2654435761u ^ (uint32_t)mono_us();
+	if (m->rnd == 0)
+		m->rnd = 1;
+
+	if ((m->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		log_err("epoll_create1");
+		return -errno;
+	}
+	if ((rc = setup_signals(m)) < 0 ||
+	    (rc = poll_add(m, m->sigfd, MPM_EV_SIG)) < 0) {
+		log_errx("signal setup: %s", strerror(-rc));
+		return rc;
+	}
+
+	m->bus = src->listener(src->arg);
+	if ((rc = transport_open(m->bus, MPM_OPEN_MS)) < 0) {
+		log_errx("%s: cannot open the bus: %s", m->conf->service,
+		    strerror(-rc));
+		return rc;
+	}
+	if ((rc = poll_add(m, transport_fd(m->bus), MPM_EV_BUS)) < 0) {
+		log_errx("epoll_ctl(bus): %s", strerror(-rc));
+		return rc;
+	}
+	m->bus_polled = 1;
+
+	memset(&env, 0, sizeof(env));
+	env.core = m->conf->core;
+	env.svc = svc;
+	env.generation = m->generation;
+	env.slot_index = -1;
+	if (m->conf->worker->parent_init != NULL &&
+	    (rc = m->conf->worker->parent_init(m->conf->worker->arg,
+	    &env)) != 0) {
+		log_errx("%s: the service's init failed (%d)",
+		    m->conf->service, rc);
+		return rc < 0 ? rc : -EINVAL;
+	}
+	if (m->conf->pidfile != NULL &&
+	    (rc = write_pidfile(m->conf->pidfile)) < 0) {
+		log_errx("pid file %s: %s", m->conf->pidfile, strerror(-rc));
+		return rc;
+	}
+	mpm_title_set("drover listener [%s]", m->conf->service);
+	for (i = 0; i < m->lim.min_children; i++)
+		if ((rc = mpm_spawn(m)) < 0)
+			return rc;
+	if (src->reg != NULL) {
+		if ((rc = src->reg(src->arg, m->bus)) < 0)
+			log_warnx("registering with the routers: %s",
+			    strerror(-rc));
+		else
+			m->registered = 1;
+	}
+	log_info("%s: serving with %d children (max %d), generation %u",
+	    m->conf->service, m->lim.min_children, m->lim.max_children,
+	    m->generation);
+	return 0;
+}
+
+/* Start failed after children were forked: take them down. */
+static void
+abort_children(struct mpm *m)
+{
+	int	i;
+
+	for (i = 0; i < MPM_MAX_SLOTS; i++)
+		mpm_kill(m, i, SIGKILL, KILL_STOP);
+	while (m->nkids > 0) {
+		mpm_reap(m);
+		if (m->nkids > 0)
+			(void)usleep(10000);	/* bounded: SIGKILL */
+	}
+}
+
+int
+mpm_run(struct mpm_conf *conf)
+{
+	struct mpm	*m;
+	struct xstanza	*st;
+	int		 rc;
+
+	m = xcalloc(1, sizeof(*m));
+	m->conf = conf;
+	m->epfd = m->sigfd = -1;
+	mpm_title_init(conf->argc, conf->argv);
+	if (start(m) < 0) {
+		abort_children(m);
+		rc = MPM_DEXIT_FAIL;
+	} else
+		rc = mpm_loop(m);
+	if (m->nkids > 0)
+		abort_children(m);
+	while ((st = mpm_fifo_pop(&m->backlog)) != NULL)
+		xstanza_free(&st);
+	mpm_fifo_free(&m->backlog);
+	transport_free(&m->bus);
+	fd_close(&m->epfd);
+	fd_close(&m->sigfd);
+	restore_signals();
+	if (m->sb != NULL && conf->pidfile != NULL)
+		(void)unlink(conf->pidfile);	/* gone is fine */
+	sb_destroy(&m->sb);
+	log_info("%s: stopped", conf->service);
+	free(m);
+	return rc;
+}

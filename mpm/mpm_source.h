@@ -1,0 +1,41 @@
+/*
+ * mpm_source.h: the request sources droverd can serve from.
+ *
+ * The local source puts the parent and every child on the local bus
+ * (localbus.h) in one directory: the parent's JID is
+ * "opensrf@local/<service>" ("opensrf@local/<service>@<instance>" with an
+ * instance), which is where test clients and benchmarks send requests;
+ * each child is "opensrf@local/<service>_drone_<pid>".  There are no
+ * routers on the local bus, so registration is a no-op.
+ *
+ * The XMPP source (proto/, issue 4) fills a struct mpm_source the same
+ * way; droverd_main.c picks one.
+ *
+ * Callers: the parent fills the source before mpm_run(); the callbacks
+ * run in parent and children as mpm.h says.  Ownership: struct
+ * mpm_local is the caller's and must outlive mpm_run(); it copies its
+ * strings and frees them in mpm_local_free().
+ */
+#ifndef DROVER_MPM_SOURCE_H
+#define DROVER_MPM_SOURCE_H
+
+#include <stddef.h>
+
+#include "mpm.h"
+#include "util.h"
+
+struct mpm_local {
+	char	*dir;
+	char	*service;
+	char	*instance;	/* NULL for none */
+};
+
+void	mpm_local_init(struct mpm_local *, struct mpm_source *,
+	    const char *dir, const char *service, const char *instance);
+void	mpm_local_free(struct mpm_local *);
+
+/* The listener's JID on the local bus; its length or -ENAMETOOLONG. */
+int	mpm_local_listener_jid(char *buf, size_t bufsz, const char *service,
+	    const char *instance) MUST_CHECK;
+
+#endif /* DROVER_MPM_SOURCE_H */

@@ -1,0 +1,205 @@
+/*
+ * rt_inbox.c: a queue of parsed messages in front of a transport.
+ *
+ * The queue is a small ring of struct tmsg: the common case is zero or
+ * one queued message, so a linear scan for a thread is the fast path.
+ */
+#include "services/rt_inbox.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "transport.h"
+
+struct rt_inbox {
+	struct transport	*bus;
+	struct tmsg		 q[RT_INBOX_MAX];
+	size_t			 head;		/* oldest */
+	size_t			 n;
+	struct pbuf		 out;		/* send scratch */
+};
+
+struct rt_inbox *
+rt_inbox_new(struct transport *bus)
+{
+	struct rt_inbox	*ib;
+
+	if ((ib = calloc(1, sizeof(*ib))) == NULL)
+		return NULL;
+	ib->bus = bus;
+	return ib;
+}
+
+static void
+drop_all(struct rt_inbox *ib)
+{
+	while (ib->n > 0) {
+		tmsg_clear(&ib->q[ib->head]);
+		ib->head = (ib->head + 1) % RT_INBOX_MAX;
+		ib->n--;
+	}
+}
+
+void
+rt_inbox_free(struct rt_inbox **ibp)
+{
+	struct rt_inbox	*ib = *ibp;
+
+	if (ib == NULL)
+		return;
+	drop_all(ib);
+	pbuf_free(&ib->out);
+	free(ib);
+	*ibp = NULL;
+}
+
+struct transport *
+rt_inbox_bus(const struct rt_inbox *ib)
+{
+	return ib->bus;
+}
+
+static int
+matches(const struct tmsg *m, const char *thread)
+{
+	return thread == NULL || strcmp(m->thread, thread) == 0;
+}
+
+/* Take the first queued message of `thread`, keeping the order of the
+ * others. */
+static int
+take_queued(struct rt_inbox *ib, const char *thread, struct tmsg *out)
+{
+	size_t	i, j, at, next;
+
+	for (i = 0; i < ib->n; i++) {
+		at = (ib->head + i) % RT_INBOX_MAX;
+		if (!matches(&ib->q[at], thread))
+			continue;
+		*out = ib->q[at];
+		for (j = i; j + 1 < ib->n; j++) {
+			at = (ib->head + j) % RT_INBOX_MAX;
+			next = (ib->head + j + 1) % RT_INBOX_MAX;
+			ib->q[at] = ib->q[next];
+		}
+		ib->n--;
+		return 1;
+	}
+	return 0;
+}
+
+static void
+enqueue(struct rt_inbox *ib, struct tmsg *m)
+{
+	if (ib->n == RT_INBOX_MAX) {
+		log_warnx("bus: %d unclaimed messages queued, dropping the "
+		    "oldest (thread %s from %s)", RT_INBOX_MAX,
+		    ib->q[ib->head].thread, ib->q[ib->head].from);
+		tmsg_clear(&ib->q[ib->head]);
+		ib->head = (ib->head + 1) % RT_INBOX_MAX;
+		ib->n--;
+	}
+	ib->q[(ib->head + ib->n) % RT_INBOX_MAX] = *m;
+	ib->n++;
+	memset(m, 0, sizeof(*m));
+}
+
+/*
+ * Read what the transport has without blocking; 1 if a message of
+ * `thread` went to *out, 0 if none, negative errno.
+ */
+static int
+pump(struct rt_inbox *ib, const char *thread, struct tmsg *out)
+{
+	struct proto_err	 err;
+	struct xstanza		*st;
+	struct tmsg		 m;
+	int			 rc;
+
+	for (;;) {
+		st = NULL;
+		if ((rc = transport_recv(ib->bus, &st)) <= 0)
+			return rc;
+		if (strcmp(st->name, "message") != 0) {
+			log_debug("bus: dropping a <%s> stanza", st->name);
+			xstanza_free(&st);
+			continue;
+		}
+		memset(&m, 0, sizeof(m));
+		rc = tmsg_parse(st->raw, st->len, &m, &err);
+		xstanza_free(&st);
+		if (rc < 0) {
+			log_warnx("bus: dropping an unreadable message: %s",
+			    err.reason);
+			continue;
+		}
+		if (matches(&m, thread)) {
+			*out = m;
+			return 1;
+		}
+		enqueue(ib, &m);
+	}
+}
+
+int
+rt_inbox_wait(struct rt_inbox *ib, const char *thread, int timeout_ms,
+    struct tmsg *out)
+{
+	struct pollfd	pfd;
+	uint64_t	deadline = 0, now;
+	int		rc, wait;
+
+	memset(out, 0, sizeof(*out));
+	if (take_queued(ib, thread, out))
+		return 1;
+	if (timeout_ms >= 0)
+		deadline = mono_ms() + (uint64_t)timeout_ms;
+	for (;;) {
+		if ((rc = pump(ib, thread, out)) != 0)
+			return rc;
+		if (timeout_ms < 0)
+			wait = -1;
+		else if ((now = mono_ms()) >= deadline)
+			return 0;
+		else
+			wait = (int)(deadline - now);
+		if ((pfd.fd = transport_fd(ib->bus)) < 0)
+			return -ENOTCONN;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		rc = poll(&pfd, 1, wait);
+		if (rc < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+int
+rt_inbox_flush(struct rt_inbox *ib)
+{
+	struct tmsg	m;
+	int		n = (int)ib->n;
+
+	drop_all(ib);
+	while (pump(ib, NULL, &m) == 1) {
+		tmsg_clear(&m);
+		n++;
+	}
+	if (n > 0)
+		log_debug("bus: dropped %d stale messages", n);
+	return n;
+}
+
+int
+rt_inbox_send(struct rt_inbox *ib, struct tmsg *m)
+{
+	int	rc;
+
+	m->from = transport_jid(ib->bus);
+	pbuf_reset(&ib->out);
+	if ((rc = tmsg_write_buf(m, &ib->out)) < 0)
+		return rc;
+	return transport_send(ib->bus, ib->out.data, ib->out.len);
+}

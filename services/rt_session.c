@@ -1,0 +1,439 @@
+/*
+ * rt_session.c: what a child does with a stanza, and the worker_ops the
+ * MPM calls.
+ *
+ * Layout: the per-stanza state machine (CONNECT, REQUEST, DISCONNECT),
+ * the connected-session loop, rt_serve(), then the worker (plugin load
+ * in the parent, cache and hooks in the child).
+ *
+ * Session states (spec 3.6):
+ *   stateless  a stanza of REQUESTs: each is answered, the child is free
+ *              again when the stanza is done.
+ *   connected  after CONNECT (answered STATUS 200 from our own JID): the
+ *              client's further stanzas come straight to this child's bus
+ *              with the same thread; each wait lasts at most `keepalive`
+ *              seconds, after which the client gets STATUS 408
+ *              "Disconnected on timeout" with threadTrace 0.  DISCONNECT
+ *              ends the session without a reply.  Stanzas of other
+ *              threads meanwhile are dropped (C drones do the same).
+ */
+#include "services/runtime.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "proto/osrfmsg.h"
+#include "proto/tmsg.h"
+#include "scoreboard/sb.h"
+#include "services/rt_cache.h"
+#include "services/rt_inbox.h"
+#include "services/rt_reply.h"
+#include "services/rt_req.h"
+#include "transport.h"
+
+struct sess {
+	struct drover_svc	*svc;
+	struct transport	*bus;
+	struct sb_slot		*slot;
+	int			 keepalive;	/* s */
+	int			 connected;
+	int			 panic;
+	int			 served;	/* requests in this stanza */
+	char			*peer;		/* reply-to JID */
+	char			*thread;
+	char			*xid;
+};
+
+static uint64_t
+cpu_us(void)
+{
+	struct rusage	ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return 0;
+	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+	    (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+static int
+replace(char **dst, const char *src)
+{
+	char	*p;
+
+	if (*dst != NULL && strcmp(*dst, src) == 0)
+		return 0;
+	if ((p = strdup(src)) == NULL)
+		return -ENOMEM;
+	free(*dst);
+	*dst = p;
+	return 0;
+}
+
+static int
+run_request(struct sess *s, const struct osrfmsg *m)
+{
+	struct sb_request	 sr;
+	struct drover_req	 r;
+	struct rt_reply		 reply;
+	uint64_t		 t0, c0;
+	int			 rc;
+
+	memset(&r, 0, sizeof(r));
+	r.svc = s->svc;
+	r.method = m->method;
+	r.params = m->params;
+	r.xid = s->xid;
+	r.ingress = m->ingress;
+	r.trace = (int)m->thread_trace;
+	rt_reply_init(&reply, s->bus, s->peer, s->thread, s->xid, m);
+	r.reply = &reply;
+	t0 = mono_us();
+	c0 = cpu_us();
+	if (s->slot != NULL) {
+		memset(&sr, 0, sizeof(sr));
+		sr.method = m->method;
+		sr.client = s->peer;
+		sr.thread = s->thread;
+		sr.xid = s->xid;
+		sr.thread_trace = (uint32_t)m->thread_trace;
+		sb_slot_begin_request(s->slot, &sr);
+	}
+	log_debug("%s: request %s from %s", s->svc->name, m->method, s->peer);
+	rc = rt_dispatch(&r);
+	rt_reply_free(&reply);
+	json_decref(r.atomic);
+	if (r.panic)
+		s->panic = 1;
+	s->served++;
+	if (s->slot != NULL)
+		sb_slot_end_request(s->slot, mono_us() - t0, cpu_us() - c0,
+		    rc == 0 && !r.failed, s->panic ? SB_EXITING :
+		    s->connected ? SB_SESSION : SB_IDLE);
+	return rc;
+}
+
+/* Answer a body we cannot read, so the client does not wait in vain. */
+static int
+refuse_body(struct sess *s, long long trace, const char *why)
+{
+	struct rt_reply	reply;
+	char		text[300];
+	int		rc;
+
+	log_warnx("%s: unreadable request from %s: %s", s->svc->name,
+	    s->peer, why);
+	snprintf(text, sizeof(text), "Bad request: %s", why);
+	rt_reply_init(&reply, s->bus, s->peer, s->thread, s->xid, NULL);
+	rc = rt_reply_status(&reply, trace, OSRFMSG_C_METHOD_EXCEPTION,
+	    OSRFMSG_STATUS_BADREQUEST, text);
+	rt_reply_free(&reply);
+	return rc;
+}
+
+static int
+send_one(struct sess *s, const struct osrfmsg *m)
+{
+	struct rt_reply	reply;
+	int		rc;
+
+	rt_reply_init(&reply, s->bus, s->peer, s->thread, s->xid, NULL);
+	rc = rt_reply_send(&reply, m);
+	rt_reply_free(&reply);
+	return rc;
+}
+
+/* One <message> of the session: all its osrfMessages, in order. */
+static int
+serve_stanza(struct sess *s, const struct tmsg *t)
+{
+	struct osrfmsg_list	 l = OSRFMSG_LIST_INIT;
+	struct proto_err	 err;
+	struct osrfmsg		 out;
+	size_t			 i;
+	int			 rc;
+
+	if ((rc = replace(&s->peer, tmsg_reply_to(t))) < 0 ||
+	    (rc = replace(&s->thread, t->thread)) < 0 ||
+	    (rc = replace(&s->xid, t->osrf_xid)) < 0)
+		return rc;
+	log_set_xid(s->xid);
+	rc = osrfmsg_decode(t->body, strlen(t->body), &l, &err);
+	if (rc < 0)
+		return refuse_body(s, l.err_trace, err.reason);
+	for (i = 0; i < l.n && rc >= 0; i++) {
+		switch (l.msg[i].type) {
+		case OSRFMSG_CONNECT:
+			osrfmsg_make_connect_ok(&out, &l.msg[i]);
+			s->connected = 1;
+			rc = send_one(s, &out);
+			if (s->slot != NULL)
+				sb_slot_set_state(s->slot, SB_SESSION);
+			break;
+		case OSRFMSG_REQUEST:
+			rc = run_request(s, &l.msg[i]);
+			break;
+		case OSRFMSG_DISCONNECT:
+			s->connected = 0;
+			i = l.n;	/* nothing after DISCONNECT counts */
+			break;
+		default:
+			log_debug("%s: ignoring a %s from %s", s->svc->name,
+			    osrfmsg_type_name(l.msg[i].type), s->peer);
+			break;
+		}
+		if (s->panic)
+			s->connected = 0;
+	}
+	osrfmsg_list_clear(&l);
+	return rc;
+}
+
+static int
+session_loop(struct sess *s)
+{
+	struct osrfmsg	out;
+	struct tmsg	t;
+	int		rc;
+
+	while (s->connected && !s->panic) {
+		rc = rt_inbox_wait(s->svc->inbox, s->thread,
+		    s->keepalive * 1000, &t);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			log_info("%s: session %s idle for %d s, closing",
+			    s->svc->name, s->thread, s->keepalive);
+			osrfmsg_make_timeout(&out, NULL);
+			s->connected = 0;
+			return send_one(s, &out);
+		}
+		if (t.is_error) {
+			/* our answer bounced: the client is gone */
+			log_info("%s: session %s: client %s unreachable",
+			    s->svc->name, s->thread, t.from);
+			tmsg_clear(&t);
+			s->connected = 0;
+			return 0;
+		}
+		rc = serve_stanza(s, &t);
+		tmsg_clear(&t);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+rt_serve(struct drover_svc *svc, struct transport *bus, struct sb_slot *slot,
+    int keepalive, const char *raw, size_t len)
+{
+	struct proto_err	err;
+	struct tmsg		t = TMSG_INIT;
+	struct sess		s;
+	int			rc;
+
+	if (svc->inbox == NULL || rt_inbox_bus(svc->inbox) != bus) {
+		rt_inbox_free(&svc->inbox);
+		if ((svc->inbox = rt_inbox_new(bus)) == NULL)
+			return -ENOMEM;
+	}
+	/* whatever waits on our bus now is stale (late sub-request
+	 * answers, messages of a finished session) */
+	(void)rt_inbox_flush(svc->inbox);
+	if ((rc = tmsg_parse(raw, len, &t, &err)) < 0) {
+		log_warnx("%s: dropping an unreadable stanza: %s", svc->name,
+		    err.reason);
+		return WORKER_OK;
+	}
+	if (t.is_error) {
+		log_info("%s: dropping an error stanza from %s (%d)",
+		    svc->name, t.from, t.error_code);
+		tmsg_clear(&t);
+		return WORKER_OK;
+	}
+	memset(&s, 0, sizeof(s));
+	s.svc = svc;
+	s.bus = bus;
+	s.slot = slot;
+	s.keepalive = keepalive > 0 ? keepalive : 5;
+	rc = serve_stanza(&s, &t);
+	tmsg_clear(&t);
+	if (rc >= 0 && s.connected)
+		rc = session_loop(&s);
+	if (slot != NULL && s.connected == 0 && !s.panic && s.served == 0)
+		sb_slot_set_state(slot, SB_IDLE);
+	log_set_xid(NULL);
+	free(s.peer);
+	free(s.thread);
+	free(s.xid);
+	if (rc < 0)
+		return rc;
+	return s.panic ? WORKER_EXIT : WORKER_OK;
+}
+
+/* ----------------------------------------------------------- worker */
+
+struct rt_worker {
+	struct drover_svc	*svc;
+	char			*plugindir;
+	rt_addr_fn		 addr_fn;
+	void			*addr_arg;
+};
+
+struct rt_worker *
+rt_worker_new(const char *plugindir)
+{
+	struct rt_worker	*w;
+
+	if (plugindir == NULL)
+		plugindir = getenv("DROVER_PLUGINDIR");
+	w = xcalloc(1, sizeof(*w));
+	if (plugindir != NULL)
+		w->plugindir = xstrdup(plugindir);
+	return w;
+}
+
+void
+rt_worker_free(struct rt_worker **wp)
+{
+	struct rt_worker	*w = *wp;
+
+	if (w == NULL)
+		return;
+	if (w->svc != NULL) {
+		rt_inbox_free(&w->svc->inbox);
+		rt_cache_free(&w->svc->cache);
+	}
+	rt_svc_free(&w->svc);
+	free(w->plugindir);
+	free(w);
+	*wp = NULL;
+}
+
+void
+rt_worker_set_addr_fn(struct rt_worker *w, rt_addr_fn fn, void *arg)
+{
+	w->addr_fn = fn;
+	w->addr_arg = arg;
+	if (w->svc != NULL) {
+		w->svc->addr_fn = fn;
+		w->svc->addr_arg = arg;
+	}
+}
+
+struct drover_svc *
+rt_worker_svc(struct rt_worker *w)
+{
+	return w->svc;
+}
+
+static int
+w_parent_init(void *arg, const struct worker_env *env)
+{
+	struct rt_worker	*w = arg;
+	const struct svc_conf	*sc = env->svc;
+	const char		*impl;
+	char			 err[RT_ERR_MAX];
+	int			 rc;
+
+	impl = sc->implementation != NULL && *sc->implementation != '\0' ?
+	    sc->implementation : sc->name;
+	rt_svc_free(&w->svc);
+	rc = rt_svc_load(sc->name, impl, w->plugindir, &w->svc, err,
+	    sizeof(err));
+	if (rc < 0) {
+		log_warnx("%s", err);
+		return rc;
+	}
+	w->svc->conf = sc;
+	w->svc->settings = sc->app_settings;
+	w->svc->addr_fn = w->addr_fn;
+	w->svc->addr_arg = w->addr_arg;
+	if (env->core != NULL) {
+		if (env->core->router_name != NULL)
+			w->svc->router_name = xstrdup(env->core->router_name);
+		if (env->core->xmpp.domain != NULL)
+			w->svc->domain = xstrdup(env->core->xmpp.domain);
+	}
+	if ((rc = rt_svc_init(w->svc)) < 0) {
+		log_warnx("service %s: not started (%s)", sc->name,
+		    rc == -ECANCELED ? "its init hook failed" : strerror(-rc));
+		return rc;
+	}
+	log_info("service %s: plugin %s loaded, %zu methods", sc->name,
+	    w->svc->path, w->svc->nmethods);
+	return 0;
+}
+
+static void
+open_cache(struct drover_svc *svc, const struct svc_conf *sc)
+{
+	const char	*prefix;
+	int		 rc;
+
+	if (sc->ncache_servers == 0) {
+		log_debug("service %s: no cache servers configured",
+		    svc->name);
+		return;
+	}
+	prefix = json_string_value(json_object_get(sc->app_settings,
+	    "cache_prefix"));
+	rc = rt_cache_new(sc->cache_servers, sc->ncache_servers,
+	    sc->max_cache_time, prefix, &svc->cache);
+	if (rc < 0)
+		log_warnx("service %s: cache unusable: %s", svc->name,
+		    strerror(-rc));
+}
+
+static int
+w_child_init(void *arg, struct worker_env *env)
+{
+	struct rt_worker	*w = arg;
+	struct drover_svc	*svc = w->svc;
+
+	svc->in_child = 1;
+	open_cache(svc, env->svc);
+	if ((svc->inbox = rt_inbox_new(env->bus)) == NULL)
+		return -ENOMEM;
+	if (svc->desc != NULL && svc->desc->child_init != NULL &&
+	    svc->desc->child_init(svc) != 0) {
+		log_warnx("service %s: child_init hook of %s failed",
+		    svc->name, svc->path);
+		return -ECANCELED;
+	}
+	return 0;
+}
+
+static int
+w_handle(void *arg, struct worker_env *env, const char *raw, size_t len)
+{
+	struct rt_worker	*w = arg;
+
+	return rt_serve(w->svc, env->bus, env->slot, env->svc->keepalive,
+	    raw, len);
+}
+
+static void
+w_child_exit(void *arg, struct worker_env *env)
+{
+	struct rt_worker	*w = arg;
+
+	if (w->svc->desc != NULL && w->svc->desc->child_exit != NULL)
+		w->svc->desc->child_exit(w->svc);
+	rt_inbox_free(&w->svc->inbox);
+	rt_cache_free(&w->svc->cache);
+}
+
+void
+rt_worker_ops(struct rt_worker *w, struct worker_ops *out)
+{
+	out->parent_init = w_parent_init;
+	out->child_init = w_child_init;
+	out->handle = w_handle;
+	out->child_exit = w_child_exit;
+	out->arg = w;
+}

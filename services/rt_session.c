@@ -396,6 +396,10 @@ w_child_init(void *arg, struct worker_env *env)
 	struct drover_svc	*svc = w->svc;
 
 	svc->in_child = 1;
+	/* a SIGHUP in the parent may have replaced (and freed) the
+	 * configuration parent_init saw: use the child's own */
+	svc->conf = env->svc;
+	svc->settings = env->svc->app_settings;
 	open_cache(svc, env->svc);
 	if ((svc->inbox = rt_inbox_new(env->bus)) == NULL)
 		return -ENOMEM;

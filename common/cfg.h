@@ -35,8 +35,8 @@
  * default.
  *
  * Callers: parent processes at start-up and on SIGHUP; tools.  Never in
- * signal context.  Not thread-safe (libxml2's parser state aside, none
- * of this is shared between calls).
+ * signal context.  No state is kept between calls; objects are not
+ * shared between threads.
  * Ownership: every *_load() hands back an object the caller frees with
  * the matching *_free(), which accepts NULL and takes a pointer to the
  * pointer, resetting it.  Strings inside belong to the object.  Nodes
@@ -180,22 +180,23 @@ enum cfg_type {
 	CFG_T_MS,	/* seconds in [min, max] in the file, int ms in C */
 	CFG_T_ENUM,	/* int index into names[] (case-insensitive) */
 	CFG_T_MODE,	/* unsigned, octal string like "0640", max 07777 */
-	CFG_T_FACILITY,	/* int, syslog facility name (log_facility_parse) */
+	CFG_T_FACILITY,	/* int, from a syslog facility name */
 };
 
 #define CFG_K_REQUIRED	0x1	/* missing or empty is an error */
 #define CFG_K_SECRET	0x2	/* explicit_bzero before freeing */
 #define CFG_K_DROVER	0x4	/* drover's key; OpenSRF ignores it */
 
+/* One key of a view; `off` is offsetof() the field in the view. */
 struct cfg_key {
-	const char		*path;	/* relative to the view's base node */
+	const char		*path;	/* below the view's base node */
 	enum cfg_type		 type;
 	int			 flags;	/* CFG_K_* */
 	long long		 min, max, def;	/* numeric types */
 	const char		*sdef;	/* CFG_T_STR default, or NULL */
-	const char *const	*names;	/* CFG_T_ENUM, NULL-terminated */
-	size_t			 off;	/* offsetof the field in the view */
-	const char		*doc;	/* one line, for tests and docs */
+	const char *const	*names;	/* CFG_T_ENUM, NULL-ended */
+	size_t			 off;
+	const char		*doc;	/* one line, for docs */
 };
 
 /*
@@ -295,7 +296,7 @@ struct router_conf {
 	int		  loglevel;	/* default 1 */
 	int		  syslog_facility;
 	char		 *logtag;
-	char		 *file;		/* where the entry is, for messages */
+	char		 *file;		/* where the entry is */
 	int		  line;
 };
 
@@ -349,7 +350,10 @@ struct svc_conf {
 /*
  * Service `service` for `host` from opensrf.xml at `path`, ranges and
  * svc_conf_validate() checked.  -ENOENT with err filled when the service
- * has no <apps> entry.
+ * has no <apps> entry.  Other languages than C load too (OpenSRF lists
+ * Perl services beside C ones): the caller checks `language`.  An unset
+ * max_spare_children is raised to min_spare_children + 1 when needed,
+ * as OpenSRF's Perl server does.
  */
 int	svc_conf_load(const char *path, const char *host,
 	    const char *service, struct svc_conf **out,
@@ -360,7 +364,8 @@ int	svc_conf_from_tree(const struct cfg_tree *merged,
 	    struct cfg_err *) MUST_CHECK;
 void	svc_conf_free(struct svc_conf **);
 /* Cross-key checks (min <= max, ...), pure; fills err. */
-int	svc_conf_validate(const struct svc_conf *, struct cfg_err *) MUST_CHECK;
+int	svc_conf_validate(const struct svc_conf *, struct cfg_err *)
+	    MUST_CHECK;
 /*
  * activeapps/appname for host: a NULL-terminated array the caller frees
  * with cfg_strv_free(); an empty list is an array holding only NULL.

@@ -256,6 +256,14 @@ svc_conf_from_tree(const struct cfg_tree *merged, const char *service,
 	    sc, err)) != 0 ||
 	    (rc = cache_servers(root, sc, err)) != 0)
 		goto fail;
+	/*
+	 * OpenSRF's Perl server forces max_spare above min_spare instead
+	 * of refusing; do the same when max_spare was left to its default,
+	 * so a file OpenSRF accepts loads here too.
+	 */
+	if (cfg_get(sn, U "max_spare_children") == NULL &&
+	    sc->max_spare_children <= sc->min_spare_children)
+		sc->max_spare_children = sc->min_spare_children + 1;
 	if (sc->language != NULL)
 		for (p = sc->language; *p != '\0'; p++)
 			*p = (char)tolower((unsigned char)*p);

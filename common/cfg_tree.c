@@ -145,8 +145,10 @@ cfg_node_path(const struct cfg_node *n, char *buf, size_t size)
 		v[nv++] = n;
 	for (i = nv; i-- > 0;) {
 		if (i + 1 < nv) {
-			if (len + 1 < size)
-				buf[len] = '/', buf[len + 1] = '\0';
+			if (len + 1 < size) {
+				buf[len] = '/';
+				buf[len + 1] = '\0';
+			}
 			len++;
 		}
 		if (len < size)
@@ -331,13 +333,19 @@ cfg_load_mem(const char *buf, size_t len, const char *name,
 
 	if (name == NULL)
 		name = "(config)";
+	if (buf == NULL) {
+		buf = "";
+		len = 0;
+	}
 	if (len > CFG_FILE_MAX) {
 		file_errf(err, name, 0, "file too large (more than %d bytes)",
 		    CFG_FILE_MAX);
 		return -EFBIG;
 	}
-	if ((ctxt = xmlNewParserCtxt()) == NULL)
-		goto nomem;
+	if ((ctxt = xmlNewParserCtxt()) == NULL) {
+		file_errf(err, name, 0, "out of memory");
+		return -ENOMEM;
+	}
 	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, name, NULL, opts);
 	if (doc == NULL) {
 		xe = xmlCtxtGetLastError(ctxt);
@@ -368,11 +376,8 @@ out:
 	xmlFreeDoc(doc);
 	xmlFreeParserCtxt(ctxt);
 	if (rc == -ENOMEM)
-		goto nomem;
+		file_errf(err, name, 0, "out of memory");
 	return rc;
-nomem:
-	file_errf(err, name, 0, "out of memory");
-	return -ENOMEM;
 }
 
 int
@@ -382,7 +387,8 @@ cfg_load(const char *path, struct cfg_tree **out, struct cfg_err *err)
 	char		*buf;
 	int		 fd, rc;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	/* O_NONBLOCK: a FIFO given by mistake must not hang the caller. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
 		rc = -errno;
 		file_errf(err, path, 0, "open: %s", strerror(-rc));
 		return rc;

@@ -6,8 +6,11 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cfg.h"
 #include "th_cfg.h"
@@ -92,12 +95,40 @@ START_TEST(test_load_file)
 	ck_assert_ptr_null(t);
 	ck_assert_msg(th_contains(err.msg, "malformed.xml:5: malformed XML",
 	    "opensr", NULL), "%s", err.msg);
+	p = th_path("test/data/billion_laughs.xml");
+	ck_assert_int_eq(cfg_load(p, &t, &err), -EINVAL);
+	ck_assert_msg(th_contains(err.msg, "billion_laughs.xml:15: malformed "
+	    "XML", NULL), "%s", err.msg);
+	/* Too large: refused before a byte is read. */
+	ck_assert_int_eq(cfg_load_mem("<a/>", (size_t)CFG_FILE_MAX + 1, "big",
+	    &t, &err), -EFBIG);
+	ck_assert_str_eq(err.msg, "big: file too large (more than 16777216 "
+	    "bytes)");
 	p = th_path("test/data/settings_merge.xml");
 	ck_assert_int_eq(cfg_load(p, &t, &err), 0);
 	ck_assert_str_eq(cfg_tree_file(t), p);
 	ck_assert_int_eq(cfg_get(cfg_root(t),
 	    "default/apps/svc.bad/unix_config/max_children")->line, 34);
 	cfg_tree_free(&t);
+}
+END_TEST
+
+/* A FIFO named by mistake is refused, not waited on. */
+START_TEST(test_load_fifo)
+{
+	char		 dir[] = "/tmp/drover-cfg-XXXXXX", path[64];
+	struct cfg_tree	*t = NULL;
+	struct cfg_err	 err = { "" };
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo.xml", dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(cfg_load(path, &t, &err), -EINVAL);
+	ck_assert_ptr_null(t);
+	ck_assert_msg(th_contains(err.msg, "not a regular file", NULL), "%s",
+	    err.msg);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST
 
@@ -481,6 +512,7 @@ cfg_suite(void)
 	tcase_add_loop_test(tc, test_parse, 0, ARRAY_LEN(parse_cases));
 	tcase_add_test(tc, test_parse_entities);
 	tcase_add_test(tc, test_load_file);
+	tcase_add_test(tc, test_load_fifo);
 	tcase_add_test(tc, test_text_and_lines);
 	suite_add_tcase(s, tc);
 

@@ -75,8 +75,7 @@ START_TEST(test_core_forms)
 {
 	struct core_conf	*cc = NULL;
 	struct cfg_err		 err = { "" };
-	char			*p = xstrdup(th_path("test/data/core_forms.xml"));
-	char			*want;
+	char			*p, *want;
 	size_t			 i;
 	static const struct {
 		const char	*name, *domain, *svc;
@@ -88,6 +87,7 @@ START_TEST(test_core_forms)
 		{ "all", "all.localhost", "drover.test", 1 },
 	};
 
+	p = xstrdup(th_path("test/data/core_forms.xml"));
 	ck_assert_msg(core_conf_load(p, "opensrf", &cc, &err) == 0, "%s",
 	    err.msg);
 	ck_assert_uint_eq(cc->nrouters, ARRAY_LEN(exp));
@@ -434,10 +434,10 @@ START_TEST(test_svc_merged)
 {
 	struct svc_conf	*sc = NULL;
 	struct cfg_err	 err = { "" };
-	char		*p = xstrdup(th_path("test/data/settings_merge.xml"));
-	char		*want, **apps = NULL;
+	char		*p, *want, **apps = NULL;
 	json_t		*js;
 
+	p = xstrdup(th_path("test/data/settings_merge.xml"));
 	ck_assert_msg(svc_conf_load(p, "h1.example.org", "svc.a", &sc,
 	    &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(sc->min_children, 2);
@@ -499,8 +499,12 @@ static const struct {
 	  "apps/s: unix_config: min_children (11) must be from 0 to "
 	  "max_children (10)" },
 	{ "<unix_config><min_spare_children>5</min_spare_children>"
-	  "</unix_config>", "max_spare_children (5) must be greater than "
+	  "<max_spare_children>5</max_spare_children></unix_config>",
+	  "max_spare_children (5) must be greater than "
 	  "min_spare_children (5)" },
+	/* Unset max_spare is raised above min_spare, as OpenSRF does. */
+	{ "<unix_config><min_spare_children>7</min_spare_children>"
+	  "</unix_config>", NULL },
 	{ "<unix_config><max_children>2</max_children><min_children>1"
 	  "</min_children><min_spare_children>3</min_spare_children>"
 	  "<max_spare_children>4</max_spare_children></unix_config>",
@@ -575,6 +579,25 @@ START_TEST(test_svc_missing)
 }
 END_TEST
 
+/* An unset max_spare_children follows min_spare_children up. */
+START_TEST(test_svc_spare_default)
+{
+	struct svc_conf	*sc = NULL;
+	struct cfg_err	 err = { "" };
+	struct cfg_tree	*t, *m = NULL;
+
+	t = th_tree(SVC_HEAD "<unix_config><min_spare_children>7"
+	    "</min_spare_children></unix_config>" SVC_TAIL);
+	ck_assert_int_eq(cfg_merge_host(t, "h", &m, &err), 0);
+	ck_assert_int_eq(svc_conf_from_tree(m, "s", &sc, &err), 0);
+	ck_assert_int_eq(sc->min_spare_children, 7);
+	ck_assert_int_eq(sc->max_spare_children, 8);
+	svc_conf_free(&sc);
+	cfg_tree_free(&m);
+	cfg_tree_free(&t);
+}
+END_TEST
+
 /* svc_conf_validate is pure: it judges a hand-made struct too. */
 START_TEST(test_svc_validate)
 {
@@ -601,9 +624,27 @@ END_TEST
 
 /* ------------------------------------------------------------- docs */
 
+static char *
+slurp(const char *rel)
+{
+	FILE	*f;
+	char	*buf;
+	size_t	 len;
+
+	f = fopen(th_path(rel), "re");
+	ck_assert_msg(f != NULL, "%s", th_path(rel));
+	buf = calloc(1, 256 * 1024);
+	ck_assert_ptr_nonnull(buf);
+	len = fread(buf, 1, 256 * 1024 - 1, f);
+	ck_assert_uint_gt(len, 0);
+	fclose(f);
+	return buf;
+}
+
 /*
- * drover-config(5) names every key of every table, as ".It Ic key", and
- * every key has a one-line description in its table.
+ * drover-config(5) names every key of every table, as ".It Ic key";
+ * the example files in conf/ set every key; every key has a one-line
+ * description in its table.
  */
 START_TEST(test_docs_keys)
 {
@@ -612,35 +653,35 @@ START_TEST(test_docs_keys)
 		cfg_keys_settings,
 	};
 	const struct cfg_key	*k;
-	FILE			*f;
-	char			*man, needle[128];
+	char			*man, *core, *settings, needle[128];
 	const char		*last;
-	size_t			 i, j, n, len;
+	size_t			 i, j, n;
 
-	f = fopen(th_path("man/drover-config.5"), "re");
-	ck_assert_ptr_nonnull(f);
-	man = calloc(1, 256 * 1024);
-	ck_assert_ptr_nonnull(man);
-	len = fread(man, 1, 256 * 1024 - 1, f);
-	ck_assert_uint_gt(len, 0);
-	fclose(f);
+	man = slurp("man/drover-config.5");
+	core = slurp("conf/opensrf_core.xml");
+	settings = slurp("conf/opensrf.xml");
 	for (i = 0; i < ARRAY_LEN(tables); i++) {
 		k = tables[i](&n);
 		for (j = 0; j < n; j++) {
 			ck_assert_ptr_nonnull(k[j].doc);
+			last = strrchr(k[j].path, '/');
+			last = last != NULL ? last + 1 : k[j].path;
+			snprintf(needle, sizeof(needle), "<%s>", last);
+			ck_assert_msg(strstr(i < 3 ? core : settings, needle) !=
+			    NULL, "conf example lacks %s", needle);
 			/* The full path, or its last part in a subsection. */
 			snprintf(needle, sizeof(needle), ".It Ic %s ",
 			    k[j].path);
 			if (strstr(man, needle) != NULL)
 				continue;
-			last = strrchr(k[j].path, '/');
-			last = last != NULL ? last + 1 : k[j].path;
 			snprintf(needle, sizeof(needle), ".It Ic %s ", last);
 			ck_assert_msg(strstr(man, needle) != NULL,
 			    "drover-config.5 lacks \"%s\"", needle);
 		}
 	}
 	free(man);
+	free(core);
+	free(settings);
 }
 END_TEST
 
@@ -669,6 +710,7 @@ cfg_views_suite(void)
 	tcase_add_loop_test(tc, test_svc_bad, 0, ARRAY_LEN(svc_bad));
 	tcase_add_test(tc, test_svc_missing);
 	tcase_add_test(tc, test_svc_validate);
+	tcase_add_test(tc, test_svc_spare_default);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("docs");

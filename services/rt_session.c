@@ -29,6 +29,7 @@
 #include "proto/osrfmsg.h"
 #include "proto/tmsg.h"
 #include "scoreboard/sb.h"
+#include "services/rt_api.h"
 #include "services/rt_cache.h"
 #include "services/rt_inbox.h"
 #include "services/rt_reply.h"
@@ -292,6 +293,7 @@ rt_worker_new(const char *plugindir)
 	if (plugindir == NULL)
 		plugindir = getenv("DROVER_PLUGINDIR");
 	w = xcalloc(1, sizeof(*w));
+	log_debug("runtime: %zu API functions for plugins", rt_api_keep());
 	if (plugindir != NULL)
 		w->plugindir = xstrdup(plugindir);
 	return w;

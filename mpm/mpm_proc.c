@@ -250,7 +250,8 @@ reaped(struct mpm *m, int idx, int st)
 			    "(exit code %d, fatal): not respawning children",
 			    (int)k->pid, idx, code);
 		m->fatal = 1;
-	} else if ((abnormal && k->killed == KILL_NONE) &&
+	} else if (abnormal && k->killed == KILL_NONE &&
+	    m->run == RUN_SERVING &&
 	    (!k->ready_seen || now - k->spawn_ms < MPM_EARLY_MS ||
 	    code == MPM_EXIT_SICK)) {
 		m->early_deaths++;

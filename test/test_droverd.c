@@ -1,0 +1,537 @@
+/*
+ * test_droverd.c: droverd end to end on the local bus with the test
+ * plugin (drover.test): pool sizing, recycling, backlog and 503, the
+ * watchdog, in-flight rescue, crash handling, signals, big requests.
+ * Each case starts its own droverd (test/th_droverd.h) and synchronises
+ * on replies, scoreboard states and log lines, each with a deadline.
+ */
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "scoreboard/sb.h"
+#include "th_droverd.h"
+#include "util.h"
+
+#define WAIT_MS		15000	/* deadline of any single wait */
+
+static struct th_droverd D;
+
+static void
+teardown(void)
+{
+	th_droverd_cleanup(&D);
+}
+
+static int
+busy_n(const struct th_view *v, void *arg)
+{
+	return v->sum.by_state[SB_BUSY] + v->sum.by_state[SB_SESSION] >=
+	    (uint32_t)*(int *)arg;
+}
+
+static int
+children_n(const struct th_view *v, void *arg)
+{
+	return v->sum.children == (uint32_t)*(int *)arg;
+}
+
+static int
+spawned_n(const struct th_view *v, void *arg)
+{
+	return v->info.counters[SB_C_SPAWNED] >= (uint64_t)*(int *)arg;
+}
+
+static int
+completed_n(const struct th_view *v, void *arg)
+{
+	return v->info.counters[SB_C_COMPLETED] >= (uint64_t)*(int *)arg;
+}
+
+static int
+max_now(const struct th_view *v, void *arg)
+{
+	return v->info.max_children_now == (uint32_t)*(int *)arg;
+}
+
+/* The busy child's pid, and its slot. */
+static pid_t
+busy_pid(int *slotp)
+{
+	struct th_view	*v = xmalloc(sizeof(*v));
+	pid_t		 pid = -1;
+	int		 i;
+
+	th_view(&D, v);
+	for (i = 0; i < SB_SLOTS; i++)
+		if (v->slot[i].state == SB_BUSY) {
+			pid = v->slot[i].pid;
+			*slotp = i;
+			break;
+		}
+	free(v);
+	ck_assert_int_gt(pid, 0);
+	return pid;
+}
+
+static void
+read_cmdline(pid_t pid, char *buf, size_t n)
+{
+	char	path[64];
+	FILE	*f;
+	size_t	len;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	len = fread(buf, 1, n - 1, f);
+	buf[len] = '\0';
+	fclose(f);
+}
+
+static void
+expect_clean_exit(int st)
+{
+	struct sb	*sb = NULL;
+
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "droverd status 0x%x", st);
+	sb_close(&D.sb);
+	ck_assert_int_eq(sb_open(&sb, D.shm), -ENOENT);	/* unlinked */
+}
+
+/* ------------------------------------------------------------ cases */
+
+START_TEST(test_spawn_to_min)
+{
+	struct th_conf	 c = { .min_children = 3, .max_children = 5 };
+	struct th_view	*v = xmalloc(sizeof(*v));
+	char		 cmd[256];
+	int		 i;
+
+	th_droverd_start(&D, &c);
+	th_view(&D, v);
+	ck_assert_uint_eq(v->sum.children, 3);
+	ck_assert_uint_eq(v->info.limits.min_children, 3);
+	ck_assert_uint_eq(v->info.max_children_now, 5);
+	ck_assert_int_eq(v->info.parent_pid, D.pid);
+	read_cmdline(D.pid, cmd, sizeof(cmd));
+	ck_assert_str_eq(cmd, "drover listener [drover.test]");
+	for (i = 0; i < SB_SLOTS; i++)
+		if (v->slot[i].state == SB_IDLE)
+			break;
+	read_cmdline(v->slot[i].pid, cmd, sizeof(cmd));
+	ck_assert_str_eq(cmd, "drover drone [drover.test] idle");
+	free(v);
+	expect_clean_exit(th_droverd_stop(&D, SIGTERM, WAIT_MS));
+}
+END_TEST
+
+START_TEST(test_big_request)
+{
+	struct th_conf	 c = { .min_children = 1, .max_children = 1 };
+	struct th_reply	 r;
+	size_t		 n = 1024 * 1024, i;
+	char		*params, *want;
+
+	th_droverd_start(&D, &c);
+	params = xmalloc(n + 8);
+	want = xmalloc(n + 8);
+	params[0] = '[';
+	params[1] = '"';
+	for (i = 0; i < n; i++)
+		params[2 + i] = 'a' + i % 26;
+	memcpy(params + 2 + n, "\"]", 3);
+	memcpy(want, params + 1, n + 2);
+	want[n + 2] = '\0';
+	th_call(&D, "opensrf.system.echo", params, &r, WAIT_MS);
+	ck_assert_int_eq(r.code, 205);
+	ck_assert_uint_eq(strlen(r.content), n + 2);
+	ck_assert(strcmp(r.content, want) == 0);
+	th_reply_free(&r);
+	free(params);
+	free(want);
+}
+END_TEST
+
+START_TEST(test_growth_to_max)
+{
+	struct th_conf	c = { .min_children = 1, .max_children = 4 };
+	struct th_reply	r;
+	int		i, n = 4;
+
+	th_droverd_start(&D, &c);
+	for (i = 0; i < 4; i++)
+		th_send(&D, NULL, i + 1, "drover.test.sleep", "[0.5]", NULL);
+	th_wait_sb(&D, busy_n, &n, WAIT_MS, "4 busy children");
+	th_wait_sb(&D, spawned_n, &n, WAIT_MS, "4 spawned");
+	for (i = 0; i < 4; i++) {
+		th_recv(&D, &r, WAIT_MS);
+		ck_assert_int_eq(r.code, 205);
+		th_reply_free(&r);
+	}
+}
+END_TEST
+
+START_TEST(test_spare_shrink)
+{
+	struct th_conf	c = { .min_children = 1, .max_children = 6,
+	    .min_spare = 1, .max_spare = 2 };
+	struct th_reply	r;
+	int		i, n = 5, two = 2;
+
+	th_droverd_start(&D, &c);
+	for (i = 0; i < 5; i++)
+		th_send(&D, NULL, i + 1, "drover.test.sleep", "[0.3]", NULL);
+	th_wait_sb(&D, busy_n, &n, WAIT_MS, "5 busy children");
+	for (i = 0; i < 5; i++) {
+		th_recv(&D, &r, WAIT_MS);
+		ck_assert_int_eq(r.code, 205);
+		th_reply_free(&r);
+	}
+	/* one surplus idle child retired per tick, down to min_children */
+	th_wait_sb(&D, children_n, &two, WAIT_MS, "shrink to 2 children");
+	ck_assert(th_log_has(&D, "retiring surplus idle child"));
+}
+END_TEST
+
+START_TEST(test_max_requests)
+{
+	struct th_conf	 c = { .min_children = 1, .max_children = 1,
+	    .max_requests = 2 };
+	struct th_reply	 r;
+	struct th_view	*v = xmalloc(sizeof(*v));
+	int		 i, three = 3, five = 5;
+
+	th_droverd_start(&D, &c);
+	for (i = 0; i < 5; i++) {
+		th_call(&D, "opensrf.system.echo", "[1]", &r, WAIT_MS);
+		ck_assert_int_eq(r.code, 205);
+		ck_assert_str_eq(r.content, "1");
+		th_reply_free(&r);
+	}
+	th_wait_sb(&D, spawned_n, &three, WAIT_MS, "3 children spawned");
+	/* a child counts after it answered: wait for the count */
+	th_wait_sb(&D, completed_n, &five, WAIT_MS, "5 completed");
+	th_view(&D, v);
+	ck_assert_uint_eq(v->info.counters[SB_C_ABNORMAL], 0);
+	free(v);
+}
+END_TEST
+
+START_TEST(test_backlog_503)
+{
+	struct th_conf	c = { .min_children = 1, .max_children = 1,
+	    .max_backlog_queue = 2 };
+	struct th_reply	r;
+	int		i, one = 1, seen = 0;
+
+	th_droverd_start(&D, &c);
+	th_send(&D, NULL, 1, "drover.test.sleep", "[1]", NULL);
+	th_wait_sb(&D, busy_n, &one, WAIT_MS, "1 busy child");
+	th_send(&D, NULL, 2, "opensrf.system.echo", "[2]", NULL);
+	th_send(&D, NULL, 3, "opensrf.system.echo", "[3]", NULL);
+	th_send(&D, NULL, 42, "opensrf.system.echo", "[42]", NULL);
+	/* the overflow is answered at once, with its own threadTrace */
+	th_recv(&D, &r, WAIT_MS);
+	ck_assert_int_eq(r.code, 503);
+	ck_assert_int_eq(r.trace, 42);
+	th_reply_free(&r);
+	/* the queue drains as soon as the child is free */
+	for (i = 0; i < 3; i++) {
+		th_recv(&D, &r, WAIT_MS);
+		ck_assert_int_eq(r.code, 205);
+		seen |= 1 << r.trace;
+		th_reply_free(&r);
+	}
+	ck_assert_int_eq(seen, 2 | 4 | 8);
+}
+END_TEST
+
+START_TEST(test_watchdog)
+{
+	struct th_conf	c = { .min_children = 1, .max_children = 1,
+	    .request_timeout = 1 };
+	struct th_reply	r;
+
+	th_droverd_start(&D, &c);
+	th_send(&D, NULL, 5, "drover.test.sleep", "[60]", NULL);
+	th_recv(&D, &r, WAIT_MS);
+	ck_assert_int_eq(r.code, 500);
+	ck_assert_int_eq(r.trace, 5);
+	ck_assert(strstr(r.status, "timed out") != NULL);
+	th_reply_free(&r);
+	th_wait_log(&D, "request watchdog", WAIT_MS);
+	th_wait_idle(&D, 1, WAIT_MS);	/* replaced */
+}
+END_TEST
+
+static int
+idle_not_pid(const struct th_view *v, void *arg)
+{
+	int	i;
+
+	for (i = 0; i < SB_SLOTS; i++)
+		if (v->slot[i].state == SB_IDLE &&
+		    v->slot[i].pid != *(pid_t *)arg)
+			return 1;
+	return 0;
+}
+
+START_TEST(test_kill9_rescue)
+{
+	struct th_conf		c = { .min_children = 1, .max_children = 2 };
+	struct th_reply		r;
+	struct sb_death_info	di[SB_DEATHS];
+	pid_t			pid;
+	int			one = 1, slot;
+
+	th_droverd_start(&D, &c);
+	th_send(&D, NULL, 7, "drover.test.sleep", "[60]", NULL);
+	th_wait_sb(&D, busy_n, &one, WAIT_MS, "1 busy child");
+	pid = busy_pid(&slot);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	th_recv(&D, &r, WAIT_MS);
+	ck_assert_int_eq(r.code, 500);
+	ck_assert_int_eq(r.trace, 7);
+	th_reply_free(&r);
+	th_wait_sb(&D, idle_not_pid, &pid, WAIT_MS, "a replacement child");
+	ck_assert_int_ge(sb_read_deaths(D.sb, di, SB_DEATHS), 1);
+	ck_assert_int_eq(di[0].pid, pid);
+	ck_assert_int_eq(di[0].signal, SIGKILL);
+	ck_assert_str_eq(di[0].last_method, "drover.test.sleep");
+	ck_assert(th_log_has(&D, "killed by signal 9"));
+}
+END_TEST
+
+START_TEST(test_crash_request)
+{
+	struct th_conf	c = { .min_children = 1, .max_children = 1 };
+	struct th_reply	r;
+	int		i;
+
+	th_droverd_start(&D, &c);
+	for (i = 0; i < 2; i++) {
+		th_call(&D, "drover.test.crash", "[]", &r, WAIT_MS);
+		ck_assert_int_eq(r.code, 500);
+		th_reply_free(&r);
+	}
+	th_call(&D, "opensrf.system.echo", "[1]", &r, WAIT_MS);
+	ck_assert_int_eq(r.code, 205);
+	th_reply_free(&r);
+}
+END_TEST
+
+START_TEST(test_fatal_init)
+{
+	struct th_conf	c = { .min_children = 2, .max_children = 2,
+	    .app_settings = "<fail_child_init>1</fail_child_init>" };
+	const char	*extra[] = { "-f", NULL };
+	int		st;
+
+	memset(&D, 0, sizeof(D));
+	th_droverd_conf(&D, &c);
+	D.pid = th_droverd_exec(&D, extra);
+	st = th_droverd_wait_exit(&D, WAIT_MS);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 1);	/* no child can run */
+	ck_assert(th_log_has(&D, "not respawning"));
+	ck_assert(th_log_has(&D, "no child can run"));
+}
+END_TEST
+
+static int
+generation_is(const struct th_view *v, void *arg)
+{
+	uint32_t	gen = (uint32_t)*(int *)arg;
+	int		i, live = 0;
+
+	if (v->info.generation != gen)
+		return 0;
+	for (i = 0; i < SB_SLOTS; i++) {
+		if (v->slot[i].state == SB_EMPTY ||
+		    v->slot[i].state == SB_DEAD)
+			continue;
+		if (v->slot[i].generation != gen)
+			return 0;
+		live++;
+	}
+	return live >= 3;
+}
+
+START_TEST(test_sighup_under_load)
+{
+	struct th_conf	c = { .min_children = 2, .max_children = 4 };
+	struct th_reply	r;
+	int		sent = 0, got = 0, total = 200, window = 8, two = 2;
+
+	th_droverd_start(&D, &c);
+	while (got < total) {
+		while (sent < total && sent - got < window) {
+			th_send(&D, NULL, sent + 1, "opensrf.system.echo",
+			    "[\"x\"]", NULL);
+			sent++;
+		}
+		th_recv(&D, &r, WAIT_MS);
+		ck_assert_msg(r.code == 205, "request %lld: %d %s", r.trace,
+		    r.code, r.status);
+		th_reply_free(&r);
+		if (++got == 50) {
+			c.min_children = 3;
+			th_droverd_conf(&D, &c);
+			ck_assert_int_eq(kill(D.pid, SIGHUP), 0);
+		}
+	}
+	th_wait_sb(&D, generation_is, &two, WAIT_MS,
+	    "generation 2 with 3 children");
+	ck_assert(th_log_has(&D, "reload: generation 2"));
+}
+END_TEST
+
+START_TEST(test_sighup_invalid)
+{
+	struct th_conf	c = { .min_children = 1, .max_children = 2 };
+	struct th_reply	r;
+	FILE		*f;
+
+	th_droverd_start(&D, &c);
+	f = fopen(D.settings, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("<opensrf><broken", f);
+	fclose(f);
+	ck_assert_int_eq(kill(D.pid, SIGHUP), 0);
+	th_wait_log(&D, "keeping the running configuration", WAIT_MS);
+	th_call(&D, "opensrf.system.echo", "[1]", &r, WAIT_MS);
+	ck_assert_int_eq(r.code, 205);
+	th_reply_free(&r);
+}
+END_TEST
+
+START_TEST(test_sigterm_inflight)
+{
+	struct th_conf	c = { .min_children = 2, .max_children = 2 };
+	struct th_reply	r;
+	int		i, two = 2;
+
+	th_droverd_start(&D, &c);
+	th_send(&D, NULL, 1, "drover.test.sleep", "[0.5]", NULL);
+	th_send(&D, NULL, 2, "drover.test.sleep", "[0.5]", NULL);
+	th_wait_sb(&D, busy_n, &two, WAIT_MS, "2 busy children");
+	ck_assert_int_eq(kill(D.pid, SIGTERM), 0);
+	for (i = 0; i < 2; i++) {
+		th_recv(&D, &r, WAIT_MS);
+		ck_assert_int_eq(r.code, 205);
+		th_reply_free(&r);
+	}
+	expect_clean_exit(th_droverd_wait_exit(&D, WAIT_MS));
+}
+END_TEST
+
+START_TEST(test_ttin_ttou)
+{
+	struct th_conf	c = { .min_children = 1, .max_children = 3 };
+	int		n;
+
+	th_droverd_start(&D, &c);
+	ck_assert_int_eq(kill(D.pid, SIGTTIN), 0);
+	n = 4;
+	th_wait_sb(&D, max_now, &n, WAIT_MS, "max_children 4");
+	/* one at a time: a pending signal is not counted twice */
+	ck_assert_int_eq(kill(D.pid, SIGTTOU), 0);
+	n = 3;
+	th_wait_sb(&D, max_now, &n, WAIT_MS, "max_children 3");
+	ck_assert_int_eq(kill(D.pid, SIGTTOU), 0);
+	n = 2;
+	th_wait_sb(&D, max_now, &n, WAIT_MS, "max_children 2");
+}
+END_TEST
+
+START_TEST(test_second_refused)
+{
+	struct th_conf	c = { .min_children = 1, .max_children = 1 };
+	const char	*extra[] = { "-f", NULL };
+	struct th_droverd d2;
+	char		 want[64];
+	int		 st;
+
+	th_droverd_start(&D, &c);
+	d2 = D;		/* same files and directory */
+	d2.pid = th_droverd_exec(&D, extra);
+	d2.sb = NULL;
+	d2.client = NULL;
+	d2.pend = NULL;
+	st = th_droverd_wait_exit(&d2, WAIT_MS);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+	snprintf(want, sizeof(want), "by droverd pid %d", (int)D.pid);
+	th_wait_log(&D, want, WAIT_MS);
+}
+END_TEST
+
+START_TEST(test_check)
+{
+	struct th_conf	c = { .min_children = 1 };
+	const char	*extra[] = { "--check", NULL };
+	char		 path[128], buf[4096];
+	FILE		*f;
+	size_t		 n;
+	int		 st;
+
+	memset(&D, 0, sizeof(D));
+	th_droverd_conf(&D, &c);
+	D.pid = th_droverd_exec(&D, extra);
+	st = th_droverd_wait_exit(&D, WAIT_MS);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	snprintf(path, sizeof(path), "%s/stderr.log", D.dir);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	ck_assert(strstr(buf, "min_children 1\n") != NULL);
+	ck_assert(strstr(buf, "configuration OK") != NULL);
+}
+END_TEST
+
+Suite *
+droverd_suite(void)
+{
+	Suite	*s = suite_create("droverd");
+	TCase	*tc;
+
+	tc = tcase_create("pool");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_spawn_to_min);
+	tcase_add_test(tc, test_big_request);
+	tcase_add_test(tc, test_growth_to_max);
+	tcase_add_test(tc, test_spare_shrink);
+	tcase_add_test(tc, test_max_requests);
+	tcase_add_test(tc, test_backlog_503);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("failures");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_watchdog);
+	tcase_add_test(tc, test_kill9_rescue);
+	tcase_add_test(tc, test_crash_request);
+	tcase_add_test(tc, test_fatal_init);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("signals");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_sighup_under_load);
+	tcase_add_test(tc, test_sighup_invalid);
+	tcase_add_test(tc, test_sigterm_inflight);
+	tcase_add_test(tc, test_ttin_ttou);
+	tcase_add_test(tc, test_second_refused);
+	tcase_add_test(tc, test_check);
+	suite_add_tcase(s, tc);
+	return s;
+}

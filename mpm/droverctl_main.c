@@ -177,8 +177,14 @@ want_router(const struct ctl *c, int quiet)
 	struct cfg_err		 err;
 	size_t			 n = 0;
 
-	if (router_conf_load(c->core_path, &rc, &n, &err) < 0 || n == 0)
+	err.msg[0] = '\0';
+	if (router_conf_load(c->core_path, &rc, &n, &err) < 0 || n == 0) {
+		/* no entry at all is normal: say only what is broken */
+		if (!quiet && strstr(err.msg, "no <routers><router> entry") ==
+		    NULL && err.msg[0] != '\0')
+			fprintf(stderr, "droverctl: router: %s\n", err.msg);
 		return 0;
+	}
 	router_conf_free(&rc, n);
 	if (c->local_dir != NULL) {
 		if (!quiet)
@@ -306,7 +312,8 @@ pidfile_read(const char *path)
 }
 
 /*
- * Is pid alive and running `prog` (the base name of its executable)?
+ * Is pid alive and running `prog` (the base name of its executable; NULL
+ * or "" for any)?
  * When /proc/PID/exe is unreadable (another user's process) we cannot
  * tell and believe the pid file.  A zombie counts as dead.
  */
@@ -319,6 +326,8 @@ pid_is(pid_t pid, const char *prog)
 
 	if (!sb_pid_alive(pid))
 		return 0;
+	if (prog == NULL)
+		prog = "";
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
 		n = read(fd, stat, sizeof(stat) - 1);
@@ -330,6 +339,8 @@ pid_is(pid_t pid, const char *prog)
 				return 0;
 		}
 	}
+	if (*prog == '\0')
+		return 1;
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
 	if ((n = readlink(path, exe, sizeof(exe) - 1)) == -1)
 		return errno == ENOENT ? 0 : 1;
@@ -516,7 +527,7 @@ spawn_router(const struct ctl *c, const struct target *t)
 			fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 			if (fd == -1 || dup2(fd, 0) == -1)
 				_exit(126);
-			fd = open(out, O_WRONLY | O_CREAT | O_APPEND |
+			fd = open(out, O_WRONLY | O_CREAT | O_TRUNC |
 			    O_CLOEXEC, 0640);
 			if (fd == -1 || dup2(fd, 1) == -1 ||
 			    dup2(fd, 2) == -1)
@@ -524,6 +535,8 @@ spawn_router(const struct ctl *c, const struct target *t)
 			if (chdir("/") == -1)
 				_exit(126);
 			execvp(prog, argv);
+			dprintf(STDERR_FILENO, "droverctl: exec %s: %s\n",
+			    prog, strerror(errno));
 			_exit(127);
 		}
 		n = snprintf(buf, sizeof(buf), "%d\n", (int)r);
@@ -653,6 +666,37 @@ wait_droverd(const struct ctl *c, const struct target *t)
 	}
 }
 
+/* The last lines of dir/name to stderr: why the router did not start. */
+static void
+print_tail(const char *dir, const char *name)
+{
+	char	 buf[2048], *path, *p;
+	ssize_t	 n;
+	off_t	 end;
+	int	 fd;
+
+	path = xasprintf("%s/%s", dir, name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		free(path);
+		return;
+	}
+	if ((end = lseek(fd, 0, SEEK_END)) > (off_t)sizeof(buf) - 1)
+		(void)lseek(fd, end - (off_t)sizeof(buf) + 1, SEEK_SET);
+	else
+		(void)lseek(fd, 0, SEEK_SET);
+	if ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		/* start at a line boundary when the tail was cut */
+		p = end >= (off_t)sizeof(buf) - 1 &&
+		    strchr(buf, '\n') != NULL ? strchr(buf, '\n') + 1 : buf;
+		fprintf(stderr, "---- %s\n%s", path, p);
+		if (n > 0 && buf[n - 1] != '\n')
+			fputc('\n', stderr);
+	}
+	close(fd);
+	free(path);
+}
+
 /* The router: alive, and its first status file written (it is up). */
 static pid_t
 wait_router(const struct ctl *c, const struct target *t)
@@ -667,14 +711,16 @@ wait_router(const struct ctl *c, const struct target *t)
 		return -1;
 	}
 	for (;;) {
-		if (reap_failed(&st) > 0 || !pid_is(pid, "drover-router")) {
+		/* any program: it may not have reached its exec yet */
+		if (reap_failed(&st) > 0 || !pid_is(pid, NULL)) {
 			fprintf(stderr, "droverctl: router: pid %d exited "
-			    "while starting; see %s/drover-router.out and "
-			    "its log\n", (int)pid, c->rundir);
+			    "while starting; see its log\n", (int)pid);
+			print_tail(c->rundir, "drover-router.out");
 			(void)unlink(t->pidfile);	/* ours, now stale */
 			return -1;
 		}
-		if (access(t->statusfile, F_OK) == 0)
+		if (access(t->statusfile, F_OK) == 0 &&
+		    pid_is(pid, "drover-router"))
 			return pid;
 		if (mono_ms() >= deadline) {
 			printf("router: pid %d runs but wrote no status file "

@@ -317,6 +317,17 @@ strip_nl(char *s)
 		s[--n] = '\0';
 }
 
+/*
+ * libxml2 2.9 reports some errors (input encoding ones) through its
+ * generic error function even under XML_PARSE_NOERROR; the parser's own
+ * last error already reaches the caller through cfg_err, so keep stray
+ * lines off stderr.
+ */
+static void
+quiet_generic_error(void *ctx, const char *fmt, ...)
+{
+}
+
 int
 cfg_load_mem(const char *buf, size_t len, const char *name,
     struct cfg_tree **out, struct cfg_err *err)
@@ -342,6 +353,7 @@ cfg_load_mem(const char *buf, size_t len, const char *name,
 		    CFG_FILE_MAX);
 		return -EFBIG;
 	}
+	xmlSetGenericErrorFunc(NULL, quiet_generic_error);
 	if ((ctxt = xmlNewParserCtxt()) == NULL) {
 		file_errf(err, name, 0, "out of memory");
 		return -ENOMEM;

@@ -98,6 +98,8 @@
 #define SB_READ_RETRIES		1000
 /* Default segment mode when the config gives none: ops group may read. */
 #define SB_DEFAULT_MODE		0640
+/* Segment names are "/" SB_SHM_PREFIX "<service>[@<instance>]". */
+#define SB_SHM_PREFIX		"drover."
 /* Longest segment name: "/drover." + service + "@" + instance + NUL. */
 #define SB_SHM_NAME_MAX		(8 + SB_NAME_LEN + 1 + SB_NAME_LEN)
 
@@ -435,6 +437,16 @@ void	 sb_slot_begin_request(struct sb_slot *, const struct sb_request *);
 void	 sb_slot_end_request(struct sb_slot *, uint64_t dur_us,
 	    uint64_t cpu_us, int ok, enum sb_state next_state);
 void	 sb_slot_set_rss(struct sb_slot *, uint64_t rss_kb);
+/* The two single words anyone mapping the segment may read unlocked. */
+uint32_t sb_slot_state(const struct sb_slot *);
+pid_t	 sb_slot_pid(const struct sb_slot *);
+/*
+ * Samples for the slot writers: this process's CPU time (user+system) in
+ * microseconds, and its resident set in KiB from /proc/self/statm; 0 when
+ * unavailable.  Not async-signal-safe (stdio).
+ */
+uint64_t sb_self_cpu_us(void);
+uint64_t sb_self_rss_kb(void);
 
 /* ---------------------------------------------------------- reader side */
 

@@ -43,6 +43,8 @@ enum format { FMT_TEXT, FMT_JSON, FMT_OPENMETRICS };
 /* --watch bounds: faster than 0.1 s is a busy loop, a day is plenty. */
 #define WATCH_MIN_S	0.1
 #define WATCH_MAX_S	86400.0
+/* Second chance for unstable slots: longer than a scheduler slice. */
+#define RETRY_PAUSE_NS	10000000L
 /* The compact line is printed in rows of this many slots (80 columns). */
 #define LINE_ROW	64
 
@@ -73,8 +75,9 @@ on_stop(int sig)
 static int
 snap_take(struct snap *sn, const char *name)
 {
+	static const struct timespec retry_pause = { 0, RETRY_PAUSE_NS };
 	struct sb	*sb;
-	unsigned	 i;
+	unsigned	 i, unstable = 0;
 	int		 rc;
 
 	memset(sn, 0, sizeof(*sn));
@@ -89,10 +92,21 @@ snap_take(struct snap *sn, const char *name)
 		sb_close(&sb);
 		return rc;
 	}
-	for (i = 0; i < SB_SLOTS; i++) {
-		/* An unstable slot is marked in the copy and shown so. */
+	for (i = 0; i < SB_SLOTS; i++)
 		if (sb_read_slot(sb, i, &sn->slots[i]) != 0)
-			continue;
+			unstable++;
+	if (unstable > 0) {
+		/*
+		 * A writer preempted mid-update holds its slot odd for a
+		 * time slice: give it one, then try those slots once more.
+		 * Still unstable means the writer died mid-update (shown
+		 * as '?').
+		 */
+		(void)nanosleep(&retry_pause, NULL);	/* early is fine */
+		for (i = 0; i < SB_SLOTS; i++)
+			if (sn->slots[i].unstable &&
+			    sb_read_slot(sb, i, &sn->slots[i]) != 0)
+				log_debug("%s: slot %u unstable", name, i);
 	}
 	sn->ndeaths = sb_read_deaths(sb, sn->deaths, SB_DEATHS);
 	sb_close(&sb);
@@ -142,7 +156,7 @@ display_name(const struct snap *sn, char *buf, size_t sz)
 {
 	if (sn->err != 0)
 		(void)snprintf(buf, sz, "%s", sn->name + 1 +
-		    strlen("drover."));
+		    strlen(SB_SHM_PREFIX));
 	else if (sn->info.instance[0] != '\0')
 		(void)snprintf(buf, sz, "%s@%s", sn->info.service,
 		    sn->info.instance);
@@ -821,7 +835,7 @@ parse_opts(int argc, char **argv, struct opts *o, int *done)
 
 	memset(o, 0, sizeof(*o));
 	*done = 0;
-	while ((ch = getopt_long(argc, argv, "jmw:hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			if (o->fmt == FMT_OPENMETRICS)

@@ -703,6 +703,33 @@ START_TEST(test_unstable_and_repair)
 }
 END_TEST
 
+START_TEST(test_accessors_samples)
+{
+	char		 svc[SB_NAME_LEN];
+	struct sb	*sb;
+	uint64_t	 c1, c2;
+	volatile unsigned long spin = 0;
+	unsigned long	 i;
+
+	sb = th_sb_create("acc", NULL, 0600, svc, sizeof(svc));
+	ck_assert_uint_eq(sb_slot_state(sb_slot(sb, 3)), SB_EMPTY);
+	sb_slot_spawn(sb, 3, 1);
+	sb_slot_child_start(sb_slot(sb, 3), 4321);
+	sb_slot_set_state(sb_slot(sb, 3), SB_SESSION);
+	ck_assert_uint_eq(sb_slot_state(sb_slot(sb, 3)), SB_SESSION);
+	ck_assert_int_eq(sb_slot_pid(sb_slot(sb, 3)), 4321);
+	sb_destroy(&sb);
+
+	/* CPU time never goes back; some work makes it move. */
+	c1 = sb_self_cpu_us();
+	for (i = 0; i < 50000000ul && sb_self_cpu_us() == c1; i++)
+		spin++;
+	c2 = sb_self_cpu_us();
+	ck_assert_uint_gt(c2, c1);
+	ck_assert_uint_gt(sb_self_rss_kb(), 0);
+}
+END_TEST
+
 /* --------------------------------------------------------------- seqlock */
 
 /* Updates the writer makes; the reader reads until it sees the last. */
@@ -848,6 +875,7 @@ sb_suite(void)
 	tcase_add_test(tc, test_death_ring);
 	tcase_add_test(tc, test_clean_exit_empty);
 	tcase_add_test(tc, test_unstable_and_repair);
+	tcase_add_test(tc, test_accessors_samples);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("seqlock");

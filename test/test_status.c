@@ -383,6 +383,33 @@ START_TEST(test_openmetrics_instance)
 }
 END_TEST
 
+START_TEST(test_unstable_slot)
+{
+	struct run	 r;
+	json_t		*j, *s;
+	size_t		 i;
+	int		 seen = 0;
+
+	/* Slot 20's writer "died" between its odd and even store. */
+	atomic_fetch_add(&sb_slot(fx_sb, 20)->seq, 1);
+	run_status(&r, "--json", fx_svc, NULL);
+	ck_assert_msg(exit_code(&r) == 0, "stderr: %s", r.err);
+	j = jparse(r.out);
+	ck_assert_int_eq(jget_int(j, "children.unstable"), 1);
+	ck_assert_int_eq(jget_str(j, "state_line")[20], '?');
+	json_array_foreach(json_object_get(j, "slots"), i, s) {
+		if (jget_int(s, "slot") != 20)
+			continue;
+		seen++;
+		ck_assert_str_eq(jget_str(s, "state"), "unstable");
+		ck_assert_ptr_null(json_object_get(s, "pid"));
+	}
+	ck_assert_int_eq(seen, 1);
+	json_decref(j);
+	run_free(&r);
+}
+END_TEST
+
 /* ---------------------------------------------------------- dead parent */
 
 START_TEST(test_dead_parent)
@@ -575,6 +602,7 @@ status_suite(void)
 	tcase_add_test(tc, test_json_list);
 	tcase_add_test(tc, test_openmetrics);
 	tcase_add_test(tc, test_watch_sigint);
+	tcase_add_test(tc, test_unstable_slot);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("segments");

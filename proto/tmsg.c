@@ -351,6 +351,14 @@ tmsg_parse(const char *xml, size_t len, struct tmsg *m,
 	if (ctxt == NULL)
 		return proto_err_set(err, -ENOMEM, "out of memory");
 	r.ctxt = ctxt;
+	/*
+	 * Decoded text is never longer than its markup; with room for the
+	 * NULs the arena then never grows during the parse.
+	 */
+	if (pbuf_reserve(&r.arena, len + 2 * F_NFIELDS) != 0) {
+		xmlFreeParserCtxt(ctxt);
+		return proto_err_set(err, -ENOMEM, "out of memory");
+	}
 	/* As in stanza.c: NOENT is safe because DOCTYPEs are refused. */
 	xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_IGNORE_ENC |
 	    XML_PARSE_NOENT);

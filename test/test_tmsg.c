@@ -260,7 +260,8 @@ static const struct {
 	const char	*out;
 } writes[] = {
 	{ "all NULL", { 0 },
-	    "<message to=\"\" from=\"\"><opensrf router_from=\"\" router_to=\"\" "
+	    "<message to=\"\" from=\"\"><opensrf router_from=\"\" "
+	    "router_to=\"\" "
 	    "router_class=\"\" router_command=\"\" osrf_xid=\"\"/></message>" },
 	{ "registration, exact C bytes (spec 1.3)",
 	    { .to = "router@private.localhost/router",

@@ -135,8 +135,8 @@ thc_load(size_t *n)
 		}
 		while ((de = readdir(d)) != NULL && nn < 64) {
 			l = strlen(de->d_name);
-			if ((l > 4 && strcmp(de->d_name + l - 4, ".xml") == 0) ||
-			    (l > 4 && strcmp(de->d_name + l - 4, ".txt") == 0))
+			if (l > 4 && (strcmp(de->d_name + l - 4, ".xml") == 0 ||
+			    strcmp(de->d_name + l - 4, ".txt") == 0))
 				names[nn++] = strdup(de->d_name);
 		}
 		closedir(d);

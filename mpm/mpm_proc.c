@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -85,6 +86,8 @@ mpm_spawn(struct mpm *m)
 	k->limit = mpm_req_limit(m->conf->svc->max_requests,
 	    m->conf->svc->max_requests_jitter, next_rnd(m));
 	(void)sb_slot_spawn(m->sb, idx, m->generation);	/* ours: idx valid */
+	/* a child exits through exit(3): it must not flush our buffers */
+	(void)fflush(NULL);	/* best effort: nothing to do if it fails */
 	if ((pid = fork()) == -1) {
 		rc = -errno;
 		log_warn("fork while spawning into slot %d", idx);

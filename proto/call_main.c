@@ -5,8 +5,10 @@
  *	    [-t seconds] [--connect] [--bench n [--concurrency c]]
  *	    service method [json-param ...]
  *
- * Sends one REQUEST to <router_name>@<domain>/<service> (or the listener
- * of the local bus, or --to) and prints each result as one line of JSON
+ * Logs into XMPP as the opensrf_core.xml "opensrf" context says (or
+ * opens an endpoint on the local bus with --local), sends one REQUEST to
+ * <router_name>@<domain>/<service> (or the listener of the local bus, or
+ * --to) and prints each result as one line of JSON
  * (the C writer's form).  --connect wraps it in a connected session.
  * --bench runs n requests from c processes, each with its own bus
  * connection and session, and prints throughput and latency percentiles.
@@ -34,6 +36,7 @@
 #include "mpm/localbus.h"
 #include "mpm/mpm_source.h"
 #include "proto/osrfmsg.h"
+#include "proto/xmpp.h"
 #include "services/rt_client.h"
 #include "services/rt_inbox.h"
 #include "transport.h"
@@ -91,10 +94,9 @@ new_bus(const struct call *c)
 		    (double)wall_us() / 1e6, (long)getpid());
 		return localbus_new(c->local_dir, jid);
 	}
-	/* XXX(issue 4): the XMPP client transport plugs in here. */
-	fprintf(stderr, "drover-call: this build has no XMPP transport yet; "
-	    "use --local dir\n");
-	return NULL;
+	if (xmpp_resource_make(jid, sizeof(jid), XMPP_ROLE_CLIENT, NULL) < 0)
+		return NULL;
+	return transport_new_xmpp(&c->core->xmpp, jid);
 }
 
 static int
@@ -105,9 +107,16 @@ open_bus(const struct call *c, struct transport **out)
 
 	if ((bus = new_bus(c)) == NULL)
 		return -ENOTSUP;
-	if ((rc = transport_open(bus, c->timeout_ms)) < 0) {
-		fprintf(stderr, "drover-call: cannot open the bus: %s\n",
-		    strerror(-rc));
+	if ((rc = transport_open(bus, c->local_dir != NULL ? c->timeout_ms :
+	    c->core->xmpp.connect_timeout_ms)) < 0) {
+		if (transport_xmpp(bus) != NULL)
+			fprintf(stderr, "drover-call: %s@%s: %s\n",
+			    c->core->xmpp.username, c->core->xmpp.domain,
+			    *xmpp_error(transport_xmpp(bus)) != '\0' ?
+			    xmpp_error(transport_xmpp(bus)) : strerror(-rc));
+		else
+			fprintf(stderr, "drover-call: cannot open the bus: "
+			    "%s\n", strerror(-rc));
 		transport_free(&bus);
 		return rc;
 	}
@@ -337,7 +346,8 @@ setup_target(struct call *c)
 	const char	*path = c->core_path;
 	int		n;
 
-	if (path == NULL && c->local_dir == NULL && c->to == NULL)
+	/* XMPP needs the login details; only the local bus does without */
+	if (path == NULL && c->local_dir == NULL)
 		path = DROVER_SYSCONFDIR "/drover/opensrf_core.xml";
 	if (path != NULL && core_conf_load(path, "opensrf", &c->core,
 	    &err) != 0) {

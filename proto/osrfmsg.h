@@ -27,7 +27,8 @@
  * are NOT collapsed (use osrfmsg_hint_get() to look into one).  Numbers
  * go through jansson: integers stay integers (an integer too large for
  * long long is re-read as a real), but the original text of a number is
- * not kept (0.50 is written back as 0.5).
+ * not kept (0.50 is written back as 0.5).  jansson refuses "\u0000" in
+ * strings, so a body holding one is refused as not JSON.
  *
  * Writing (osrfmsg_encode*) reproduces the C 3.2.x writer: no whitespace,
  * keys in the order threadTrace (a string), locale (always; "en-US" when

@@ -182,16 +182,25 @@ rt_reply_result(struct rt_reply *r, long long trace, const json_t *content)
 	int			rc;
 
 	r->tmpl.thread_trace = trace;
-	pbuf_reset(&r->text);
-	if ((rc = osrfmsg_json_write(content, &r->text, &err)) < 0) {
+	osrfmsg_make_result(&m, &r->tmpl, (json_t *)content);
+	pbuf_reset(&r->one);
+	if ((rc = osrfmsg_encode_one(&m, &r->one, &err)) < 0) {
 		log_warnx("reply to %s: result not writable: %s", r->to,
 		    err.reason);
 		return map_codec_err(rc);
 	}
+	/*
+	 * The whole message bounds its content: when even the message is
+	 * small enough, the content is, and it was encoded only once.
+	 */
+	if (rt_reply_escaped_size(r->one.data, r->one.len) <= r->chunk_size)
+		return bundle_one(r, 0);
+	pbuf_reset(&r->text);
+	if ((rc = osrfmsg_json_write(content, &r->text, &err)) < 0)
+		return map_codec_err(rc);
 	if (rt_reply_escaped_size(r->text.data, r->text.len) > r->chunk_size)
 		return send_chunked(r);
-	osrfmsg_make_result(&m, &r->tmpl, (json_t *)content);
-	return queue_msg(r, &m, 0);
+	return bundle_one(r, 0);	/* r->one still holds the message */
 }
 
 int

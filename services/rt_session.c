@@ -92,9 +92,10 @@ run_request(struct sess *s, const struct osrfmsg *m)
 	r.trace = (int)m->thread_trace;
 	rt_reply_init(&reply, s->bus, s->peer, s->thread, s->xid, m);
 	r.reply = &reply;
-	t0 = mono_us();
-	c0 = cpu_us();
+	t0 = c0 = 0;
 	if (s->slot != NULL) {
+		t0 = mono_us();
+		c0 = cpu_us();
 		memset(&sr, 0, sizeof(sr));
 		sr.method = m->method;
 		sr.client = s->peer;

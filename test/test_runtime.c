@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "log.h"
 #include "mpm/worker.h"
@@ -26,6 +27,7 @@
 #include "services/rt_svc.h"
 #include "services/runtime.h"
 #include "th_fakebus.h"
+#include "th_sb.h"
 
 #define CLIENT	"opensrf@private.localhost/_vm_1795549623.393137_22541"
 #define DRONE	"opensrf@private.localhost/opensrf.math_drone_vm_1795549618.937243_22487"
@@ -992,6 +994,90 @@ START_TEST(test_load_no_descriptor)
 }
 END_TEST
 
+static int
+init_ok(struct drover_svc *s)
+{
+	return 0;
+}
+
+static const struct {
+	struct drover_service_desc	 d;
+	int				 rc;
+	const char			*msg;
+} desc_cases[] = {
+	{ { DROVER_ABI_MAGIC, DROVER_ABI_MAJOR, DROVER_ABI_MINOR, "x",
+	    init_ok, NULL, NULL }, 0, NULL },
+	{ { DROVER_ABI_MAGIC, DROVER_ABI_MAJOR, 0, "x", init_ok, NULL,
+	    NULL }, 0, NULL },
+	{ { 0x12345678, DROVER_ABI_MAJOR, 0, "x", init_ok, NULL, NULL },
+	    -EPROTO, "bad descriptor magic 0x12345678" },
+	{ { DROVER_ABI_MAGIC, DROVER_ABI_MAJOR + 1, 0, "x", init_ok, NULL,
+	    NULL }, -EPROTO, "plugin ABI 2.0, drover ABI 1.0: rebuild" },
+	{ { DROVER_ABI_MAGIC, DROVER_ABI_MAJOR, DROVER_ABI_MINOR + 1, "x",
+	    init_ok, NULL, NULL }, -EPROTO, "plugin ABI 1.1, drover ABI 1.0" },
+	{ { DROVER_ABI_MAGIC, DROVER_ABI_MAJOR, 0, "x", NULL, NULL, NULL },
+	    -EPROTO, "no init hook" },
+};
+
+/* An ABI mismatch is refused, naming the service, file and versions. */
+START_TEST(test_desc_check)
+{
+	char	err[RT_ERR_MAX] = "";
+	int	rc;
+
+	rc = rt_desc_check(&desc_cases[_i].d, "svc.x", "/p/x.so", err,
+	    sizeof(err));
+	ck_assert_int_eq(rc, desc_cases[_i].rc);
+	if (rc < 0) {
+		ck_assert_msg(strstr(err, desc_cases[_i].msg) != NULL, "%s",
+		    err);
+		ck_assert_ptr_nonnull(strstr(err, "service svc.x: /p/x.so"));
+	}
+}
+END_TEST
+
+/* --------------------------------------------------- drover-call */
+
+static const struct {
+	const char	*args[6];
+	int		 code;
+	const char	*out;
+	const char	*err;
+} cli_cases[] = {
+	{ { "--help" }, 0, "usage: drover-call", NULL },
+	{ { "--version" }, 0, "drover-call 0.", NULL },
+	{ { "onlyservice" }, 1, NULL, "usage: drover-call" },
+	{ { "--bench", "0", "s", "m" }, 1, NULL, "usage:" },
+	{ { "--local", "/nonexistent", "s", "m" }, 4, NULL,
+	    "cannot open the bus" },
+	{ { "--local", "/tmp", "s", "m", "{bad" }, 1, NULL, "is not JSON" },
+	{ { "-t", "0", "s", "m" }, 1, NULL, "usage:" },
+};
+
+START_TEST(test_cli)
+{
+	char		 bin[512], *argv[10], *out, *err;
+	const char	*b = getenv("DROVER_BIN");
+	int		 n = 0, i, st;
+
+	snprintf(bin, sizeof(bin), "%s/drover-call", b != NULL ? b : "bin");
+	argv[n++] = bin;
+	for (i = 0; i < 6 && cli_cases[_i].args[i] != NULL; i++)
+		argv[n++] = (char *)cli_cases[_i].args[i];
+	argv[n] = NULL;
+	st = th_run(argv, &out, &err);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), cli_cases[_i].code);
+	if (cli_cases[_i].out != NULL)
+		ck_assert_ptr_nonnull(strstr(out, cli_cases[_i].out));
+	if (cli_cases[_i].err != NULL)
+		ck_assert_msg(strstr(err, cli_cases[_i].err) != NULL, "%s",
+		    err);
+	free(out);
+	free(err);
+}
+END_TEST
+
 /* ------------------------------------------------ example plugins */
 
 static struct drover_svc *
@@ -1107,7 +1193,9 @@ START_TEST(test_test_plugin_crash)
 	struct drover_svc	*s = load("drover.test");
 	char			*xml = mk_req("drover.test.crash", "[]");
 
-	/* the handler raises SIGSEGV: Check expects the signal */
+	/* the handler raises SIGSEGV: Check expects the signal (a
+	 * sanitizer's own handler would turn it into an exit) */
+	signal(SIGSEGV, SIG_DFL);
 	ck_assert_int_eq(rt_serve(s, bus, NULL, 1, xml, strlen(xml)), 0);
 	free(xml);
 }
@@ -1158,6 +1246,7 @@ runtime_suite(void)
 	TCase	*tc;
 
 	tc = tcase_create("dispatch");
+	tcase_set_tags(tc, "unit");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_register_rules);
 	tcase_add_test(tc, test_single_result_one_stanza);
@@ -1171,6 +1260,7 @@ runtime_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("atomic_and_system");
+	tcase_set_tags(tc, "unit");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_atomic, 0, ARRAY_LEN(atomic_cases));
 	tcase_add_test(tc, test_echo_streams);
@@ -1180,6 +1270,7 @@ runtime_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bundle_chunk");
+	tcase_set_tags(tc, "unit");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_bundling);
 	tcase_add_loop_test(tc, test_chunking_boundary, 0,
@@ -1188,6 +1279,7 @@ runtime_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("session");
+	tcase_set_tags(tc, "unit");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_connected_session);
 	tcase_add_test(tc, test_session_requests_then_disconnect);
@@ -1196,20 +1288,29 @@ runtime_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("cache");
+	tcase_set_tags(tc, "unit");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_cache_keys);
 	tcase_add_test(tc, test_cache_down);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("loader");
+	tcase_set_tags(tc, "unit");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_load_plugins, 0, 4);
 	tcase_add_test(tc, test_load_missing);
 	tcase_add_test(tc, test_load_not_elf);
 	tcase_add_test(tc, test_load_no_descriptor);
+	tcase_add_loop_test(tc, test_desc_check, 0, ARRAY_LEN(desc_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("drover_call");
+	tcase_set_tags(tc, "unit");
+	tcase_add_loop_test(tc, test_cli, 0, ARRAY_LEN(cli_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("plugins");
+	tcase_set_tags(tc, "unit");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_dbmath, 0, ARRAY_LEN(dbmath_cases));
 	tcase_add_test(tc, test_dbmath_third);

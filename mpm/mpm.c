@@ -265,6 +265,13 @@ mpm_run(struct mpm_conf *conf)
 		(void)unlink(conf->pidfile);	/* gone is fine */
 	sb_destroy(&m->sb);
 	log_info("%s: stopped", conf->service);
+	while (m->nold > 0) {
+		m->nold--;
+		core_conf_free(&m->old_core[m->nold]);
+		svc_conf_free(&m->old_svc[m->nold]);
+	}
+	free(m->old_core);
+	free(m->old_svc);
 	free(m);
 	return rc;
 }

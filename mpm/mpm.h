@@ -31,8 +31,10 @@
  * the main loop (no handler runs any code); SIGPIPE is ignored.
  * Ownership: mpm_run() borrows everything in struct mpm_conf and the
  * source; the configuration objects stay the caller's, except that a
- * SIGHUP reload swaps in newly loaded ones, which mpm_run() frees (and
- * mpm_conf.core / .svc point at the newest when it returns).
+ * SIGHUP reload swaps in newly loaded ones: mpm_run() frees the replaced
+ * ones when it returns (the worker may keep pointers into them until
+ * then), and mpm_conf.core / .svc then point at the newest, which the
+ * caller frees.
  */
 #ifndef DROVER_MPM_H
 #define DROVER_MPM_H

@@ -86,8 +86,18 @@ struct mpm {
 	uint64_t	 kill_deadline_ms;	/* after SIGTERM: SIGKILL */
 	int		 stop_signalled;	/* SIGTERM sent to children */
 	int		 registered;
+	unsigned	 rejected;	/* 503s since the last tick's log */
 
 	uint32_t	 rnd;		/* xorshift state for jitter */
+
+	/*
+	 * Configurations replaced by SIGHUP, kept until mpm_run() returns:
+	 * the worker loaded its plugin against the first ones and may keep
+	 * pointers into them (the runtime borrows svc_conf).
+	 */
+	struct core_conf **old_core;
+	struct svc_conf	**old_svc;
+	size_t		 nold;
 };
 
 /* Sentinels in the epoll data word; slots use their index. */
@@ -107,6 +117,8 @@ void	mpm_child_main(struct mpm *, int idx, int data_r, int done_w) NORETURN;
 
 /* mpm_loop.c */
 void	mpm_dispatch_backlog(struct mpm *);
+/* Take the done records waiting on slot idx's pipe. */
+void	mpm_kid_event(struct mpm *, int idx);
 int	mpm_loop(struct mpm *);
 
 /* mpm_reply.c */

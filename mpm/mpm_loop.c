@@ -37,7 +37,7 @@
  */
 #define MPM_KILL_GRACE_MS	3000
 
-static void	serve_bus(struct mpm *);
+static int	drain_bus(struct mpm *);
 
 /* ---------------------------------------------------------- dispatch */
 
@@ -88,9 +88,9 @@ take_request(struct mpm *m, struct xstanza *st)
 	}
 	if (m->backlog.len >= (size_t)m->max_backlog ||
 	    mpm_fifo_push(&m->backlog, st) < 0) {
-		log_warnx("no idle child and the backlog is full (%d): "
-		    "rejecting a request; consider raising max_children "
-		    "or max_backlog_queue", m->max_backlog);
+		/* logged once a tick with a count (maintain()), so an
+		 * overload does not also flood the log */
+		m->rejected++;
 		reject(m, st, NULL);	/* OpenSRF's own 503 text */
 		return;
 	}
@@ -104,7 +104,7 @@ mpm_dispatch_backlog(struct mpm *m)
 	int		 idx;
 
 	while (m->backlog.len > 0 && (idx = mpm_idle_pop(&m->idle)) >= 0) {
-		st = m->backlog.ring[m->backlog.head];
+		st = mpm_fifo_peek(&m->backlog);
 		if (give(m, idx, st) == 0)
 			(void)mpm_fifo_pop(&m->backlog);	/* == st */
 	}
@@ -164,12 +164,12 @@ kid_ready(struct mpm *m, int idx, const struct mpm_done *d)
 	mpm_idle_push(&m->idle, idx);
 }
 
-static void
-kid_event(struct mpm *m, int idx)
+void
+mpm_kid_event(struct mpm *m, int idx)
 {
 	struct mpm_kid	*k = &m->kids[idx];
 	struct mpm_done	 d;
-	int		 rc;
+	int		 rc = 0;
 
 	while (k->done_r >= 0 && (rc = mpm_done_read(k->done_r, &d)) > 0)
 		kid_ready(m, idx, &d);
@@ -192,6 +192,13 @@ maintain(struct mpm *m)
 	struct mpm_plan		p;
 	int			idx;
 
+	if (m->rejected > 0) {
+		log_warnx("no idle child and the backlog full (%d): %u "
+		    "requests answered 503 in the last tick; consider "
+		    "raising max_children or max_backlog_queue",
+		    m->max_backlog, m->rejected);
+		m->rejected = 0;
+	}
 	if (m->run != RUN_SERVING)
 		return;
 	mpm_census(m, &c);
@@ -271,7 +278,8 @@ begin_stop(struct mpm *m, enum mpm_run_state how)
 	}
 	if (m->run == RUN_SERVING) {
 		/* what already reached us is served, nothing more */
-		serve_bus(m);
+		m->run = how;
+		(void)drain_bus(m);	/* an error: nothing more to take */
 		if (m->bus_polled) {
 			(void)epoll_ctl(m->epfd, EPOLL_CTL_DEL,
 			    transport_fd(m->bus), NULL);
@@ -378,14 +386,18 @@ reload(struct mpm *m)
 			svc_conf_free(&svc);
 			return;
 		}
-		/* children of the old generation still point at the old
-		 * objects through their copy of the address space only */
+		/* the old ones stay alive: see mpm_int.h */
+		m->old_core = xrealloc(m->old_core,
+		    (m->nold + 1) * sizeof(*m->old_core));
+		m->old_svc = xrealloc(m->old_svc,
+		    (m->nold + 1) * sizeof(*m->old_svc));
+		m->old_core[m->nold] = NULL;
 		if (core != NULL) {
-			core_conf_free(&m->conf->core);
+			m->old_core[m->nold] = m->conf->core;
 			m->conf->core = core;
 			log_set_level(core->loglevel);
 		}
-		svc_conf_free(&m->conf->svc);
+		m->old_svc[m->nold++] = m->conf->svc;
 		m->conf->svc = svc;
 		m->lim = lim;
 		m->max_backlog = svc->max_backlog_queue;
@@ -498,23 +510,19 @@ take_signals(struct mpm *m)
 
 /* ------------------------------------------------------------- bus */
 
-static void
-serve_bus(struct mpm *m)
+/*
+ * Take every stanza the bus holds now.  0, or the bus's error (the
+ * caller decides what it means).
+ */
+static int
+drain_bus(struct mpm *m)
 {
 	struct xstanza	*st;
 	int		 rc;
 
 	for (;;) {
-		rc = transport_recv(m->bus, &st);
-		if (rc == 0)
-			break;
-		if (rc < 0) {
-			/* XXX reconnect with back-off belongs to the XMPP
-			 * source (issue 4); the local bus cannot fail so */
-			log_errx("bus: %s; stopping", strerror(-rc));
-			begin_stop(m, RUN_STOPPING);
-			return;
-		}
+		if ((rc = transport_recv(m->bus, &st)) <= 0)
+			return rc;
 		if (st->is_error) {
 			log_info("dropping an error stanza (%s): %.200s",
 			    st->name, st->raw);
@@ -530,6 +538,20 @@ serve_bus(struct mpm *m)
 		}
 		sb_count(m->sb, SB_C_ACCEPTED, 1);
 		take_request(m, st);
+	}
+}
+
+static void
+serve_bus(struct mpm *m)
+{
+	int	rc;
+
+	if ((rc = drain_bus(m)) < 0) {
+		/* XXX(issue 4): reconnecting with back-off belongs to the
+		 * XMPP source; the local bus does not fail this way */
+		log_errx("bus: %s; stopping", strerror(-rc));
+		begin_stop(m, RUN_STOPPING);
+		return;
 	}
 	spawn_on_demand(m);
 }
@@ -578,7 +600,7 @@ mpm_loop(struct mpm *m)
 			if (ev[i].data.u64 == MPM_EV_SIG)
 				take_signals(m);
 			else if (ev[i].data.u64 < MPM_MAX_SLOTS)
-				kid_event(m, (int)ev[i].data.u64);
+				mpm_kid_event(m, (int)ev[i].data.u64);
 		}
 		mpm_dispatch_backlog(m);
 		for (i = 0; i < n; i++)

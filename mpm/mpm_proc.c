@@ -210,6 +210,13 @@ reaped(struct mpm *m, int idx, int st)
 	int			 abnormal, busy, code;
 	uint64_t		 now = mono_ms();
 
+	/*
+	 * Its last done records may still wait in the pipe (SIGCHLD and
+	 * the pipe can be read in either order): a child that finished its
+	 * request before exiting was not busy when it died.
+	 */
+	if (k->done_r >= 0)
+		mpm_kid_event(m, idx);
 	busy = k->state == KID_BUSY || k->req != NULL;
 	if (sb_read_slot(m->sb, idx, &si) < 0) {
 		/* unstable: log and answer without it */

@@ -43,7 +43,7 @@ static char	 dir[64];		/* the test's private directory */
 static char	 svc_a[SB_NAME_LEN];	/* a C service */
 static char	 svc_b[SB_NAME_LEN];	/* a second C service */
 static char	 svc_p[SB_NAME_LEN];	/* a Perl service: skipped */
-static char	 svc_x[SB_NAME_LEN];	/* a C service whose plugin is absent */
+static char	 svc_x[SB_NAME_LEN];	/* C, but its plugin is absent */
 
 static const char *
 ctl_bin(void)
@@ -51,7 +51,8 @@ ctl_bin(void)
 	static char	 path[4096];
 	const char	*bin = getenv("DROVER_BIN");
 
-	ck_assert_msg(bin != NULL, "DROVER_BIN not set: run via test/run-tests");
+	ck_assert_msg(bin != NULL,
+	    "DROVER_BIN not set: run via test/run-tests");
 	snprintf(path, sizeof(path), "%s/droverctl", bin);
 	return path;
 }
@@ -158,7 +159,7 @@ wait_dead(pid_t pid)
 	while (alive(pid)) {
 		if (mono_ms() > deadline)
 			return 0;
-		nanosleep(&ts, NULL);	/* polling step, not a synchronisation */
+		nanosleep(&ts, NULL);	/* a polling step, not a sync */
 	}
 	return 1;
 }
@@ -209,7 +210,8 @@ fx_setup(void)
 	const char	*lib = getenv("DROVER_LIB");
 	char		*p;
 
-	ck_assert_msg(lib != NULL, "DROVER_LIB not set: run via test/run-tests");
+	ck_assert_msg(lib != NULL,
+	    "DROVER_LIB not set: run via test/run-tests");
 	ck_assert_int_eq(setenv("DROVER_PLUGINDIR", lib, 1), 0);
 	snprintf(dir, sizeof(dir), "/tmp/droverctl-test.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -247,8 +249,8 @@ fx_teardown(void)
 static const struct usage_case {
 	const char	*args[4];
 	int		 code;
-	const char	*out;		/* substring of stdout, or NULL */
-	const char	*err;		/* substring of stderr, or NULL */
+	const char	*out;		/* in stdout, or NULL */
+	const char	*err;		/* in stderr, or NULL */
 } usage_cases[] = {
 	{ { "--help" }, 0, "usage: droverctl [-c opensrf_core.xml]", NULL },
 	{ { "--version" }, 0, "droverctl " DROVER_VERSION "\n", NULL },

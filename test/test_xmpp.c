@@ -918,6 +918,33 @@ START_TEST(test_live_bad_password)
 }
 END_TEST
 
+/* A self-signed server certificate the system store does not know. */
+START_TEST(test_live_tls_untrusted)
+{
+	struct xmpp_conf	 conf;
+	struct xmpp_conn	*c;
+
+	live_conf(&conf, TH_EJABBERD, "opensrf", TH_OPENSRF_PW);
+	conf.auth = XMPP_AUTH_SASL;
+	conf.tls = XMPP_TLS_REQUIRED;
+	conf.tls_ca_file = NULL;	/* system store */
+	c = xmpp_new(&conf, "untrusted");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(xmpp_open(c, LIVE_TIMEOUT_MS), -EACCES);
+	ck_assert_msg(strstr(xmpp_error(c), "certificate") != NULL, "%s",
+	    xmpp_error(c));
+	ck_assert_int_eq(xmpp_fd(c), -1);
+	/* without verification the same server is accepted */
+	xmpp_free(&c);
+	conf.tls_verify = 0;
+	c = xmpp_new(&conf, "unverified");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_msg(xmpp_open(c, LIVE_TIMEOUT_MS) == 0, "%s", xmpp_error(c));
+	ck_assert(xmpp_is_tls(c));
+	xmpp_free(&c);
+}
+END_TEST
+
 /* Wait (bounded) for the next stanza on c; NULL on timeout. */
 static struct xstanza *
 live_wait(struct xmpp_conn *c)
@@ -1266,6 +1293,7 @@ xmpp_suite(void)
 	tcase_add_loop_test(tc, test_live_login, 0, ARRAY_LEN(login_vec));
 	tcase_add_loop_test(tc, test_live_bad_password, 0,
 	    ARRAY_LEN(badpw_vec));
+	tcase_add_test(tc, test_live_tls_untrusted);
 	tcase_add_test(tc, test_live_exchange);
 	tcase_add_test(tc, test_live_toobig);
 	tcase_add_test(tc, test_live_bounce);

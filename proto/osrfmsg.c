@@ -438,6 +438,10 @@ dec_payload(json_t *p, struct osrfmsg *m, size_t idx, struct proto_err *err)
 	if (!json_is_object(pl))
 		return proto_err_set(err, -EPROTO, "message %zu: payload is "
 		    "not an object", idx);
+	/* A STATUS is named by its class; the writer needs one too. */
+	if (m->type == OSRFMSG_STATUS && cls[0] == '\0')
+		return proto_err_set(err, -EPROTO, "message %zu: STATUS "
+		    "payload without a class hint", idx);
 	m->payload_class = cls;
 	if (m->type == OSRFMSG_REQUEST)
 		return dec_request(pl, m, idx, err);

@@ -27,7 +27,8 @@
  * are NOT collapsed (use osrfmsg_hint_get() to look into one).  Numbers
  * go through jansson: integers stay integers (an integer too large for
  * long long is re-read as a real), but the original text of a number is
- * not kept (0.50 is written back as 0.5).
+ * not kept (0.50 is written back as 0.5).  jansson refuses "\u0000" in
+ * strings, so a body holding one is refused as not JSON.
  *
  * Writing (osrfmsg_encode*) reproduces the C 3.2.x writer: no whitespace,
  * keys in the order threadTrace (a string), locale (always; "en-US" when
@@ -36,8 +37,10 @@
  * string; strings escape " \ \n \t \r \f \b, other control characters
  * and every non-ASCII character as \uXXXX with lowercase hex (surrogate
  * pairs above U+FFFF); / is not escaped.  Reals are written with the
- * shortest %g form that reads back to the same double; NaN and infinity
- * are refused (-EDOM), never written.  The same writer is available for
+ * shortest %g form that reads back to the same double (not the C
+ * writer's %.30g: any JSON reader gets the same number, and ours never
+ * prints "inf"); NaN and infinity are never written (jansson refuses to
+ * hold them; the writer checks again: -EDOM).  The same writer is available for
  * any json_t (osrfmsg_json_write), e.g. for the slices of a chunked
  * result.
  *
@@ -119,7 +122,7 @@ struct osrfmsg {
 	const char	*method;
 	json_t		*params;	/* array; NULL writes [] */
 	/* RESULT, STATUS: */
-	const char	*payload_class;	/* "osrfResult", "osrfConnectStatus".. */
+	const char	*payload_class;	/* "osrfResult", "osrfConnectStatus" */
 	const char	*status;	/* text; NULL writes null */
 	int		 status_code;
 	json_t		*content;	/* RESULT; NULL writes null */

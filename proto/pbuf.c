@@ -40,7 +40,9 @@ pbuf_add(struct pbuf *b, const void *src, size_t n)
 {
 	int	rc;
 
-	if ((rc = pbuf_reserve(b, n)) != 0)
+	/* The common case, room already there, without a call. */
+	if ((n >= b->cap - b->len || b->data == NULL) &&
+	    (rc = pbuf_reserve(b, n)) != 0)
 		return rc;
 	if (n > 0)
 		memcpy(b->data + b->len, src, n);

@@ -54,6 +54,12 @@
 #define JID_KEEP	3071
 /* Events queued before the first growth. */
 #define QUEUE_MIN	16
+/*
+ * Element nesting limit.  libxml2's push parser does not apply its own
+ * (256, XML_PARSE_HUGE off) and would grow its stacks by ~40 bytes a
+ * level; no XMPP stanza comes near this.
+ */
+#define MAX_DEPTH	256
 /* Trim the window by memmove only when the dead part is this large. */
 #define WIN_COMPACT	(64u * 1024)
 
@@ -421,6 +427,11 @@ sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 		toplevel_start(p, localname, prefix, uri, nattrs, attrs);
 		break;
 	default:
+		if (p->depth >= MAX_DEPTH) {
+			fail(p, -EPROTO, "elements nested deeper than %d",
+			    MAX_DEPTH);
+			return;
+		}
 		/* C OpenSRF: an <error> anywhere marks an error message. */
 		if (localname[0] == 'e' &&
 		    strcmp((const char *)localname, "error") == 0)
@@ -625,8 +636,14 @@ ctxt_new(struct stanza_parser *p)
 	p->ctxt = xmlCreatePushParserCtxt(&sax, p, NULL, 0, NULL);
 	if (p->ctxt == NULL)
 		return -ENOMEM;
-	/* No network, no DTD loading, UTF-8 whatever the declaration says. */
-	xmlCtxtUseOptions(p->ctxt, XML_PARSE_NONET | XML_PARSE_IGNORE_ENC);
+	/*
+	 * No network, no DTD loading, UTF-8 whatever the declaration says.
+	 * NOENT only makes libxml2 hand over attribute values with the
+	 * predefined entities replaced ("&amp;" as "&", not "&#38;"): a
+	 * DOCTYPE, the only way to declare other entities, is refused.
+	 */
+	xmlCtxtUseOptions(p->ctxt, XML_PARSE_NONET | XML_PARSE_IGNORE_ENC |
+	    XML_PARSE_NOENT);
 	return 0;
 }
 

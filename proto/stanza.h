@@ -44,8 +44,12 @@
  * reset (reconnect).
  *
  * Errors: stanza_feed() returns 0 or a negative errno:
- *	-EPROTO		not well-formed XML, a DOCTYPE, content outside the
- *			stream element, or data after </stream:stream>;
+ *	-EPROTO		not well-formed XML (invalid UTF-8 included), a
+ *			stream that is not <stream:stream> or not UTF-8,
+ *			restricted XML at stream level (RFC 6120 11.1: a
+ *			DOCTYPE, comment, PI, CDATA or non-blank text between
+ *			stanzas), elements nested over 256 deep, or data
+ *			after </stream:stream>;
  *	-EMSGSIZE	a single token over max_size (see above);
  *	-ENOMEM		out of memory.
  * A failure is sticky: every later stanza_feed() returns it again until
@@ -55,7 +59,9 @@
  *
  * Security: no DTDs, no external entities, no network; only the five
  * predefined entities and character references are expanded (by libxml2,
- * inside attribute values; text is not looked at).
+ * inside attribute values; text is not looked at).  An error inside a
+ * token whose end has not arrived may be reported only once more bytes
+ * come (libxml2 waits for the token), never later than its end.
  *
  * Callers: parent (listener connection) and children (drone connections);
  * one parser per connection, not thread-safe, not for signal context.

@@ -98,7 +98,11 @@ struct reader {
 	int		 is_error;
 	int		 err;
 	struct proto_err *perr;
+	xmlParserCtxtPtr ctxt;
 };
+
+/* Nesting limit; libxml2's push parser applies none of its own. */
+#define MAX_DEPTH	256
 
 static void
 r_fail(struct reader *r, int code, const char *what)
@@ -106,6 +110,7 @@ r_fail(struct reader *r, int code, const char *what)
 	if (r->err != 0)
 		return;
 	r->err = proto_err_set(r->perr, code, "%s", what);
+	xmlStopParser(r->ctxt);
 }
 
 /* Store [v, e) as field f unless set already (override: replace). */
@@ -197,11 +202,15 @@ r_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 
 	if (r->err != 0)
 		return;
-	r->depth++;
+	if (++r->depth > MAX_DEPTH) {
+		r_fail(r, -EPROTO, "elements nested too deep");
+		return;
+	}
 	if (r->depth == 1) {
 		if (strcmp(ln, "message") != 0) {
 			r->err = proto_err_set(r->perr, -EPROTO,
 			    "<%.40s> is not a <message>", ln);
+			xmlStopParser(r->ctxt);
 			return;
 		}
 		for (i = 0; i < nattrs; i++) {
@@ -341,7 +350,18 @@ tmsg_parse(const char *xml, size_t len, struct tmsg *m,
 	ctxt = xmlCreatePushParserCtxt(&sax, &r, NULL, 0, NULL);
 	if (ctxt == NULL)
 		return proto_err_set(err, -ENOMEM, "out of memory");
-	xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_IGNORE_ENC);
+	r.ctxt = ctxt;
+	/*
+	 * Decoded text is never longer than its markup; with room for the
+	 * NULs the arena then never grows during the parse.
+	 */
+	if (pbuf_reserve(&r.arena, len + 2 * F_NFIELDS) != 0) {
+		xmlFreeParserCtxt(ctxt);
+		return proto_err_set(err, -ENOMEM, "out of memory");
+	}
+	/* As in stanza.c: NOENT is safe because DOCTYPEs are refused. */
+	xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_IGNORE_ENC |
+	    XML_PARSE_NOENT);
 	rc = xmlParseChunk(ctxt, xml, (int)len, 1);
 	if (r.err == 0 && (rc != 0 || !ctxt->wellFormed))
 		r_fail(&r, -EPROTO, "not well-formed XML");

@@ -49,7 +49,7 @@ struct tmsg {
 	const char	*from;
 	const char	*thread;	/* OpenSRF session id */
 	const char	*subject;	/* never used by OpenSRF */
-	const char	*body;		/* the osrfMessage JSON array, unescaped */
+	const char	*body;		/* the osrfMessage array, unescaped */
 	const char	*router_from;	/* original sender when routed */
 	const char	*router_to;
 	const char	*router_class;	/* register/unregister: the service */
@@ -59,9 +59,9 @@ struct tmsg {
 	int		 broadcast;	/* broadcast="1" */
 	/* Errors (bounces, the router's "no listener left"): */
 	int		 is_error;	/* type="error" or an <error> child */
-	const char	*error_type;	/* <error type=..>: "cancel", "auth".. */
+	const char	*error_type;	/* <error type=..>: "cancel", ... */
 	const char	*error_condition; /* e.g. "service-unavailable" */
-	int		 error_code;	/* code=, else from the condition, else 0 */
+	int		 error_code;	/* code=, else by condition, else 0 */
 
 	char		*mem;		/* private: storage of parsed strings */
 };

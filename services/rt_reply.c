@@ -103,14 +103,17 @@ rt_reply_flush(struct rt_reply *r)
 	return 0;
 }
 
-/* Add the message encoded in r->one to the bundle, flushing first if the
- * body would reach bundle_size. */
+/*
+ * Add the message encoded in r->one to the bundle, flushing first if the
+ * body would reach bundle_size.  A final status (last) always joins the
+ * pending bundle: it is flushed right after anyway (spec 3.5).
+ */
 static int
-bundle_one(struct rt_reply *r)
+bundle_one(struct rt_reply *r, int last)
 {
 	int	rc;
 
-	if (r->nmsg > 0 && r->body.len + 1 + r->one.len + 1 >=
+	if (!last && r->nmsg > 0 && r->body.len + 1 + r->one.len + 1 >=
 	    r->bundle_size) {
 		if ((rc = rt_reply_flush(r)) < 0)
 			return rc;
@@ -123,7 +126,7 @@ bundle_one(struct rt_reply *r)
 }
 
 static int
-queue_msg(struct rt_reply *r, const struct osrfmsg *m)
+queue_msg(struct rt_reply *r, const struct osrfmsg *m, int last)
 {
 	struct proto_err	err;
 	int			rc;
@@ -134,7 +137,7 @@ queue_msg(struct rt_reply *r, const struct osrfmsg *m)
 		    err.reason);
 		return map_codec_err(rc);
 	}
-	return bundle_one(r);
+	return bundle_one(r, last);
 }
 
 /* Send the JSON text in r->text as partial slices, each its own stanza. */
@@ -160,13 +163,13 @@ send_chunked(struct rt_reply *r)
 		if (slice == NULL)
 			return -ENOMEM;
 		osrfmsg_make_partial(&m, &r->tmpl, slice);
-		rc = queue_msg(r, &m);
+		rc = queue_msg(r, &m, 0);
 		json_decref(slice);
 		if (rc < 0 || (rc = rt_reply_flush(r)) < 0)
 			return rc;
 	}
 	osrfmsg_make_partial_complete(&m, &r->tmpl);
-	if ((rc = queue_msg(r, &m)) < 0)
+	if ((rc = queue_msg(r, &m, 0)) < 0)
 		return rc;
 	return rt_reply_flush(r);
 }
@@ -179,16 +182,25 @@ rt_reply_result(struct rt_reply *r, long long trace, const json_t *content)
 	int			rc;
 
 	r->tmpl.thread_trace = trace;
-	pbuf_reset(&r->text);
-	if ((rc = osrfmsg_json_write(content, &r->text, &err)) < 0) {
+	osrfmsg_make_result(&m, &r->tmpl, (json_t *)content);
+	pbuf_reset(&r->one);
+	if ((rc = osrfmsg_encode_one(&m, &r->one, &err)) < 0) {
 		log_warnx("reply to %s: result not writable: %s", r->to,
 		    err.reason);
 		return map_codec_err(rc);
 	}
+	/*
+	 * The whole message bounds its content: when even the message is
+	 * small enough, the content is, and it was encoded only once.
+	 */
+	if (rt_reply_escaped_size(r->one.data, r->one.len) <= r->chunk_size)
+		return bundle_one(r, 0);
+	pbuf_reset(&r->text);
+	if ((rc = osrfmsg_json_write(content, &r->text, &err)) < 0)
+		return map_codec_err(rc);
 	if (rt_reply_escaped_size(r->text.data, r->text.len) > r->chunk_size)
 		return send_chunked(r);
-	osrfmsg_make_result(&m, &r->tmpl, (json_t *)content);
-	return queue_msg(r, &m);
+	return bundle_one(r, 0);	/* r->one still holds the message */
 }
 
 int
@@ -200,7 +212,7 @@ rt_reply_status(struct rt_reply *r, long long trace, const char *cls,
 
 	r->tmpl.thread_trace = trace;
 	osrfmsg_make_status(&m, &r->tmpl, cls, code, text);
-	if ((rc = queue_msg(r, &m)) < 0)
+	if ((rc = queue_msg(r, &m, 1)) < 0)
 		return rc;
 	return rt_reply_flush(r);
 }
@@ -210,7 +222,7 @@ rt_reply_send(struct rt_reply *r, const struct osrfmsg *m)
 {
 	int	rc;
 
-	if ((rc = queue_msg(r, m)) < 0)
+	if ((rc = queue_msg(r, m, 1)) < 0)
 		return rc;
 	return rt_reply_flush(r);
 }

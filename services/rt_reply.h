@@ -3,8 +3,9 @@
  *
  * Messages for the client are bundled into one stanza body until adding
  * the next would make the body reach bundle_size (25600 bytes) and then
- * flushed; the final status is appended to the pending bundle and flushed
- * with it, so a single-result request is one stanza [RESULT, STATUS 205].
+ * flushed; the final status is always appended to the pending bundle
+ * (even past bundle_size) and flushed with it, so a single-result request
+ * is one stanza [RESULT, STATUS 205].
  * A result whose JSON text, plus the growth XML escaping could add (+3
  * per < or >, +4 per &, +11 per "), exceeds chunk_size (51200 bytes) is
  * sent in pieces: pending bundle first, then one stanza per

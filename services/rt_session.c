@@ -29,6 +29,7 @@
 #include "proto/osrfmsg.h"
 #include "proto/tmsg.h"
 #include "scoreboard/sb.h"
+#include "services/rt_api.h"
 #include "services/rt_cache.h"
 #include "services/rt_inbox.h"
 #include "services/rt_reply.h"
@@ -91,9 +92,10 @@ run_request(struct sess *s, const struct osrfmsg *m)
 	r.trace = (int)m->thread_trace;
 	rt_reply_init(&reply, s->bus, s->peer, s->thread, s->xid, m);
 	r.reply = &reply;
-	t0 = mono_us();
-	c0 = cpu_us();
+	t0 = c0 = 0;
 	if (s->slot != NULL) {
+		t0 = mono_us();
+		c0 = cpu_us();
 		memset(&sr, 0, sizeof(sr));
 		sr.method = m->method;
 		sr.client = s->peer;
@@ -292,6 +294,7 @@ rt_worker_new(const char *plugindir)
 	if (plugindir == NULL)
 		plugindir = getenv("DROVER_PLUGINDIR");
 	w = xcalloc(1, sizeof(*w));
+	log_debug("runtime: %zu API functions for plugins", rt_api_keep());
 	if (plugindir != NULL)
 		w->plugindir = xstrdup(plugindir);
 	return w;
@@ -396,6 +399,10 @@ w_child_init(void *arg, struct worker_env *env)
 	struct drover_svc	*svc = w->svc;
 
 	svc->in_child = 1;
+	/* a SIGHUP in the parent may have replaced (and freed) the
+	 * configuration parent_init saw: use the child's own */
+	svc->conf = env->svc;
+	svc->settings = env->svc->app_settings;
 	open_cache(svc, env->svc);
 	if ((svc->inbox = rt_inbox_new(env->bus)) == NULL)
 		return -ENOMEM;

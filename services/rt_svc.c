@@ -74,6 +74,32 @@ svc_alloc(const char *service)
 	return s;
 }
 
+int
+rt_desc_check(const struct drover_service_desc *d, const char *service,
+    const char *file, char *err, size_t errsz)
+{
+	if (d->magic != DROVER_ABI_MAGIC) {
+		snprintf(err, errsz, "service %s: %s: bad descriptor magic "
+		    "0x%08x (expected 0x%08x)", service, file,
+		    (unsigned)d->magic, DROVER_ABI_MAGIC);
+		return -EPROTO;
+	}
+	if (d->abi_major != DROVER_ABI_MAJOR ||
+	    d->abi_minor > DROVER_ABI_MINOR) {
+		snprintf(err, errsz, "service %s: %s: plugin ABI %u.%u, "
+		    "drover ABI %u.%u: rebuild the plugin", service, file,
+		    d->abi_major, d->abi_minor, DROVER_ABI_MAJOR,
+		    DROVER_ABI_MINOR);
+		return -EPROTO;
+	}
+	if (d->init == NULL) {
+		snprintf(err, errsz, "service %s: %s: descriptor has no "
+		    "init hook", service, file);
+		return -EPROTO;
+	}
+	return 0;
+}
+
 struct drover_svc *
 rt_svc_new(const char *service)
 {
@@ -113,27 +139,9 @@ rt_svc_load(const char *service, const char *path, const char *plugindir,
 		dlclose(dl);
 		return -ELIBBAD;
 	}
-	if (d->magic != DROVER_ABI_MAGIC) {
-		snprintf(err, errsz, "service %s: %s: bad descriptor magic "
-		    "0x%08x (expected 0x%08x)", service, file,
-		    (unsigned)d->magic, DROVER_ABI_MAGIC);
+	if ((rc = rt_desc_check(d, service, file, err, errsz)) < 0) {
 		dlclose(dl);
-		return -EPROTO;
-	}
-	if (d->abi_major != DROVER_ABI_MAJOR ||
-	    d->abi_minor > DROVER_ABI_MINOR) {
-		snprintf(err, errsz, "service %s: %s: plugin ABI %u.%u, "
-		    "drover ABI %u.%u: rebuild the plugin", service, file,
-		    d->abi_major, d->abi_minor, DROVER_ABI_MAJOR,
-		    DROVER_ABI_MINOR);
-		dlclose(dl);
-		return -EPROTO;
-	}
-	if (d->init == NULL) {
-		snprintf(err, errsz, "service %s: %s: descriptor has no "
-		    "init hook", service, file);
-		dlclose(dl);
-		return -EPROTO;
+		return rc;
 	}
 	if ((s = svc_alloc(service)) == NULL ||
 	    (s->path = strdup(file)) == NULL) {

@@ -96,6 +96,13 @@ struct drover_svc {
 int	rt_svc_load(const char *service, const char *path,
 	    const char *plugindir, struct drover_svc **out, char *err,
 	    size_t errsz) MUST_CHECK;
+/*
+ * The descriptor checks of rt_svc_load(), pure: magic, same major, minor
+ * not newer than ours, an init hook.  0 or -EPROTO with err naming the
+ * service, the file and both versions.
+ */
+int	rt_desc_check(const struct drover_service_desc *, const char *service,
+	    const char *file, char *err, size_t errsz) MUST_CHECK;
 /* A service with no plugin (tests, built-ins only). */
 struct drover_svc *rt_svc_new(const char *service);
 void	rt_svc_free(struct drover_svc **);

@@ -6,14 +6,48 @@
  *   drover.cache.delete key              -> true, or false if absent
  *
  * Keys and TTLs follow drover_cache_put() (spec 8 rules; ttl capped by
- * max_cache_time).  With memcached unreachable every method answers
- * STATUS 503 osrfMethodException with libmemcached's reason and the
- * child keeps serving.
+ * max_cache_time).  <app_settings> may set <prefix> (prepended to every
+ * key this service stores, so its keys do not meet other services') and
+ * <default_ttl> (seconds, when put has no ttl; else max_cache_time).
+ * With memcached unreachable every method answers STATUS 503
+ * osrfMethodException with libmemcached's reason and the child keeps
+ * serving.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <drover/service.h>
+
+/* Longest key accepted from a client: far above memcached's 250, which
+ * the runtime enforces by hashing; this only bounds the copy. */
+#define KEY_MAX	4096
+
+/* The key with this service's <prefix>, into buf; NULL if too long. */
+static const char *
+full_key(struct drover_req *req, const char *k, char *buf, size_t sz)
+{
+	const json_t	*set = drover_svc_settings(drover_req_svc(req));
+	const char	*p = json_string_value(json_object_get(set, "prefix"));
+
+	if ((size_t)snprintf(buf, sz, "%s%s", p != NULL ? p : "", k) >= sz)
+		return NULL;
+	return buf;
+}
+
+static int
+default_ttl(struct drover_req *req)
+{
+	const json_t	*set = drover_svc_settings(drover_req_svc(req));
+	const json_t	*v = json_object_get(set, "default_ttl");
+
+	if (json_is_integer(v))
+		return (int)json_integer_value(v);
+	if (json_is_string(v))
+		return atoi(json_string_value(v));
+	return 0;	/* the runtime's cap, max_cache_time */
+}
 
 static int
 cache_error(struct drover_req *req, int rc)
@@ -28,31 +62,38 @@ cache_error(struct drover_req *req, int rc)
 	    drover_req_method(req), drover_cache_strerror(svc));
 }
 
+/* The request's key with the prefix into buf; NULL after answering 400. */
 static const char *
-key_param(struct drover_req *req)
+key_param(struct drover_req *req, char *buf, size_t sz)
 {
 	const char	*k = json_string_value(drover_req_param(req, 0));
 
-	if (k == NULL || *k == '\0')
+	if (k == NULL || *k == '\0' || full_key(req, k, buf, sz) == NULL) {
+		/* the error status is the answer; nothing else to report */
 		(void)drover_req_error(req, 400, "%s: the key must be a "
-		    "non-empty string", drover_req_method(req));
-	return k != NULL && *k != '\0' ? k : NULL;
+		    "non-empty string of at most %d bytes",
+		    drover_req_method(req), KEY_MAX - 1);
+		return NULL;
+	}
+	return buf;
 }
 
 static int
 c_put(struct drover_req *req, void *user)
 {
+	char		 buf[KEY_MAX];
 	const char	*k;
 	json_t		*ttl = drover_req_param(req, 2);
 	int		 rc;
 
-	if ((k = key_param(req)) == NULL)
+	if ((k = key_param(req, buf, sizeof(buf))) == NULL)
 		return 0;
 	if (ttl != NULL && !json_is_integer(ttl) && !json_is_null(ttl))
 		return drover_req_error(req, 400, "drover.cache.put: ttl "
 		    "must be an integer (seconds)");
 	rc = drover_cache_put(drover_req_svc(req), k, drover_req_param(req, 1),
-	    json_is_integer(ttl) ? (int)json_integer_value(ttl) : 0);
+	    json_is_integer(ttl) ? (int)json_integer_value(ttl) :
+	    default_ttl(req));
 	if (rc < 0)
 		return cache_error(req, rc);
 	return drover_respond_new(req, json_true());
@@ -61,11 +102,12 @@ c_put(struct drover_req *req, void *user)
 static int
 c_get(struct drover_req *req, void *user)
 {
+	char		 buf[KEY_MAX];
 	const char	*k;
 	json_t		*v = NULL;
 	int		 rc;
 
-	if ((k = key_param(req)) == NULL)
+	if ((k = key_param(req, buf, sizeof(buf))) == NULL)
 		return 0;
 	rc = drover_cache_get(drover_req_svc(req), k, &v);
 	if (rc == -ENOENT)
@@ -78,10 +120,11 @@ c_get(struct drover_req *req, void *user)
 static int
 c_delete(struct drover_req *req, void *user)
 {
+	char		 buf[KEY_MAX];
 	const char	*k;
 	int		 rc;
 
-	if ((k = key_param(req)) == NULL)
+	if ((k = key_param(req, buf, sizeof(buf))) == NULL)
 		return 0;
 	rc = drover_cache_delete(drover_req_svc(req), k);
 	if (rc == -ENOENT)

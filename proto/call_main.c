@@ -1,0 +1,459 @@
+/*
+ * call_main.c: drover-call(1), a command-line OpenSRF client.
+ *
+ *	drover-call [-c opensrf_core.xml] [--local dir] [--to jid]
+ *	    [-t seconds] [--connect] [--bench n [--concurrency c]]
+ *	    service method [json-param ...]
+ *
+ * Logs into XMPP as the opensrf_core.xml "opensrf" context says (or
+ * opens an endpoint on the local bus with --local), sends one REQUEST to
+ * <router_name>@<domain>/<service> (or the listener of the local bus, or
+ * --to) and prints each result as one line of JSON
+ * (the C writer's form).  --connect wraps it in a connected session.
+ * --bench runs n requests from c processes, each with its own bus
+ * connection and session, and prints throughput and latency percentiles.
+ *
+ * The session logic is services/rt_client.c, which knows only struct
+ * transport; this file picks the transport.
+ *
+ * Exit status: 0 completed, 1 usage or configuration error, 2 the
+ * service answered an error status (or the bus bounced the request),
+ * 3 timeout, 4 connection or login failure.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "mpm/localbus.h"
+#include "mpm/mpm_source.h"
+#include "proto/osrfmsg.h"
+#include "proto/xmpp.h"
+#include "services/rt_client.h"
+#include "services/rt_inbox.h"
+#include "transport.h"
+#include "util.h"
+
+#define EXIT_USAGE	1
+#define EXIT_STATUS	2
+#define EXIT_TIMEOUT	3
+#define EXIT_CONNECT	4
+
+/* OpenSRF clients wait 60 s for a result by default. */
+#define CALL_TIMEOUT_S	60
+/* More processes than this is a typo on a 2-core machine. */
+#define CALL_MAX_CONC	256
+
+struct call {
+	const char	*core_path;
+	const char	*local_dir;
+	const char	*to;
+	const char	*service;
+	const char	*method;
+	json_t		*params;
+	int		 timeout_ms;
+	int		 connect;
+	long		 bench;		/* requests, 0 = no benchmark */
+	int		 conc;
+	struct core_conf *core;
+	char		 addr[512];
+	char		 xid[64];
+};
+
+static void NORETURN
+usage(FILE *f, int code)
+{
+	fprintf(f, "usage: drover-call [-c opensrf_core.xml] [--local dir] "
+	    "[--to jid] [-t seconds]\n"
+	    "                   [--connect] [--bench n [--concurrency c]]\n"
+	    "                   service method [json-param ...]\n"
+	    "       drover-call --help | --version\n");
+	exit(code);
+}
+
+/* A closed transport for this process, or NULL (reason printed). */
+static struct transport *
+new_bus(const struct call *c)
+{
+	char	jid[256];
+	char	host[HOST_NAME_MAX + 1];
+
+	if (gethostname(host, sizeof(host)) < 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	if (c->local_dir != NULL) {
+		snprintf(jid, sizeof(jid), "opensrf@local/_%s_%.6f_%ld", host,
+		    (double)wall_us() / 1e6, (long)getpid());
+		return localbus_new(c->local_dir, jid);
+	}
+	if (xmpp_resource_make(jid, sizeof(jid), XMPP_ROLE_CLIENT, NULL) < 0)
+		return NULL;
+	return transport_new_xmpp(&c->core->xmpp, jid);
+}
+
+static int
+open_bus(const struct call *c, struct transport **out)
+{
+	struct transport	*bus;
+	int			 rc;
+
+	if ((bus = new_bus(c)) == NULL)
+		return -ENOTSUP;
+	if ((rc = transport_open(bus, c->local_dir != NULL ? c->timeout_ms :
+	    c->core->xmpp.connect_timeout_ms)) < 0) {
+		if (transport_xmpp(bus) != NULL)
+			fprintf(stderr, "drover-call: %s@%s: %s\n",
+			    c->core->xmpp.username, c->core->xmpp.domain,
+			    *xmpp_error(transport_xmpp(bus)) != '\0' ?
+			    xmpp_error(transport_xmpp(bus)) : strerror(-rc));
+		else
+			fprintf(stderr, "drover-call: cannot open the bus: "
+			    "%s\n", strerror(-rc));
+		transport_free(&bus);
+		return rc;
+	}
+	*out = bus;
+	return 0;
+}
+
+static int
+exit_for(int rc)
+{
+	switch (rc) {
+	case 0:
+		return 0;
+	case -EREMOTEIO:
+	case -EHOSTUNREACH:
+	case -ECONNREFUSED:
+		return EXIT_STATUS;
+	case -ETIMEDOUT:
+		return EXIT_TIMEOUT;
+	default:
+		return EXIT_CONNECT;
+	}
+}
+
+static void
+print_result(const json_t *v)
+{
+	struct pbuf	b = { 0 };
+
+	if (osrfmsg_json_write(v, &b, NULL) < 0)
+		printf("null\n");
+	else
+		printf("%s\n", b.data);
+	pbuf_free(&b);
+	fflush(stdout);
+}
+
+static void
+report(struct rt_client *cl, int rc)
+{
+	const char	*text;
+	int		 code;
+
+	code = rt_client_status(cl, &text);
+	switch (rc) {
+	case -EREMOTEIO:
+		fprintf(stderr, "drover-call: status %d: %s\n", code, text);
+		break;
+	case -EHOSTUNREACH:
+		fprintf(stderr, "drover-call: status %d: %s\n",
+		    code != 0 ? code : 503, text);
+		break;
+	case -ETIMEDOUT:
+		fprintf(stderr, "drover-call: timeout: %s\n", text);
+		break;
+	default:
+		fprintf(stderr, "drover-call: %s\n", strerror(-rc));
+		break;
+	}
+}
+
+/* One request on an open session; prints results when `print`. */
+static int
+one_call(const struct call *c, struct rt_client *cl, int print)
+{
+	json_t	*v;
+	int	 rc;
+
+	if ((rc = rt_client_request(cl, c->method, c->params)) < 0)
+		return rc;
+	while ((rc = rt_client_recv(cl, c->timeout_ms, &v)) == 1) {
+		if (print)
+			print_result(v);
+		json_decref(v);
+	}
+	return rc;
+}
+
+static int
+single(struct call *c)
+{
+	struct transport	*bus = NULL;
+	struct rt_inbox		*ib = NULL;
+	struct rt_client	*cl = NULL;
+	int			 rc;
+
+	if ((rc = open_bus(c, &bus)) < 0)
+		return EXIT_CONNECT;
+	if ((ib = rt_inbox_new(bus)) == NULL ||
+	    rt_client_new(ib, c->addr, c->xid, "drover-call", &cl) < 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (c->connect && (rc = rt_client_connect(cl, c->timeout_ms)) < 0) {
+		report(cl, rc == -ECONNREFUSED ? -EREMOTEIO : rc);
+		goto out;
+	}
+	if ((rc = one_call(c, cl, 1)) < 0)
+		report(cl, rc);
+	if (c->connect)
+		(void)rt_client_disconnect(cl);	/* best effort, no reply */
+out:
+	rt_client_free(&cl);
+	rt_inbox_free(&ib);
+	transport_free(&bus);
+	return exit_for(rc);
+}
+
+/* --------------------------------------------------------- bench */
+
+/* What a bench worker writes per request: latency (us) or UINT32_MAX. */
+#define BENCH_FAILED	UINT32_MAX
+
+static void NORETURN
+bench_worker(struct call *c, long n, int fd)
+{
+	struct transport	*bus = NULL;
+	struct rt_inbox		*ib = NULL;
+	struct rt_client	*cl = NULL;
+	uint32_t		 lat;
+	uint64_t		 t0;
+	long			 i;
+	int			 rc;
+
+	if (open_bus(c, &bus) < 0 || (ib = rt_inbox_new(bus)) == NULL ||
+	    rt_client_new(ib, c->addr, c->xid, "drover-call", &cl) < 0)
+		_exit(EXIT_CONNECT);
+	if (c->connect && (rc = rt_client_connect(cl, c->timeout_ms)) < 0) {
+		report(cl, rc);
+		_exit(exit_for(rc));
+	}
+	for (i = 0; i < n; i++) {
+		t0 = mono_us();
+		rc = one_call(c, cl, 0);
+		lat = rc == 0 ? (uint32_t)(mono_us() - t0) : BENCH_FAILED;
+		if (write_full(fd, &lat, sizeof(lat)) < 0)
+			_exit(EXIT_CONNECT);
+		/* a session lost to its keepalive is made anew; if that
+		 * fails the next request counts as an error too */
+		if (rc < 0 && c->connect && !rt_client_connected(cl) &&
+		    rt_client_connect(cl, c->timeout_ms) < 0)
+			continue;
+	}
+	if (c->connect)
+		(void)rt_client_disconnect(cl);
+	rt_client_free(&cl);
+	rt_inbox_free(&ib);
+	transport_free(&bus);
+	_exit(0);
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t	x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+pct_ms(const uint32_t *v, size_t n, double p)
+{
+	size_t	i;
+
+	if (n == 0)
+		return 0;
+	i = (size_t)(p * (double)(n - 1) + 0.5);
+	return v[i] / 1000.0;
+}
+
+static int
+bench(struct call *c)
+{
+	uint32_t	*lat, x;
+	size_t		 nok = 0;
+	long		 errors = 0, got = 0, share;
+	uint64_t	 t0, el;
+	pid_t		 pid;
+	int		 pfd[2], i, st, rc, bad = 0;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		fatal("pipe2");
+	lat = xcalloc((size_t)c->bench, sizeof(*lat));
+	t0 = mono_us();
+	for (i = 0; i < c->conc; i++) {
+		share = c->bench / c->conc + (i < c->bench % c->conc);
+		if ((pid = fork()) < 0)
+			fatal("fork");
+		if (pid == 0) {
+			close(pfd[0]);
+			bench_worker(c, share, pfd[1]);
+		}
+	}
+	close(pfd[1]);
+	while ((rc = read_full(pfd[0], &x, sizeof(x))) == 0) {
+		got++;
+		if (x == BENCH_FAILED)
+			errors++;
+		else if (nok < (size_t)c->bench)
+			lat[nok++] = x;
+	}
+	el = mono_us() - t0;
+	close(pfd[0]);
+	while (wait(&st) > 0)
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			bad = WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_CONNECT;
+	qsort(lat, nok, sizeof(*lat), cmp_u32);
+	printf("requests %ld concurrency %d%s elapsed %.3f s\n", got, c->conc,
+	    c->connect ? " connected" : "", el / 1e6);
+	printf("rate %.1f req/s\n", el > 0 ? (double)got * 1e6 / el : 0.0);
+	printf("latency ms p50 %.3f p90 %.3f p99 %.3f\n",
+	    pct_ms(lat, nok, 0.50), pct_ms(lat, nok, 0.90),
+	    pct_ms(lat, nok, 0.99));
+	printf("errors %ld\n", errors + (c->bench - got));
+	free(lat);
+	if (bad != 0)
+		return bad;
+	return errors > 0 || got < c->bench ? EXIT_STATUS : 0;
+}
+
+/* ---------------------------------------------------------- main */
+
+static void
+setup_target(struct call *c)
+{
+	struct cfg_err	err;
+	const char	*path = c->core_path;
+	int		n;
+
+	/* XMPP needs the login details; only the local bus does without */
+	if (path == NULL && c->local_dir == NULL)
+		path = DROVER_SYSCONFDIR "/drover/opensrf_core.xml";
+	if (path != NULL && core_conf_load(path, "opensrf", &c->core,
+	    &err) != 0) {
+		fprintf(stderr, "drover-call: %s\n", err.msg);
+		exit(EXIT_USAGE);
+	}
+	if (c->to != NULL)
+		n = snprintf(c->addr, sizeof(c->addr), "%s", c->to);
+	else if (c->local_dir != NULL)
+		n = mpm_local_listener_jid(c->addr, sizeof(c->addr),
+		    c->service, NULL);
+	else
+		n = snprintf(c->addr, sizeof(c->addr), "%s@%s/%s",
+		    c->core->router_name != NULL ? c->core->router_name :
+		    "router", c->core->xmpp.domain, c->service);
+	if (n < 0 || (size_t)n >= sizeof(c->addr)) {
+		fprintf(stderr, "drover-call: service name too long\n");
+		exit(EXIT_USAGE);
+	}
+	/* an originating client makes the log transaction id (spec 1.3) */
+	snprintf(c->xid, sizeof(c->xid), "%lld%ld1", (long long)wall_sec(),
+	    (long)getpid());
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "local", required_argument, NULL, 'L' },
+		{ "to", required_argument, NULL, 'T' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "connect", no_argument, NULL, 'k' },
+		{ "bench", required_argument, NULL, 'b' },
+		{ "concurrency", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct call	 c;
+	json_error_t	 jerr;
+	json_t		*p;
+	long long	 v;
+	int		 ch, i, rc;
+
+	memset(&c, 0, sizeof(c));
+	c.timeout_ms = CALL_TIMEOUT_S * 1000;
+	c.conc = 1;
+	log_init("drover-call");
+	log_set_level(LOGL_ERROR);
+	while ((ch = getopt_long(argc, argv, "c:t:hV", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'c':
+			c.core_path = optarg;
+			break;
+		case 'L':
+			c.local_dir = optarg;
+			break;
+		case 'T':
+			c.to = optarg;
+			break;
+		case 't':
+			if (parse_ll(optarg, 1, 86400, &v) < 0)
+				usage(stderr, EXIT_USAGE);
+			c.timeout_ms = (int)v * 1000;
+			break;
+		case 'k':
+			c.connect = 1;
+			break;
+		case 'b':
+			if (parse_ll(optarg, 1, 100000000, &v) < 0)
+				usage(stderr, EXIT_USAGE);
+			c.bench = (long)v;
+			break;
+		case 'n':
+			if (parse_ll(optarg, 1, CALL_MAX_CONC, &v) < 0)
+				usage(stderr, EXIT_USAGE);
+			c.conc = (int)v;
+			break;
+		case 'h':
+			usage(stdout, 0);
+		case 'V':
+			printf("drover-call %s\n", DROVER_VERSION);
+			return 0;
+		default:
+			usage(stderr, EXIT_USAGE);
+		}
+	}
+	if (argc - optind < 2)
+		usage(stderr, EXIT_USAGE);
+	c.service = argv[optind];
+	c.method = argv[optind + 1];
+	c.params = json_array();
+	for (i = optind + 2; i < argc; i++) {
+		p = json_loads(argv[i], JSON_DECODE_ANY, &jerr);
+		if (p == NULL) {
+			fprintf(stderr, "drover-call: parameter %d is not "
+			    "JSON: %s: %s\n", i - optind - 1, argv[i],
+			    jerr.text);
+			return EXIT_USAGE;
+		}
+		json_array_append_new(c.params, p);
+	}
+	setup_target(&c);
+	rc = c.bench > 0 ? bench(&c) : single(&c);
+	json_decref(c.params);
+	core_conf_free(&c.core);
+	return rc;
+}

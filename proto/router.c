@@ -1,0 +1,638 @@
+/*
+ * router.c: the routing table and the routing decisions (see router.h).
+ *
+ * Layout: JID and trust helpers; node and in-flight window; classes and
+ * registration; forwarding and bounces; top-level dispatch.
+ */
+#include "router.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+
+/* ------------------------------------------------------------ JIDs */
+
+int
+router_jid_domain(const char *jid, char *buf, size_t bufsz)
+{
+	const char	*slash, *at;
+	size_t		 len;
+
+	if (bufsz > 0)
+		buf[0] = '\0';
+	if (jid == NULL || bufsz == 0)
+		return -EINVAL;
+	/* RFC 7622: the resource starts at the first '/'; '@' before it. */
+	if ((slash = strchr(jid, '/')) == NULL)
+		return -EINVAL;
+	at = memchr(jid, '@', (size_t)(slash - jid));
+	if (at == NULL)
+		return -EINVAL;
+	len = (size_t)(slash - at - 1);
+	if (len == 0 || len >= bufsz)
+		return -EINVAL;
+	memcpy(buf, at + 1, len);
+	buf[len] = '\0';
+	return (int)len;
+}
+
+int
+router_jid_trusted(const char *jid, char *const *list, size_t n)
+{
+	char	dom[1024];
+	size_t	i;
+
+	if (router_jid_domain(jid, dom, sizeof(dom)) <= 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (strcasecmp(dom, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static char **
+strv_dup(char *const *v, size_t n)
+{
+	char	**out;
+	size_t	  i;
+
+	out = xcalloc(n + 1, sizeof(*out));
+	for (i = 0; i < n; i++)
+		out[i] = xstrdup(v[i]);
+	return out;
+}
+
+static void
+strv_free(char ***vp, size_t n)
+{
+	size_t	i;
+
+	if (*vp == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free((*vp)[i]);
+	free(*vp);
+	*vp = NULL;
+}
+
+/* ---------------------------------------------- nodes and windows */
+
+static void
+inflight_clear(struct router_inflight *f)
+{
+	free(f->router_from);
+	free(f->osrf_xid);
+	free(f->thread);
+	free(f->body);
+	memset(f, 0, sizeof(*f));
+}
+
+static char *
+dup_or_empty(const char *s)
+{
+	return strdup(s != NULL ? s : "");
+}
+
+/* Remember fwd as sent to n; on allocation failure it is just not kept. */
+static void
+inflight_push(struct router_node *n, const struct router_fwd *fwd,
+    unsigned tries)
+{
+	struct router_inflight	*f = &n->win[n->win_head];
+
+	inflight_clear(f);
+	f->router_from = dup_or_empty(fwd->router_from);
+	f->osrf_xid = dup_or_empty(fwd->osrf_xid);
+	f->thread = dup_or_empty(fwd->thread);
+	if (fwd->body != NULL && strlen(fwd->body) <= ROUTER_INFLIGHT_BODY_MAX)
+		f->body = strdup(fwd->body);
+	if (f->router_from == NULL || f->osrf_xid == NULL ||
+	    f->thread == NULL) {
+		inflight_clear(f);
+		return;
+	}
+	f->tries = tries;
+	n->win_head = (n->win_head + 1) % ROUTER_INFLIGHT_MAX;
+	if (n->win_n < ROUTER_INFLIGHT_MAX)
+		n->win_n++;
+}
+
+static int
+streq0(const char *a, const char *b)
+{
+	return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
+}
+
+/*
+ * Find the window entry a bounce refers to: same thread and osrf_xid,
+ * and the same body when the bounce carries one.  Oldest first, since
+ * bounces come back in the order the requests were sent.  -1 if none.
+ */
+static int
+inflight_match(const struct router_node *n, const struct router_msg *m)
+{
+	unsigned	i, idx;
+	int		has_body = m->body != NULL && m->body[0] != '\0';
+
+	for (i = 0; i < n->win_n; i++) {
+		idx = (n->win_head + ROUTER_INFLIGHT_MAX - n->win_n + i) %
+		    ROUTER_INFLIGHT_MAX;
+		if (n->win[idx].thread == NULL)
+			continue;
+		if (!streq0(n->win[idx].thread, m->thread) ||
+		    !streq0(n->win[idx].osrf_xid, m->osrf_xid))
+			continue;
+		if (has_body && n->win[idx].body != NULL &&
+		    strcmp(n->win[idx].body, m->body) != 0)
+			continue;
+		return (int)idx;
+	}
+	return -1;
+}
+
+static struct router_node *
+node_new(const char *jid)
+{
+	struct router_node	*n;
+
+	n = xcalloc(1, sizeof(*n));
+	n->jid = xstrdup(jid);
+	return n;
+}
+
+static void
+node_free(struct router_node **np)
+{
+	struct router_node	*n = *np;
+	unsigned		 i;
+
+	if (n == NULL)
+		return;
+	for (i = 0; i < ROUTER_INFLIGHT_MAX; i++)
+		inflight_clear(&n->win[i]);
+	free(n->jid);
+	free(n);
+	*np = NULL;
+}
+
+/* ----------------------------------------------------------- classes */
+
+struct router_class *
+router_class_find(const struct router *r, const char *name)
+{
+	size_t	i;
+
+	if (name == NULL)
+		return NULL;
+	for (i = 0; i < r->nclasses; i++)
+		if (strcmp(r->classes[i]->name, name) == 0)
+			return r->classes[i];
+	return NULL;
+}
+
+uint64_t
+router_class_node_total(const struct router_class *c)
+{
+	uint64_t	sum = 0;
+	size_t		i;
+
+	for (i = 0; i < c->nnodes; i++)
+		sum += c->nodes[i]->forwarded;
+	return sum;
+}
+
+static ssize_t
+node_index(const struct router_class *c, const char *jid)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nnodes; i++)
+		if (strcmp(c->nodes[i]->jid, jid) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+static ssize_t
+grave_index(const struct router_class *c, const char *jid)
+{
+	size_t	i;
+
+	for (i = 0; i < ROUTER_GRAVE_MAX; i++)
+		if (c->grave[i] != NULL && strcmp(c->grave[i]->jid, jid) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+static void
+class_free(struct router_class **cp)
+{
+	struct router_class	*c = *cp;
+	size_t			 i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nnodes; i++)
+		node_free(&c->nodes[i]);
+	for (i = 0; i < ROUTER_GRAVE_MAX; i++)
+		node_free(&c->grave[i]);
+	free(c->nodes);
+	free(c->name);
+	free(c);
+	*cp = NULL;
+}
+
+/* Take node i out of the live list, keeping the cursor on its successor. */
+static struct router_node *
+class_take_node(struct router_class *c, size_t i)
+{
+	struct router_node	*n = c->nodes[i];
+
+	memmove(&c->nodes[i], &c->nodes[i + 1],
+	    (c->nnodes - i - 1) * sizeof(c->nodes[0]));
+	c->nnodes--;
+	if (i < c->next)
+		c->next--;
+	if (c->next >= c->nnodes)
+		c->next = 0;
+	return n;
+}
+
+/* Bury n: its window stays matchable for late bounces. */
+static void
+class_bury(struct router_class *c, struct router_node *n)
+{
+	node_free(&c->grave[c->grave_head]);
+	c->grave[c->grave_head] = n;
+	c->grave_head = (c->grave_head + 1) % ROUTER_GRAVE_MAX;
+}
+
+static void
+router_drop_class(struct router *r, struct router_class *c,
+    const struct router_io *io)
+{
+	size_t	i;
+
+	for (i = 0; i < r->nclasses; i++)
+		if (r->classes[i] == c)
+			break;
+	if (i == r->nclasses)
+		return;
+	log_info("router %s@%s: class %s has no listener left, closing it",
+	    r->name, r->domain, c->name);
+	if (io != NULL && io->class_close != NULL)
+		io->class_close(io->arg, c);
+	memmove(&r->classes[i], &r->classes[i + 1],
+	    (r->nclasses - i - 1) * sizeof(r->classes[0]));
+	r->nclasses--;
+	class_free(&c);
+}
+
+int
+router_register(struct router *r, const char *cls, const char *jid,
+    const struct router_io *io)
+{
+	struct router_class	*c;
+	struct router_node	*n;
+	ssize_t			 g;
+	int			 created = 0;
+
+	if (cls == NULL || cls[0] == '\0' || strlen(cls) > ROUTER_CLASS_MAX ||
+	    strchr(cls, '/') != NULL || jid == NULL || jid[0] == '\0')
+		return -EINVAL;
+	if ((c = router_class_find(r, cls)) == NULL) {
+		c = xcalloc(1, sizeof(*c));
+		c->name = xstrdup(cls);
+		if (r->nclasses == r->classes_cap) {
+			r->classes_cap = r->classes_cap > 0 ?
+			    2 * r->classes_cap : 8;
+			r->classes = xrealloc(r->classes,
+			    r->classes_cap * sizeof(r->classes[0]));
+		}
+		r->classes[r->nclasses++] = c;
+		created = 1;
+	}
+	if (node_index(c, jid) >= 0)
+		return -EEXIST;
+	/* A listener that comes back keeps its counters and window. */
+	if ((g = grave_index(c, jid)) >= 0) {
+		n = c->grave[g];
+		c->grave[g] = NULL;
+	} else
+		n = node_new(jid);
+	if (c->nnodes == c->nodes_cap) {
+		c->nodes_cap = c->nodes_cap ? 2 * c->nodes_cap : 4;
+		c->nodes = xrealloc(c->nodes,
+		    c->nodes_cap * sizeof(c->nodes[0]));
+	}
+	c->nodes[c->nnodes++] = n;
+	log_info("router %s@%s: %s registered for %s (%zu listener%s)",
+	    r->name, r->domain, jid, cls, c->nnodes, c->nnodes == 1 ? "" : "s");
+	if (created && io != NULL && io->class_open != NULL)
+		io->class_open(io->arg, c);
+	return 0;
+}
+
+/* Remove a live node; drops the class (and its address) with its last. */
+static void
+class_remove_node(struct router *r, struct router_class *c, size_t i,
+    const struct router_io *io)
+{
+	class_bury(c, class_take_node(c, i));
+	if (c->nnodes == 0)
+		router_drop_class(r, c, io);
+}
+
+int
+router_unregister(struct router *r, const char *cls, const char *jid,
+    const struct router_io *io)
+{
+	struct router_class	*c;
+	ssize_t			 i;
+
+	if ((c = router_class_find(r, cls)) == NULL)
+		return -ENOENT;
+	if ((i = node_index(c, jid)) < 0)
+		return -ENOENT;
+	log_info("router %s@%s: %s unregistered from %s", r->name, r->domain,
+	    jid, cls);
+	class_remove_node(r, c, (size_t)i, io);
+	return 0;
+}
+
+/* ------------------------------------------------------- the router */
+
+int
+router_new(const char *name, const char *domain, char *const *servers,
+    size_t nservers, char *const *clients, size_t nclients,
+    struct router **out)
+{
+	struct router	*r;
+
+	*out = NULL;
+	if (name == NULL || domain == NULL || nservers == 0 || nclients == 0)
+		return -EINVAL;
+	r = xcalloc(1, sizeof(*r));
+	r->name = xstrdup(name);
+	r->domain = xstrdup(domain);
+	r->trusted_servers = strv_dup(servers, nservers);
+	r->ntrusted_servers = nservers;
+	r->trusted_clients = strv_dup(clients, nclients);
+	r->ntrusted_clients = nclients;
+	*out = r;
+	return 0;
+}
+
+int
+router_set_trusted(struct router *r, char *const *servers, size_t nservers,
+    char *const *clients, size_t nclients)
+{
+	if (nservers == 0 || nclients == 0)
+		return -EINVAL;
+	strv_free(&r->trusted_servers, r->ntrusted_servers);
+	strv_free(&r->trusted_clients, r->ntrusted_clients);
+	r->trusted_servers = strv_dup(servers, nservers);
+	r->ntrusted_servers = nservers;
+	r->trusted_clients = strv_dup(clients, nclients);
+	r->ntrusted_clients = nclients;
+	return 0;
+}
+
+void
+router_free(struct router **rp, const struct router_io *io)
+{
+	struct router	*r = *rp;
+	size_t		 i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->nclasses; i++) {
+		if (io != NULL && io->class_close != NULL)
+			io->class_close(io->arg, r->classes[i]);
+		class_free(&r->classes[i]);
+	}
+	free(r->classes);
+	strv_free(&r->trusted_servers, r->ntrusted_servers);
+	strv_free(&r->trusted_clients, r->ntrusted_clients);
+	free(r->name);
+	free(r->domain);
+	free(r);
+	*rp = NULL;
+}
+
+/* ------------------------------------------------ forwarding, bounces */
+
+static void
+reject(struct router_class *c, const char *to, const struct router_fwd *fwd,
+    enum router_reject why, const struct router_io *io)
+{
+	c->errors++;
+	if (to == NULL || to[0] == '\0')
+		return;
+	if (io->reject(io->arg, c, to, fwd, why) < 0)
+		log_warnx("class %s: could not send the error reply to %s",
+		    c->name, to);
+}
+
+/*
+ * Send fwd to the next live node, round robin.  `tries` counts the
+ * listeners it has already been sent to.  Returns 0 or -ENOENT when the
+ * class has no node (the caller rejects).
+ */
+static int
+forward_next(struct router_class *c, const struct router_fwd *fwd,
+    unsigned tries, const struct router_io *io)
+{
+	struct router_node	*n;
+	int			 rc;
+
+	if (c->nnodes == 0)
+		return -ENOENT;
+	if (c->next >= c->nnodes)
+		c->next = 0;
+	n = c->nodes[c->next];
+	c->next = (c->next + 1) % c->nnodes;
+	rc = io->forward(io->arg, c, n->jid, fwd);
+	/* Remembered even if the send failed: the retry path is the same. */
+	inflight_push(n, fwd, tries + 1);
+	if (rc == 0) {
+		n->forwarded++;
+		c->forwarded++;
+		if (tries > 0)
+			c->retried++;
+	} else
+		log_warnx("class %s: send to %s failed: %s", c->name, n->jid,
+		    strerror(-rc));
+	return 0;
+}
+
+/*
+ * A bounce from a node (live or buried).  The request is taken from the
+ * node's window or, failing that, from the bounce itself, and sent to
+ * the next live node; with none left the client gets an error at once.
+ */
+static void
+class_bounce(struct router *r, struct router_class *c,
+    const struct router_msg *m, const struct router_io *io)
+{
+	struct router_node	*n;
+	struct router_fwd	 fwd;
+	char			*keep[4] = { NULL, NULL, NULL, NULL };
+	unsigned		 tries = 1;
+	ssize_t			 i;
+	int			 idx, live;
+
+	c->bounces++;
+	if ((i = node_index(c, m->from)) >= 0) {
+		n = c->nodes[i];
+		live = 1;
+	} else if ((i = grave_index(c, m->from)) >= 0) {
+		n = c->grave[i];
+		live = 0;
+	} else {
+		/* e.g. an error reply of ours bounced by a vanished client */
+		log_debug("class %s: bounce from unknown %s ignored", c->name,
+		    m->from);
+		return;
+	}
+	if ((idx = inflight_match(n, m)) >= 0) {
+		/* Take the copy out of the window: it is ours now. */
+		keep[0] = n->win[idx].router_from;
+		keep[1] = n->win[idx].osrf_xid;
+		keep[2] = n->win[idx].thread;
+		keep[3] = n->win[idx].body;
+		tries = n->win[idx].tries;
+		memset(&n->win[idx], 0, sizeof(n->win[idx]));
+		fwd.router_from = keep[0];
+		fwd.osrf_xid = keep[1];
+		fwd.thread = keep[2];
+		fwd.body = keep[3] != NULL ? keep[3] : m->body;
+	} else {
+		/* The bounce carries the original children (spec 1.4). */
+		fwd.router_from = m->router_from;
+		fwd.osrf_xid = m->osrf_xid;
+		fwd.thread = m->thread;
+		fwd.body = m->body;
+	}
+	log_info("class %s: listener %s is gone (bounce), %s", c->name,
+	    m->from, live ? "removing it" : "already removed");
+	if (live) {
+		class_bury(c, class_take_node(c, (size_t)i));
+		n = NULL;
+	}
+	if (fwd.router_from == NULL || fwd.router_from[0] == '\0' ||
+	    fwd.body == NULL || fwd.body[0] == '\0') {
+		log_warnx("class %s: bounce from %s matches no request sent "
+		    "and carries none; dropped", c->name, m->from);
+		c->errors++;
+	} else if (tries >= ROUTER_RETRY_MAX) {
+		log_warnx("class %s: request of %s bounced by %u listeners, "
+		    "giving up", c->name, fwd.router_from, tries);
+		reject(c, fwd.router_from, &fwd, ROUTER_REJECT_RETRIES, io);
+	} else if (forward_next(c, &fwd, tries, io) < 0) {
+		log_warnx("class %s: no listener left for the request of %s",
+		    c->name, fwd.router_from);
+		reject(c, fwd.router_from, &fwd, ROUTER_REJECT_NO_LISTENER,
+		    io);
+	}
+	for (idx = 0; idx < 4; idx++)
+		free(keep[idx]);
+	if (c->nnodes == 0)
+		router_drop_class(r, c, io);
+}
+
+void
+router_class_msg(struct router *r, struct router_class *c,
+    const struct router_msg *m, const struct router_io *io)
+{
+	struct router_fwd	fwd;
+
+	if (m->from == NULL || m->from[0] == '\0') {
+		r->ignored++;
+		return;
+	}
+	/* Bounces from listeners need the client list too (spec 2.4). */
+	if (!router_jid_trusted(m->from, r->trusted_clients,
+	    r->ntrusted_clients)) {
+		r->ignored++;
+		if (m->is_error) {
+			log_warnx("class %s: error stanza from untrusted %s "
+			    "dropped", c->name, m->from);
+			return;
+		}
+		log_warnx("class %s: request from untrusted %s refused",
+		    c->name, m->from);
+		fwd.router_from = m->from;
+		fwd.osrf_xid = m->osrf_xid;
+		fwd.thread = m->thread;
+		fwd.body = m->body;
+		reject(c, m->from, &fwd, ROUTER_REJECT_UNTRUSTED, io);
+		return;
+	}
+	if (m->is_error) {
+		class_bounce(r, c, m, io);
+		return;
+	}
+	/* The sender as the server stamped it; its router_from is ignored. */
+	fwd.router_from = m->from;
+	fwd.osrf_xid = m->osrf_xid;
+	fwd.thread = m->thread;
+	fwd.body = m->body;
+	if (forward_next(c, &fwd, 0, io) < 0)
+		reject(c, m->from, &fwd, ROUTER_REJECT_NO_LISTENER, io);
+}
+
+enum router_top
+router_top_msg(struct router *r, const struct router_msg *m,
+    const struct router_io *io)
+{
+	const char	*cmd = m->router_command;
+	int		 rc;
+
+	if (m->is_error) {
+		/* e.g. an API reply bounced by a client that left */
+		log_debug("router %s@%s: error stanza from %s ignored",
+		    r->name, r->domain, m->from != NULL ? m->from : "?");
+		return ROUTER_TOP_IGNORED;
+	}
+	if (m->from == NULL || !router_jid_trusted(m->from,
+	    r->trusted_servers, r->ntrusted_servers)) {
+		r->ignored++;
+		log_warnx("router %s@%s: %s from untrusted %s ignored",
+		    r->name, r->domain,
+		    cmd != NULL && cmd[0] != '\0' ? cmd : "request",
+		    m->from != NULL ? m->from : "(no sender)");
+		return ROUTER_TOP_IGNORED;
+	}
+	if (cmd == NULL || cmd[0] == '\0') {
+		r->api_calls++;
+		return ROUTER_TOP_API;
+	}
+	if (strcmp(cmd, "register") == 0) {
+		rc = router_register(r, m->router_class, m->from, io);
+		if (rc == -EEXIST)
+			log_debug("%s: already registered for %s", m->from,
+			    m->router_class);
+		else if (rc < 0) {
+			r->ignored++;
+			log_warnx("router %s@%s: bad registration from %s "
+			    "(class \"%s\")", r->name, r->domain, m->from,
+			    m->router_class != NULL ? m->router_class : "");
+			return ROUTER_TOP_IGNORED;
+		}
+		return ROUTER_TOP_REGISTERED;
+	}
+	if (strcmp(cmd, "unregister") == 0) {
+		if (router_unregister(r, m->router_class, m->from, io) < 0)
+			log_debug("%s: unregister from %s: not registered",
+			    m->from, m->router_class != NULL ?
+			    m->router_class : "");
+		return ROUTER_TOP_UNREGISTERED;
+	}
+	/* srfsh's "query" and anything else: ignored, as OpenSRF does. */
+	log_info("router %s@%s: command \"%s\" from %s ignored", r->name,
+	    r->domain, cmd, m->from);
+	return ROUTER_TOP_IGNORED;
+}

@@ -1,0 +1,203 @@
+/*
+ * router.h: the routing table of drover-router and every decision it
+ * takes, as pure functions over plain data (spec section 2).
+ *
+ * One struct router is one configured <router> entry: its top-level JID
+ * <name>@<domain>/router, its trusted domain lists, and the classes
+ * (services) registered with it.  A class has an ordered list of nodes
+ * (listener JIDs, registration order) served round robin, and a
+ * per-class "graveyard" of nodes that left recently, kept so that
+ * bounces of requests still on their way to a dead listener can be
+ * retried elsewhere.  Every node remembers the last ROUTER_INFLIGHT_MAX
+ * requests sent to it (its in-flight window): the router never sees
+ * replies (drones answer clients directly), so "in flight" means "sent
+ * recently"; a bounce is matched against that window by thread, osrf_xid
+ * and body, and retried on the next live node (OpenSRF retries only the
+ * single last message, spec 9.6).
+ *
+ * This module does no I/O.  It reports what must happen through the
+ * callbacks of struct router_io (send a forward, reject a request, open
+ * or close a class address), which the event loop (router_loop.c)
+ * implements with real XMPP connections and the tests with recorders.
+ *
+ * Callers: the router process's event loop, single threaded.  Never in
+ * signal context.
+ *
+ * Ownership: router_new() copies what it keeps; strings in struct
+ * router_msg are borrowed for the duration of one call; strings passed
+ * to callbacks are valid only during the callback.  A struct
+ * router_class is owned by the router; the io layer may hang its
+ * connection on cls->conn and must release it in class_close(), which
+ * is always called before the class is freed.
+ *
+ * Errors: 0 or negative errno.  Allocation failures on the request path
+ * (in-flight copies) degrade to "not remembered"; registrations use
+ * xmalloc() (router bookkeeping, dying is right).
+ */
+#ifndef DROVER_ROUTER_H
+#define DROVER_ROUTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+/*
+ * In-flight window per node.  A listener that vanishes is noticed at the
+ * first bounce, which ejabberd sends within a millisecond of the send;
+ * everything routed to it in that interval must be retried.  64 covers a
+ * burst of 64 requests to one listener in that window (at the measured
+ * ceiling of ~10k req/s spread round robin, far more than a millisecond)
+ * at a bounded memory cost.
+ */
+#define ROUTER_INFLIGHT_MAX	64
+/* Bodies above this size are not copied; the bounce's own copy is used. */
+#define ROUTER_INFLIGHT_BODY_MAX (256 * 1024)
+/* Dead nodes remembered per class (their in-flight windows with them). */
+#define ROUTER_GRAVE_MAX	8
+/* A request is retried on at most this many listeners, then rejected. */
+#define ROUTER_RETRY_MAX	8
+/* Longest class (service) name accepted in a registration. */
+#define ROUTER_CLASS_MAX	256
+
+/* The fields of one <message> the router reads (spec 1.3); borrowed. */
+struct router_msg {
+	const char	*to;
+	const char	*from;
+	const char	*router_from;
+	const char	*router_class;
+	const char	*router_command;
+	const char	*osrf_xid;
+	const char	*thread;
+	const char	*body;
+	int		 is_error;	/* type="error" or an <error> child */
+};
+
+/* What a forward (or a rejected request) carries; spec 2.3. */
+struct router_fwd {
+	const char	*router_from;	/* the original sender */
+	const char	*osrf_xid;
+	const char	*thread;
+	const char	*body;
+};
+
+struct router_inflight {
+	char		*router_from;	/* owned */
+	char		*osrf_xid;	/* owned */
+	char		*thread;	/* owned */
+	char		*body;		/* owned; NULL if too big to keep */
+	unsigned	 tries;		/* listeners it was sent to so far */
+};
+
+struct router_node {
+	char			*jid;		/* listener's full JID, owned */
+	uint64_t		 forwarded;	/* requests sent to it */
+	struct router_inflight	 win[ROUTER_INFLIGHT_MAX]; /* ring */
+	unsigned		 win_head;	/* next slot to write */
+	unsigned		 win_n;		/* slots in use */
+};
+
+struct router_class {
+	char			*name;		/* owned */
+	struct router_node	**nodes;	/* live, registration order */
+	size_t			 nnodes;
+	size_t			 nodes_cap;
+	size_t			 next;		/* round-robin cursor */
+	struct router_node	*grave[ROUTER_GRAVE_MAX]; /* ring, oldest out */
+	unsigned		 grave_head;
+	/* counters, written by the router, read by API and status */
+	uint64_t		 forwarded;	/* requests sent to listeners */
+	uint64_t		 retried;	/* resent after a bounce */
+	uint64_t		 errors;	/* answered with an error */
+	uint64_t		 bounces;	/* bounces from listeners */
+	void			*conn;		/* the io layer's */
+};
+
+struct router {
+	char			*name;		/* account, e.g. "router" */
+	char			*domain;
+	char			**trusted_servers;
+	size_t			 ntrusted_servers;
+	char			**trusted_clients;
+	size_t			 ntrusted_clients;
+	struct router_class	**classes;	/* registration order */
+	size_t			 nclasses;
+	size_t			 classes_cap;
+	uint64_t		 api_calls;
+	uint64_t		 ignored;	/* untrusted, malformed */
+};
+
+/* Rejections: the XMPP error form and the OpenSRF status (spec 1.4). */
+enum router_reject {
+	ROUTER_REJECT_NO_LISTENER,	/* 503 service-unavailable */
+	ROUTER_REJECT_UNTRUSTED,	/* 403 forbidden */
+	ROUTER_REJECT_RETRIES,		/* 503: bounced by every listener */
+};
+
+struct router_io {
+	void	*arg;
+	/* Send fwd to node `to` from the class address.  0 or -errno. */
+	int	(*forward)(void *arg, struct router_class *, const char *to,
+		    const struct router_fwd *);
+	/* Answer the request fwd of client `to` with an error. */
+	int	(*reject)(void *arg, struct router_class *, const char *to,
+		    const struct router_fwd *, enum router_reject);
+	/* A class got its first node: open <name>@<domain>/<class>. */
+	void	(*class_open)(void *arg, struct router_class *);
+	/* The class is about to be freed: log out, release cls->conn. */
+	void	(*class_close)(void *arg, struct router_class *);
+};
+
+/* What router_top_msg() found a top-level message to be. */
+enum router_top {
+	ROUTER_TOP_IGNORED,		/* dropped (logged) */
+	ROUTER_TOP_REGISTERED,
+	ROUTER_TOP_UNREGISTERED,
+	ROUTER_TOP_API,			/* caller runs router_api on it */
+};
+
+/*
+ * A new router for one config entry.  Trusted lists are copied; both
+ * must be non-empty (-EINVAL otherwise, as OpenSRF refuses to start).
+ */
+int	router_new(const char *name, const char *domain,
+	    char *const *servers, size_t nservers,
+	    char *const *clients, size_t nclients,
+	    struct router **out) MUST_CHECK;
+/* Free everything, calling io->class_close for each class first. */
+void	router_free(struct router **, const struct router_io *);
+/* Replace the trusted lists (SIGHUP); same rules as router_new(). */
+int	router_set_trusted(struct router *, char *const *servers,
+	    size_t nservers, char *const *clients,
+	    size_t nclients) MUST_CHECK;
+
+/*
+ * The domain part of a full JID: the text between the first '@' and the
+ * first '/' of "node@domain/resource", copied into buf.  Like OpenSRF, a
+ * JID lacking either gives "" (never trusted).  Returns the domain's
+ * length, or -EINVAL (buf set to "") if malformed or too long.
+ */
+int	router_jid_domain(const char *jid, char *buf, size_t bufsz);
+/* Is the domain of jid in the list?  Case-insensitive (RFC 7622). */
+int	router_jid_trusted(const char *jid, char *const *list, size_t n);
+
+/* A stanza that arrived on the top-level connection (spec 2.2, 2.8). */
+enum router_top router_top_msg(struct router *, const struct router_msg *,
+	    const struct router_io *);
+/* A stanza that arrived on class cls's connection (spec 2.3-2.5). */
+void	router_class_msg(struct router *, struct router_class *,
+	    const struct router_msg *, const struct router_io *);
+
+/* Lookups for the API and the status writer; NULL when absent. */
+struct router_class *router_class_find(const struct router *,
+	    const char *name);
+/* Sum of the per-node counts of the live nodes (OpenSRF's summary). */
+uint64_t router_class_node_total(const struct router_class *);
+
+/* Register / unregister directly (used by router_top_msg and tests). */
+int	router_register(struct router *, const char *cls, const char *jid,
+	    const struct router_io *);
+int	router_unregister(struct router *, const char *cls, const char *jid,
+	    const struct router_io *);
+
+#endif /* DROVER_ROUTER_H */

@@ -1,0 +1,227 @@
+/*
+ * router_main.c: drover-router, the OpenSRF-compatible XMPP router.
+ *
+ * Reads the <routers> context of opensrf_core.xml, logs in as
+ * <name>@<domain>/router for every entry (all in this one process, see
+ * router_loop.h) and routes until SIGTERM or SIGINT.  SIGHUP re-reads
+ * the trusted domains and reopens the log.  The signal handlers only set
+ * a flag and write a byte to a self-pipe the loop watches.
+ *
+ * Exit status: 0 after a clean stop (or --status printed), 1 on a start-up
+ * error (bad config, no entry), 2 on bad usage.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "router_loop.h"
+#include "proto/xmpp.h"
+
+#define DEFAULT_CONF	DROVER_SYSCONFDIR "/drover/opensrf_core.xml"
+
+/* The only globals: signal flags and the self-pipe (STYLE.md). */
+static volatile sig_atomic_t	got_stop;
+static volatile sig_atomic_t	got_hup;
+static int			wake_pipe[2] = { -1, -1 };
+
+static void
+on_signal(int sig)
+{
+	int	saved = errno;
+	char	c = 0;
+	ssize_t	n;
+
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_stop = 1;
+	/* Non-blocking: a full pipe already wakes the loop. */
+	n = write(wake_pipe[1], &c, 1);
+	(void)n;		/* nothing to do about it in a handler */
+	errno = saved;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: drover-router [-f | -d] [-c opensrf_core.xml] "
+	    "[-s statusfile]\n"
+	    "       drover-router --status [-s statusfile]\n"
+	    "       drover-router --help | --version\n");
+}
+
+static int
+mk_transport(const struct xmpp_conf *conf, const char *resource,
+    struct transport **out)
+{
+	*out = transport_new_xmpp(conf, resource);
+	return *out != NULL ? 0 : -ENOMEM;
+}
+
+static int
+load(const char *path, struct router_conf **out, size_t *n)
+{
+	struct cfg_err	err;
+	int		rc;
+
+	/* No entry with a <transport> is -EINVAL, with a message. */
+	if ((rc = router_conf_load(path, out, n, &err)) < 0)
+		log_warnx("%s", err.msg);
+	return rc;
+}
+
+static int
+reload_conf(void *arg, struct router_conf **out, size_t *n)
+{
+	return load(arg, out, n);
+}
+
+static void
+setup_signals(void)
+{
+	struct sigaction	sa;
+
+	if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		fatal("pipe2");
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(SIGTERM, &sa, NULL) < 0 ||
+	    sigaction(SIGINT, &sa, NULL) < 0 ||
+	    sigaction(SIGHUP, &sa, NULL) < 0)
+		fatal("sigaction");
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) < 0)
+		fatal("sigaction(SIGPIPE)");
+}
+
+static void
+daemonize(void)
+{
+	pid_t	pid;
+	int	fd;
+
+	if ((pid = fork()) < 0)
+		fatal("fork");
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		fatal("setsid");
+	if (chdir("/") < 0)
+		fatal("chdir(/)");
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+		fatal("open(/dev/null)");
+	if (dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0 ||
+	    dup2(fd, STDERR_FILENO) < 0)
+		fatal("dup2");
+	if (fd > STDERR_FILENO)
+		fd_close(&fd);
+	log_after_fork(NULL);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "status", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct router_loop_conf	 lc;
+	struct router_loop	*L = NULL;
+	struct router_conf	*entries = NULL;
+	struct log_conf		 logc;
+	const char		*conf = DEFAULT_CONF;
+	char			*status_path = NULL;
+	size_t			 n = 0;
+	int			 ch, foreground = 0, detach = 0, status = 0;
+	int			 rc;
+
+	log_init(argv[0]);
+	while ((ch = getopt_long(argc, argv, "c:dfs:h", longopts, NULL)) != -1)
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'd':
+			detach = 1;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 's':
+			free(status_path);
+			status_path = xstrdup(optarg);
+			break;
+		case 'S':
+			status = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("drover-router %s\n", DROVER_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	if (optind != argc || (foreground && detach)) {
+		usage(stderr);
+		return 2;
+	}
+	if (status_path == NULL)
+		status_path = router_status_default_path();
+	if (status) {
+		rc = router_status_print(status_path);
+		free(status_path);
+		return rc == 0 ? 0 : 1;
+	}
+
+	if (load(conf, &entries, &n) < 0)
+		return 1;
+	/* One process serves every entry: it logs where the first says. */
+	memset(&logc, 0, sizeof(logc));
+	(void)router_conf_log(&entries[0], &logc);	/* always 0 */
+	if ((rc = log_open(&logc)) < 0)
+		log_warnx("cannot open log %s: %s; logging to stderr",
+		    logc.file != NULL ? logc.file : "(none)", strerror(-rc));
+
+	setup_signals();
+	memset(&lc, 0, sizeof(lc));
+	lc.entries = entries;
+	lc.nentries = n;
+	lc.mk = mk_transport;
+	lc.status_path = status_path;
+	lc.stop = &got_stop;
+	lc.reload = &got_hup;
+	lc.wake_fd = wake_pipe[0];
+	lc.reload_fn = reload_conf;
+	lc.reload_arg = (void *)(uintptr_t)conf;
+	if (detach)
+		daemonize();
+	if (router_loop_new(&lc, &L) < 0) {
+		router_conf_free(&entries, n);
+		return 1;
+	}
+	log_info("drover-router %s starting, %zu router entr%s", DROVER_VERSION,
+	    n, n == 1 ? "y" : "ies");
+	rc = router_loop_run(L);
+	router_loop_free(&L);
+	router_conf_free(&entries, n);
+	free(status_path);
+	fd_close(&wake_pipe[0]);
+	fd_close(&wake_pipe[1]);
+	log_info("drover-router stopped");
+	return rc == 0 ? 0 : 1;
+}

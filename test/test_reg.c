@@ -1,0 +1,290 @@
+/*
+ * test_reg.c: router registration (proto/reg.c).
+ *
+ * The bytes against captures/listener_register.xml, the choice of
+ * routers (simple and restricted forms, spec 5.2) through a recording
+ * fake transport, and, tagged "integration", a real router account on
+ * the private ejabberd receiving a listener's register and unregister.
+ */
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "proto/reg.h"
+#include "proto/tmsg.h"
+#include "proto/xmpp.h"
+#include "th_capture.h"
+#include "th_servers.h"
+#include "util.h"
+
+/* ------------------------------------------------ recording transport */
+
+#define FAKE_MAX	8
+
+struct fake {
+	char	*sent[FAKE_MAX];
+	size_t	 nsent;
+	int	 fail_at;	/* 1-based send to fail, 0 never */
+	int	 calls;
+};
+
+static int
+fake_send(struct transport *t, const char *xml, size_t len)
+{
+	struct fake	*f = t->impl;
+
+	f->calls++;
+	if (f->calls == f->fail_at)
+		return -ENOTCONN;
+	ck_assert_uint_lt(f->nsent, FAKE_MAX);
+	f->sent[f->nsent] = strndup(xml, len);
+	ck_assert_ptr_nonnull(f->sent[f->nsent]);
+	f->nsent++;
+	return 0;
+}
+
+static const char *
+fake_jid(const struct transport *t)
+{
+	return "opensrf@private.localhost/opensrf.math_listener_vm_"
+	    "1795549618.932885_22486";
+}
+
+static const struct transport_ops fake_ops = {
+	.send = fake_send,
+	.jid = fake_jid,
+};
+
+static void
+fake_free(struct fake *f)
+{
+	size_t	i;
+
+	for (i = 0; i < f->nsent; i++)
+		free(f->sent[i]);
+}
+
+/* ------------------------------------------------------------ bytes */
+
+/* Every C->S line of listener_register.xml, rebuilt from its parts. */
+START_TEST(test_reg_capture_bytes)
+{
+	const struct thc_vec	*v;
+	struct reg_target	 t;
+	struct tmsg		 m = TMSG_INIT;
+	char			*xml, name[64], domain[64];
+	size_t			 n, i, len;
+	int			 found = 0;
+
+	v = thc_load(&n);
+	ck_assert_uint_gt(n, 0);
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i].file, "listener_register.xml") != 0 ||
+		    v[i].dir != THC_C2S)
+			continue;
+		ck_assert_int_eq(tmsg_parse(v[i].text, v[i].len, &m, NULL), 0);
+		/* to = name@domain/router */
+		ck_assert_int_eq(sscanf(m.to, "%63[^@]@%63[^/]/router", name,
+		    domain), 2);
+		memset(&t, 0, sizeof(t));
+		t.name = name;
+		t.domain = domain;
+		ck_assert_int_eq(reg_stanza(&t, m.from, "opensrf.math",
+		    strcmp(m.router_command, "register") == 0 ? REG_REGISTER :
+		    REG_UNREGISTER, &xml, &len), 0);
+		ck_assert_str_eq(xml, v[i].text);
+		ck_assert_uint_eq(len, v[i].len);
+		free(xml);
+		tmsg_clear(&m);
+		found++;
+	}
+	ck_assert_int_eq(found, 4);
+}
+END_TEST
+
+START_TEST(test_reg_stanza_bad)
+{
+	struct reg_target	 t = { 0 };
+	char			*xml = (char *)"x";
+	size_t			 len = 9;
+
+	ck_assert_int_eq(reg_stanza(&t, "a@b/c", "svc", REG_REGISTER, &xml,
+	    &len), -EINVAL);
+	ck_assert_ptr_null(xml);
+	ck_assert_uint_eq(len, 0);
+	t.domain = (char *)"private.localhost";
+	ck_assert_int_eq(reg_stanza(&t, "a@b/c", "", REG_REGISTER, &xml,
+	    &len), -EINVAL);
+	/* no name: the conventional "router" */
+	ck_assert_int_eq(reg_stanza(&t, "a@b/c", "svc", REG_UNREGISTER, &xml,
+	    &len), 0);
+	ck_assert_ptr_nonnull(strstr(xml,
+	    "to=\"router@private.localhost/router\""));
+	ck_assert_ptr_nonnull(strstr(xml, "<body>unregistering</body>"));
+	ck_assert_ptr_null(strstr(xml, "<thread>"));
+	free(xml);
+}
+END_TEST
+
+/* ------------------------------------------------- choice of routers */
+
+static char *math_only[] = { (char *)"opensrf.math" };
+
+/* The stock layout: public router restricted, private router for all. */
+static const struct reg_target stock[] = {
+	{ (char *)"router", (char *)"public.localhost", math_only, 1 },
+	{ (char *)"router", (char *)"private.localhost", NULL, 0 },
+};
+
+static const struct {
+	const char	*service;
+	enum reg_cmd	 cmd;
+	int		 fail_at;
+	int		 rc;
+	size_t		 nsent;
+	const char	*first_to;
+} send_vec[] = {
+	{ "opensrf.math", REG_REGISTER, 0, 2, 2,
+	  "router@public.localhost/router" },
+	{ "opensrf.dbmath", REG_REGISTER, 0, 1, 1,
+	  "router@private.localhost/router" },
+	{ "opensrf.math", REG_UNREGISTER, 0, 2, 2,
+	  "router@public.localhost/router" },
+	/* one router unreachable: the other still hears, error returned */
+	{ "opensrf.math", REG_REGISTER, 1, -ENOTCONN, 1,
+	  "router@private.localhost/router" },
+};
+
+START_TEST(test_reg_send)
+{
+	struct fake		 f = { .fail_at = send_vec[_i].fail_at };
+	struct transport	 t = { &fake_ops, &f };
+	struct tmsg		 m = TMSG_INIT;
+	size_t			 i;
+
+	ck_assert_int_eq(reg_send(&t, stock, ARRAY_LEN(stock),
+	    send_vec[_i].service, send_vec[_i].cmd), send_vec[_i].rc);
+	ck_assert_uint_eq(f.nsent, send_vec[_i].nsent);
+	for (i = 0; i < f.nsent; i++) {
+		ck_assert_int_eq(tmsg_parse(f.sent[i], strlen(f.sent[i]), &m,
+		    NULL), 0);
+		if (i == 0)
+			ck_assert_str_eq(m.to, send_vec[_i].first_to);
+		ck_assert_str_eq(m.router_class, send_vec[_i].service);
+		ck_assert_str_eq(m.router_command,
+		    send_vec[_i].cmd == REG_REGISTER ? "register" :
+		    "unregister");
+		ck_assert_str_eq(m.from, fake_jid(&t));
+		tmsg_clear(&m);
+	}
+	fake_free(&f);
+}
+END_TEST
+
+/* ------------------------------------------------------ integration */
+
+#define LIVE_TIMEOUT_MS	10000
+
+static struct xmpp_conn *
+login(const char *user, const char *pw, const char *res)
+{
+	struct xmpp_conf	 conf;
+	struct xmpp_conn	*c;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.host = (char *)"127.0.0.1";
+	conf.domain = (char *)TH_DOMAIN_PRIVATE;
+	conf.port = th_server(TH_EJABBERD)->port;
+	conf.username = (char *)user;
+	conf.password = (char *)pw;
+	conf.auth = XMPP_AUTH_LEGACY;
+	conf.legacy_digest = 1;
+	conf.max_stanza_size = 1024 * 1024;
+	c = xmpp_new(&conf, res);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_msg(xmpp_open(c, LIVE_TIMEOUT_MS) == 0, "%s", xmpp_error(c));
+	return c;
+}
+
+static void
+expect_command(struct xmpp_conn *router, const char *from, const char *cmd)
+{
+	struct xstanza	*st = NULL;
+	struct tmsg	 m = TMSG_INIT;
+	struct pollfd	 pfd;
+	uint64_t	 deadline = mono_ms() + LIVE_TIMEOUT_MS;
+	int		 rc;
+
+	while ((rc = xmpp_recv(router, &st)) == 0 && mono_ms() < deadline) {
+		pfd.fd = xmpp_fd(router);
+		pfd.events = POLLIN;
+		(void)poll(&pfd, 1, (int)(deadline - mono_ms()));
+	}
+	ck_assert_int_eq(rc, 1);
+	ck_assert_int_eq(tmsg_parse(st->raw, st->len, &m, NULL), 0);
+	ck_assert_str_eq(m.from, from);
+	ck_assert_str_eq(m.router_command, cmd);
+	ck_assert_str_eq(m.router_class, "opensrf.math");
+	ck_assert_str_eq(m.thread, "");
+	tmsg_clear(&m);
+	xstanza_free(&st);
+}
+
+START_TEST(test_reg_live)
+{
+	static const struct reg_target	 priv[] = {
+		{ (char *)"router", (char *)"private.localhost", NULL, 0 },
+	};
+	struct transport		*t;
+	struct xmpp_conf		 conf;
+	struct xmpp_conn		*router;
+
+	router = login("router", TH_ROUTER_PW, "router");
+	memset(&conf, 0, sizeof(conf));
+	conf.host = (char *)"127.0.0.1";
+	conf.domain = (char *)TH_DOMAIN_PRIVATE;
+	conf.port = th_server(TH_EJABBERD)->port;
+	conf.username = (char *)"opensrf";
+	conf.password = (char *)TH_OPENSRF_PW;
+	conf.auth = XMPP_AUTH_LEGACY;
+	conf.legacy_digest = 1;
+	t = transport_new_xmpp(&conf, "opensrf.math_listener_test_1.0_1");
+	ck_assert_ptr_nonnull(t);
+	ck_assert_ptr_nonnull(transport_xmpp(t));
+	ck_assert_int_eq(transport_open(t, LIVE_TIMEOUT_MS), 0);
+	ck_assert_int_ge(transport_fd(t), 0);
+	ck_assert_int_eq(reg_send(t, priv, 1, "opensrf.math", REG_REGISTER),
+	    1);
+	expect_command(router, transport_jid(t), "register");
+	ck_assert_int_eq(reg_send(t, priv, 1, "opensrf.math",
+	    REG_UNREGISTER), 1);
+	expect_command(router, transport_jid(t), "unregister");
+	transport_free(&t);
+	ck_assert_ptr_null(t);
+	xmpp_free(&router);
+}
+END_TEST
+
+Suite *
+reg_suite(void)
+{
+	Suite	*s = suite_create("reg");
+	TCase	*tc;
+
+	tc = tcase_create("stanza");
+	tcase_add_test(tc, test_reg_capture_bytes);
+	tcase_add_test(tc, test_reg_stanza_bad);
+	tcase_add_loop_test(tc, test_reg_send, 0, ARRAY_LEN(send_vec));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("live");
+	tcase_set_tags(tc, "integration");
+	tcase_add_unchecked_fixture(tc, th_ejabberd_setup, NULL);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_reg_live);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,649 @@
+/*
+ * test_router.c: proto/router.c, the routing table and decisions.
+ *
+ * The io callbacks record what the router asked for into a log of
+ * events, so every case asserts the exact sequence of sends.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "proto/router.h"
+
+#define EV_MAX	64
+
+struct ev {
+	char	kind;		/* 'F'orward, 'R'eject, 'O'pen, 'C'lose */
+	char	cls[64];
+	char	to[128];
+	char	router_from[128];
+	char	thread[64];
+	char	body[128];
+	int	why;
+};
+
+struct rec {
+	struct ev	ev[EV_MAX];
+	int		n;
+	int		fail_forward;	/* forward() returns -EIO */
+};
+
+static struct ev *
+rec_add(struct rec *r, char kind, const struct router_class *c)
+{
+	struct ev	*e;
+
+	ck_assert_int_lt(r->n, EV_MAX);
+	e = &r->ev[r->n++];
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	str_copy(e->cls, c->name, sizeof(e->cls));
+	return e;
+}
+
+static void
+rec_fwd(struct ev *e, const char *to, const struct router_fwd *f)
+{
+	str_copy(e->to, to, sizeof(e->to));
+	str_copy(e->router_from, f->router_from ? f->router_from : "",
+	    sizeof(e->router_from));
+	str_copy(e->thread, f->thread ? f->thread : "", sizeof(e->thread));
+	str_copy(e->body, f->body ? f->body : "", sizeof(e->body));
+}
+
+static int
+io_forward(void *arg, struct router_class *c, const char *to,
+    const struct router_fwd *f)
+{
+	struct rec	*r = arg;
+
+	rec_fwd(rec_add(r, 'F', c), to, f);
+	return r->fail_forward ? -EIO : 0;
+}
+
+static int
+io_reject(void *arg, struct router_class *c, const char *to,
+    const struct router_fwd *f, enum router_reject why)
+{
+	struct ev	*e = rec_add(arg, 'R', c);
+
+	rec_fwd(e, to, f);
+	e->why = why;
+	return 0;
+}
+
+static void
+io_open(void *arg, struct router_class *c)
+{
+	rec_add(arg, 'O', c);
+}
+
+static void
+io_close(void *arg, struct router_class *c)
+{
+	rec_add(arg, 'C', c);
+}
+
+static struct rec	 R;
+static struct router	*RT;
+static struct router_io	 IO = { &R, io_forward, io_reject, io_open, io_close };
+
+#define LA	"opensrf@private.localhost/opensrf.math_listener_a_1"
+#define LB	"opensrf@private.localhost/opensrf.math_listener_b_2"
+#define LC	"opensrf@private.localhost/opensrf.math_listener_c_3"
+#define CLI	"opensrf@private.localhost/_vm_1795549623.393137_22541"
+#define EVIL	"opensrf@evil.example/_x_1"
+
+static void
+setup(void)
+{
+	char	*servers[] = { "private.localhost" };
+	char	*clients[] = { "private.localhost", "public.localhost" };
+
+	log_set_level(LOGL_NONE);
+	memset(&R, 0, sizeof(R));
+	ck_assert_int_eq(router_new("router", "private.localhost", servers, 1,
+	    clients, 2, &RT), 0);
+}
+
+static void
+teardown(void)
+{
+	router_free(&RT, &IO);
+	ck_assert_ptr_null(RT);
+}
+
+static enum router_top
+top(const char *from, const char *cmd, const char *cls)
+{
+	struct router_msg	m = {
+		.to = "router@private.localhost/router", .from = from,
+		.router_command = cmd, .router_class = cls,
+		.body = "registering",
+	};
+
+	return router_top_msg(RT, &m, &IO);
+}
+
+static void
+request(const char *cls, const char *from, const char *thread,
+    const char *body)
+{
+	struct router_msg	m = {
+		.from = from, .router_from = "forged@evil.example/x",
+		.osrf_xid = "42", .thread = thread, .body = body,
+	};
+	struct router_class	*c = router_class_find(RT, cls);
+
+	ck_assert_ptr_nonnull(c);
+	router_class_msg(RT, c, &m, &IO);
+}
+
+static void
+bounce(const char *cls, const char *from, const char *thread,
+    const char *body)
+{
+	struct router_msg	m = {
+		.from = from, .router_from = CLI, .osrf_xid = "42",
+		.thread = thread, .body = body, .is_error = 1,
+	};
+	struct router_class	*c = router_class_find(RT, cls);
+
+	ck_assert_ptr_nonnull(c);
+	router_class_msg(RT, c, &m, &IO);
+}
+
+/* --------------------------------------------------------- JIDs */
+
+static const struct {
+	const char	*jid;
+	int		 rc;
+	const char	*dom;
+} jid_cases[] = {
+	{ "router@private.localhost/router", 17, "private.localhost" },
+	{ "opensrf@private.localhost/_vm_1.5_2", 17, "private.localhost" },
+	{ "a@b/c@d/e", 1, "b" },		/* resource may hold @ and / */
+	{ "b/r@x", -EINVAL, "" },		/* '@' only in the resource */
+	{ "a@private.localhost", -EINVAL, "" },	/* bare JID: OpenSRF says "" */
+	{ "private.localhost/r", -EINVAL, "" },	/* no node part */
+	{ "a@/r", -EINVAL, "" },		/* empty domain */
+	{ "", -EINVAL, "" },
+	{ "@/", -EINVAL, "" },
+	{ "a@b@c/r", 3, "b@c" },		/* never a trusted name */
+};
+
+START_TEST(test_jid_domain)
+{
+	char	buf[64] = "junk";
+
+	ck_assert_int_eq(router_jid_domain(jid_cases[_i].jid, buf,
+	    sizeof(buf)), jid_cases[_i].rc);
+	ck_assert_str_eq(buf, jid_cases[_i].dom);
+}
+END_TEST
+
+START_TEST(test_jid_domain_small)
+{
+	char	buf[4] = "xyz";
+
+	ck_assert_int_eq(router_jid_domain("a@toolong/r", buf, sizeof(buf)),
+	    -EINVAL);
+	ck_assert_str_eq(buf, "");
+	ck_assert_int_eq(router_jid_domain(NULL, buf, sizeof(buf)), -EINVAL);
+}
+END_TEST
+
+static const struct {
+	const char	*jid;
+	int		 trusted;
+} trust_cases[] = {
+	{ "x@private.localhost/r", 1 },
+	{ "x@PRIVATE.localhost/r", 1 },		/* domains are caseless */
+	{ "x@public.localhost/r", 0 },
+	{ "x@private.localhost.evil/r", 0 },	/* no suffix matching */
+	{ "x@localhost/r", 0 },
+	{ "x@private.localhost", 0 },		/* no resource */
+	{ "private.localhost/x", 0 },
+	{ "", 0 },
+};
+
+START_TEST(test_jid_trusted)
+{
+	char	*list[] = { "private.localhost", "other" };
+
+	ck_assert_int_eq(router_jid_trusted(trust_cases[_i].jid, list, 2),
+	    trust_cases[_i].trusted);
+}
+END_TEST
+
+START_TEST(test_new_needs_lists)
+{
+	struct router	*r = (void *)1;
+	char		*one[] = { "d" };
+
+	ck_assert_int_eq(router_new("router", "d", one, 0, one, 1, &r),
+	    -EINVAL);
+	ck_assert_ptr_null(r);
+	ck_assert_int_eq(router_new("router", "d", one, 1, one, 0, &r),
+	    -EINVAL);
+	ck_assert_int_eq(router_set_trusted(RT, one, 1, one, 0), -EINVAL);
+	/* the old lists stay on failure */
+	ck_assert_int_eq(RT->ntrusted_clients, 2);
+}
+END_TEST
+
+/* ------------------------------------------------- registration */
+
+START_TEST(test_register_opens_once)
+{
+	ck_assert_int_eq(top(LA, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	ck_assert_int_eq(top(LB, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	/* a duplicate registration is harmless and adds nothing */
+	ck_assert_int_eq(top(LA, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	ck_assert_int_eq(R.n, 1);
+	ck_assert_int_eq(R.ev[0].kind, 'O');
+	ck_assert_str_eq(R.ev[0].cls, "opensrf.math");
+	ck_assert_uint_eq(router_class_find(RT, "opensrf.math")->nnodes, 2);
+	ck_assert_uint_eq(RT->nclasses, 1);
+}
+END_TEST
+
+START_TEST(test_unregister_last_closes)
+{
+	ck_assert_int_eq(top(LA, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	ck_assert_int_eq(top(LB, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	ck_assert_int_eq(top(LA, "unregister", "opensrf.math"),
+	    ROUTER_TOP_UNREGISTERED);
+	ck_assert_int_eq(R.n, 1);
+	/* unknown node and unknown class: no effect */
+	ck_assert_int_eq(top(LC, "unregister", "opensrf.math"),
+	    ROUTER_TOP_UNREGISTERED);
+	ck_assert_int_eq(top(LB, "unregister", "nope"),
+	    ROUTER_TOP_UNREGISTERED);
+	ck_assert_int_eq(R.n, 1);
+	ck_assert_int_eq(top(LB, "unregister", "opensrf.math"),
+	    ROUTER_TOP_UNREGISTERED);
+	ck_assert_int_eq(R.n, 2);
+	ck_assert_int_eq(R.ev[1].kind, 'C');
+	ck_assert_ptr_null(router_class_find(RT, "opensrf.math"));
+}
+END_TEST
+
+static const struct {
+	const char	*from;
+	const char	*cmd;
+	const char	*cls;
+	enum router_top	 want;
+} top_cases[] = {
+	{ EVIL, "register", "opensrf.math", ROUTER_TOP_IGNORED },
+	{ "opensrf@public.localhost/l", "register", "x", ROUTER_TOP_IGNORED },
+	{ "nodomain", "register", "opensrf.math", ROUTER_TOP_IGNORED },
+	{ NULL, "register", "opensrf.math", ROUTER_TOP_IGNORED },
+	{ LA, "register", "", ROUTER_TOP_IGNORED },
+	{ LA, "register", NULL, ROUTER_TOP_IGNORED },
+	{ LA, "register", "a/b", ROUTER_TOP_IGNORED },
+	{ LA, "query", "servers", ROUTER_TOP_IGNORED },
+	{ LA, "", "", ROUTER_TOP_API },
+	{ LA, NULL, NULL, ROUTER_TOP_API },
+	{ EVIL, "", NULL, ROUTER_TOP_IGNORED },	/* API: server list too */
+};
+
+START_TEST(test_top_untrusted)
+{
+	ck_assert_int_eq(top(top_cases[_i].from, top_cases[_i].cmd,
+	    top_cases[_i].cls), top_cases[_i].want);
+	ck_assert_int_eq(R.n, 0);
+	ck_assert_uint_eq(RT->nclasses, 0);
+}
+END_TEST
+
+START_TEST(test_top_error_ignored)
+{
+	struct router_msg	m = { .from = LA, .router_command = "register",
+	    .router_class = "opensrf.math", .is_error = 1 };
+
+	ck_assert_int_eq(router_top_msg(RT, &m, &IO), ROUTER_TOP_IGNORED);
+	ck_assert_uint_eq(RT->nclasses, 0);
+}
+END_TEST
+
+START_TEST(test_sighup_trust)
+{
+	char	*servers[] = { "evil.example" };
+	char	*clients[] = { "private.localhost" };
+
+	ck_assert_int_eq(top(EVIL, "register", "opensrf.math"),
+	    ROUTER_TOP_IGNORED);
+	ck_assert_int_eq(router_set_trusted(RT, servers, 1, clients, 1), 0);
+	ck_assert_int_eq(top(EVIL, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	ck_assert_int_eq(top(LA, "register", "opensrf.math"),
+	    ROUTER_TOP_IGNORED);
+}
+END_TEST
+
+/* -------------------------------------------------- round robin */
+
+START_TEST(test_round_robin)
+{
+	static const char *const want[] = { LA, LB, LC, LA, LB, LC, LA };
+	struct router_class	*c;
+	size_t			 i;
+
+	ck_assert_int_eq(top(LA, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	ck_assert_int_eq(top(LB, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	ck_assert_int_eq(top(LC, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	R.n = 0;
+	for (i = 0; i < ARRAY_LEN(want); i++)
+		request("opensrf.math", CLI, "t1", "[1]");
+	ck_assert_int_eq(R.n, (int)ARRAY_LEN(want));
+	for (i = 0; i < ARRAY_LEN(want); i++) {
+		ck_assert_int_eq(R.ev[i].kind, 'F');
+		ck_assert_str_eq(R.ev[i].to, want[i]);
+		/* router_from is the stamped sender, never the incoming one */
+		ck_assert_str_eq(R.ev[i].router_from, CLI);
+		ck_assert_str_eq(R.ev[i].thread, "t1");
+		ck_assert_str_eq(R.ev[i].body, "[1]");
+	}
+	c = router_class_find(RT, "opensrf.math");
+	ck_assert_uint_eq(c->forwarded, 7);
+	ck_assert_uint_eq(c->nodes[0]->forwarded, 3);
+	ck_assert_uint_eq(c->nodes[1]->forwarded, 2);
+	ck_assert_uint_eq(router_class_node_total(c), 7);
+}
+END_TEST
+
+/* Removing a node keeps the rotation fair: the cursor's node is next. */
+START_TEST(test_round_robin_removal)
+{
+	ck_assert_int_eq(top(LA, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	ck_assert_int_eq(top(LB, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	ck_assert_int_eq(top(LC, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	R.n = 0;
+	request("opensrf.math", CLI, "t", "[1]");	/* -> A */
+	request("opensrf.math", CLI, "t", "[2]");	/* -> B, C next */
+	ck_assert_int_eq(top(LA, "unregister", "opensrf.math"),
+	    ROUTER_TOP_UNREGISTERED);
+	request("opensrf.math", CLI, "t", "[3]");
+	request("opensrf.math", CLI, "t", "[4]");
+	ck_assert_str_eq(R.ev[2].to, LC);
+	ck_assert_str_eq(R.ev[3].to, LB);
+}
+END_TEST
+
+START_TEST(test_untrusted_client_refused)
+{
+	struct router_class	*c;
+
+	ck_assert_int_eq(top(LA, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	R.n = 0;
+	request("opensrf.math", EVIL, "t9", "[9]");
+	ck_assert_int_eq(R.n, 1);
+	ck_assert_int_eq(R.ev[0].kind, 'R');
+	ck_assert_int_eq(R.ev[0].why, ROUTER_REJECT_UNTRUSTED);
+	ck_assert_str_eq(R.ev[0].to, EVIL);
+	ck_assert_str_eq(R.ev[0].thread, "t9");
+	c = router_class_find(RT, "opensrf.math");
+	ck_assert_uint_eq(c->errors, 1);
+	ck_assert_uint_eq(c->forwarded, 0);
+	/* an untrusted error stanza is dropped silently */
+	bounce("opensrf.math", EVIL, "t9", "[9]");
+	ck_assert_int_eq(R.n, 1);
+	ck_assert_uint_eq(c->nnodes, 1);
+}
+END_TEST
+
+START_TEST(test_send_failure_counted)
+{
+	struct router_class	*c;
+
+	ck_assert_int_eq(top(LA, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	R.fail_forward = 1;
+	request("opensrf.math", CLI, "t", "[1]");
+	c = router_class_find(RT, "opensrf.math");
+	ck_assert_uint_eq(c->forwarded, 0);
+	ck_assert_uint_eq(c->nodes[0]->win_n, 1);
+}
+END_TEST
+
+/* --------------------------------------------------------- bounces */
+
+static void
+three_listeners(void)
+{
+	ck_assert_int_eq(top(LA, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	ck_assert_int_eq(top(LB, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	ck_assert_int_eq(top(LC, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	R.n = 0;
+}
+
+/*
+ * Several requests in flight to A when it vanishes: every one of them
+ * is retried (OpenSRF retries only the last), each on the next node.
+ */
+START_TEST(test_bounce_all_inflight)
+{
+	struct router_class	*c;
+
+	three_listeners();
+	request("opensrf.math", CLI, "t1", "[1]");	/* A */
+	request("opensrf.math", CLI, "t2", "[2]");	/* B */
+	request("opensrf.math", CLI, "t3", "[3]");	/* C */
+	request("opensrf.math", CLI, "t4", "[4]");	/* A */
+	request("opensrf.math", CLI, "t5", "[5]");	/* B */
+	ck_assert_int_eq(R.n, 5);
+	/* A's bounces arrive; the second comes after A was removed */
+	bounce("opensrf.math", LA, "t1", "[1]");
+	bounce("opensrf.math", LA, "t4", "");		/* body stripped */
+	ck_assert_int_eq(R.n, 7);
+	ck_assert_int_eq(R.ev[5].kind, 'F');
+	ck_assert_str_eq(R.ev[5].to, LC);		/* cursor was on C */
+	ck_assert_str_eq(R.ev[5].thread, "t1");
+	ck_assert_str_eq(R.ev[5].body, "[1]");
+	ck_assert_str_eq(R.ev[5].router_from, CLI);
+	ck_assert_int_eq(R.ev[6].kind, 'F');
+	ck_assert_str_eq(R.ev[6].to, LB);
+	ck_assert_str_eq(R.ev[6].thread, "t4");
+	ck_assert_str_eq(R.ev[6].body, "[4]");		/* from the window */
+	c = router_class_find(RT, "opensrf.math");
+	ck_assert_uint_eq(c->nnodes, 2);
+	ck_assert_uint_eq(c->bounces, 2);
+	ck_assert_uint_eq(c->retried, 2);
+	ck_assert_uint_eq(c->errors, 0);
+}
+END_TEST
+
+/* Same thread, same xid: the body tells the requests apart. */
+START_TEST(test_bounce_matches_body)
+{
+	three_listeners();
+	request("opensrf.math", CLI, "t", "[1]");	/* A */
+	request("opensrf.math", CLI, "t", "[2]");	/* B */
+	request("opensrf.math", CLI, "t", "[3]");	/* C */
+	request("opensrf.math", CLI, "t", "[4]");	/* A */
+	bounce("opensrf.math", LA, "t", "[4]");
+	bounce("opensrf.math", LA, "t", "[1]");
+	ck_assert_int_eq(R.n, 6);
+	ck_assert_str_eq(R.ev[4].body, "[4]");
+	ck_assert_str_eq(R.ev[5].body, "[1]");
+}
+END_TEST
+
+START_TEST(test_bounce_last_listener)
+{
+	ck_assert_int_eq(top(LA, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	R.n = 0;
+	request("opensrf.math", CLI, "t1", "[1]");
+	bounce("opensrf.math", LA, "t1", "[1]");
+	ck_assert_int_eq(R.n, 3);
+	ck_assert_int_eq(R.ev[1].kind, 'R');
+	ck_assert_int_eq(R.ev[1].why, ROUTER_REJECT_NO_LISTENER);
+	ck_assert_str_eq(R.ev[1].to, CLI);
+	ck_assert_str_eq(R.ev[1].thread, "t1");
+	ck_assert_str_eq(R.ev[1].body, "[1]");
+	ck_assert_int_eq(R.ev[2].kind, 'C');
+	ck_assert_ptr_null(router_class_find(RT, "opensrf.math"));
+}
+END_TEST
+
+/* Not in the window, but the bounce carries the original: retry it. */
+START_TEST(test_bounce_from_stanza)
+{
+	three_listeners();
+	bounce("opensrf.math", LB, "tx", "[7]");
+	ck_assert_int_eq(R.n, 1);
+	ck_assert_int_eq(R.ev[0].kind, 'F');
+	ck_assert_str_eq(R.ev[0].to, LA);
+	ck_assert_str_eq(R.ev[0].router_from, CLI);
+	ck_assert_str_eq(R.ev[0].body, "[7]");
+}
+END_TEST
+
+START_TEST(test_bounce_unknown_node)
+{
+	three_listeners();
+	bounce("opensrf.math", CLI, "t", "[1]");
+	ck_assert_int_eq(R.n, 0);
+	ck_assert_uint_eq(router_class_find(RT, "opensrf.math")->nnodes, 3);
+}
+END_TEST
+
+/* Nothing to retry: dropped and counted, the node still goes. */
+START_TEST(test_bounce_empty)
+{
+	struct router_class	*c;
+
+	three_listeners();
+	bounce("opensrf.math", LA, "zz", "");
+	c = router_class_find(RT, "opensrf.math");
+	ck_assert_int_eq(R.n, 0);
+	ck_assert_uint_eq(c->nnodes, 2);
+	ck_assert_uint_eq(c->errors, 1);
+}
+END_TEST
+
+/* A request bounced by every listener in turn ends in one rejection. */
+START_TEST(test_bounce_retry_limit)
+{
+	char	jid[64];
+	int	i;
+
+	for (i = 0; i < ROUTER_RETRY_MAX + 2; i++) {
+		snprintf(jid, sizeof(jid), "o@private.localhost/l%d", i);
+		ck_assert_int_eq(top(jid, "register", "s"),
+		    ROUTER_TOP_REGISTERED);
+	}
+	R.n = 0;
+	request("s", CLI, "t", "[1]");
+	for (i = 0; i < ROUTER_RETRY_MAX; i++) {
+		ck_assert_int_eq(R.ev[R.n - 1].kind, 'F');
+		bounce("s", R.ev[R.n - 1].to, "t", "[1]");
+	}
+	ck_assert_int_eq(R.ev[R.n - 1].kind, 'R');
+	ck_assert_int_eq(R.ev[R.n - 1].why, ROUTER_REJECT_RETRIES);
+	ck_assert_uint_eq(router_class_find(RT, "s")->nnodes, 2);
+}
+END_TEST
+
+/* A listener that re-registers after a bounce comes back whole. */
+START_TEST(test_reregister_after_bounce)
+{
+	struct router_class	*c;
+
+	three_listeners();
+	request("opensrf.math", CLI, "t1", "[1]");
+	bounce("opensrf.math", LA, "t1", "[1]");
+	ck_assert_int_eq(top(LA, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	c = router_class_find(RT, "opensrf.math");
+	ck_assert_uint_eq(c->nnodes, 3);
+	ck_assert_str_eq(c->nodes[2]->jid, LA);
+	ck_assert_uint_eq(c->nodes[2]->forwarded, 1);
+}
+END_TEST
+
+/* No listener at all (class kept only by a racing registration). */
+START_TEST(test_no_listener_rejects)
+{
+	struct router_msg	m = { .from = CLI, .thread = "t",
+	    .body = "[1]" };
+	struct router_class	*c;
+
+	ck_assert_int_eq(top(LA, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	c = router_class_find(RT, "opensrf.math");
+	c->nnodes = 0;		/* as if its node had just gone */
+	R.n = 0;
+	router_class_msg(RT, c, &m, &IO);
+	c->nnodes = 1;
+	ck_assert_int_eq(R.n, 1);
+	ck_assert_int_eq(R.ev[0].kind, 'R');
+	ck_assert_int_eq(R.ev[0].why, ROUTER_REJECT_NO_LISTENER);
+}
+END_TEST
+
+Suite *
+router_suite(void)
+{
+	Suite	*s = suite_create("router");
+	TCase	*tc;
+
+	tc = tcase_create("jid");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_jid_domain, 0, ARRAY_LEN(jid_cases));
+	tcase_add_test(tc, test_jid_domain_small);
+	tcase_add_loop_test(tc, test_jid_trusted, 0, ARRAY_LEN(trust_cases));
+	tcase_add_test(tc, test_new_needs_lists);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("registration");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_register_opens_once);
+	tcase_add_test(tc, test_unregister_last_closes);
+	tcase_add_loop_test(tc, test_top_untrusted, 0, ARRAY_LEN(top_cases));
+	tcase_add_test(tc, test_top_error_ignored);
+	tcase_add_test(tc, test_sighup_trust);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("forward");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_round_robin);
+	tcase_add_test(tc, test_round_robin_removal);
+	tcase_add_test(tc, test_untrusted_client_refused);
+	tcase_add_test(tc, test_send_failure_counted);
+	tcase_add_test(tc, test_no_listener_rejects);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("bounce");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_bounce_all_inflight);
+	tcase_add_test(tc, test_bounce_matches_body);
+	tcase_add_test(tc, test_bounce_last_listener);
+	tcase_add_test(tc, test_bounce_from_stanza);
+	tcase_add_test(tc, test_bounce_unknown_node);
+	tcase_add_test(tc, test_bounce_empty);
+	tcase_add_test(tc, test_bounce_retry_limit);
+	tcase_add_test(tc, test_reregister_after_bounce);
+	suite_add_tcase(s, tc);
+	return s;
+}

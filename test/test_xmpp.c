@@ -1,0 +1,1284 @@
+/*
+ * test_xmpp.c: the XMPP client (proto/xmpp*.c).
+ *
+ * Unit cases: SCRAM against the RFC 5802 and RFC 7677 examples, base64,
+ * the legacy digest and login bytes against handshake_listener.xml,
+ * resource names (spec 1.2), the reconnect back-off.
+ * Integration cases (tag "integration") against the private ejabberd
+ * and prosody of test/servers: every login method, refused passwords,
+ * two clients talking, an oversized stanza refused while the connection
+ * lives on, a server restart, the prosody <digest> trap.
+ */
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "proto/pbuf.h"
+#include "proto/reg.h"
+#include "th_capture.h"
+#include "th_servers.h"
+#include "proto/tmsg.h"
+#include "util.h"
+#include "proto/xmpp.h"
+#include "proto/xmpp_int.h"
+
+/* ------------------------------------------------------------ SCRAM */
+
+static const struct {
+	const char	*mech, *user, *pass, *cnonce;
+	const char	*first, *server_first, *final, *server_final;
+} scram_vec[] = {
+	/* RFC 5802 section 5 */
+	{ "SCRAM-SHA-1", "user", "pencil", "fyko+d2lbbFgONRv9qkxdawL",
+	  "n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL",
+	  "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,"
+	  "i=4096",
+	  "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,"
+	  "p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=",
+	  "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=" },
+	/* RFC 7677 section 3 */
+	{ "SCRAM-SHA-256", "user", "pencil", "rOprNGfwEbeRWgbNEkqO",
+	  "n,,n=user,r=rOprNGfwEbeRWgbNEkqO",
+	  "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+	  "s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
+	  "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+	  "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=",
+	  "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=" },
+};
+
+START_TEST(test_scram_rfc)
+{
+	struct xmpp_scram	 s;
+	char			*out;
+
+	ck_assert_int_eq(xmpp_scram_first(&s, scram_vec[_i].mech,
+	    scram_vec[_i].user, scram_vec[_i].cnonce, &out), 0);
+	ck_assert_str_eq(out, scram_vec[_i].first);
+	free(out);
+	ck_assert_int_eq(xmpp_scram_final(&s, scram_vec[_i].pass,
+	    scram_vec[_i].server_first, &out), 0);
+	ck_assert_str_eq(out, scram_vec[_i].final);
+	free(out);
+	ck_assert_int_eq(xmpp_scram_verify(&s, scram_vec[_i].server_final),
+	    0);
+	ck_assert_int_eq(xmpp_scram_verify(&s,
+	    "v=AAAAAAAAAAAAAAAAAAAAAAAAAAA="), -EACCES);
+	ck_assert_int_eq(xmpp_scram_verify(&s, "e=invalid-proof"), -EACCES);
+	xmpp_scram_clear(&s);
+}
+END_TEST
+
+static const struct {
+	const char	*server_first;
+	int		 rc;
+} scram_bad[] = {
+	{ "r=OTHERNONCE,s=QSXCR+Q6sek8bf92,i=4096", -EPROTO },
+	/* the server's nonce does not extend ours */
+	{ "r=abc,s=QSXCR+Q6sek8bf92,i=4096", -EPROTO },
+	{ "r=abcdef,i=4096", -EPROTO },			/* no salt */
+	{ "r=abcdef,s=QSXCR+Q6sek8bf92", -EPROTO },	/* no count */
+	{ "r=abcdef,s=QSXCR+Q6sek8bf92,i=0", -EPROTO },
+	{ "r=abcdef,s=QSXCR+Q6sek8bf92,i=99999999", -EPROTO },
+	{ "r=abcdef,s=QSXCR+Q6sek8bf92,i=12x", -EPROTO },
+	{ "r=abcdef,s=not*base64,i=4096", -EPROTO },
+	{ "", -EPROTO },
+};
+
+START_TEST(test_scram_bad_server_first)
+{
+	struct xmpp_scram	 s;
+	char			*out = NULL;
+
+	ck_assert_int_eq(xmpp_scram_first(&s, "SCRAM-SHA-1", "u", "abc",
+	    &out), 0);
+	free(out);
+	out = (char *)"untouched";
+	ck_assert_int_eq(xmpp_scram_final(&s, "pw", scram_bad[_i].server_first,
+	    &out), scram_bad[_i].rc);
+	ck_assert_ptr_null(out);
+	xmpp_scram_clear(&s);
+}
+END_TEST
+
+START_TEST(test_scram_misc)
+{
+	struct xmpp_scram	 s;
+	char			*out;
+
+	/* saslname escaping, RFC 5802 5.1 */
+	ck_assert_int_eq(xmpp_scram_first(&s, "SCRAM-SHA-1", "a,b=c", "n",
+	    &out), 0);
+	ck_assert_str_eq(out, "n,,n=a=2Cb=3Dc,r=n");
+	free(out);
+	xmpp_scram_clear(&s);
+	/* random nonce: 32 base64 characters */
+	ck_assert_int_eq(xmpp_scram_first(&s, "SCRAM-SHA-1", "u", NULL,
+	    &out), 0);
+	ck_assert_uint_eq(strlen(out), strlen("n,,n=u,r=") + 32);
+	free(out);
+	/* verify before final is a misuse */
+	ck_assert_int_eq(xmpp_scram_verify(&s, "v=x"), -EINVAL);
+	xmpp_scram_clear(&s);
+	ck_assert_int_eq(xmpp_scram_first(&s, "DIGEST-MD5", "u", "n", &out),
+	    -EINVAL);
+	ck_assert_ptr_null(out);
+}
+END_TEST
+
+static const struct {
+	const char	*plain, *b64;
+} b64_vec[] = {	/* RFC 4648 section 10 */
+	{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
+	{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" },
+	{ "foobar", "Zm9vYmFy" },
+};
+
+START_TEST(test_b64)
+{
+	unsigned char	*dec;
+	char		*enc;
+	size_t		 len;
+
+	enc = xmpp_b64_encode(b64_vec[_i].plain, strlen(b64_vec[_i].plain));
+	ck_assert_str_eq(enc, b64_vec[_i].b64);
+	free(enc);
+	ck_assert_int_eq(xmpp_b64_decode(b64_vec[_i].b64, &dec, &len), 0);
+	ck_assert_uint_eq(len, strlen(b64_vec[_i].plain));
+	ck_assert_mem_eq(dec, b64_vec[_i].plain, len);
+	free(dec);
+}
+END_TEST
+
+START_TEST(test_b64_bad)
+{
+	unsigned char	*dec = (unsigned char *)"x";
+	size_t		 len = 7;
+
+	ck_assert_int_eq(xmpp_b64_decode("Zm9", &dec, &len), -EINVAL);
+	ck_assert_ptr_null(dec);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_int_eq(xmpp_b64_decode("Zm*v", &dec, &len), -EINVAL);
+}
+END_TEST
+
+/* ----------------------------------------------------------- legacy */
+
+static const struct {
+	const char	*id, *pw, *hex;
+} digest_vec[] = {	/* FIPS 180 examples, split between id and password */
+	{ "", "", "da39a3ee5e6b4b0d3255bfef95601890afd80709" },
+	{ "a", "bc", "a9993e364706816aba3e25717850c26c9cd0d89d" },
+	{ "The quick brown fox ", "jumps over the lazy dog",
+	  "2fd4e1c67a2d28fced849ee1bb76e7391b93eb12" },
+};
+
+START_TEST(test_legacy_digest)
+{
+	char	out[XMPP_DIGEST_LEN];
+
+	ck_assert_int_eq(xmpp_legacy_digest(digest_vec[_i].id,
+	    digest_vec[_i].pw, out), 0);
+	ck_assert_str_eq(out, digest_vec[_i].hex);
+}
+END_TEST
+
+/* The C->S line of handshake_listener.xml, rebuilt from its parts. */
+START_TEST(test_legacy_bytes_capture)
+{
+	const struct thc_vec	*v;
+	struct pbuf		 b = { 0 };
+	size_t			 n, i;
+	int			 found = 0;
+
+	v = thc_load(&n);
+	ck_assert_uint_gt(n, 0);
+	ck_assert_int_eq(xmpp_legacy_header(&b, "private.localhost"), 0);
+	ck_assert_int_eq(xmpp_legacy_iq(&b, "opensrf",
+	    "0a029616ee9d058f096b2da12ba757acbbf395fc", NULL,
+	    "opensrf.math_listener_vm_1795549618.932885_22486"), 0);
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i].file, "handshake_listener.xml") != 0 ||
+		    v[i].dir != THC_C2S)
+			continue;
+		ck_assert_str_eq(b.data, v[i].text);
+		found = 1;
+	}
+	ck_assert_msg(found, "handshake_listener.xml C->S not found");
+	pbuf_free(&b);
+}
+END_TEST
+
+START_TEST(test_legacy_escaping)
+{
+	struct pbuf	b = { 0 };
+
+	ck_assert_int_eq(xmpp_legacy_iq(&b, "a&b", NULL, "p<'\">", "r"), 0);
+	ck_assert_str_eq(b.data, "<iq id='123456789' type='set'><query "
+	    "xmlns='jabber:iq:auth'><username>a&amp;b</username><password>"
+	    "p&lt;&apos;&quot;&gt;</password><resource>r</resource></query>"
+	    "</iq>");
+	pbuf_free(&b);
+}
+END_TEST
+
+/* ---------------------------------------------------- names, back-off */
+
+static const struct {
+	enum xmpp_role	 role;
+	const char	*svc, *host;
+	uint64_t	 us;
+	pid_t		 pid;
+	const char	*want;
+} res_vec[] = {
+	{ XMPP_ROLE_LISTENER, "opensrf.math", "vm", 1795549618932885ull,
+	  22486, "opensrf.math_listener_vm_1795549618.932885_22486" },
+	{ XMPP_ROLE_DRONE, "opensrf.version", "vm", 1795549619398486ull,
+	  22518, "opensrf.version_drone_vm_1795549619.398486_22518" },
+	{ XMPP_ROLE_CLIENT, "ignored", "vm", 1795550063534240ull, 26676,
+	  "_vm_1795550063.534240_26676" },
+	{ XMPP_ROLE_CLIENT, NULL, "h", 1000000ull, 1, "_h_1.000000_1" },
+};
+
+START_TEST(test_resource_fmt)
+{
+	char	buf[128];
+
+	ck_assert_int_eq(xmpp_resource_fmt(buf, sizeof(buf), res_vec[_i].role,
+	    res_vec[_i].svc, res_vec[_i].host, res_vec[_i].us,
+	    res_vec[_i].pid), (int)strlen(res_vec[_i].want));
+	ck_assert_str_eq(buf, res_vec[_i].want);
+}
+END_TEST
+
+START_TEST(test_resource_too_long)
+{
+	char	buf[10], name[256];
+
+	ck_assert_int_eq(xmpp_resource_fmt(buf, sizeof(buf),
+	    XMPP_ROLE_LISTENER, "opensrf.math", "vm", 1, 1), -ENAMETOOLONG);
+	ck_assert_uint_eq(strlen(buf), sizeof(buf) - 1);
+	ck_assert_int_gt(xmpp_resource_make(name, sizeof(name),
+	    XMPP_ROLE_DRONE, "svc"), 0);
+	ck_assert_ptr_nonnull(strstr(name, "svc_drone_"));
+}
+END_TEST
+
+static const struct {
+	unsigned	attempt, cap;
+	unsigned	lo, hi;
+} backoff_vec[] = {
+	{ 0, 30000, 250, 500 },
+	{ 1, 30000, 500, 1000 },
+	{ 2, 30000, 1000, 2000 },
+	{ 5, 30000, 8000, 16000 },
+	{ 6, 30000, 15000, 30000 },	/* 32 s capped at 30 s */
+	{ 40, 30000, 15000, 30000 },	/* no overflow */
+	{ 4000000000u, 30000, 15000, 30000 },
+	{ 3, 1000, 500, 1000 },
+	{ 0, 0, 0, 0 },
+	{ 0, 1, 1, 1 },
+};
+
+START_TEST(test_backoff)
+{
+	static const uint32_t	rnds[] = { 0, 1, 7, 12345, UINT32_MAX };
+	size_t			i;
+	unsigned		d, seen_lo = 0, seen_hi = 0;
+
+	for (i = 0; i < ARRAY_LEN(rnds); i++) {
+		d = xmpp_backoff_ms(backoff_vec[_i].attempt,
+		    backoff_vec[_i].cap, rnds[i]);
+		ck_assert_uint_ge(d, backoff_vec[_i].lo);
+		ck_assert_uint_le(d, backoff_vec[_i].hi);
+		seen_lo |= d == backoff_vec[_i].lo;
+		seen_hi |= d == backoff_vec[_i].hi;
+	}
+	ck_assert(seen_lo);	/* rnd 0 gives the lower bound */
+	(void)seen_hi;	/* reached for some rnd only; range checked */
+}
+END_TEST
+
+START_TEST(test_retry)
+{
+	struct xmpp_retry	r = XMPP_RETRY_INIT;
+	unsigned		d, prev = 0, i;
+
+	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 1000), -1);
+	d = xmpp_retry_schedule(&r, 1000, 30000, 0);
+	ck_assert_uint_eq(d, 250);
+	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 1000), 250);
+	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 1249), 1);
+	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 1250), 0);
+	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 99999), 0);
+	/* rnd 0 gives the lower bound: 250, 500, 1000, ... up to 15000 */
+	for (i = 0; i < 12; i++) {
+		d = xmpp_retry_schedule(&r, 0, 30000, 0);
+		ck_assert_uint_ge(d, prev);
+		ck_assert_uint_le(d, 30000);
+		prev = d;
+	}
+	ck_assert_uint_eq(d, 15000);
+	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 0), 15000);
+	xmpp_retry_reset(&r);
+	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 0), -1);
+	ck_assert_uint_eq(xmpp_retry_schedule(&r, 0, 30000, 0), 250);
+	/* a due time is never 0 ("none"), even at time 0 with no delay */
+	xmpp_retry_reset(&r);
+	ck_assert_uint_eq(xmpp_retry_schedule(&r, 0, 0, 0), 0);
+	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 0), 1);
+	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 1), 0);
+}
+END_TEST
+
+static const struct {
+	const char	*iq, *reply;
+} iq_vec[] = {
+	{ "<iq from='private.localhost' to='a@b/c' id='p1' type='get'>"
+	  "<ping xmlns='urn:xmpp:ping'/></iq>",
+	  "<iq type='result' id='p1' to='private.localhost'/>" },
+	{ "<iq type='get' id='s&amp;1'><ping xmlns='urn:xmpp:ping'/></iq>",
+	  "<iq type='result' id='s&amp;1'/>" },
+	{ "<iq from='x@y/z' id='d1' type='get'><query xmlns='http://jabber."
+	  "org/protocol/disco#info'/></iq>",
+	  "<iq type='error' id='d1' to='x@y/z'><error type='cancel' "
+	  "code='503'><service-unavailable xmlns='urn:ietf:params:xml:ns:"
+	  "xmpp-stanzas'/></error></iq>" },
+	/* a <ping> in another namespace is no ping */
+	{ "<iq id='q' type='get'><ping xmlns='x'/></iq>",
+	  "<iq type='error' id='q'><error type='cancel' code='503'>"
+	  "<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'"
+	  "/></error></iq>" },
+};
+
+START_TEST(test_iq_reply)
+{
+	struct xstanza	st = { 0 };
+	struct pbuf	b = { 0 };
+
+	st.raw = (char *)iq_vec[_i].iq;
+	st.len = strlen(st.raw);
+	ck_assert_int_eq(xmpp_iq_reply(&st, &b), 0);
+	ck_assert_str_eq(b.data, iq_vec[_i].reply);
+	pbuf_free(&b);
+}
+END_TEST
+
+START_TEST(test_mechanisms_pin)
+{
+	struct xmpp_conf	 conf = { 0 };
+	struct xmpp_conn	*c;
+
+	conf.domain = (char *)"private.localhost";
+	c = xmpp_new(&conf, "r");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(xmpp_set_mechanisms(c, "SCRAM-SHA-1 PLAIN"), 0);
+	ck_assert_int_eq(xmpp_set_mechanisms(c, "DIGEST-MD5"), -EINVAL);
+	ck_assert_int_eq(xmpp_set_mechanisms(c, NULL), 0);
+	ck_assert_int_eq(xmpp_fd(c), -1);
+	ck_assert_str_eq(xmpp_jid(c), "");
+	ck_assert_int_eq(xmpp_send(c, "<x/>", 4), -ENOTCONN);
+	xmpp_free(&c);
+	ck_assert_ptr_null(c);
+	xmpp_free(&c);		/* NULL is a no-op */
+}
+END_TEST
+
+
+/* ------------------------------------------------ scripted fake server */
+
+/*
+ * A one-connection XMPP "server" in a child process, for the client's
+ * error paths without ejabberd: for each step it reads until `expect`
+ * has arrived (NULL: at once), then writes `reply` (split: one byte per
+ * write, so the parser sees every split).  After the last step it waits
+ * for the client to close (or closes first with hangup).  Every wait is
+ * bounded; the child also dies by alarm() if the test forgets it.
+ */
+struct fake_step {
+	const char	*expect;
+	const char	*reply;
+	int		 split;
+};
+
+#define FAKE_WAIT_MS	10000
+
+struct fake_srv {
+	pid_t	pid;
+	int	port;
+};
+
+static int
+fake_read_until(int fd, char *buf, size_t cap, size_t *len, const char *want)
+{
+	struct pollfd	pfd = { .fd = fd, .events = POLLIN };
+	ssize_t		n;
+
+	while (want == NULL || strstr(buf, want) == NULL) {
+		if (poll(&pfd, 1, FAKE_WAIT_MS) != 1)
+			return -1;
+		if (*len + 1 >= cap)
+			*len = 0;	/* keep scanning new bytes only */
+		n = read(fd, buf + *len, cap - *len - 1);
+		if (n <= 0)
+			return -1;
+		*len += (size_t)n;
+		buf[*len] = '\0';
+		if (want == NULL)
+			break;
+	}
+	return 0;
+}
+
+static void
+fake_child(int lfd, const struct fake_step *steps, size_t n, int hangup)
+{
+	char		buf[65536];
+	size_t		len = 0, i, k;
+	struct pollfd	pfd = { .fd = lfd, .events = POLLIN };
+	int		fd;
+
+	alarm(20);
+	if (poll(&pfd, 1, FAKE_WAIT_MS) != 1)
+		_exit(2);
+	if ((fd = accept(lfd, NULL, NULL)) == -1)
+		_exit(2);
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (steps[i].expect != NULL && fake_read_until(fd, buf,
+		    sizeof(buf), &len, steps[i].expect) != 0)
+			_exit(3);
+		if (steps[i].reply == NULL)
+			continue;
+		if (!steps[i].split) {
+			if (write_full(fd, steps[i].reply,
+			    strlen(steps[i].reply)) != 0)
+				_exit(4);
+			continue;
+		}
+		for (k = 0; steps[i].reply[k] != '\0'; k++)
+			if (write_full(fd, steps[i].reply + k, 1) != 0)
+				_exit(4);
+	}
+	if (!hangup) {
+		/* until the client closes */
+		while (fake_read_until(fd, buf, sizeof(buf), &len, NULL) == 0)
+			;
+	}
+	_exit(0);
+}
+
+static struct fake_srv
+fake_start(const struct fake_step *steps, size_t n, int hangup)
+{
+	struct sockaddr_in	sin;
+	socklen_t		slen = sizeof(sin);
+	struct fake_srv		f;
+	int			lfd;
+
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(lfd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(lfd, 1), 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&sin, &slen), 0);
+	f.port = ntohs(sin.sin_port);
+	f.pid = fork();
+	ck_assert_int_ge(f.pid, 0);
+	if (f.pid == 0)
+		fake_child(lfd, steps, n, hangup);
+	close(lfd);
+	return f;
+}
+
+/* The child's exit status (0: it saw everything it expected). */
+static int
+fake_wait(struct fake_srv *f)
+{
+	int	st;
+
+	ck_assert_int_eq(waitpid(f->pid, &st, 0), f->pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static struct xmpp_conn *
+fake_conn(int port, enum xmpp_auth auth)
+{
+	struct xmpp_conf	 conf;
+	struct xmpp_conn	*c;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.host = (char *)"127.0.0.1";
+	conf.domain = (char *)"private.localhost";
+	conf.port = port;
+	conf.username = (char *)"opensrf";
+	conf.password = (char *)"secret";
+	conf.auth = auth;
+	conf.legacy_digest = 1;
+	conf.max_stanza_size = STANZA_MAX_SIZE_DEFAULT;
+	c = xmpp_new(&conf, "res");
+	ck_assert_ptr_nonnull(c);
+	return c;
+}
+
+/* The S->C bytes of a capture file. */
+static const char *
+capture_s2c(const char *file)
+{
+	const struct thc_vec	*v;
+	size_t			 n, i;
+
+	v = thc_load(&n);
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].file, file) == 0 && v[i].dir == THC_S2C)
+			return v[i].text;
+	ck_abort_msg("%s: no S->C vector", file);
+	return NULL;
+}
+
+#define LEGACY_RESULT	"<iq type='result' id='123456789'/>"
+#define STREAM_V1 \
+	"<?xml version='1.0'?><stream:stream id='42' " \
+	"from='private.localhost' " \
+	"version='1.0' xmlns='jabber:client' " \
+	"xmlns:stream='http://etherx.jabber.org/streams'>"
+#define FEATURES_PLAIN \
+	"<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:" \
+	"xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms>" \
+	"</stream:features>"
+
+/* handshake_listener.xml's answer, then a split message, then an error. */
+START_TEST(test_fake_legacy_then_stream_error)
+{
+	static const char	msg[] = "<message xml:lang='en' to='a@b/c' "
+	    "from='d@e/f'><opensrf router_from='' osrf_xid=''/><body>"
+	    "[&quot;x&quot;]</body><thread>t</thread></message>";
+	struct fake_step	 steps[] = {
+		{ "<stream:stream", NULL, 1 },	/* reply filled below */
+		{ "<digest>", "<iq from='private.localhost' id='ping1' "
+		  "type='get'><ping xmlns='urn:xmpp:ping'/></iq>", 0 },
+		{ "<iq type='result' id='ping1' to='private.localhost'/>",
+		  msg, 1 },
+		{ NULL, "<stream:error><conflict xmlns='urn:ietf:params:xml:"
+		  "ns:xmpp-streams'/></stream:error>", 0 },
+	};
+	struct fake_srv		 f;
+	struct xmpp_conn	*c;
+	struct xstanza		*st;
+	struct pollfd		 pfd;
+	socklen_t		 olen = sizeof(int);
+	int			 rc, got = 0, one = 0;
+
+	steps[0].reply = capture_s2c("handshake_listener.xml");
+	f = fake_start(steps, ARRAY_LEN(steps), 0);
+	c = fake_conn(f.port, XMPP_AUTH_LEGACY);
+	ck_assert_msg(xmpp_open(c, FAKE_WAIT_MS) == 0, "%s", xmpp_error(c));
+	ck_assert_str_eq(xmpp_jid(c), "opensrf@private.localhost/res");
+	ck_assert_str_eq(xmpp_auth_used(c), "legacy-digest");
+	/* performance.md: Nagle off on every XMPP socket; STYLE: cloexec */
+	ck_assert_int_eq(getsockopt(xmpp_fd(c), IPPROTO_TCP, TCP_NODELAY,
+	    &one, &olen), 0);
+	ck_assert_int_eq(one, 1);
+	ck_assert(fcntl(xmpp_fd(c), F_GETFD) & FD_CLOEXEC);
+	pfd.fd = xmpp_fd(c);
+	pfd.events = POLLIN;
+	for (;;) {
+		st = NULL;
+		rc = xmpp_recv(c, &st);
+		if (rc == 1) {
+			ck_assert_str_eq(st->raw, msg);
+			got++;
+			xstanza_free(&st);
+			continue;
+		}
+		if (rc < 0)
+			break;
+		ck_assert_int_eq(poll(&pfd, 1, FAKE_WAIT_MS), 1);
+	}
+	ck_assert_int_eq(got, 1);
+	ck_assert_int_eq(rc, -ENOTCONN);
+	ck_assert_ptr_nonnull(strstr(xmpp_error(c), "conflict"));
+	ck_assert_int_eq(xmpp_fd(c), -1);
+	xmpp_free(&c);
+	ck_assert_int_eq(fake_wait(&f), 0);
+}
+END_TEST
+
+static const struct {
+	const char	*name;
+	const char	*capture;	/* S->C answer, or NULL: inline */
+	const char	*inline_reply;
+	enum xmpp_auth	 auth;
+	int		 hangup;
+	int		 rc;
+	const char	*reason;	/* in xmpp_error() */
+} fake_fail[] = {
+	{ "ejabberd bad password (no code=)", "badpw_auth_error.txt", NULL,
+	  XMPP_AUTH_LEGACY, 0, -EACCES, "not-authorized" },
+	{ "prosody field list", "prosody_digest_auth_failure.txt", NULL,
+	  XMPP_AUTH_LEGACY, 0, -EACCES, "field list" },
+	{ "legacy error with code", NULL, STREAM_V1 "<iq type='error' "
+	  "id='123456789'><error code='401' type='auth'><not-authorized "
+	  "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+	  XMPP_AUTH_LEGACY, 0, -EACCES, "not-authorized (code 401)" },
+	{ "SASL failure", NULL, STREAM_V1 FEATURES_PLAIN,
+	  XMPP_AUTH_SASL, 0, -EACCES, "not-authorized" },
+	{ "no common mechanism", NULL, STREAM_V1 "<stream:features>"
+	  "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>"
+	  "X-OAUTH2</mechanism></mechanisms></stream:features>",
+	  XMPP_AUTH_SASL, 0, -EPROTONOSUPPORT, "X-OAUTH2" },
+	{ "stream error at login", NULL, STREAM_V1 "<stream:error>"
+	  "<host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+	  "</stream:error>", XMPP_AUTH_LEGACY, 0, -EPROTO, "host-unknown" },
+	{ "not XML", NULL, "HTTP/1.0 400 Bad Request\r\n\r\n",
+	  XMPP_AUTH_LEGACY, 0, -ENOTCONN, "stream" },
+	{ "hang-up after the header", NULL, STREAM_V1, XMPP_AUTH_LEGACY, 1,
+	  -ENOTCONN, "closed" },
+};
+
+START_TEST(test_fake_login_fails)
+{
+	struct fake_step	 steps[3] = {
+		{ "<stream:stream", NULL, 0 },
+		{ NULL, NULL, 0 },
+		{ NULL, NULL, 0 },
+	};
+	struct fake_srv		 f;
+	struct xmpp_conn	*c;
+	size_t			 nsteps = 2;
+
+	steps[1].reply = fake_fail[_i].capture ?
+	    capture_s2c(fake_fail[_i].capture) : fake_fail[_i].inline_reply;
+	if (fake_fail[_i].auth == XMPP_AUTH_SASL &&
+	    fake_fail[_i].rc == -EACCES) {
+		steps[2].expect = "<auth ";
+		steps[2].reply = "<failure xmlns='urn:ietf:params:xml:ns:"
+		    "xmpp-sasl'><not-authorized/></failure>";
+		nsteps = 3;
+	}
+	if (fake_fail[_i].hangup) {
+		/* read everything first: unread data would turn FIN into RST */
+		steps[2].expect = "</iq>";
+		nsteps = 3;
+	}
+	f = fake_start(steps, nsteps, fake_fail[_i].hangup);
+	c = fake_conn(f.port, fake_fail[_i].auth);
+	ck_assert_int_eq(xmpp_open(c, FAKE_WAIT_MS), fake_fail[_i].rc);
+	ck_assert_msg(strstr(xmpp_error(c), fake_fail[_i].reason) != NULL,
+	    "%s: reason \"%s\"", fake_fail[_i].name, xmpp_error(c));
+	ck_assert_int_eq(xmpp_fd(c), -1);
+	xmpp_free(&c);
+	ck_assert_int_eq(fake_wait(&f), 0);
+}
+END_TEST
+
+/* A server that never answers: the login deadline holds. */
+START_TEST(test_fake_login_timeout)
+{
+	static const struct fake_step	 steps[] = {
+		{ "<stream:stream", NULL, 0 },
+	};
+	struct fake_srv			 f;
+	struct xmpp_conn		*c;
+
+	f = fake_start(steps, ARRAY_LEN(steps), 0);
+	c = fake_conn(f.port, XMPP_AUTH_LEGACY);
+	ck_assert_int_eq(xmpp_open(c, 200), -ETIMEDOUT);
+	ck_assert_ptr_nonnull(strstr(xmpp_error(c), "timed out"));
+	xmpp_free(&c);
+	ck_assert_int_eq(fake_wait(&f), 0);
+}
+END_TEST
+
+/* auto: a server with features but no mechanism we have, and iq-auth. */
+START_TEST(test_fake_auto_falls_back)
+{
+	static const struct fake_step	 steps[] = {
+		{ "version='1.0'", STREAM_V1 "<stream:features><auth "
+		  "xmlns='http://jabber.org/features/iq-auth'/>"
+		  "</stream:features>", 0 },
+		{ "<digest>", LEGACY_RESULT, 0 },
+	};
+	struct fake_srv			 f;
+	struct xmpp_conn		*c;
+
+	f = fake_start(steps, ARRAY_LEN(steps), 0);
+	c = fake_conn(f.port, XMPP_AUTH_AUTO);
+	ck_assert_msg(xmpp_open(c, FAKE_WAIT_MS) == 0, "%s", xmpp_error(c));
+	ck_assert_str_eq(xmpp_auth_used(c), "legacy-digest");
+	xmpp_free(&c);
+	ck_assert_int_eq(fake_wait(&f), 0);
+}
+END_TEST
+
+/* auto against a pre-1.0 server: no features to wait for, legacy. */
+START_TEST(test_fake_auto_pre10)
+{
+	static const struct fake_step	 steps[] = {
+		{ "version='1.0'", "<?xml version='1.0'?><stream:stream id='7' "
+		  "xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org"
+		  "/streams'>", 0 },
+		{ "<digest>", LEGACY_RESULT, 0 },
+	};
+	struct fake_srv			 f;
+	struct xmpp_conn		*c;
+
+	f = fake_start(steps, ARRAY_LEN(steps), 0);
+	c = fake_conn(f.port, XMPP_AUTH_AUTO);
+	ck_assert_msg(xmpp_open(c, FAKE_WAIT_MS) == 0, "%s", xmpp_error(c));
+	ck_assert_str_eq(xmpp_auth_used(c), "legacy-digest");
+	xmpp_free(&c);
+	ck_assert_int_eq(fake_wait(&f), 0);
+}
+END_TEST
+
+/* tls required, no STARTTLS offered: refuse before sending credentials. */
+START_TEST(test_fake_tls_required)
+{
+	static const struct fake_step	 steps[] = {
+		{ "<stream:stream", STREAM_V1 FEATURES_PLAIN, 0 },
+	};
+	struct fake_srv			 f;
+	struct xmpp_conf		 conf;
+	struct xmpp_conn		*c;
+
+	f = fake_start(steps, ARRAY_LEN(steps), 0);
+	memset(&conf, 0, sizeof(conf));
+	conf.host = (char *)"127.0.0.1";
+	conf.domain = (char *)"private.localhost";
+	conf.port = f.port;
+	conf.username = (char *)"u";
+	conf.password = (char *)"p";
+	conf.auth = XMPP_AUTH_SASL;
+	conf.tls = XMPP_TLS_REQUIRED;
+	c = xmpp_new(&conf, "r");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(xmpp_open(c, FAKE_WAIT_MS), -EPROTONOSUPPORT);
+	ck_assert_ptr_nonnull(strstr(xmpp_error(c), "STARTTLS"));
+	xmpp_free(&c);
+	ck_assert_int_eq(fake_wait(&f), 0);
+}
+END_TEST
+
+START_TEST(test_connect_refused)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 slen = sizeof(sin);
+	struct xmpp_conn	*c;
+	int			 fd;
+
+	/* A port bound but never listened on refuses connections. */
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &slen), 0);
+	c = fake_conn(ntohs(sin.sin_port), XMPP_AUTH_LEGACY);
+	ck_assert_int_eq(xmpp_open(c, FAKE_WAIT_MS), -ECONNREFUSED);
+	ck_assert_ptr_nonnull(strstr(xmpp_error(c), "refused"));
+	ck_assert_int_eq(xmpp_fd(c), -1);
+	xmpp_free(&c);
+	close(fd);
+}
+END_TEST
+
+/* ------------------------------------------------------ integration */
+
+/*
+ * Bound on every login and wait below: far above what a loaded CI
+ * machine needs (ejabberd answers in milliseconds), far below Check's
+ * test timeout.
+ */
+#define LIVE_TIMEOUT_MS	10000
+
+static void
+live_conf(struct xmpp_conf *c, enum th_server_kind k, const char *user,
+    const char *pw)
+{
+	memset(c, 0, sizeof(*c));
+	c->host = (char *)"127.0.0.1";
+	c->domain = (char *)TH_DOMAIN_PRIVATE;
+	c->port = th_server(k)->port;
+	c->username = (char *)user;
+	c->password = (char *)pw;
+	c->auth = XMPP_AUTH_LEGACY;
+	c->legacy_digest = 1;
+	c->tls = XMPP_TLS_OFF;
+	c->tls_verify = 1;
+	c->max_stanza_size = STANZA_MAX_SIZE_DEFAULT;
+	c->connect_timeout_ms = LIVE_TIMEOUT_MS;
+	c->reconnect_max_ms = 30000;
+}
+
+static void
+live_setup(void)
+{
+	/* libssl writes with write(2); the daemons ignore SIGPIPE too. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static const struct {
+	enum xmpp_auth	 auth;
+	int		 digest;
+	enum xmpp_tls	 tls;
+	const char	*mechs;
+	const char	*used;
+	int		 is_tls;
+} login_vec[] = {
+	{ XMPP_AUTH_LEGACY, 1, XMPP_TLS_OFF, NULL, "legacy-digest", 0 },
+	{ XMPP_AUTH_LEGACY, 0, XMPP_TLS_OFF, NULL, "legacy-password", 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_OFF, "SCRAM-SHA-1", "SCRAM-SHA-1", 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_OFF, "PLAIN", "PLAIN", 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_OFF, "SCRAM-SHA-256", "SCRAM-SHA-256",
+	  0 },
+	{ XMPP_AUTH_AUTO, 1, XMPP_TLS_OFF, NULL, NULL, 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_REQUIRED, "SCRAM-SHA-1", "SCRAM-SHA-1",
+	  1 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_OPTIONAL, "PLAIN", "PLAIN", 1 },
+};
+
+START_TEST(test_live_login)
+{
+	struct xmpp_conf	 conf;
+	struct xmpp_conn	*c;
+	char			 res[64];
+
+	live_conf(&conf, TH_EJABBERD, "opensrf", TH_OPENSRF_PW);
+	conf.auth = login_vec[_i].auth;
+	conf.legacy_digest = login_vec[_i].digest;
+	conf.tls = login_vec[_i].tls;
+	conf.tls_ca_file = (char *)th_server(TH_EJABBERD)->cafile;
+	snprintf(res, sizeof(res), "login_%d", _i);
+	c = xmpp_new(&conf, res);
+	ck_assert_ptr_nonnull(c);
+	if (login_vec[_i].mechs != NULL)
+		ck_assert_int_eq(xmpp_set_mechanisms(c, login_vec[_i].mechs),
+		    0);
+	ck_assert_msg(xmpp_open(c, LIVE_TIMEOUT_MS) == 0, "login %d: %s", _i,
+	    xmpp_error(c));
+	ck_assert_int_ge(xmpp_fd(c), 0);
+	ck_assert_int_eq(strncmp(xmpp_jid(c), "opensrf@private.localhost/",
+	    26), 0);
+	ck_assert_str_eq(xmpp_jid(c) + 26, res);
+	if (login_vec[_i].used != NULL)
+		ck_assert_str_eq(xmpp_auth_used(c), login_vec[_i].used);
+	ck_assert_int_eq(xmpp_is_tls(c), login_vec[_i].is_tls);
+	xmpp_close(c);
+	ck_assert_int_eq(xmpp_fd(c), -1);
+	/* reusable after close */
+	ck_assert_msg(xmpp_open(c, LIVE_TIMEOUT_MS) == 0, "again: %s",
+	    xmpp_error(c));
+	xmpp_free(&c);
+}
+END_TEST
+
+static const struct {
+	enum xmpp_auth	 auth;
+	int		 digest;
+	const char	*mechs;
+} badpw_vec[] = {
+	{ XMPP_AUTH_LEGACY, 1, NULL },
+	{ XMPP_AUTH_LEGACY, 0, NULL },
+	{ XMPP_AUTH_SASL, 1, "SCRAM-SHA-1" },
+	{ XMPP_AUTH_SASL, 1, "PLAIN" },
+};
+
+START_TEST(test_live_bad_password)
+{
+	struct xmpp_conf	 conf;
+	struct xmpp_conn	*c;
+
+	live_conf(&conf, TH_EJABBERD, "opensrf", "wrong-password");
+	conf.auth = badpw_vec[_i].auth;
+	conf.legacy_digest = badpw_vec[_i].digest;
+	c = xmpp_new(&conf, "badpw");
+	ck_assert_ptr_nonnull(c);
+	if (badpw_vec[_i].mechs != NULL)
+		ck_assert_int_eq(xmpp_set_mechanisms(c, badpw_vec[_i].mechs),
+		    0);
+	ck_assert_int_eq(xmpp_open(c, LIVE_TIMEOUT_MS), -EACCES);
+	ck_assert_msg(strstr(xmpp_error(c), "not-authorized") != NULL,
+	    "reason: %s", xmpp_error(c));
+	ck_assert_int_eq(xmpp_fd(c), -1);
+	xmpp_free(&c);
+}
+END_TEST
+
+/* Wait (bounded) for the next stanza on c; NULL on timeout. */
+static struct xstanza *
+live_wait(struct xmpp_conn *c)
+{
+	struct xstanza	*st = NULL;
+	struct pollfd	 pfd;
+	uint64_t	 deadline = mono_ms() + LIVE_TIMEOUT_MS;
+	int		 rc;
+
+	for (;;) {
+		rc = xmpp_recv(c, &st);
+		ck_assert_int_ge(rc, 0);
+		if (rc == 1)
+			return st;
+		if (mono_ms() >= deadline)
+			return NULL;
+		pfd.fd = xmpp_fd(c);
+		pfd.events = POLLIN;
+		(void)poll(&pfd, 1, (int)(deadline - mono_ms()));
+		/* a timeout shows as rc 0 and the deadline check above */
+	}
+}
+
+static struct xmpp_conn *
+live_open(enum xmpp_auth auth, const char *user, const char *pw,
+    const char *res, size_t max)
+{
+	struct xmpp_conf	 conf;
+	struct xmpp_conn	*c;
+
+	live_conf(&conf, TH_EJABBERD, user, pw);
+	conf.auth = auth;
+	if (max != 0)
+		conf.max_stanza_size = max;
+	c = xmpp_new(&conf, res);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_msg(xmpp_open(c, LIVE_TIMEOUT_MS) == 0, "%s: %s", res,
+	    xmpp_error(c));
+	return c;
+}
+
+static void
+send_msg(struct xmpp_conn *from, const char *to, const char *thread,
+    const char *body)
+{
+	struct tmsg	 m = TMSG_INIT;
+	char		*xml;
+	size_t		 len;
+
+	m.to = to;
+	m.from = xmpp_jid(from);
+	m.thread = thread;
+	m.body = body;
+	m.osrf_xid = "42";
+	ck_assert_int_eq(tmsg_write(&m, &xml, &len), 0);
+	ck_assert_int_eq(xmpp_send(from, xml, len), 0);
+	free(xml);
+}
+
+START_TEST(test_live_exchange)
+{
+	struct xmpp_conn	*a, *b;
+	struct xstanza		*st;
+	struct tmsg		 m = TMSG_INIT;
+
+	a = live_open(XMPP_AUTH_LEGACY, "opensrf", TH_OPENSRF_PW, "xa", 0);
+	b = live_open(XMPP_AUTH_SASL, "opensrf", TH_OPENSRF_PW, "xb", 0);
+	send_msg(a, xmpp_jid(b), "t1", "[\"hello & <world>\"]");
+	st = live_wait(b);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_str_eq(st->name, "message");
+	ck_assert_int_eq(tmsg_parse(st->raw, st->len, &m, NULL), 0);
+	ck_assert_str_eq(m.body, "[\"hello & <world>\"]");
+	ck_assert_str_eq(m.thread, "t1");
+	ck_assert_str_eq(m.from, xmpp_jid(a));
+	ck_assert_str_eq(m.osrf_xid, "42");
+	tmsg_clear(&m);
+	xstanza_free(&st);
+	/* and back */
+	send_msg(b, xmpp_jid(a), "t2", "reply");
+	st = live_wait(a);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(tmsg_parse(st->raw, st->len, &m, NULL), 0);
+	ck_assert_str_eq(m.body, "reply");
+	tmsg_clear(&m);
+	xstanza_free(&st);
+	xmpp_free(&a);
+	xmpp_free(&b);
+}
+END_TEST
+
+START_TEST(test_live_toobig)
+{
+	struct xmpp_conn	*a, *b;
+	struct xstanza		*st;
+	struct tmsg		 m = TMSG_INIT;
+	char			*big;
+	size_t			 n = 8192;
+
+	a = live_open(XMPP_AUTH_LEGACY, "opensrf", TH_OPENSRF_PW, "big_a", 0);
+	b = live_open(XMPP_AUTH_LEGACY, "opensrf", TH_OPENSRF_PW, "big_b",
+	    4096);
+	big = malloc(n + 1);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'x', n);
+	big[n] = '\0';
+	send_msg(a, xmpp_jid(b), "tbig", big);
+	send_msg(a, xmpp_jid(b), "tsmall", "small");
+	free(big);
+	/* b drops the big one, answers it with an error, keeps going */
+	st = live_wait(b);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(tmsg_parse(st->raw, st->len, &m, NULL), 0);
+	ck_assert_str_eq(m.thread, "tsmall");
+	ck_assert_str_eq(m.body, "small");
+	tmsg_clear(&m);
+	xstanza_free(&st);
+	/* a got the refusal of its big message */
+	st = live_wait(a);
+	ck_assert_ptr_nonnull(st);
+	ck_assert(st->is_error);
+	ck_assert_int_eq(tmsg_parse(st->raw, st->len, &m, NULL), 0);
+	ck_assert(m.is_error);
+	ck_assert_int_eq(m.error_code, 406);
+	ck_assert_str_eq(m.thread, "tbig");
+	ck_assert_str_eq(m.from, xmpp_jid(b));
+	tmsg_clear(&m);
+	xstanza_free(&st);
+	/* b's connection still works */
+	send_msg(a, xmpp_jid(b), "t3", "still there");
+	st = live_wait(b);
+	ck_assert_ptr_nonnull(st);
+	xstanza_free(&st);
+	xmpp_free(&a);
+	xmpp_free(&b);
+}
+END_TEST
+
+/* Bounce from the server for a vanished resource: an error, no crash. */
+START_TEST(test_live_bounce)
+{
+	struct xmpp_conn	*a;
+	struct xstanza		*st;
+	struct tmsg		 m = TMSG_INIT;
+
+	a = live_open(XMPP_AUTH_LEGACY, "opensrf", TH_OPENSRF_PW, "bounce", 0);
+	send_msg(a, "opensrf@private.localhost/nobody_here", "tb", "x");
+	st = live_wait(a);
+	ck_assert_ptr_nonnull(st);
+	ck_assert(st->is_error);
+	ck_assert_int_eq(tmsg_parse(st->raw, st->len, &m, NULL), 0);
+	ck_assert(m.is_error);
+	ck_assert_int_eq(m.error_code, 503);	/* mapped or given */
+	tmsg_clear(&m);
+	xstanza_free(&st);
+	xmpp_free(&a);
+}
+END_TEST
+
+/* Wait (bounded) until c notices the server is gone. */
+static void
+live_wait_lost(struct xmpp_conn *c)
+{
+	struct xstanza	*st = NULL;
+	struct pollfd	 pfd;
+	uint64_t	 deadline = mono_ms() + LIVE_TIMEOUT_MS;
+	int		 rc;
+
+	while ((rc = xmpp_recv(c, &st)) >= 0 && mono_ms() < deadline) {
+		xstanza_free(&st);
+		pfd.fd = xmpp_fd(c);
+		pfd.events = POLLIN;
+		(void)poll(&pfd, 1, (int)(deadline - mono_ms()));
+	}
+	ck_assert_int_eq(rc, -ENOTCONN);
+	ck_assert_int_eq(xmpp_fd(c), -1);
+}
+
+/* What a listener's loop does: back off, reopen, until it works. */
+static void
+live_reconnect(struct xmpp_conn *c)
+{
+	struct xmpp_retry	r = XMPP_RETRY_INIT;
+	uint64_t		deadline = mono_ms() + LIVE_TIMEOUT_MS;
+	int			wait;
+
+	(void)xmpp_retry_schedule(&r, mono_ms(), 2000, 0);
+	for (;;) {
+		ck_assert_msg(mono_ms() < deadline, "no reconnect: %s",
+		    xmpp_error(c));
+		wait = xmpp_retry_wait_ms(&r, mono_ms());
+		if (wait > 0) {
+			(void)poll(NULL, 0, wait);	/* the back-off itself */
+			continue;
+		}
+		if (xmpp_open(c, LIVE_TIMEOUT_MS) == 0)
+			break;
+		(void)xmpp_retry_schedule(&r, mono_ms(), 2000, 0);
+	}
+	xmpp_retry_reset(&r);
+}
+
+/*
+ * The server goes away under a listener and a router: both see
+ * -ENOTCONN, cannot log in while it is down, come back with the back-off
+ * once it is up, and the listener's registration reaches the router.
+ */
+START_TEST(test_live_server_restart)
+{
+	static const struct reg_target	 priv[] = {
+		{ (char *)"router", (char *)TH_DOMAIN_PRIVATE, NULL, 0 },
+	};
+	struct xmpp_conf		 conf;
+	struct transport		*t;
+	struct xmpp_conn		*lsn, *router;
+	struct xstanza			*st = NULL;
+	struct tmsg			 m = TMSG_INIT;
+
+	live_conf(&conf, TH_EJABBERD, "opensrf", TH_OPENSRF_PW);
+	t = transport_new_xmpp(&conf, "opensrf.math_listener_restart");
+	ck_assert_ptr_nonnull(t);
+	lsn = transport_xmpp(t);
+	ck_assert_int_eq(transport_open(t, LIVE_TIMEOUT_MS), 0);
+	router = live_open(XMPP_AUTH_SASL, "router", TH_ROUTER_PW, "router",
+	    0);
+
+	ck_assert_int_eq(th_server_stop(TH_EJABBERD), 0);
+	live_wait_lost(lsn);
+	live_wait_lost(router);
+	ck_assert_int_eq(xmpp_recv(lsn, &st), -ENOTCONN);
+	ck_assert_int_eq(xmpp_send(lsn, "<x/>", 4), -ENOTCONN);
+	ck_assert_int_eq(xmpp_open(lsn, 1000), -ECONNREFUSED);
+
+	ck_assert_int_eq(th_server_start_again(TH_EJABBERD), 0);
+	live_reconnect(router);
+	live_reconnect(lsn);
+	ck_assert_int_eq(reg_send(t, priv, 1, "opensrf.math", REG_REGISTER),
+	    1);
+	st = live_wait(router);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(tmsg_parse(st->raw, st->len, &m, NULL), 0);
+	ck_assert_str_eq(m.router_command, "register");
+	ck_assert_str_eq(m.from, transport_jid(t));
+	tmsg_clear(&m);
+	xstanza_free(&st);
+	transport_free(&t);
+	xmpp_free(&router);
+}
+END_TEST
+
+/* ---------------------------------------------------------- prosody */
+
+START_TEST(test_prosody_scram)
+{
+	struct xmpp_conf	 conf;
+	struct xmpp_conn	*c;
+
+	live_conf(&conf, TH_PROSODY, "opensrf", TH_OPENSRF_PW);
+	conf.auth = XMPP_AUTH_SASL;
+	c = xmpp_new(&conf, "pscram");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(xmpp_set_mechanisms(c, "SCRAM-SHA-1"), 0);
+	ck_assert_msg(xmpp_open(c, LIVE_TIMEOUT_MS) == 0, "%s", xmpp_error(c));
+	ck_assert_str_eq(xmpp_auth_used(c), "SCRAM-SHA-1");
+	ck_assert_str_eq(xmpp_jid(c), "opensrf@private.localhost/pscram");
+	xmpp_free(&c);
+	/* auto picks SASL on prosody */
+	conf.auth = XMPP_AUTH_AUTO;
+	c = xmpp_new(&conf, "pauto");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_msg(xmpp_open(c, LIVE_TIMEOUT_MS) == 0, "%s", xmpp_error(c));
+	ck_assert_str_ne(xmpp_auth_used(c), "legacy-digest");
+	xmpp_free(&c);
+}
+END_TEST
+
+/* prosody_digest_auth_failure.txt: the field list is no login. */
+START_TEST(test_prosody_digest)
+{
+	struct xmpp_conf	 conf;
+	struct xmpp_conn	*c;
+
+	live_conf(&conf, TH_PROSODY, "opensrf", TH_OPENSRF_PW);
+	c = xmpp_new(&conf, "pdigest");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(xmpp_open(c, LIVE_TIMEOUT_MS), -EACCES);
+	ck_assert_msg(strstr(xmpp_error(c), "field list") != NULL, "%s",
+	    xmpp_error(c));
+	ck_assert_int_eq(xmpp_fd(c), -1);
+	xmpp_free(&c);
+	/* the plain-text legacy login works there */
+	conf.legacy_digest = 0;
+	c = xmpp_new(&conf, "pplain");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_msg(xmpp_open(c, LIVE_TIMEOUT_MS) == 0, "%s", xmpp_error(c));
+	xmpp_free(&c);
+}
+END_TEST
+
+Suite *
+xmpp_suite(void)
+{
+	Suite	*s = suite_create("xmpp");
+	TCase	*tc;
+
+	tc = tcase_create("scram");
+	tcase_add_loop_test(tc, test_scram_rfc, 0, ARRAY_LEN(scram_vec));
+	tcase_add_loop_test(tc, test_scram_bad_server_first, 0,
+	    ARRAY_LEN(scram_bad));
+	tcase_add_test(tc, test_scram_misc);
+	tcase_add_loop_test(tc, test_b64, 0, ARRAY_LEN(b64_vec));
+	tcase_add_test(tc, test_b64_bad);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("legacy");
+	tcase_add_loop_test(tc, test_legacy_digest, 0, ARRAY_LEN(digest_vec));
+	tcase_add_test(tc, test_legacy_bytes_capture);
+	tcase_add_test(tc, test_legacy_escaping);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("helpers");
+	tcase_add_loop_test(tc, test_resource_fmt, 0, ARRAY_LEN(res_vec));
+	tcase_add_test(tc, test_resource_too_long);
+	tcase_add_loop_test(tc, test_backoff, 0, ARRAY_LEN(backoff_vec));
+	tcase_add_test(tc, test_retry);
+	tcase_add_loop_test(tc, test_iq_reply, 0, ARRAY_LEN(iq_vec));
+	tcase_add_test(tc, test_mechanisms_pin);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("fake_server");
+	tcase_add_test(tc, test_fake_legacy_then_stream_error);
+	tcase_add_loop_test(tc, test_fake_login_fails, 0,
+	    ARRAY_LEN(fake_fail));
+	tcase_add_test(tc, test_fake_login_timeout);
+	tcase_add_test(tc, test_fake_auto_falls_back);
+	tcase_add_test(tc, test_fake_auto_pre10);
+	tcase_add_test(tc, test_fake_tls_required);
+	tcase_add_test(tc, test_connect_refused);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("ejabberd");
+	tcase_set_tags(tc, "integration");
+	tcase_add_unchecked_fixture(tc, th_ejabberd_setup, NULL);
+	tcase_add_checked_fixture(tc, live_setup, NULL);
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_live_login, 0, ARRAY_LEN(login_vec));
+	tcase_add_loop_test(tc, test_live_bad_password, 0,
+	    ARRAY_LEN(badpw_vec));
+	tcase_add_test(tc, test_live_exchange);
+	tcase_add_test(tc, test_live_toobig);
+	tcase_add_test(tc, test_live_bounce);
+	tcase_add_test(tc, test_live_server_restart);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("prosody");
+	tcase_set_tags(tc, "integration");
+	tcase_add_unchecked_fixture(tc, th_prosody_setup, NULL);
+	tcase_add_checked_fixture(tc, live_setup, NULL);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_prosody_scram);
+	tcase_add_test(tc, test_prosody_digest);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -205,8 +205,14 @@ th_droverd_exec(struct th_droverd *d, const char *const *extra)
 	pid = fork();
 	ck_assert_int_ne(pid, -1);
 	if (pid == 0) {
-		/* a failed test must not leave droverd behind: SIGINT is its
-		 * fast stop, which also removes its scoreboard */
+		/*
+		 * A failed test must not leave droverd behind: SIGINT is its
+		 * fast stop, which also removes its scoreboard.  Its own
+		 * process group keeps it out of the SIGKILL Check sends to
+		 * the failed test's group, which would leave the segment.
+		 * (A failed test keeps its directory: the log is there.)
+		 */
+		(void)setpgid(0, 0);
 		(void)prctl(PR_SET_PDEATHSIG, SIGINT, 0, 0, 0);
 		setenv("DROVER_PLUGINDIR", env_or("DROVER_LIB", "lib"), 1);
 		fd = open(errlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,

@@ -156,12 +156,13 @@ th_droverd_conf(struct th_droverd *d, const struct th_conf *c)
 	key(&u, "slow_request_ms", c->slow_request_ms);
 	key(&u, "graceful_timeout", def(c->graceful_timeout, 10));
 	x = xasprintf("<?xml version=\"1.0\"?>\n<opensrf version=\"0.0.3\">"
-	    "<default><apps><" TH_SERVICE "><language>c</language>"
+	    "<default><dirs><pid>%s</pid></dirs>"
+	    "<apps><" TH_SERVICE "><language>c</language>"
 	    "<implementation>drover.test.so</implementation>"
 	    "<keepalive>%d</keepalive><unix_config>%s</unix_config>"
 	    "<app_settings>%s</app_settings>"
 	    "</" TH_SERVICE "></apps></default></opensrf>\n",
-	    def(c->keepalive, 5), u.data != NULL ? u.data : "",
+	    d->dir, def(c->keepalive, 5), u.data != NULL ? u.data : "",
 	    c->app_settings != NULL ? c->app_settings : "");
 	pbuf_free(&u);
 	write_file(d->settings, x);

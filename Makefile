@@ -173,6 +173,14 @@ integration:
 deps:
 	test/deps
 
+# The README's first command: drover serving requests (test/demo).
+demo:
+	test/demo
+
+.PHONY: install-check
+install-check:
+	test/install-check
+
 # ------------------------------------------------------------- benchmarks
 $(B)/bench/%: test/%.c $(B)/libdrover.a all
 	@mkdir -p $(@D)

@@ -50,6 +50,20 @@ struct droverd {
 	struct mpm_local	 local;
 };
 
+static void
+droverd_free(struct droverd *d)
+{
+	core_conf_free(&d->core);
+	svc_conf_free(&d->svc);
+	mpm_local_free(&d->local);
+	free(d->core_path);
+	free(d->service);
+	free(d->host);
+	free(d->instance);
+	free(d->local_dir);
+	memset(d, 0, sizeof(*d));
+}
+
 static void NORETURN
 usage(FILE *f, int code)
 {
@@ -259,6 +273,7 @@ main(int argc, char **argv)
 	}
 	if (load_conf(&d, &d.core, &d.svc, why, sizeof(why)) < 0) {
 		fprintf(stderr, "droverd: %s\n", why);
+		droverd_free(&d);
 		return 1;
 	}
 	if (!d.check && (rc = open_log(d.core)) < 0)
@@ -275,6 +290,8 @@ main(int argc, char **argv)
 		/* XXX(issue 4): the XMPP source plugs in here */
 		fprintf(stderr, "droverd: this build has no XMPP bus yet; "
 		    "use --local DIR\n");
+		rt_worker_free(&rw);
+		droverd_free(&d);
 		return 1;
 	}
 
@@ -284,15 +301,16 @@ main(int argc, char **argv)
 		env.svc = d.svc;
 		env.slot_index = -1;
 		rc = ops.parent_init(ops.arg, &env);
-		if (rc != 0) {
+		if (rc != 0)
 			fprintf(stderr, "droverd: %s: the plugin did not load "
 			    "or initialise (%d)\n", d.service, rc);
-			return 1;
+		else {
+			print_settings(&d);
+			printf("configuration OK\n");
 		}
-		print_settings(&d);
-		printf("configuration OK\n");
 		rt_worker_free(&rw);
-		return 0;
+		droverd_free(&d);
+		return rc != 0;
 	}
 
 	if (d.daemonize) {
@@ -314,15 +332,15 @@ main(int argc, char **argv)
 	mc.argc = argc;
 	mc.argv = argv;
 	rc = mpm_run(&mc);
+	if (rc != MPM_DEXIT_OK && !d.daemonize)
+		fprintf(stderr, "droverd: %s: stopped on an error; see %s\n",
+		    d.service, mc.core->logfile != NULL ? mc.core->logfile :
+		    "the log");
 	rt_worker_free(&rw);
-	core_conf_free(&mc.core);
-	svc_conf_free(&mc.svc);
-	mpm_local_free(&d.local);
+	/* a reload may have replaced them: mc holds the newest */
+	d.core = mc.core;
+	d.svc = mc.svc;
+	droverd_free(&d);
 	free(pidfile);
-	free(d.core_path);
-	free(d.service);
-	free(d.host);
-	free(d.instance);
-	free(d.local_dir);
 	return rc;
 }

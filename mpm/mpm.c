@@ -75,8 +75,8 @@ restore_signals(void)
 	(void)sigprocmask(SIG_UNBLOCK, &set, NULL);	/* valid set */
 }
 
-static int
-poll_add(struct mpm *m, int fd, uint64_t tag)
+int
+mpm_poll_add(struct mpm *m, int fd, uint64_t tag)
 {
 	struct epoll_event	ev;
 
@@ -170,7 +170,7 @@ start(struct mpm *m)
 		return -errno;
 	}
 	if ((rc = setup_signals(m)) < 0 ||
-	    (rc = poll_add(m, m->sigfd, MPM_EV_SIG)) < 0) {
+	    (rc = mpm_poll_add(m, m->sigfd, MPM_EV_SIG)) < 0) {
 		log_errx("signal setup: %s", strerror(-rc));
 		return rc;
 	}
@@ -181,11 +181,11 @@ start(struct mpm *m)
 		    strerror(-rc));
 		return rc;
 	}
-	if ((rc = poll_add(m, transport_fd(m->bus), MPM_EV_BUS)) < 0) {
+	m->bus_fd = transport_fd(m->bus);
+	if ((rc = mpm_poll_add(m, m->bus_fd, MPM_EV_BUS)) < 0) {
 		log_errx("epoll_ctl(bus): %s", strerror(-rc));
 		return rc;
 	}
-	m->bus_polled = 1;
 
 	memset(&env, 0, sizeof(env));
 	env.core = m->conf->core;
@@ -208,6 +208,7 @@ start(struct mpm *m)
 	for (i = 0; i < m->lim.min_children; i++)
 		if ((rc = mpm_spawn(m)) < 0)
 			return rc;
+	m->want_reg = 1;
 	if (src->reg != NULL) {
 		if ((rc = src->reg(src->arg, m->bus)) < 0)
 			log_warnx("registering with the routers: %s",
@@ -245,7 +246,7 @@ mpm_run(struct mpm_conf *conf)
 
 	m = xcalloc(1, sizeof(*m));
 	m->conf = conf;
-	m->epfd = m->sigfd = -1;
+	m->epfd = m->sigfd = m->bus_fd = -1;
 	mpm_title_init(conf->argc, conf->argv);
 	if (start(m) < 0) {
 		abort_children(m);
@@ -265,6 +266,13 @@ mpm_run(struct mpm_conf *conf)
 		(void)unlink(conf->pidfile);	/* gone is fine */
 	sb_destroy(&m->sb);
 	log_info("%s: stopped", conf->service);
+	while (m->nold > 0) {
+		m->nold--;
+		core_conf_free(&m->old_core[m->nold]);
+		svc_conf_free(&m->old_svc[m->nold]);
+	}
+	free(m->old_core);
+	free(m->old_svc);
 	free(m);
 	return rc;
 }

@@ -31,8 +31,10 @@
  * the main loop (no handler runs any code); SIGPIPE is ignored.
  * Ownership: mpm_run() borrows everything in struct mpm_conf and the
  * source; the configuration objects stay the caller's, except that a
- * SIGHUP reload swaps in newly loaded ones, which mpm_run() frees (and
- * mpm_conf.core / .svc point at the newest when it returns).
+ * SIGHUP reload swaps in newly loaded ones: mpm_run() frees the replaced
+ * ones when it returns (the worker may keep pointers into them until
+ * then), and mpm_conf.core / .svc then point at the newest, which the
+ * caller frees.
  */
 #ifndef DROVER_MPM_H
 #define DROVER_MPM_H
@@ -70,6 +72,9 @@ struct xstanza;
  * parent's transport: close its descriptors without logging out, free
  * it.  reg/unreg (NULL: nothing to do) announce or withdraw the service
  * at the routers over the parent's open transport; 0 or -errno.
+ * reaped (NULL: nothing to do) runs in the parent after a child is
+ * reaped, to clear what a child killed outright could not (the local
+ * bus unlinks its socket file).
  */
 struct mpm_source {
 	struct transport *(*listener)(void *arg);
@@ -78,6 +83,7 @@ struct mpm_source {
 	int	(*reg)(void *arg, struct transport *);
 	int	(*unreg)(void *arg, struct transport *);
 	void	*arg;
+	void	(*reaped)(void *arg, pid_t pid);
 };
 
 /*

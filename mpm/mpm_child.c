@@ -154,7 +154,8 @@ mpm_child_main(struct mpm *m, int idx, int data_r, int done_w)
 			    "exiting", idx, strerror(-rc));
 			code = MPM_EXIT_SICK;
 		}
-		last = rc != WORKER_OK || (limit > 0 && served >= (uint32_t)limit);
+		last = rc != WORKER_OK ||
+		    (limit > 0 && served >= (uint32_t)limit);
 		sb_slot_set_state(slot, last ? SB_EXITING : SB_IDLE);
 		if (mpm_done_send(done_w, last ? MPM_DONE_EXITING :
 		    MPM_DONE_IDLE, served) < 0 || last)

@@ -66,12 +66,16 @@ struct mpm {
 	struct transport *bus;		/* the parent's */
 	int		 epfd;
 	int		 sigfd;
-	int		 bus_polled;	/* bus fd in the epoll set */
+	int		 bus_fd;	/* in the epoll set, or -1 */
+	unsigned	 bus_failures;	/* reconnects failed in a row */
+	uint64_t	 bus_retry_ms;	/* mono: next reconnect; 0 none */
+	int		 want_reg;	/* registered unless SIGUSR1 */
 
 	struct mpm_kid	 kids[MPM_MAX_SLOTS];
 	struct mpm_idle	 idle;
 	struct mpm_fifo	 backlog;	/* struct xstanza *, owned */
 	int		 nkids;		/* processes not yet reaped */
+	int		 nstarting;	/* of which not yet READY */
 
 	int		 spawn_rate;
 	unsigned	 early_deaths;	/* consecutive, reset by a served
@@ -86,8 +90,18 @@ struct mpm {
 	uint64_t	 kill_deadline_ms;	/* after SIGTERM: SIGKILL */
 	int		 stop_signalled;	/* SIGTERM sent to children */
 	int		 registered;
+	unsigned	 rejected;	/* 503s since the last tick's log */
 
 	uint32_t	 rnd;		/* xorshift state for jitter */
+
+	/*
+	 * Configurations replaced by SIGHUP, kept until mpm_run() returns:
+	 * the worker loaded its plugin against the first ones and may keep
+	 * pointers into them (the runtime borrows svc_conf).
+	 */
+	struct core_conf **old_core;
+	struct svc_conf	**old_svc;
+	size_t		 nold;
 };
 
 /* Sentinels in the epoll data word; slots use their index. */
@@ -105,8 +119,13 @@ int	mpm_alive_current(const struct mpm *);
 /* mpm_child.c */
 void	mpm_child_main(struct mpm *, int idx, int data_r, int done_w) NORETURN;
 
+/* mpm.c */
+int	mpm_poll_add(struct mpm *, int fd, uint64_t tag) MUST_CHECK;
+
 /* mpm_loop.c */
 void	mpm_dispatch_backlog(struct mpm *);
+/* Take the done records waiting on slot idx's pipe. */
+void	mpm_kid_event(struct mpm *, int idx);
 int	mpm_loop(struct mpm *);
 
 /* mpm_reply.c */

@@ -36,8 +36,19 @@
  * default), short enough that a stop never hangs.
  */
 #define MPM_KILL_GRACE_MS	3000
+/* How long a reconnect of the parent's bus may block the loop. */
+#define MPM_REOPEN_MS		5000
 
-static void	serve_bus(struct mpm *);
+static int	drain_bus(struct mpm *);
+
+/* Take the bus out of the epoll set (it is gone or we stop reading). */
+static void
+unpoll_bus(struct mpm *m)
+{
+	if (m->bus_fd >= 0)
+		(void)epoll_ctl(m->epfd, EPOLL_CTL_DEL, m->bus_fd, NULL);
+	m->bus_fd = -1;	/* ENOENT/EBADF above: it was gone already */
+}
 
 /* ---------------------------------------------------------- dispatch */
 
@@ -88,12 +99,14 @@ take_request(struct mpm *m, struct xstanza *st)
 	}
 	if (m->backlog.len >= (size_t)m->max_backlog ||
 	    mpm_fifo_push(&m->backlog, st) < 0) {
-		log_warnx("no idle child and the backlog is full (%d): "
-		    "rejecting a request; consider raising max_children "
-		    "or max_backlog_queue", m->max_backlog);
+		/* logged once a tick with a count (maintain()), so an
+		 * overload does not also flood the log */
+		m->rejected++;
 		reject(m, st, NULL);	/* OpenSRF's own 503 text */
 		return;
 	}
+	if (m->nkids >= m->lim.max_children)
+		sb_count(m->sb, SB_C_MAXCHILD, 1);	/* queued at the cap */
 	sb_set_queued(m->sb, m->backlog.len);
 }
 
@@ -104,14 +117,19 @@ mpm_dispatch_backlog(struct mpm *m)
 	int		 idx;
 
 	while (m->backlog.len > 0 && (idx = mpm_idle_pop(&m->idle)) >= 0) {
-		st = m->backlog.ring[m->backlog.head];
+		st = mpm_fifo_peek(&m->backlog);
 		if (give(m, idx, st) == 0)
 			(void)mpm_fifo_pop(&m->backlog);	/* == st */
 	}
 	sb_set_queued(m->sb, m->backlog.len);
 }
 
-/* Fork children for queued requests, within limits and back-off. */
+/*
+ * Fork children for queued requests, within limits and back-off.  Called
+ * every round while requests wait, so it must not scan the slots: the
+ * counts are the parent's running ones (all processes, retiring ones
+ * included, so it never exceeds max_children processes).
+ */
 static void
 spawn_on_demand(struct mpm *m)
 {
@@ -119,12 +137,13 @@ spawn_on_demand(struct mpm *m)
 	int			n;
 
 	if (m->run != RUN_SERVING || m->fatal || m->backlog.len == 0 ||
-	    mono_ms() < m->next_spawn_ms)
+	    m->nkids >= m->lim.max_children || mono_ms() < m->next_spawn_ms)
 		return;
-	mpm_census(m, &c);
+	c.total = m->nkids;
+	c.idle = m->idle.count;
+	c.starting = m->nstarting;
+	c.queued = (int)m->backlog.len;
 	n = mpm_on_demand(&m->lim, &c);
-	if (n == 0 && c.total >= m->lim.max_children)
-		sb_count(m->sb, SB_C_MAXCHILD, 1);
 	while (n-- > 0 && mpm_spawn(m) >= 0)
 		;
 }
@@ -142,8 +161,10 @@ kid_ready(struct mpm *m, int idx, const struct mpm_done *d)
 			m->conf->on_done(m->conf->on_done_arg, k->req);
 		xstanza_free(&k->req);
 	}
-	if (d->kind == MPM_DONE_READY)
+	if (d->kind == MPM_DONE_READY && !k->ready_seen) {
 		k->ready_seen = 1;
+		m->nstarting--;
+	}
 	else if (d->kind == MPM_DONE_IDLE)
 		m->early_deaths = 0;	/* it served: not a crash loop */
 	if (d->kind == MPM_DONE_EXITING) {
@@ -164,12 +185,12 @@ kid_ready(struct mpm *m, int idx, const struct mpm_done *d)
 	mpm_idle_push(&m->idle, idx);
 }
 
-static void
-kid_event(struct mpm *m, int idx)
+void
+mpm_kid_event(struct mpm *m, int idx)
 {
 	struct mpm_kid	*k = &m->kids[idx];
 	struct mpm_done	 d;
-	int		 rc;
+	int		 rc = 0;
 
 	while (k->done_r >= 0 && (rc = mpm_done_read(k->done_r, &d)) > 0)
 		kid_ready(m, idx, &d);
@@ -192,6 +213,13 @@ maintain(struct mpm *m)
 	struct mpm_plan		p;
 	int			idx;
 
+	if (m->rejected > 0) {
+		log_warnx("no idle child and the backlog full (%d): %u "
+		    "requests answered 503 in the last tick; consider "
+		    "raising max_children or max_backlog_queue",
+		    m->max_backlog, m->rejected);
+		m->rejected = 0;
+	}
 	if (m->run != RUN_SERVING)
 		return;
 	mpm_census(m, &c);
@@ -271,12 +299,9 @@ begin_stop(struct mpm *m, enum mpm_run_state how)
 	}
 	if (m->run == RUN_SERVING) {
 		/* what already reached us is served, nothing more */
-		serve_bus(m);
-		if (m->bus_polled) {
-			(void)epoll_ctl(m->epfd, EPOLL_CTL_DEL,
-			    transport_fd(m->bus), NULL);
-			m->bus_polled = 0;
-		}
+		m->run = how;
+		(void)drain_bus(m);	/* an error: nothing more to take */
+		unpoll_bus(m);
 	}
 	m->run = how;
 	if (how == RUN_STOPPING) {
@@ -378,14 +403,18 @@ reload(struct mpm *m)
 			svc_conf_free(&svc);
 			return;
 		}
-		/* children of the old generation still point at the old
-		 * objects through their copy of the address space only */
+		/* the old ones stay alive: see mpm_int.h */
+		m->old_core = xrealloc(m->old_core,
+		    (m->nold + 1) * sizeof(*m->old_core));
+		m->old_svc = xrealloc(m->old_svc,
+		    (m->nold + 1) * sizeof(*m->old_svc));
+		m->old_core[m->nold] = NULL;
 		if (core != NULL) {
-			core_conf_free(&m->conf->core);
+			m->old_core[m->nold] = m->conf->core;
 			m->conf->core = core;
 			log_set_level(core->loglevel);
 		}
-		svc_conf_free(&m->conf->svc);
+		m->old_svc[m->nold++] = m->conf->svc;
 		m->conf->svc = svc;
 		m->lim = lim;
 		m->max_backlog = svc->max_backlog_queue;
@@ -471,11 +500,13 @@ take_signals(struct mpm *m)
 				rc = m->conf->source->unreg(
 				    m->conf->source->arg, m->bus);
 				m->registered = 0;
+				m->want_reg = 0;
 			} else if (si.ssi_signo == SIGUSR2 &&
 			    m->conf->source->reg != NULL) {
 				rc = m->conf->source->reg(
 				    m->conf->source->arg, m->bus);
 				m->registered = rc == 0;
+				m->want_reg = 1;
 			} else
 				rc = 0;
 			log_info("%s: %s the routers%s%s",
@@ -498,23 +529,19 @@ take_signals(struct mpm *m)
 
 /* ------------------------------------------------------------- bus */
 
-static void
-serve_bus(struct mpm *m)
+/*
+ * Take every stanza the bus holds now.  0, or the bus's error (the
+ * caller decides what it means).
+ */
+static int
+drain_bus(struct mpm *m)
 {
 	struct xstanza	*st;
 	int		 rc;
 
 	for (;;) {
-		rc = transport_recv(m->bus, &st);
-		if (rc == 0)
-			break;
-		if (rc < 0) {
-			/* XXX reconnect with back-off belongs to the XMPP
-			 * source (issue 4); the local bus cannot fail so */
-			log_errx("bus: %s; stopping", strerror(-rc));
-			begin_stop(m, RUN_STOPPING);
-			return;
-		}
+		if ((rc = transport_recv(m->bus, &st)) <= 0)
+			return rc;
 		if (st->is_error) {
 			log_info("dropping an error stanza (%s): %.200s",
 			    st->name, st->raw);
@@ -531,7 +558,63 @@ serve_bus(struct mpm *m)
 		sb_count(m->sb, SB_C_ACCEPTED, 1);
 		take_request(m, st);
 	}
+}
+
+static void
+serve_bus(struct mpm *m)
+{
+	unsigned	ms;
+	int		rc;
+
+	if ((rc = drain_bus(m)) < 0) {
+		/*
+		 * The connection is gone (transport.h: the owner opens it
+		 * again, with its own back-off).  Children and the backlog
+		 * keep working meanwhile; replies the parent itself owes
+		 * fail and are logged.
+		 */
+		unpoll_bus(m);
+		m->registered = 0;
+		ms = mpm_backoff_ms(++m->bus_failures);
+		m->bus_retry_ms = mono_ms() + ms;
+		log_errx("bus: %s; reconnecting in %u ms", strerror(-rc),
+		    ms);
+		return;
+	}
 	spawn_on_demand(m);
+}
+
+/* Reconnect the parent's bus when its back-off has run out. */
+static void
+reconnect_bus(struct mpm *m)
+{
+	unsigned	ms;
+	int		rc;
+
+	if (m->bus_retry_ms == 0 || mono_ms() < m->bus_retry_ms ||
+	    m->run != RUN_SERVING)
+		return;
+	m->bus_retry_ms = 0;
+	m->bus->ops->close(m->bus);
+	if ((rc = transport_open(m->bus, MPM_REOPEN_MS)) < 0 ||
+	    (rc = mpm_poll_add(m, transport_fd(m->bus), MPM_EV_BUS)) < 0) {
+		ms = mpm_backoff_ms(++m->bus_failures);
+		m->bus_retry_ms = mono_ms() + ms;
+		log_errx("bus: reconnect failed: %s; next try in %u ms",
+		    strerror(-rc), ms);
+		return;
+	}
+	m->bus_fd = transport_fd(m->bus);
+	m->bus_failures = 0;
+	log_info("bus: reconnected");
+	if (m->want_reg && m->conf->source->reg != NULL) {
+		if ((rc = m->conf->source->reg(m->conf->source->arg,
+		    m->bus)) < 0)
+			log_warnx("registering with the routers: %s",
+			    strerror(-rc));
+		else
+			m->registered = 1;
+	}
 }
 
 /* ------------------------------------------------------------ loop */
@@ -545,6 +628,8 @@ wait_ms(struct mpm *m)
 	    (m->backlog.len > 0 || mpm_alive_current(m) <
 	    m->lim.min_children))
 		until = m->next_spawn_ms;
+	if (m->bus_retry_ms != 0 && m->bus_retry_ms < until)
+		until = m->bus_retry_ms > now ? m->bus_retry_ms : now;
 	if (m->run != RUN_SERVING) {
 		if (!m->stop_signalled && m->stop_deadline_ms < until)
 			until = m->stop_deadline_ms;
@@ -578,7 +663,7 @@ mpm_loop(struct mpm *m)
 			if (ev[i].data.u64 == MPM_EV_SIG)
 				take_signals(m);
 			else if (ev[i].data.u64 < MPM_MAX_SLOTS)
-				kid_event(m, (int)ev[i].data.u64);
+				mpm_kid_event(m, (int)ev[i].data.u64);
 		}
 		mpm_dispatch_backlog(m);
 		for (i = 0; i < n; i++)
@@ -600,6 +685,7 @@ mpm_loop(struct mpm *m)
 			maintain(m);
 		}
 		spawn_on_demand(m);
+		reconnect_bus(m);
 		stop_escalate(m);
 	}
 }

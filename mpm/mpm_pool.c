@@ -103,6 +103,12 @@ mpm_fifo_push(struct mpm_fifo *f, void *p)
 }
 
 void *
+mpm_fifo_peek(const struct mpm_fifo *f)
+{
+	return f->len > 0 ? f->ring[f->head] : NULL;
+}
+
+void *
 mpm_fifo_pop(struct mpm_fifo *f)
 {
 	void	*p;

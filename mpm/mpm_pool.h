@@ -73,8 +73,9 @@ int	mpm_fifo_resize(struct mpm_fifo *, size_t cap) MUST_CHECK;
 void	mpm_fifo_free(struct mpm_fifo *);
 /* -ENOSPC when full: the caller answers 503. */
 int	mpm_fifo_push(struct mpm_fifo *, void *) MUST_CHECK;
-/* Oldest entry or NULL. */
+/* Oldest entry or NULL; peek leaves it queued. */
 void	*mpm_fifo_pop(struct mpm_fifo *);
+void	*mpm_fifo_peek(const struct mpm_fifo *);
 
 /* ------------------------------------------------------- sizing */
 

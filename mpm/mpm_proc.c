@@ -118,6 +118,7 @@ mpm_spawn(struct mpm *m)
 	k->term_ms = 0;
 	k->req = NULL;
 	m->nkids++;
+	m->nstarting++;
 	if (fd_set_nonblock(k->done_r) < 0)
 		log_warn("fcntl(O_NONBLOCK) on slot %d's done pipe", idx);
 	ev.events = EPOLLIN;
@@ -210,6 +211,13 @@ reaped(struct mpm *m, int idx, int st)
 	int			 abnormal, busy, code;
 	uint64_t		 now = mono_ms();
 
+	/*
+	 * Its last done records may still wait in the pipe (SIGCHLD and
+	 * the pipe can be read in either order): a child that finished its
+	 * request before exiting was not busy when it died.
+	 */
+	if (k->done_r >= 0)
+		mpm_kid_event(m, idx);
 	busy = k->state == KID_BUSY || k->req != NULL;
 	if (sb_read_slot(m->sb, idx, &si) < 0) {
 		/* unstable: log and answer without it */
@@ -224,6 +232,8 @@ reaped(struct mpm *m, int idx, int st)
 	(void)mpm_idle_remove(&m->idle, idx);
 	sb_slot_reaped(m->sb, idx, k->pid, st);
 	m->nkids--;
+	if (!k->ready_seen)
+		m->nstarting--;
 
 	abnormal = WIFSIGNALED(st) || WEXITSTATUS(st) != MPM_EXIT_OK;
 	describe_status(st, how, sizeof(how));
@@ -264,6 +274,8 @@ reaped(struct mpm *m, int idx, int st)
 			    "row; next fork in %u ms", m->early_deaths,
 			    mpm_backoff_ms(m->early_deaths));
 	}
+	if (m->conf->source->reaped != NULL)
+		m->conf->source->reaped(m->conf->source->arg, k->pid);
 	xstanza_free(&k->req);
 	k->pid = 0;
 	k->state = KID_FREE;

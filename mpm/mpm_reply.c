@@ -60,7 +60,8 @@ build_body(const struct tmsg *t, const struct sb_slot_info *si, int code,
 	for (i = 0; i < l.n; i++)
 		if (l.msg[i].type == OSRFMSG_REQUEST ||
 		    l.msg[i].type == OSRFMSG_CONNECT)
-			osrfmsg_make_exception(&out[n++], &l.msg[i], code, text);
+			osrfmsg_make_exception(&out[n++], &l.msg[i], code,
+			    text);
 	rc = n > 0 ? osrfmsg_encode(out, n, b, NULL) : 0;
 	free(out);
 	osrfmsg_list_clear(&l);

@@ -37,6 +37,12 @@ local_listener(void *arg)
 	return localbus_new(l->dir, jid);
 }
 
+static void
+drone_jid(const struct mpm_local *l, pid_t pid, char *buf, size_t n)
+{
+	snprintf(buf, n, "opensrf@local/%s_drone_%d", l->service, (int)pid);
+}
+
 static struct transport *
 local_drone(void *arg, int slot)
 {
@@ -44,9 +50,20 @@ local_drone(void *arg, int slot)
 	char			 jid[512];
 
 	(void)slot;	/* the pid alone keeps drone names unique */
-	snprintf(jid, sizeof(jid), "opensrf@local/%s_drone_%d", l->service,
-	    (int)getpid());
+	drone_jid(l, getpid(), jid, sizeof(jid));
 	return localbus_new(l->dir, jid);
+}
+
+/* A child killed outright leaves its socket file: remove it. */
+static void
+local_reaped(void *arg, pid_t pid)
+{
+	struct mpm_local	*l = arg;
+	char			 jid[512], path[256];
+
+	drone_jid(l, pid, jid, sizeof(jid));
+	if (localbus_path(l->dir, jid, path, sizeof(path)) > 0)
+		(void)unlink(path);	/* gone already after a clean exit */
 }
 
 static void
@@ -70,6 +87,7 @@ mpm_local_init(struct mpm_local *l, struct mpm_source *src, const char *dir,
 	src->reg = NULL;
 	src->unreg = NULL;
 	src->arg = l;
+	src->reaped = local_reaped;
 }
 
 void

@@ -20,6 +20,14 @@
  *   child_exit   at normal child exit (max_requests reached, retired,
  *                graceful stop), not after a crash or SIGKILL.
  *
+ * The slot: the MPM writes STARTING before child_init, IDLE after it and
+ * after each handle(), EXITING at the end.  handle() records each request
+ * it runs with sb_slot_begin_request() / sb_slot_end_request() (method,
+ * client, thread, threadTrace, xid): the parent reads that record to
+ * answer the client if the child dies mid-request, and to time the
+ * request watchdog (a slot in SESSION is between requests and is not
+ * timed).
+ *
  * Ownership: `raw` belongs to the MPM and is valid during handle() only.
  * env and everything it points to belong to the MPM.
  */

@@ -41,11 +41,12 @@ int
 reg_send(struct transport *tr, const struct reg_target *t, size_t n,
     const char *service, enum reg_cmd cmd)
 {
-	const char	*what = cmd == REG_REGISTER ? "register" : "unregister";
+	const char	*what;
 	char		*xml;
 	size_t		 i, len;
 	int		 rc, first = 0, sent = 0;
 
+	what = cmd == REG_REGISTER ? "register" : "unregister";
 	for (i = 0; i < n; i++) {
 		if (!reg_target_wants(&t[i], service))
 			continue;

@@ -306,7 +306,8 @@ router_register(struct router *r, const char *cls, const char *jid,
 		c = xcalloc(1, sizeof(*c));
 		c->name = xstrdup(cls);
 		if (r->nclasses == r->classes_cap) {
-			r->classes_cap = r->classes_cap ? 2 * r->classes_cap : 8;
+			r->classes_cap = r->classes_cap > 0 ?
+			    2 * r->classes_cap : 8;
 			r->classes = xrealloc(r->classes,
 			    r->classes_cap * sizeof(r->classes[0]));
 		}

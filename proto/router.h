@@ -107,10 +107,10 @@ struct router_class {
 	unsigned		 grave_head;
 	/* counters, written by the router, read by API and status */
 	uint64_t		 forwarded;	/* requests sent to listeners */
-	uint64_t		 retried;	/* of those, resent after a bounce */
-	uint64_t		 errors;	/* requests answered with an error */
-	uint64_t		 bounces;	/* bounces received from listeners */
-	void			*conn;		/* io layer's class connection */
+	uint64_t		 retried;	/* resent after a bounce */
+	uint64_t		 errors;	/* answered with an error */
+	uint64_t		 bounces;	/* bounces from listeners */
+	void			*conn;		/* the io layer's */
 };
 
 struct router {
@@ -124,7 +124,7 @@ struct router {
 	size_t			 nclasses;
 	size_t			 classes_cap;
 	uint64_t		 api_calls;
-	uint64_t		 ignored;	/* untrusted or malformed input */
+	uint64_t		 ignored;	/* untrusted, malformed */
 };
 
 /* Rejections: the XMPP error form and the OpenSRF status (spec 1.4). */

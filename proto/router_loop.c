@@ -63,8 +63,8 @@ struct rconn {
 	pthread_t		 thr;		/* connector, when OPENING */
 	int			 open_rc;	/* connector's result */
 	int			 orphan;	/* class gone while OPENING */
-	int			 dead;		/* free at the end of the batch */
-	struct rconn		*next;		/* all connections of the loop */
+	int			 dead;		/* free after this batch */
+	struct rconn		*next;		/* the loop's list */
 };
 
 /* One <router> entry. */
@@ -771,8 +771,9 @@ router_loop_new(const struct router_loop_conf *conf, struct router_loop **out)
 		ri->io.class_close = io_class_close;
 		if (e->xmpp.resource != NULL &&
 		    strcmp(e->xmpp.resource, "router") != 0)
-			log_warnx("router: %s@%s: transport/resource is \"%s\"; "
-			    "listeners only know \"router\"", e->xmpp.username,
+			log_warnx("router: %s@%s: transport/resource is "
+			    "\"%s\"; listeners only know \"router\"",
+			    e->xmpp.username,
 			    e->xmpp.domain, e->xmpp.resource);
 		L->ninst++;
 		ri->top = rconn_new(ri, NULL, e->xmpp.resource != NULL ?
@@ -861,7 +862,8 @@ router_loop_free(struct router_loop **lp)
 		rconn_free(L, c);
 	}
 	if (L->c.status_path != NULL && L->ninst > 0)
-		(void)unlink(L->c.status_path);	/* may never have been written */
+		/* ENOENT is fine: it may never have been written */
+		(void)unlink(L->c.status_path);
 	free(L->inst);
 	pbuf_free(&L->out);
 	pbuf_free(&L->body);

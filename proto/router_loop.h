@@ -49,9 +49,9 @@ struct router_loop_conf {
 	size_t				 nentries;
 	router_transport_fn		 mk;
 	const char			*status_path;	/* NULL: none */
-	volatile sig_atomic_t		*stop;		/* set: log out, return */
-	volatile sig_atomic_t		*reload;	/* set: call reload_fn */
-	int				 wake_fd;	/* signal self-pipe, read end */
+	volatile sig_atomic_t		*stop;		/* set: log out */
+	volatile sig_atomic_t		*reload;	/* set: reload_fn */
+	int				 wake_fd;	/* self-pipe, read */
 	/* Called on *reload with fresh entries; may fail (then kept). */
 	int	(*reload_fn)(void *arg, struct router_conf **out, size_t *n);
 	void	 *reload_arg;

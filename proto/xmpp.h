@@ -10,7 +10,8 @@
  *	c = xmpp_new(&conf, resource);
  *	if (xmpp_open(c, conf.connect_timeout_ms) < 0) ... xmpp_error(c)
  *	poll on xmpp_fd(c) for POLLIN; then
- *	while ((rc = xmpp_recv(c, &st)) == 1) { handle st; xstanza_free(&st); }
+ *	while ((rc = xmpp_recv(c, &st)) == 1)
+ *		{ handle st; xstanza_free(&st); }
  *	if (rc == -ENOTCONN) { reconnect after xmpp_backoff_ms(...) }
  *	xmpp_send(c, xml, len);		(blocks until written)
  *	xmpp_free(&c);			(logs out)
@@ -37,7 +38,9 @@
  * by the parser; xmpp_recv() then sends its sender a <message
  * type="error"> with <error type="modify" code="406"><not-acceptable/>
  * (OpenSRF's reply-to rule: router_from, else from) and goes on: the
- * connection survives.  <stream:error>, </stream:stream>, end of file
+ * connection survives. iq requests (get/set) are answered here, never
+ * returned: a result for an XEP-0199 ping (servers that ping idle
+ * clients drop those that stay silent), service-unavailable otherwise.  <stream:error>, </stream:stream>, end of file
  * and socket errors make the connection dead: -ENOTCONN.
  *
  * Every socket is close-on-exec, non-blocking, TCP_NODELAY (with Nagle a
@@ -58,8 +61,8 @@
  * Errors: 0 / 1 or a negative errno:
  *	-ENOTCONN	not connected or the connection died
  *	-ETIMEDOUT	login or write did not finish in time
- *	-EACCES		the server refused the credentials (xmpp_error():
- *			"not-authorized", ...)
+ *	-EACCES		the server refused the credentials
+ *			(xmpp_error(): "not-authorized", ...)
  *	-EPROTONOSUPPORT no usable login method (no common mechanism,
  *			TLS required but not offered)
  *	-EPROTO		the server spoke something unexpected
@@ -160,17 +163,44 @@ int	xmpp_resource_make(char *buf, size_t len, enum xmpp_role,
  * then "equal jitter": a value in [d/2, d] chosen by rnd, so hundreds of
  * drones that lost the server together do not return together.  Pure.
  */
-unsigned	xmpp_backoff_ms(unsigned attempt, unsigned cap_ms, uint32_t rnd);
+unsigned	xmpp_backoff_ms(unsigned attempt, unsigned cap_ms,
+	    uint32_t rnd);
+
+/*
+ * Reconnect pacing for a caller's poll loop, over xmpp_backoff_ms():
+ *
+ *	struct xmpp_retry r = XMPP_RETRY_INIT;
+ *	on -ENOTCONN or a failed xmpp_open():
+ *		xmpp_retry_schedule(&r, mono_ms(), conf.reconnect_max_ms, rnd);
+ *	poll timeout: xmpp_retry_wait_ms(&r, mono_ms()) (-1: nothing due);
+ *	when it is 0: xmpp_open(); on success xmpp_retry_reset(&r) and
+ *	register again with the routers (reg.h).
+ * Pure (time and randomness come in as arguments).
+ */
+struct xmpp_retry {
+	unsigned	attempt;	/* failures since the last success */
+	uint64_t	due_ms;		/* mono ms of the next try; 0 none */
+};
+
+#define XMPP_RETRY_INIT	{ 0, 0 }
+
+/* Schedule the next attempt after a failure at now_ms; its delay in ms. */
+unsigned	xmpp_retry_schedule(struct xmpp_retry *, uint64_t now_ms,
+	    unsigned cap_ms, uint32_t rnd);
+/* ms until the scheduled attempt (0: due now), -1 if none scheduled. */
+int	xmpp_retry_wait_ms(const struct xmpp_retry *, uint64_t now_ms);
+/* After a successful open: back to the shortest delay. */
+void	xmpp_retry_reset(struct xmpp_retry *);
 
 /* -------------------------------------------------------- SCRAM (RFC 5802) */
 
 /* SCRAM state of one authentication exchange (client side). */
 struct xmpp_scram {
-	const char	*mech;		/* "SCRAM-SHA-1" or "SCRAM-SHA-256" */
-	size_t		 hlen;		/* digest length: 20 or 32 */
+	const char	*mech;	/* "SCRAM-SHA-1" or "SCRAM-SHA-256" */
+	size_t		 hlen;	/* digest length: 20 or 32 */
 	char		*client_first_bare;
 	unsigned char	 server_sig[64]; /* expected ServerSignature */
-	int		 step;		/* 0 new, 1 first sent, 2 final sent */
+	int		 step;	/* 0 new, 1 first sent, 2 final sent */
 };
 
 /*

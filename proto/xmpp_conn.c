@@ -444,6 +444,20 @@ refuse_toobig(struct xmpp_conn *c, const struct stanza_event *ev)
 	free(xml);
 }
 
+/* Answer an iq request ourselves; the caller never sees it. */
+static void
+answer_iq(struct xmpp_conn *c, const struct xstanza *st)
+{
+	struct pbuf	b = { 0 };
+	int		rc;
+
+	if ((rc = xmpp_iq_reply(st, &b)) == 0)
+		rc = xmpp_send(c, b.data, b.len);
+	if (rc != 0)
+		log_warnx("xmpp: cannot answer an iq: %s", strerror(-rc));
+	pbuf_free(&b);
+}
+
 /* The connection is gone: close the socket, keep the reason. */
 static int
 dead(struct xmpp_conn *c)
@@ -473,6 +487,12 @@ xmpp_recv(struct xmpp_conn *c, struct xstanza **out)
 			return dead(c);
 		switch (ev.type) {
 		case STANZA_EV_STANZA:
+			if (strcmp(ev.name, "iq") == 0 &&
+			    (strcmp(ev.type_attr, "get") == 0 ||
+			    strcmp(ev.type_attr, "set") == 0)) {
+				answer_iq(c, ev.stanza);
+				break;
+			}
 			*out = ev.stanza;
 			ev.stanza = NULL;
 			stanza_event_clear(&ev);

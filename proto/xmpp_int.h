@@ -25,19 +25,19 @@ struct ssl_st;
 struct ssl_ctx_st;
 
 struct xmpp_conn {
-	struct xmpp_conf	 conf;		/* deep copy */
-	char			*resource;	/* wanted; NULL: generate */
-	char			*jid;		/* full JID once logged in */
-	int			 fd;		/* -1 when closed */
-	pid_t			 owner;		/* process that opened fd */
-	int			 ready;		/* logged in */
-	int			 dead_rc;	/* sticky read error, 0 if none */
+	struct xmpp_conf	 conf;	/* deep copy */
+	char			*resource; /* wanted; NULL: generate */
+	char			*jid;	/* full JID once logged in */
+	int			 fd;	/* -1 when closed */
+	pid_t			 owner;	/* process that opened fd */
+	int			 ready;	/* logged in */
+	int			 dead_rc; /* sticky read error, 0 if none */
 	struct ssl_ctx_st	*ssl_ctx;
 	struct ssl_st		*ssl;
-	int			 tls_want_write; /* last TLS op wants POLLOUT */
+	int			 tls_want_write; /* TLS wants POLLOUT */
 	struct stanza_parser	*parser;
-	struct xstanza		*features;	/* last <stream:features> */
-	char			*mechs;		/* pinned SASL mechanisms */
+	struct xstanza		*features; /* last <stream:features> */
+	char			*mechs;	/* pinned SASL mechanisms */
 	char			 auth_used[24];
 	char			 err[XMPP_ERR_LEN];
 };
@@ -72,6 +72,14 @@ int	xmpp_legacy_iq(struct pbuf *, const char *user, const char *digest,
 	    const char *password, const char *resource) MUST_CHECK;
 /* The OpenSRF legacy stream header, exactly as OpenSRF writes it. */
 int	xmpp_legacy_header(struct pbuf *, const char *domain) MUST_CHECK;
+
+/*
+ * The answer to an iq get/set addressed to us (RFC 6120 8.2.3: every
+ * request gets a response): a result for an XEP-0199 ping, else
+ * service-unavailable.  OpenSRF uses no iqs, but a server that pings
+ * idle clients drops those that never answer.  0 or -ENOMEM/-EPROTO.
+ */
+int	xmpp_iq_reply(const struct xstanza *, struct pbuf *) MUST_CHECK;
 
 /* xmpp_tls.c */
 int	xmpp_tls_start(struct xmpp_conn *, uint64_t deadline_ms) MUST_CHECK;

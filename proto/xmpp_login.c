@@ -28,7 +28,8 @@
 #define NS_SESSION	"urn:ietf:params:xml:ns:xmpp-session"
 #define NS_IQAUTH_FEAT	"http://jabber.org/features/iq-auth"
 #define NS_STREAMS	"http://etherx.jabber.org/streams"
-#define STREAM_ATTRS	"xmlns='jabber:client' xmlns:stream='" NS_STREAMS "'"
+#define STREAM_ATTRS \
+	"xmlns='jabber:client' xmlns:stream='" NS_STREAMS "'"
 
 /* Default SASL preference: strongest first. */
 #define DEFAULT_MECHS	"SCRAM-SHA-256 SCRAM-SHA-1 PLAIN"
@@ -187,6 +188,10 @@ stream_open(struct xmpp_conn *c, int v1, uint64_t deadline)
 	if (rc != 0)
 		return rc;
 	while (!opened || (v1 && c->features == NULL)) {
+		/* A pre-1.0 server answers without version, and sends no
+		   features: do not wait for them. */
+		if (opened && *stanza_stream_version(c->parser) == '\0')
+			break;
 		if ((rc = next_stanza(c, &ev, deadline, v1 && opened ?
 		    "stream features" : "the stream header")) != 0)
 			return rc;
@@ -200,8 +205,42 @@ stream_open(struct xmpp_conn *c, int v1, uint64_t deadline)
 		}
 		stanza_event_clear(&ev);
 	}
-	/* A pre-1.0 server answers a 1.0 stream without features. */
 	return 0;
+}
+
+int
+xmpp_iq_reply(const struct xstanza *st, struct pbuf *b)
+{
+	xmlDocPtr	 doc;
+	xmlNodePtr	 root, k;
+	xmlChar		*id, *from;
+	int		 ping = 0, rc = 0;
+
+	if ((doc = dom(st)) == NULL ||
+	    (root = xmlDocGetRootElement(doc)) == NULL) {
+		xmlFreeDoc(doc);
+		return -EPROTO;
+	}
+	for (k = root->children; k != NULL; k = k->next)
+		if (k->type == XML_ELEMENT_NODE &&
+		    strcmp((const char *)k->name, "ping") == 0 && k->ns &&
+		    strcmp((const char *)k->ns->href, "urn:xmpp:ping") == 0)
+			ping = 1;
+	id = xmlGetProp(root, (const xmlChar *)"id");
+	from = xmlGetProp(root, (const xmlChar *)"from");
+	if (pbuf_adds(b, ping ? "<iq type='result' id='" :
+	    "<iq type='error' id='") != 0 ||
+	    xmpp_escape(b, id ? (const char *)id : "") != 0 ||
+	    (from != NULL && (pbuf_adds(b, "' to='") != 0 ||
+	    xmpp_escape(b, (const char *)from) != 0)) ||
+	    pbuf_adds(b, ping ? "'/>" : "'><error type='cancel' code='503'>"
+	    "<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'"
+	    "/></error></iq>") != 0)
+		rc = -ENOMEM;
+	xmlFree(id);
+	xmlFree(from);
+	xmlFreeDoc(doc);
+	return rc;
 }
 
 /* ----------------------------------------------------------- legacy */
@@ -693,7 +732,8 @@ xmpp_login(struct xmpp_conn *c, uint64_t deadline)
 	if (resource == NULL || *resource == '\0') {
 		if (xmpp_resource_make(gen, sizeof(gen), XMPP_ROLE_CLIENT,
 		    NULL) < 0)
-			return xmpp_fail(c, -ENAMETOOLONG, "host name too long");
+			return xmpp_fail(c, -ENAMETOOLONG,
+			    "host name too long");
 		resource = gen;
 	}
 	rc = stream_open(c, c->conf.auth != XMPP_AUTH_LEGACY, deadline);

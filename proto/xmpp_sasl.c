@@ -89,7 +89,8 @@ xmpp_scram_first(struct xmpp_scram *s, const char *mech, const char *user,
     const char *cnonce, char **out)
 {
 	unsigned char	 raw[SCRAM_NONCE_BYTES];
-	char		*nonce = NULL, *ename, *p;
+	char		*nonce = NULL, *ename;
+	const char	*p;
 	size_t		 n = 0;
 	int		 rc = -ENOMEM;
 
@@ -108,7 +109,7 @@ xmpp_scram_first(struct xmpp_scram *s, const char *mech, const char *user,
 	/* saslname: ',' and '=' escaped (RFC 5802 5.1). */
 	if ((ename = malloc(3 * strlen(user) + 1)) == NULL)
 		goto out;
-	for (p = (char *)user; *p != '\0'; p++) {
+	for (p = user; *p != '\0'; p++) {
 		if (*p == ',') {
 			memcpy(ename + n, "=2C", 3);
 			n += 3;

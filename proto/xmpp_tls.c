@@ -79,8 +79,8 @@ xmpp_tls_start(struct xmpp_conn *c, uint64_t deadline)
 		pfd.events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
 		now = mono_ms();
 		if (now >= deadline)
-			return xmpp_fail(c, -ETIMEDOUT, "TLS handshake with %s: "
-			    "timed out", c->conf.domain);
+			return xmpp_fail(c, -ETIMEDOUT, "TLS handshake "
+			    "with %s: timed out", c->conf.domain);
 		if (poll(&pfd, 1, (int)(deadline - now)) == -1 &&
 		    errno != EINTR)
 			return xmpp_fail(c, -errno, "poll: %s",

@@ -244,8 +244,8 @@ tv_us(const struct timeval *tv)
 static void
 run_pool(int children, uint64_t n, int out)
 {
-	struct mpm_source	src = { src_listener, src_drone, src_forget,
-	    NULL, NULL, NULL };
+	struct mpm_source	src = { .listener = src_listener,
+	    .drone = src_drone, .forget = src_forget };
 	struct worker_ops	w = { NULL, NULL, w_handle, NULL, NULL };
 	struct svc_conf		svc;
 	struct mpm_conf		mc;

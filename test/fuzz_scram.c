@@ -21,7 +21,8 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	struct xmpp_scram	 s;
 	unsigned char		*dec, *dec2;
-	char			*buf, *nl, *first = NULL, *final = NULL, *enc;
+	char			*buf, *nl, *enc;
+	char			*first = NULL, *final = NULL;
 	size_t			 dlen, dlen2;
 
 	if ((buf = malloc(n + 1)) == NULL)

@@ -6,7 +6,10 @@
  * on replies, scoreboard states and log lines, each with a deadline.
  */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +17,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mpm/localbus.h"
+#include "proto/tmsg.h"
 #include "scoreboard/sb.h"
+#include "transport.h"
 #include "th_droverd.h"
 #include "util.h"
 
@@ -51,6 +57,12 @@ static int
 completed_n(const struct th_view *v, void *arg)
 {
 	return v->info.counters[SB_C_COMPLETED] >= (uint64_t)*(int *)arg;
+}
+
+static int
+slow_n(const struct th_view *v, void *arg)
+{
+	return v->info.counters[SB_C_SLOW] >= (uint64_t)*(int *)arg;
 }
 
 static int
@@ -432,6 +444,54 @@ START_TEST(test_sigterm_inflight)
 }
 END_TEST
 
+START_TEST(test_sigint_fast)
+{
+	struct th_conf	c = { .min_children = 1, .max_children = 1 };
+	struct th_reply	r;
+	char		path[256];
+	int		one = 1, slot, st;
+	pid_t		pid;
+
+	th_droverd_start(&D, &c);
+	th_send(&D, NULL, 9, "drover.test.sleep", "[60]", NULL);
+	th_wait_sb(&D, busy_n, &one, WAIT_MS, "1 busy child");
+	pid = busy_pid(&slot);
+	ck_assert_int_eq(kill(D.pid, SIGINT), 0);
+	/* no waiting for the request: its client hears at once */
+	th_recv(&D, &r, WAIT_MS);
+	ck_assert_int_eq(r.code, 500);
+	ck_assert_int_eq(r.trace, 9);
+	th_reply_free(&r);
+	st = th_droverd_wait_exit(&D, WAIT_MS);
+	expect_clean_exit(st);
+	/* the killed child's bus socket went with it */
+	snprintf(path, sizeof(path), "%s/opensrf@local+drover.test_drone_%d",
+	    D.dir, (int)pid);
+	ck_assert_int_eq(access(path, F_OK), -1);
+}
+END_TEST
+
+START_TEST(test_check_bad_plugin)
+{
+	struct th_conf	c = { .min_children = 1 };
+	const char	*extra[] = { "--check", NULL };
+	char		*x;
+	int		 st;
+
+	memset(&D, 0, sizeof(D));
+	th_droverd_conf(&D, &c);
+	/* the same settings with a plugin that does not exist */
+	x = xasprintf("sed -i 's/drover.test.so/no-such-plugin.so/' %s",
+	    D.settings);
+	ck_assert_int_eq(system(x), 0);
+	free(x);
+	D.pid = th_droverd_exec(&D, extra);
+	st = th_droverd_wait_exit(&D, WAIT_MS);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 1);
+}
+END_TEST
+
 START_TEST(test_ttin_ttou)
 {
 	struct th_conf	c = { .min_children = 1, .max_children = 3 };
@@ -497,6 +557,197 @@ START_TEST(test_check)
 }
 END_TEST
 
+START_TEST(test_stream)
+{
+	struct th_conf	c = { .min_children = 1, .max_children = 1 };
+	struct th_reply	r;
+
+	th_droverd_start(&D, &c);
+	th_call(&D, "drover.test.stream", "[5]", &r, WAIT_MS);
+	ck_assert_int_eq(r.code, 205);
+	ck_assert_int_eq(r.nresults, 5);
+	ck_assert_str_eq(r.content, "12345");
+	th_reply_free(&r);
+}
+END_TEST
+
+START_TEST(test_slow_request)
+{
+	struct th_conf	c = { .min_children = 1, .max_children = 1,
+	    .slow_request_ms = 100 };
+	struct th_reply	r;
+	int		one = 1;
+
+	th_droverd_start(&D, &c);
+	th_call(&D, "drover.test.sleep", "[0.2]", &r, WAIT_MS);
+	ck_assert_int_eq(r.code, 205);
+	th_reply_free(&r);
+	th_wait_log(&D, "slow request: method \"drover.test.sleep\"",
+	    WAIT_MS);
+	th_wait_sb(&D, slow_n, &one, WAIT_MS, "1 slow request counted");
+}
+END_TEST
+
+START_TEST(test_panic)
+{
+	struct th_conf	c = { .min_children = 1, .max_children = 1 };
+	struct th_reply	r;
+	int		two = 2;
+
+	th_droverd_start(&D, &c);
+	th_call(&D, "drover.test.panic", "[]", &r, WAIT_MS);
+	ck_assert_int_eq(r.code, 205);	/* answered, then the child went */
+	th_reply_free(&r);
+	th_wait_sb(&D, spawned_n, &two, WAIT_MS, "a second child");
+	th_call(&D, "opensrf.system.echo", "[1]", &r, WAIT_MS);
+	ck_assert_int_eq(r.code, 205);
+	th_reply_free(&r);
+}
+END_TEST
+
+START_TEST(test_crash_loop)
+{
+	struct th_conf	c = { .min_children = 1, .max_children = 1 };
+	struct th_reply	r;
+	int		i;
+
+	th_droverd_start(&D, &c);
+	/* children that die right after they start: forks slow down */
+	for (i = 0; i < 3; i++) {
+		th_call(&D, "drover.test.exit", "[3]", &r, WAIT_MS);
+		ck_assert_int_eq(r.code, 500);
+		th_reply_free(&r);
+	}
+	th_wait_log(&D, "crash loop: 3 children died early", WAIT_MS);
+	/* and the service still serves once one survives */
+	th_call(&D, "opensrf.system.echo", "[1]", &r, WAIT_MS);
+	ck_assert_int_eq(r.code, 205);
+	th_reply_free(&r);
+}
+END_TEST
+
+static int
+session_n(const struct th_view *v, void *arg)
+{
+	return v->sum.by_state[SB_SESSION] == (uint32_t)*(int *)arg;
+}
+
+START_TEST(test_session)
+{
+	struct th_conf	 c = { .min_children = 1, .max_children = 2 };
+	struct xstanza	*st = NULL;
+	struct tmsg	 t = TMSG_INIT;
+	struct pollfd	 p;
+	char		*x, drone[256];
+	uint64_t	 end;
+	int		 one = 1, zero = 0, rc;
+
+	th_droverd_start(&D, &c);
+	x = xasprintf("<message to=\"%s\" from=\"%s\"><thread>sess1"
+	    "</thread><body>[{\"__c\":\"osrfMessage\",\"__p\":{"
+	    "\"threadTrace\":\"0\",\"type\":\"CONNECT\"}}]</body>"
+	    "</message>", D.listener, transport_jid(D.client));
+	ck_assert_int_eq(transport_send(D.client, x, strlen(x)), 0);
+	free(x);
+	end = mono_ms() + WAIT_MS;
+	while ((rc = transport_recv(D.client, &st)) == 0) {
+		ck_assert(mono_ms() < end);
+		p.fd = transport_fd(D.client);
+		p.events = POLLIN;
+		(void)poll(&p, 1, 100);
+	}
+	ck_assert_int_eq(rc, 1);
+	ck_assert_int_eq(tmsg_parse(st->raw, st->len, &t, NULL), 0);
+	ck_assert(strstr(t.body, "\"200\"") != NULL);	/* connected */
+	str_copy(drone, t.from, sizeof(drone));
+	tmsg_clear(&t);
+	xstanza_free(&st);
+	/* the child stays with the client; the slot shows it */
+	th_wait_sb(&D, session_n, &one, WAIT_MS, "a session slot");
+	x = xasprintf("<message to=\"%s\" from=\"%s\"><thread>sess1"
+	    "</thread><body>[{\"__c\":\"osrfMessage\",\"__p\":{"
+	    "\"threadTrace\":\"1\",\"type\":\"DISCONNECT\"}}]</body>"
+	    "</message>", drone, transport_jid(D.client));
+	ck_assert_int_eq(transport_send(D.client, x, strlen(x)), 0);
+	free(x);
+	th_wait_sb(&D, session_n, &zero, WAIT_MS, "the session to end");
+	th_wait_idle(&D, 1, WAIT_MS);
+}
+END_TEST
+
+/* Descriptors of pid: count; *noexec gets those without FD_CLOEXEC. */
+static int
+count_fds(pid_t pid, int *noexec)
+{
+	char		 path[320], line[128];
+	struct dirent	*de;
+	DIR		*dir;
+	FILE		*f;
+	unsigned long	 flags;
+	int		 n = 0;
+
+	*noexec = 0;
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int)pid);
+	dir = opendir(path);
+	ck_assert_ptr_nonnull(dir);
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		n++;
+		if (atoi(de->d_name) <= 2)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)pid,
+		    de->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;	/* closed meanwhile */
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, "flags: %lo", &flags) == 1 &&
+			    (flags & O_CLOEXEC) == 0)
+				(*noexec)++;
+		fclose(f);
+	}
+	closedir(dir);
+	return n;
+}
+
+START_TEST(test_fds)
+{
+	struct th_conf	 c = { .min_children = 16, .max_children = 16 };
+	struct th_view	*v = xmalloc(sizeof(*v));
+	int		 i, n, noexec, first = -1;
+
+	th_droverd_start(&D, &c);
+	/* the parent: two per child plus a fixed few, all close-on-exec */
+	n = count_fds(D.pid, &noexec);
+	ck_assert_int_le(n, 2 * 16 + 12);
+	ck_assert_int_eq(noexec, 0);
+	/* a child holds the same few whatever its slot: no sibling fds */
+	th_view(&D, v);
+	for (i = 0; i < SB_SLOTS; i++) {
+		if (v->slot[i].state != SB_IDLE)
+			continue;
+		n = count_fds(v->slot[i].pid, &noexec);
+		if (first < 0)
+			first = n;
+		ck_assert_int_eq(n, first);
+		ck_assert_int_le(n, 12);
+	}
+	free(v);
+}
+END_TEST
+
+START_TEST(test_usr1_usr2)
+{
+	struct th_conf	c = { .min_children = 1, .max_children = 1 };
+
+	th_droverd_start(&D, &c);
+	ck_assert_int_eq(kill(D.pid, SIGUSR1), 0);
+	th_wait_log(&D, "SIGUSR1: unregistered from the routers", WAIT_MS);
+	ck_assert_int_eq(kill(D.pid, SIGUSR2), 0);
+	th_wait_log(&D, "SIGUSR2: registered with the routers", WAIT_MS);
+}
+END_TEST
+
 Suite *
 droverd_suite(void)
 {
@@ -507,11 +758,15 @@ droverd_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_spawn_to_min);
+	tcase_add_test(tc, test_fds);
 	tcase_add_test(tc, test_big_request);
 	tcase_add_test(tc, test_growth_to_max);
 	tcase_add_test(tc, test_spare_shrink);
 	tcase_add_test(tc, test_max_requests);
 	tcase_add_test(tc, test_backlog_503);
+	tcase_add_test(tc, test_stream);
+	tcase_add_test(tc, test_slow_request);
+	tcase_add_test(tc, test_session);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("failures");
@@ -521,6 +776,8 @@ droverd_suite(void)
 	tcase_add_test(tc, test_kill9_rescue);
 	tcase_add_test(tc, test_crash_request);
 	tcase_add_test(tc, test_fatal_init);
+	tcase_add_test(tc, test_panic);
+	tcase_add_test(tc, test_crash_loop);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("signals");
@@ -529,9 +786,12 @@ droverd_suite(void)
 	tcase_add_test(tc, test_sighup_under_load);
 	tcase_add_test(tc, test_sighup_invalid);
 	tcase_add_test(tc, test_sigterm_inflight);
+	tcase_add_test(tc, test_sigint_fast);
 	tcase_add_test(tc, test_ttin_ttou);
+	tcase_add_test(tc, test_usr1_usr2);
 	tcase_add_test(tc, test_second_refused);
 	tcase_add_test(tc, test_check);
+	tcase_add_test(tc, test_check_bad_plugin);
 	suite_add_tcase(s, tc);
 	return s;
 }

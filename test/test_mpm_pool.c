@@ -62,6 +62,7 @@ START_TEST(test_fifo)
 	ck_assert_ptr_null(mpm_fifo_pop(&f));
 	ck_assert_int_eq(mpm_fifo_push(&f, &v[0]), 0);
 	ck_assert_int_eq(mpm_fifo_push(&f, &v[1]), 0);
+	ck_assert_ptr_eq(mpm_fifo_peek(&f), &v[0]);
 	ck_assert_ptr_eq(mpm_fifo_pop(&f), &v[0]);
 	ck_assert_int_eq(mpm_fifo_push(&f, &v[2]), 0);
 	ck_assert_int_eq(mpm_fifo_push(&f, &v[3]), 0);	/* wraps */
@@ -74,6 +75,7 @@ START_TEST(test_fifo)
 	ck_assert_ptr_eq(mpm_fifo_pop(&f), &v[3]);
 	ck_assert_ptr_eq(mpm_fifo_pop(&f), &v[4]);
 	ck_assert_ptr_null(mpm_fifo_pop(&f));
+	ck_assert_ptr_null(mpm_fifo_peek(&f));
 	mpm_fifo_free(&f);
 	ck_assert_int_eq(mpm_fifo_init(&f, 0), 0);	/* no backlog */
 	ck_assert_int_eq(mpm_fifo_push(&f, &v[0]), -ENOSPC);

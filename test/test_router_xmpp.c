@@ -576,6 +576,40 @@ START_TEST(test_untrusted)
 }
 END_TEST
 
+/*
+ * The XMPP server restarts: the router logs in again on its own, top
+ * level and class address, and keeps its table; the listener's old
+ * registration is found dead by its first bounce and the request is
+ * served by the listener that registered after its own reconnect.
+ */
+START_TEST(test_server_restart)
+{
+	struct peer	cli, lis;
+
+	client_new(&cli, PRIV);
+	listener_new(&lis, "a", PRIV);
+	status_wait("listeners 1 ");
+	call(&cli, &lis, 1, SVC, REQBODY("echo", "[]"));
+	ck_assert_str_eq(cli.who, "a");
+	peer_free(&lis);
+	peer_free(&cli);
+
+	ck_assert_int_eq(th_server_restart(TH_EJABBERD), 0);
+	log_wait("router: logged in as router@" PRIV "/router", 2);
+	log_wait("router: logged in as router@" PRIV "/" SVC, 2);
+
+	client_new(&cli, PRIV);
+	listener_new(&lis, "b", PRIV);
+	status_wait("listeners 2 ");
+	call(&cli, &lis, 1, SVC, REQBODY("echo", "[]"));
+	ck_assert_int_eq(cli.err_code, 0);
+	ck_assert_str_eq(cli.who, "b");
+	status_wait("listeners 1 ");
+	peer_free(&lis);
+	peer_free(&cli);
+}
+END_TEST
+
 Suite *
 router_xmpp_suite(void)
 {
@@ -590,6 +624,7 @@ router_xmpp_suite(void)
 	tcase_add_test(tc, test_round_robin_and_failover);
 	tcase_add_test(tc, test_unknown_class_and_method);
 	tcase_add_test(tc, test_untrusted);
+	tcase_add_test(tc, test_server_restart);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -453,7 +453,7 @@ big_message(size_t bodylen, const char *from)
 START_TEST(test_toobig_resync)
 {
 	struct pbuf	 all = { 0 };
-	char		*big, *t, *other, *expect;
+	char		*big, *t, *other = NULL, *expect;
 	size_t		 steps[] = { 0, 1, 7, 100, 1000, 4096 }, i;
 
 	big = big_message(5000, "router@h/svc&amp;x");

@@ -25,6 +25,7 @@
 
 #include "cfg.h"
 #include "proto/pbuf.h"
+#include "proto/reg.h"
 #include "th_capture.h"
 #include "th_servers.h"
 #include "proto/tmsg.h"
@@ -71,8 +72,8 @@ START_TEST(test_scram_rfc)
 	free(out);
 	ck_assert_int_eq(xmpp_scram_verify(&s, scram_vec[_i].server_final),
 	    0);
-	ck_assert_int_eq(xmpp_scram_verify(&s, "v=AAAAAAAAAAAAAAAAAAAAAAAAAAA="),
-	    -EACCES);
+	ck_assert_int_eq(xmpp_scram_verify(&s,
+	    "v=AAAAAAAAAAAAAAAAAAAAAAAAAAA="), -EACCES);
 	ck_assert_int_eq(xmpp_scram_verify(&s, "e=invalid-proof"), -EACCES);
 	xmpp_scram_clear(&s);
 }
@@ -83,7 +84,8 @@ static const struct {
 	int		 rc;
 } scram_bad[] = {
 	{ "r=OTHERNONCE,s=QSXCR+Q6sek8bf92,i=4096", -EPROTO },
-	{ "r=abc,s=QSXCR+Q6sek8bf92,i=4096", -EPROTO },	/* not extended */
+	/* the server's nonce does not extend ours */
+	{ "r=abc,s=QSXCR+Q6sek8bf92,i=4096", -EPROTO },
 	{ "r=abcdef,i=4096", -EPROTO },			/* no salt */
 	{ "r=abcdef,s=QSXCR+Q6sek8bf92", -EPROTO },	/* no count */
 	{ "r=abcdef,s=QSXCR+Q6sek8bf92,i=0", -EPROTO },
@@ -303,7 +305,72 @@ START_TEST(test_backoff)
 		seen_hi |= d == backoff_vec[_i].hi;
 	}
 	ck_assert(seen_lo);	/* rnd 0 gives the lower bound */
-	(void)seen_hi;		/* reached only for some rnd; range checked */
+	(void)seen_hi;	/* reached for some rnd only; range checked */
+}
+END_TEST
+
+START_TEST(test_retry)
+{
+	struct xmpp_retry	r = XMPP_RETRY_INIT;
+	unsigned		d, prev = 0, i;
+
+	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 1000), -1);
+	d = xmpp_retry_schedule(&r, 1000, 30000, 0);
+	ck_assert_uint_eq(d, 250);
+	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 1000), 250);
+	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 1249), 1);
+	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 1250), 0);
+	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 99999), 0);
+	/* rnd 0 gives the lower bound: 250, 500, 1000, ... up to 15000 */
+	for (i = 0; i < 12; i++) {
+		d = xmpp_retry_schedule(&r, 0, 30000, 0);
+		ck_assert_uint_ge(d, prev);
+		ck_assert_uint_le(d, 30000);
+		prev = d;
+	}
+	ck_assert_uint_eq(d, 15000);
+	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 0), 15000);
+	xmpp_retry_reset(&r);
+	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 0), -1);
+	ck_assert_uint_eq(xmpp_retry_schedule(&r, 0, 30000, 0), 250);
+	/* a due time is never 0 ("none"), even at time 0 with no delay */
+	xmpp_retry_reset(&r);
+	ck_assert_uint_eq(xmpp_retry_schedule(&r, 0, 0, 0), 0);
+	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 0), 1);
+	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 1), 0);
+}
+END_TEST
+
+static const struct {
+	const char	*iq, *reply;
+} iq_vec[] = {
+	{ "<iq from='private.localhost' to='a@b/c' id='p1' type='get'>"
+	  "<ping xmlns='urn:xmpp:ping'/></iq>",
+	  "<iq type='result' id='p1' to='private.localhost'/>" },
+	{ "<iq type='get' id='s&amp;1'><ping xmlns='urn:xmpp:ping'/></iq>",
+	  "<iq type='result' id='s&amp;1'/>" },
+	{ "<iq from='x@y/z' id='d1' type='get'><query xmlns='http://jabber."
+	  "org/protocol/disco#info'/></iq>",
+	  "<iq type='error' id='d1' to='x@y/z'><error type='cancel' "
+	  "code='503'><service-unavailable xmlns='urn:ietf:params:xml:ns:"
+	  "xmpp-stanzas'/></error></iq>" },
+	/* a <ping> in another namespace is no ping */
+	{ "<iq id='q' type='get'><ping xmlns='x'/></iq>",
+	  "<iq type='error' id='q'><error type='cancel' code='503'>"
+	  "<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'"
+	  "/></error></iq>" },
+};
+
+START_TEST(test_iq_reply)
+{
+	struct xstanza	st = { 0 };
+	struct pbuf	b = { 0 };
+
+	st.raw = (char *)iq_vec[_i].iq;
+	st.len = strlen(st.raw);
+	ck_assert_int_eq(xmpp_iq_reply(&st, &b), 0);
+	ck_assert_str_eq(b.data, iq_vec[_i].reply);
+	pbuf_free(&b);
 }
 END_TEST
 
@@ -483,7 +550,8 @@ capture_s2c(const char *file)
 
 #define LEGACY_RESULT	"<iq type='result' id='123456789'/>"
 #define STREAM_V1 \
-	"<?xml version='1.0'?><stream:stream id='42' from='private.localhost' " \
+	"<?xml version='1.0'?><stream:stream id='42' " \
+	"from='private.localhost' " \
 	"version='1.0' xmlns='jabber:client' " \
 	"xmlns:stream='http://etherx.jabber.org/streams'>"
 #define FEATURES_PLAIN \
@@ -499,8 +567,10 @@ START_TEST(test_fake_legacy_then_stream_error)
 	    "[&quot;x&quot;]</body><thread>t</thread></message>";
 	struct fake_step	 steps[] = {
 		{ "<stream:stream", NULL, 1 },	/* reply filled below */
-		{ "<digest>", NULL, 0 },
-		{ NULL, msg, 1 },
+		{ "<digest>", "<iq from='private.localhost' id='ping1' "
+		  "type='get'><ping xmlns='urn:xmpp:ping'/></iq>", 0 },
+		{ "<iq type='result' id='ping1' to='private.localhost'/>",
+		  msg, 1 },
 		{ NULL, "<stream:error><conflict xmlns='urn:ietf:params:xml:"
 		  "ns:xmpp-streams'/></stream:error>", 0 },
 	};
@@ -639,6 +709,27 @@ START_TEST(test_fake_auto_falls_back)
 		{ "version='1.0'", STREAM_V1 "<stream:features><auth "
 		  "xmlns='http://jabber.org/features/iq-auth'/>"
 		  "</stream:features>", 0 },
+		{ "<digest>", LEGACY_RESULT, 0 },
+	};
+	struct fake_srv			 f;
+	struct xmpp_conn		*c;
+
+	f = fake_start(steps, ARRAY_LEN(steps), 0);
+	c = fake_conn(f.port, XMPP_AUTH_AUTO);
+	ck_assert_msg(xmpp_open(c, FAKE_WAIT_MS) == 0, "%s", xmpp_error(c));
+	ck_assert_str_eq(xmpp_auth_used(c), "legacy-digest");
+	xmpp_free(&c);
+	ck_assert_int_eq(fake_wait(&f), 0);
+}
+END_TEST
+
+/* auto against a pre-1.0 server: no features to wait for, legacy. */
+START_TEST(test_fake_auto_pre10)
+{
+	static const struct fake_step	 steps[] = {
+		{ "version='1.0'", "<?xml version='1.0'?><stream:stream id='7' "
+		  "xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org"
+		  "/streams'>", 0 },
 		{ "<digest>", LEGACY_RESULT, 0 },
 	};
 	struct fake_srv			 f;
@@ -986,33 +1077,94 @@ START_TEST(test_live_bounce)
 }
 END_TEST
 
-START_TEST(test_live_server_restart)
+/* Wait (bounded) until c notices the server is gone. */
+static void
+live_wait_lost(struct xmpp_conn *c)
 {
-	struct xmpp_conn	*c;
-	struct xstanza		*st = NULL;
-	struct pollfd		 pfd;
-	uint64_t		 deadline;
-	int			 rc;
+	struct xstanza	*st = NULL;
+	struct pollfd	 pfd;
+	uint64_t	 deadline = mono_ms() + LIVE_TIMEOUT_MS;
+	int		 rc;
 
-	c = live_open(XMPP_AUTH_LEGACY, "opensrf", TH_OPENSRF_PW, "restart",
-	    0);
-	ck_assert_int_eq(th_server_stop(TH_EJABBERD), 0);
-	deadline = mono_ms() + LIVE_TIMEOUT_MS;
-	while ((rc = xmpp_recv(c, &st)) == 0 && mono_ms() < deadline) {
+	while ((rc = xmpp_recv(c, &st)) >= 0 && mono_ms() < deadline) {
+		xstanza_free(&st);
 		pfd.fd = xmpp_fd(c);
 		pfd.events = POLLIN;
-		(void)poll(&pfd, 1, 1000);	/* bounded by the loop */
+		(void)poll(&pfd, 1, (int)(deadline - mono_ms()));
 	}
-	xstanza_free(&st);
 	ck_assert_int_eq(rc, -ENOTCONN);
 	ck_assert_int_eq(xmpp_fd(c), -1);
-	ck_assert_int_eq(xmpp_recv(c, &st), -ENOTCONN);
-	ck_assert_int_eq(xmpp_send(c, "<x/>", 4), -ENOTCONN);
-	ck_assert_int_eq(xmpp_open(c, 1000), -ECONNREFUSED);
+}
+
+/* What a listener's loop does: back off, reopen, until it works. */
+static void
+live_reconnect(struct xmpp_conn *c)
+{
+	struct xmpp_retry	r = XMPP_RETRY_INIT;
+	uint64_t		deadline = mono_ms() + LIVE_TIMEOUT_MS;
+	int			wait;
+
+	(void)xmpp_retry_schedule(&r, mono_ms(), 2000, 0);
+	for (;;) {
+		ck_assert_msg(mono_ms() < deadline, "no reconnect: %s",
+		    xmpp_error(c));
+		wait = xmpp_retry_wait_ms(&r, mono_ms());
+		if (wait > 0) {
+			(void)poll(NULL, 0, wait);	/* the back-off itself */
+			continue;
+		}
+		if (xmpp_open(c, LIVE_TIMEOUT_MS) == 0)
+			break;
+		(void)xmpp_retry_schedule(&r, mono_ms(), 2000, 0);
+	}
+	xmpp_retry_reset(&r);
+}
+
+/*
+ * The server goes away under a listener and a router: both see
+ * -ENOTCONN, cannot log in while it is down, come back with the back-off
+ * once it is up, and the listener's registration reaches the router.
+ */
+START_TEST(test_live_server_restart)
+{
+	static const struct reg_target	 priv[] = {
+		{ (char *)"router", (char *)TH_DOMAIN_PRIVATE, NULL, 0 },
+	};
+	struct xmpp_conf		 conf;
+	struct transport		*t;
+	struct xmpp_conn		*lsn, *router;
+	struct xstanza			*st = NULL;
+	struct tmsg			 m = TMSG_INIT;
+
+	live_conf(&conf, TH_EJABBERD, "opensrf", TH_OPENSRF_PW);
+	t = transport_new_xmpp(&conf, "opensrf.math_listener_restart");
+	ck_assert_ptr_nonnull(t);
+	lsn = transport_xmpp(t);
+	ck_assert_int_eq(transport_open(t, LIVE_TIMEOUT_MS), 0);
+	router = live_open(XMPP_AUTH_SASL, "router", TH_ROUTER_PW, "router",
+	    0);
+
+	ck_assert_int_eq(th_server_stop(TH_EJABBERD), 0);
+	live_wait_lost(lsn);
+	live_wait_lost(router);
+	ck_assert_int_eq(xmpp_recv(lsn, &st), -ENOTCONN);
+	ck_assert_int_eq(xmpp_send(lsn, "<x/>", 4), -ENOTCONN);
+	ck_assert_int_eq(xmpp_open(lsn, 1000), -ECONNREFUSED);
+
 	ck_assert_int_eq(th_server_start_again(TH_EJABBERD), 0);
-	ck_assert_msg(xmpp_open(c, LIVE_TIMEOUT_MS) == 0, "reconnect: %s",
-	    xmpp_error(c));
-	xmpp_free(&c);
+	live_reconnect(router);
+	live_reconnect(lsn);
+	ck_assert_int_eq(reg_send(t, priv, 1, "opensrf.math", REG_REGISTER),
+	    1);
+	st = live_wait(router);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(tmsg_parse(st->raw, st->len, &m, NULL), 0);
+	ck_assert_str_eq(m.router_command, "register");
+	ck_assert_str_eq(m.from, transport_jid(t));
+	tmsg_clear(&m);
+	xstanza_free(&st);
+	transport_free(&t);
+	xmpp_free(&router);
 }
 END_TEST
 
@@ -1090,6 +1242,8 @@ xmpp_suite(void)
 	tcase_add_loop_test(tc, test_resource_fmt, 0, ARRAY_LEN(res_vec));
 	tcase_add_test(tc, test_resource_too_long);
 	tcase_add_loop_test(tc, test_backoff, 0, ARRAY_LEN(backoff_vec));
+	tcase_add_test(tc, test_retry);
+	tcase_add_loop_test(tc, test_iq_reply, 0, ARRAY_LEN(iq_vec));
 	tcase_add_test(tc, test_mechanisms_pin);
 	suite_add_tcase(s, tc);
 
@@ -1099,6 +1253,7 @@ xmpp_suite(void)
 	    ARRAY_LEN(fake_fail));
 	tcase_add_test(tc, test_fake_login_timeout);
 	tcase_add_test(tc, test_fake_auto_falls_back);
+	tcase_add_test(tc, test_fake_auto_pre10);
 	tcase_add_test(tc, test_fake_tls_required);
 	tcase_add_test(tc, test_connect_refused);
 	suite_add_tcase(s, tc);

@@ -208,11 +208,14 @@ th_droverd_exec(struct th_droverd *d, const char *const *extra)
 		/* a failed test must not leave droverd behind */
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		setenv("DROVER_PLUGINDIR", env_or("DROVER_LIB", "lib"), 1);
-		fd = open(errlog, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		fd = open(errlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+		    0644);
 		if (fd >= 0) {
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
+		/* droverd gets only stdio from us, like from a shell */
+		(void)close_range(3, ~0U, 0);
 		execv(prog, (char *const *)argv);
 		_exit(127);
 	}
@@ -551,7 +554,7 @@ th_recv(struct th_droverd *d, struct th_reply *r, int ms)
 	struct xstanza	*st;
 	struct pollfd	 p;
 	uint64_t	 end = mono_ms() + (uint64_t)ms;
-	int		 rc, left;
+	int		 rc, left, gone = 0;
 
 	for (;;) {
 		rc = transport_recv(d->client, &st);
@@ -563,13 +566,24 @@ th_recv(struct th_droverd *d, struct th_reply *r, int ms)
 				return;
 			continue;
 		}
-		check_alive(d);
+		/* droverd may have exited after answering: drain first
+		 * (WNOWAIT: the caller may still want to reap it) */
+		if (!gone && d->pid > 0) {
+			siginfo_t	si;
+
+			si.si_pid = 0;
+			if (waitid(P_PID, (id_t)d->pid, &si, WEXITED |
+			    WNOHANG | WNOWAIT) == 0 && si.si_pid == d->pid)
+				gone = 1;
+		}
 		left = (int)(end - mono_ms());
 		ck_assert_msg(mono_ms() < end, "timed out waiting for a "
 		    "reply");
 		p.fd = transport_fd(d->client);
 		p.events = POLLIN;
-		(void)poll(&p, 1, left < 100 ? left : 100);
+		rc = poll(&p, 1, left < 100 ? left : 100);
+		ck_assert_msg(!(gone && rc == 0), "droverd exited and no "
+		    "reply is left; see %s", d->log);
 	}
 }
 

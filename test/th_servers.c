@@ -34,7 +34,7 @@ static const struct {
 };
 
 static struct th_server	servers[TH_NSERVERS];
-static pid_t		owner_pid;	/* the process that started them */
+static pid_t		owner_pid; /* process that started them */
 static int		guard_fds[2] = { -1, -1 };
 
 /* The fd number the scripts' watchers read; see test/servers/README. */
@@ -78,7 +78,12 @@ run_script(const char *script, const char *const *args, int guard)
 		devnull = open("/dev/null", O_WRONLY);
 		if (devnull >= 0)
 			dup2(devnull, STDOUT_FILENO);
-		if (guard && dup2(guard_fds[0], GUARD_FD) == -1)
+		/* dup2() onto itself would keep close-on-exec */
+		if (guard && guard_fds[0] == GUARD_FD &&
+		    fcntl(GUARD_FD, F_SETFD, 0) == -1)
+			_exit(126);
+		if (guard && guard_fds[0] != GUARD_FD &&
+		    dup2(guard_fds[0], GUARD_FD) == -1)
 			_exit(126);
 		execv(path, (char *const *)argv);
 		fprintf(stderr, "th_servers: %s: %s\n", path, strerror(errno));

@@ -55,10 +55,10 @@ enum th_server_kind {
 
 struct th_server {
 	int	 started;		/* 1 once running (or adopted) */
-	int	 owned;			/* 1: this binary started it */
+	int	 owned;		/* 1: this binary started it */
 	int	 port;			/* client port on 127.0.0.1 */
 	char	 dir[PATH_MAX];		/* instance directory */
-	char	 cafile[PATH_MAX];	/* its self-signed certificate, or "" */
+	char	 cafile[PATH_MAX];	/* its self-signed cert, or "" */
 };
 
 /*

@@ -1,0 +1,552 @@
+/*
+ * test_droverctl.c: droverctl(8), run as a subprocess.
+ *
+ * usage: the argument handling, table-driven (exit code and a line the
+ * output must hold).  targets: what droverctl picks from a configuration
+ * without starting anything (activeapps, skipped languages, unknown
+ * services, stale pid files).  daemons: start, status, reload and stop
+ * of real droverd processes on the local bus (--local), synchronised on
+ * pid files and the scoreboard, and the SIGKILL escalation against a
+ * fake daemon that ignores SIGTERM.
+ *
+ * Every configuration lives in a fresh directory under /tmp, and the
+ * service names carry this process's pid ("c<pid>a"), since scoreboards
+ * are per machine and other test runs may be serving at the same time.
+ * The teardown stops whatever a failed test left running.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "scoreboard/sb.h"
+#include "th_sb.h"
+#include "util.h"
+
+/* Deadline for events the tests wait on: generous, never a sleep. */
+#define WAIT_MS		10000
+
+struct run {
+	int	 code;
+	char	*out;
+	char	*err;
+};
+
+static char	 dir[64];		/* the test's private directory */
+static char	 svc_a[SB_NAME_LEN];	/* a C service */
+static char	 svc_b[SB_NAME_LEN];	/* a second C service */
+static char	 svc_p[SB_NAME_LEN];	/* a Perl service: skipped */
+static char	 svc_x[SB_NAME_LEN];	/* C, but its plugin is absent */
+
+static const char *
+ctl_bin(void)
+{
+	static char	 path[4096];
+	const char	*bin = getenv("DROVER_BIN");
+
+	ck_assert_msg(bin != NULL,
+	    "DROVER_BIN not set: run via test/run-tests");
+	snprintf(path, sizeof(path), "%s/droverctl", bin);
+	return path;
+}
+
+/* droverctl with the test's configuration, then up to 4 arguments. */
+static void
+ctl(struct run *r, const char *a1, const char *a2, const char *a3,
+    const char *a4)
+{
+	char	*argv[12], core[128], bus[128];
+	int	 n = 0, st;
+
+	snprintf(core, sizeof(core), "%s/core.xml", dir);
+	snprintf(bus, sizeof(bus), "%s/bus", dir);
+	argv[n++] = (char *)ctl_bin();
+	argv[n++] = "-c";
+	argv[n++] = core;
+	argv[n++] = "-h";
+	argv[n++] = "testhost";
+	argv[n++] = "--local";
+	argv[n++] = bus;
+	if (a1 != NULL)
+		argv[n++] = (char *)a1;
+	if (a2 != NULL)
+		argv[n++] = (char *)a2;
+	if (a3 != NULL)
+		argv[n++] = (char *)a3;
+	if (a4 != NULL)
+		argv[n++] = (char *)a4;
+	argv[n] = NULL;
+	st = th_run(argv, &r->out, &r->err);
+	ck_assert_msg(WIFEXITED(st), "droverctl died: status %d", st);
+	r->code = WEXITSTATUS(st);
+}
+
+static void
+run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE	*f = fopen(path, "w");
+
+	ck_assert_msg(f != NULL, "fopen(%s): %s", path, strerror(errno));
+	ck_assert_int_ge(fputs(text, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static char *
+pidfile(const char *svc)
+{
+	return xasprintf("%s/run/%s.pid", dir, svc);
+}
+
+/* The pid in the service's pid file, 0 if none. */
+static pid_t
+read_pid(const char *svc)
+{
+	char	*p = pidfile(svc), buf[32];
+	FILE	*f;
+	int	 pid = 0;
+
+	if ((f = fopen(p, "r")) != NULL) {
+		if (fgets(buf, sizeof(buf), f) != NULL)
+			pid = atoi(buf);
+		fclose(f);
+	}
+	free(p);
+	return pid;
+}
+
+/* Alive and not a zombie. */
+static int
+alive(pid_t pid)
+{
+	char	 path[64], buf[512], *p;
+	FILE	*f;
+	int	 z = 0;
+
+	if (pid <= 0 || kill(pid, 0) == -1)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL && p[1] == ' ' && p[2] == 'Z')
+		z = 1;
+	fclose(f);
+	return !z;
+}
+
+/* Wait for pid to be gone (it is not our child), with a deadline. */
+static int
+wait_dead(pid_t pid)
+{
+	uint64_t	deadline = mono_ms() + WAIT_MS;
+	struct timespec	ts = { 0, 5 * 1000 * 1000 };
+
+	while (alive(pid)) {
+		if (mono_ms() > deadline)
+			return 0;
+		nanosleep(&ts, NULL);	/* a polling step, not a sync */
+	}
+	return 1;
+}
+
+static void
+write_conf(void)
+{
+	char	*core, *settings;
+	char	*path;
+
+	core = xasprintf(
+	    "<?xml version=\"1.0\"?>\n<config><opensrf>\n"
+	    "<domain>private.localhost</domain><username>opensrf</username>"
+	    "<passwd>password</passwd>\n"
+	    "<logfile>%s/osrfsys.log</logfile><loglevel>3</loglevel>\n"
+	    "<settings_config>opensrf.xml</settings_config>\n"
+	    "</opensrf></config>\n", dir);
+	settings = xasprintf(
+	    "<?xml version=\"1.0\"?>\n<opensrf version=\"0.0.3\"><default>"
+	    "<dirs><pid>%s/run</pid></dirs>\n"
+	    "<activeapps><appname>%s</appname><appname>%s</appname>"
+	    "<appname>%s</appname></activeapps>\n<apps>\n"
+	    "<%s><language>c</language>"
+	    "<implementation>opensrf.dbmath.so</implementation>"
+	    "<unix_config><min_children>2</min_children>"
+	    "<max_children>4</max_children></unix_config></%s>\n"
+	    "<%s><implementation>opensrf.dbmath.so</implementation>"
+	    "<unix_config><min_children>1</min_children>"
+	    "<max_children>2</max_children></unix_config></%s>\n"
+	    "<%s><language>perl</language></%s>\n"
+	    "<%s><language>C</language>"
+	    "<implementation>no-such-plugin.so</implementation></%s>\n"
+	    "</apps></default></opensrf>\n", dir, svc_a, svc_p, svc_b,
+	    svc_a, svc_a, svc_b, svc_b, svc_p, svc_p, svc_x, svc_x);
+	path = xasprintf("%s/core.xml", dir);
+	write_file(path, core);
+	free(path);
+	path = xasprintf("%s/opensrf.xml", dir);
+	write_file(path, settings);
+	free(path);
+	free(core);
+	free(settings);
+}
+
+static void
+fx_setup(void)
+{
+	const char	*lib = getenv("DROVER_LIB");
+	char		*p;
+
+	ck_assert_msg(lib != NULL,
+	    "DROVER_LIB not set: run via test/run-tests");
+	ck_assert_int_eq(setenv("DROVER_PLUGINDIR", lib, 1), 0);
+	snprintf(dir, sizeof(dir), "/tmp/droverctl-test.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	p = xasprintf("%s/bus", dir);
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	free(p);
+	snprintf(svc_a, sizeof(svc_a), "c%da", (int)getpid());
+	snprintf(svc_b, sizeof(svc_b), "c%db", (int)getpid());
+	snprintf(svc_p, sizeof(svc_p), "c%dp", (int)getpid());
+	snprintf(svc_x, sizeof(svc_x), "c%dx", (int)getpid());
+	write_conf();
+}
+
+/* Stop what a failed test left, then remove the directory. */
+static void
+fx_teardown(void)
+{
+	const char	*svcs[] = { svc_a, svc_b };
+	char		*cmd;
+	size_t		 i;
+	pid_t		 pid;
+
+	for (i = 0; i < ARRAY_LEN(svcs); i++)
+		if ((pid = read_pid(svcs[i])) > 0 && alive(pid)) {
+			kill(pid, SIGKILL);
+			(void)wait_dead(pid);
+		}
+	cmd = xasprintf("rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+}
+
+/* ------------------------------------------------------------ usage */
+
+static const struct usage_case {
+	const char	*args[4];
+	int		 code;
+	const char	*out;		/* in stdout, or NULL */
+	const char	*err;		/* in stderr, or NULL */
+} usage_cases[] = {
+	{ { "--help" }, 0, "usage: droverctl [-c opensrf_core.xml]", NULL },
+	{ { "--version" }, 0, "droverctl " DROVER_VERSION "\n", NULL },
+	{ { NULL }, 2, NULL, "usage: droverctl" },
+	{ { "frobnicate" }, 2, NULL, "unknown command \"frobnicate\"" },
+	{ { "status", "a", "b" }, 2, NULL, "usage: droverctl" },
+	{ { "-l", "-h", "x", "status" }, 2, NULL, "usage: droverctl" },
+	{ { "-t", "0", "status" }, 2, NULL, "expected seconds from 1" },
+	{ { "-t", "3601", "stop" }, 2, NULL, "expected seconds from 1" },
+	{ { "-t", "ten", "stop" }, 2, NULL, "expected seconds from 1" },
+	{ { "-q", "status" }, 2, NULL, "usage: droverctl" },
+	{ { "-c", "/nonexistent/core.xml", "status" }, 1, NULL,
+	  "/nonexistent/core.xml" },
+};
+
+START_TEST(test_usage)
+{
+	const struct usage_case	*uc = &usage_cases[_i];
+	struct run		 r;
+	char			*argv[8];
+	int			 n = 0, i, st;
+
+	argv[n++] = (char *)ctl_bin();
+	for (i = 0; i < 4 && uc->args[i] != NULL; i++)
+		argv[n++] = (char *)uc->args[i];
+	argv[n] = NULL;
+	st = th_run(argv, &r.out, &r.err);
+	ck_assert(WIFEXITED(st));
+	ck_assert_msg(WEXITSTATUS(st) == uc->code, "case %d: exit %d, want %d;"
+	    " stderr: %s", _i, WEXITSTATUS(st), uc->code, r.err);
+	if (uc->out != NULL)
+		ck_assert_msg(strstr(r.out, uc->out) != NULL,
+		    "case %d: stdout lacks \"%s\": %s", _i, uc->out, r.out);
+	if (uc->err != NULL)
+		ck_assert_msg(strstr(r.err, uc->err) != NULL,
+		    "case %d: stderr lacks \"%s\": %s", _i, uc->err, r.err);
+	run_free(&r);
+}
+END_TEST
+
+/* ---------------------------------------------------------- targets */
+
+START_TEST(test_status_all_stopped)
+{
+	struct run	 r;
+	char		*want;
+
+	ctl(&r, "status", NULL, NULL, NULL);
+	ck_assert_int_eq(r.code, 3);
+	want = xasprintf("%s: stopped\n%s: stopped\n", svc_a, svc_b);
+	ck_assert_msg(strstr(r.out, want) != NULL, "stdout: %s", r.out);
+	free(want);
+	want = xasprintf("%s: skipped: language is \"perl\"", svc_p);
+	ck_assert_msg(strstr(r.out, want) != NULL, "stdout: %s", r.out);
+	free(want);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_named_perl_refused)
+{
+	struct run	r;
+
+	ctl(&r, "start", svc_p, NULL, NULL);
+	ck_assert_int_eq(r.code, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "droverd runs only C services"));
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_unknown_service)
+{
+	struct run	r;
+
+	ctl(&r, "status", "no.such.service", NULL, NULL);
+	ck_assert_int_eq(r.code, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "no.such.service"));
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_no_router_here)
+{
+	struct run	r;
+
+	ctl(&r, "start", "router", NULL, NULL);
+	ck_assert_int_eq(r.code, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "has no router to run"));
+	run_free(&r);
+}
+END_TEST
+
+/* A pid file naming a process that is gone is removed, not trusted. */
+START_TEST(test_stale_pidfile)
+{
+	struct run	 r;
+	char		*p, *buf;
+	pid_t		 pid;
+	int		 st;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);	/* now unused */
+	p = xasprintf("%s/run", dir);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	free(p);
+	p = pidfile(svc_a);
+	buf = xasprintf("%d\n", (int)pid);
+	write_file(p, buf);
+	ctl(&r, "status", svc_a, NULL, NULL);
+	ck_assert_int_eq(r.code, 3);
+	ck_assert_ptr_nonnull(strstr(r.out, "removed stale pid file"));
+	ck_assert_int_eq(access(p, F_OK), -1);
+	run_free(&r);
+	free(buf);
+	free(p);
+}
+END_TEST
+
+/* ---------------------------------------------------------- daemons */
+
+/* The whole life of two services through droverctl. */
+START_TEST(test_start_status_stop)
+{
+	struct sb	*sb = NULL;
+	struct run	 r;
+	char		 name[SB_SHM_NAME_MAX], *want;
+	pid_t		 pa, pb;
+
+	ctl(&r, "-t", "10", "start", NULL);
+	ck_assert_msg(r.code == 0, "start: %d: %s", r.code, r.err);
+	pa = read_pid(svc_a);
+	pb = read_pid(svc_b);
+	ck_assert(alive(pa));
+	ck_assert(alive(pb));
+	want = xasprintf("%s: started, pid %d\n", svc_a, (int)pa);
+	ck_assert_msg(strstr(r.out, want) != NULL, "stdout: %s", r.out);
+	free(want);
+	run_free(&r);
+	/* the scoreboard is the daemon's, as status reads it */
+	ck_assert_int_eq(sb_shm_name(name, sizeof(name), svc_a, NULL), 0);
+	ck_assert_int_eq(sb_open(&sb, name), 0);
+	sb_close(&sb);
+
+	/* no double start */
+	ctl(&r, "start", svc_a, NULL, NULL);
+	ck_assert_int_eq(r.code, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "already running"));
+	ck_assert_int_eq(read_pid(svc_a), pa);
+	run_free(&r);
+
+	ctl(&r, "status", NULL, NULL, NULL);
+	ck_assert_msg(r.code == 0, "status: %d: %s%s", r.code, r.out, r.err);
+	want = xasprintf("%s: running, pid %d\n  children ", svc_a, (int)pa);
+	ck_assert_msg(strstr(r.out, want) != NULL, "stdout: %s", r.out);
+	free(want);
+	ck_assert_ptr_nonnull(strstr(r.out, "max 4; requests 0 accepted"));
+	run_free(&r);
+
+	ctl(&r, "reload", svc_b, NULL, NULL);
+	ck_assert_int_eq(r.code, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "reload requested"));
+	ck_assert(alive(pb));
+	run_free(&r);
+
+	ctl(&r, "stop", NULL, NULL, NULL);
+	ck_assert_msg(r.code == 0, "stop: %d: %s", r.code, r.err);
+	ck_assert(!alive(pa));
+	ck_assert(!alive(pb));
+	ck_assert_int_eq(read_pid(svc_a), 0);
+	ck_assert_int_eq(read_pid(svc_b), 0);
+	ck_assert_int_eq(sb_open(&sb, name), -ENOENT);
+	run_free(&r);
+
+	ctl(&r, "status", svc_a, NULL, NULL);
+	ck_assert_int_eq(r.code, 3);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_restart_new_pid)
+{
+	struct run	r;
+	pid_t		p1, p2;
+
+	ctl(&r, "start", svc_b, NULL, NULL);
+	ck_assert_msg(r.code == 0, "start: %s", r.err);
+	run_free(&r);
+	p1 = read_pid(svc_b);
+	ctl(&r, "restart", svc_b, NULL, NULL);
+	ck_assert_msg(r.code == 0, "restart: %s", r.err);
+	run_free(&r);
+	p2 = read_pid(svc_b);
+	ck_assert(!alive(p1));
+	ck_assert(alive(p2));
+	ck_assert_int_ne(p1, p2);
+	ctl(&r, "stop", svc_b, NULL, NULL);
+	ck_assert_int_eq(r.code, 0);
+	ck_assert(!alive(p2));
+	run_free(&r);
+}
+END_TEST
+
+/* A plugin that will not load: reported at once with droverd's status. */
+START_TEST(test_start_failure)
+{
+	struct run	r;
+
+	ctl(&r, "-t", "60", "start", svc_x);
+	ck_assert_int_eq(r.code, 1);
+	ck_assert_msg(strstr(r.err, "exited with 1 while starting") != NULL,
+	    "stderr: %s", r.err);
+	ck_assert_int_eq(read_pid(svc_x), 0);
+	run_free(&r);
+}
+END_TEST
+
+/*
+ * The escalation: a "droverd" (a copy of /bin/sh, so /proc/PID/exe ends
+ * in droverd) that ignores SIGTERM must get SIGKILL after -t.  It writes
+ * its own pid file once the trap is set: that is the start event.
+ */
+START_TEST(test_stop_escalates)
+{
+	struct run	 r;
+	struct timespec	 step = { 0, 5 * 1000 * 1000 };
+	char		*fake, *cmd, *pf, *script;
+	pid_t		 pid;
+	uint64_t	 deadline;
+	int		 in[2], st;
+
+	fake = xasprintf("%s/droverd", dir);
+	cmd = xasprintf("cp -L /bin/sh '%s' && mkdir -p '%s/run'", fake, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	pf = pidfile(svc_a);
+	script = xasprintf("trap '' TERM; echo $$ > '%s.tmp' && "
+	    "mv '%s.tmp' '%s'; read x", pf, pf, pf);
+	ck_assert_int_eq(pipe(in), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(in[0], 0);
+		close(in[1]);
+		execl(fake, "droverd", "-c", script, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	deadline = mono_ms() + WAIT_MS;
+	while (read_pid(svc_a) != pid) {
+		ck_assert_msg(mono_ms() < deadline && waitpid(pid, &st,
+		    WNOHANG) == 0, "fake daemon did not start");
+		nanosleep(&step, NULL);	/* polling step */
+	}
+	ctl(&r, "-t", "1", "stop", svc_a);
+	ck_assert_msg(r.code == 0, "stop: %s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.err, "sending SIGKILL"));
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	ck_assert_int_eq(access(pf, F_OK), -1);
+	run_free(&r);
+	close(in[1]);
+	free(script);
+	free(pf);
+	free(fake);
+}
+END_TEST
+
+Suite *
+droverctl_suite(void)
+{
+	Suite	*s = suite_create("droverctl");
+	TCase	*tc;
+
+	tc = tcase_create("usage");
+	tcase_add_loop_test(tc, test_usage, 0, ARRAY_LEN(usage_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("targets");
+	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
+	tcase_add_test(tc, test_status_all_stopped);
+	tcase_add_test(tc, test_named_perl_refused);
+	tcase_add_test(tc, test_unknown_service);
+	tcase_add_test(tc, test_no_router_here);
+	tcase_add_test(tc, test_stale_pidfile);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("daemons");
+	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_start_status_stop);
+	tcase_add_test(tc, test_restart_new_pid);
+	tcase_add_test(tc, test_start_failure);
+	tcase_add_test(tc, test_stop_escalates);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -744,6 +744,24 @@ listener_of(pid_t pid, char *jid, size_t jidsz)
 
 #define ECHO	REQBODY("opensrf.system.echo", "[\"hi\"]")
 
+/* Run drover-call with args (a service, a method); its output has want. */
+static void
+drover_call_has(const char *args, const char *want)
+{
+	char	 cmd[512], out[8192];
+	FILE	*p;
+	size_t	 n;
+
+	snprintf(cmd, sizeof(cmd), "%s/drover-call -c %s/droverd.xml -t 10 "
+	    "%s 2>&1", getenv("DROVER_BIN"), dir, args);
+	ck_assert_ptr_nonnull(p = popen(cmd, "r"));
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	ck_assert_msg(pclose(p) == 0, "%s failed:\n%s", cmd, out);
+	ck_assert_msg(strstr(out, want) != NULL, "%s:\n%s\nlacks %s", cmd,
+	    out, want);
+}
+
 /*
  * Two droverd listeners of one service share its requests round robin;
  * when one is killed (SIGKILL: no unregistration, drones and all),
@@ -772,6 +790,12 @@ START_TEST(test_droverd_pair)
 	status_wait(want);
 	snprintf(want, sizeof(want), "_%ld forwarded 5\n", (long)b);
 	status_wait(want);
+
+	/* drover-call asks the router itself: both classes' listeners */
+	drover_call_has("router opensrf.router.info.stats.class.all",
+	    "\"" DSVC "\":{\"opensrf@" PRIV "/" DSVC "_listener_");
+	drover_call_has("router opensrf.router.info.class.list",
+	    "\"" DSVC "\"");
 
 	listener_of(a, ajid, sizeof(ajid));
 	droverd_kill(&a, SIGKILL);

@@ -622,6 +622,7 @@ START_TEST(test_status_file)
 	    "classes 1"));
 	ck_assert_ptr_nonnull(strstr(buf, "  class opensrf.math state up "
 	    "listeners 2 forwarded 1 retried 0 errors 0 bounces 0\n"));
+	ck_assert_ptr_nonnull(freopen("/dev/null", "w", stdout));
 	ck_assert_int_eq(router_status_print(status_path), 0);
 }
 END_TEST

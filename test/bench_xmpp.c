@@ -265,8 +265,11 @@ bench_stream(struct xmpp_conn *a, struct xmpp_conn *b, const char *body)
 	while (got < STREAM_MSGS) {
 		/* keep a bounded window in flight so neither side blocks */
 		while (sent < STREAM_MSGS && sent - got < 200) {
-			if (xmpp_send(a, msg, len) != 0)
+			if (xmpp_send(a, msg, len) != 0) {
+				fprintf(stderr, "bench_xmpp: send: %s\n",
+				    xmpp_error(a));
 				exit(1);
+			}
 			sent++;
 		}
 		while ((rc = xmpp_recv(b, &st)) == 1) {
@@ -274,13 +277,19 @@ bench_stream(struct xmpp_conn *a, struct xmpp_conn *b, const char *body)
 			got++;
 			xstanza_free(&st);
 		}
-		if (rc < 0)
+		if (rc < 0) {
+			fprintf(stderr, "bench_xmpp: recv: %s\n",
+			    xmpp_error(b));
 			exit(1);
-		if (got < STREAM_MSGS) {
+		}
+		if (got < sent) {	/* else send the next window */
 			pfd.fd = xmpp_fd(b);
 			pfd.events = POLLIN;
-			if (poll(&pfd, 1, WAIT_MS) == 0)
+			if (poll(&pfd, 1, WAIT_MS) == 0) {
+				fprintf(stderr, "bench_xmpp: stalled at %d of "
+				    "%d (sent %d)\n", got, STREAM_MSGS, sent);
 				exit(1);
+			}
 		}
 	}
 	t = mono_us() - t0;

@@ -409,6 +409,7 @@ struct fake_step {
 	const char	*expect;
 	const char	*reply;
 	int		 split;
+	const char	*forbid;	/* must not come before expect */
 };
 
 #define FAKE_WAIT_MS	10000
@@ -444,6 +445,7 @@ static void
 fake_child(int lfd, const struct fake_step *steps, size_t n, int hangup)
 {
 	char		buf[65536];
+	const char	*q;
 	size_t		len = 0, i, k;
 	struct pollfd	pfd = { .fd = lfd, .events = POLLIN };
 	int		fd;
@@ -458,6 +460,11 @@ fake_child(int lfd, const struct fake_step *steps, size_t n, int hangup)
 		if (steps[i].expect != NULL && fake_read_until(fd, buf,
 		    sizeof(buf), &len, steps[i].expect) != 0)
 			_exit(3);
+		/* forbidden before `expect` (the client may say more after) */
+		if (steps[i].forbid != NULL && steps[i].expect != NULL &&
+		    (q = strstr(buf, steps[i].forbid)) != NULL &&
+		    q < strstr(buf, steps[i].expect))
+			_exit(5);
 		if (steps[i].reply == NULL)
 			continue;
 		if (!steps[i].split) {
@@ -566,13 +573,13 @@ START_TEST(test_fake_legacy_then_stream_error)
 	    "from='d@e/f'><opensrf router_from='' osrf_xid=''/><body>"
 	    "[&quot;x&quot;]</body><thread>t</thread></message>";
 	struct fake_step	 steps[] = {
-		{ "<stream:stream", NULL, 1 },	/* reply filled below */
+		{ "<stream:stream", NULL, 1, NULL },	/* reply filled below */
 		{ "<digest>", "<iq from='private.localhost' id='ping1' "
-		  "type='get'><ping xmlns='urn:xmpp:ping'/></iq>", 0 },
+		  "type='get'><ping xmlns='urn:xmpp:ping'/></iq>", 0, NULL },
 		{ "<iq type='result' id='ping1' to='private.localhost'/>",
-		  msg, 1 },
+		  msg, 1, NULL },
 		{ NULL, "<stream:error><conflict xmlns='urn:ietf:params:xml:"
-		  "ns:xmpp-streams'/></stream:error>", 0 },
+		  "ns:xmpp-streams'/></stream:error>", 0, NULL },
 	};
 	struct fake_srv		 f;
 	struct xmpp_conn	*c;
@@ -651,9 +658,9 @@ static const struct {
 START_TEST(test_fake_login_fails)
 {
 	struct fake_step	 steps[3] = {
-		{ "<stream:stream", NULL, 0 },
-		{ NULL, NULL, 0 },
-		{ NULL, NULL, 0 },
+		{ "<stream:stream", NULL, 0, NULL },
+		{ NULL, NULL, 0, NULL },
+		{ NULL, NULL, 0, NULL },
 	};
 	struct fake_srv		 f;
 	struct xmpp_conn	*c;
@@ -688,7 +695,7 @@ END_TEST
 START_TEST(test_fake_login_timeout)
 {
 	static const struct fake_step	 steps[] = {
-		{ "<stream:stream", NULL, 0 },
+		{ "<stream:stream", NULL, 0, NULL },
 	};
 	struct fake_srv			 f;
 	struct xmpp_conn		*c;
@@ -708,8 +715,8 @@ START_TEST(test_fake_auto_falls_back)
 	static const struct fake_step	 steps[] = {
 		{ "version='1.0'", STREAM_V1 "<stream:features><auth "
 		  "xmlns='http://jabber.org/features/iq-auth'/>"
-		  "</stream:features>", 0 },
-		{ "<digest>", LEGACY_RESULT, 0 },
+		  "</stream:features>", 0, NULL },
+		{ "<digest>", LEGACY_RESULT, 0, NULL },
 	};
 	struct fake_srv			 f;
 	struct xmpp_conn		*c;
@@ -723,14 +730,44 @@ START_TEST(test_fake_auto_falls_back)
 }
 END_TEST
 
+/* A forked child freeing the connection must not log the parent out. */
+START_TEST(test_fake_fork_no_logout)
+{
+	static const struct fake_step	 steps[] = {
+		{ "<stream:stream", "<stream:stream id='1' xmlns='jabber:"
+		  "client' xmlns:stream='http://etherx.jabber.org/streams'>"
+		  LEGACY_RESULT, 0, NULL },
+		{ "<message", NULL, 0, "</stream:stream>" },
+	};
+	struct fake_srv			 f;
+	struct xmpp_conn		*c;
+	pid_t				 pid;
+	int				 st;
+
+	f = fake_start(steps, ARRAY_LEN(steps), 0);
+	c = fake_conn(f.port, XMPP_AUTH_LEGACY);
+	ck_assert_msg(xmpp_open(c, FAKE_WAIT_MS) == 0, "%s", xmpp_error(c));
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		xmpp_free(&c);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_int_eq(xmpp_send(c, "<message to='x@y'/>", 19), 0);
+	xmpp_free(&c);
+	ck_assert_int_eq(fake_wait(&f), 0);	/* 5: logout seen */
+}
+END_TEST
+
 /* auto against a pre-1.0 server: no features to wait for, legacy. */
 START_TEST(test_fake_auto_pre10)
 {
 	static const struct fake_step	 steps[] = {
 		{ "version='1.0'", "<?xml version='1.0'?><stream:stream id='7' "
 		  "xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org"
-		  "/streams'>", 0 },
-		{ "<digest>", LEGACY_RESULT, 0 },
+		  "/streams'>", 0, NULL },
+		{ "<digest>", LEGACY_RESULT, 0, NULL },
 	};
 	struct fake_srv			 f;
 	struct xmpp_conn		*c;
@@ -748,7 +785,7 @@ END_TEST
 START_TEST(test_fake_tls_required)
 {
 	static const struct fake_step	 steps[] = {
-		{ "<stream:stream", STREAM_V1 FEATURES_PLAIN, 0 },
+		{ "<stream:stream", STREAM_V1 FEATURES_PLAIN, 0, NULL },
 	};
 	struct fake_srv			 f;
 	struct xmpp_conf		 conf;
@@ -914,6 +951,33 @@ START_TEST(test_live_bad_password)
 	ck_assert_msg(strstr(xmpp_error(c), "not-authorized") != NULL,
 	    "reason: %s", xmpp_error(c));
 	ck_assert_int_eq(xmpp_fd(c), -1);
+	xmpp_free(&c);
+}
+END_TEST
+
+/* A self-signed server certificate the system store does not know. */
+START_TEST(test_live_tls_untrusted)
+{
+	struct xmpp_conf	 conf;
+	struct xmpp_conn	*c;
+
+	live_conf(&conf, TH_EJABBERD, "opensrf", TH_OPENSRF_PW);
+	conf.auth = XMPP_AUTH_SASL;
+	conf.tls = XMPP_TLS_REQUIRED;
+	conf.tls_ca_file = NULL;	/* system store */
+	c = xmpp_new(&conf, "untrusted");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(xmpp_open(c, LIVE_TIMEOUT_MS), -EACCES);
+	ck_assert_msg(strstr(xmpp_error(c), "certificate") != NULL, "%s",
+	    xmpp_error(c));
+	ck_assert_int_eq(xmpp_fd(c), -1);
+	/* without verification the same server is accepted */
+	xmpp_free(&c);
+	conf.tls_verify = 0;
+	c = xmpp_new(&conf, "unverified");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_msg(xmpp_open(c, LIVE_TIMEOUT_MS) == 0, "%s", xmpp_error(c));
+	ck_assert(xmpp_is_tls(c));
 	xmpp_free(&c);
 }
 END_TEST
@@ -1254,6 +1318,7 @@ xmpp_suite(void)
 	tcase_add_test(tc, test_fake_login_timeout);
 	tcase_add_test(tc, test_fake_auto_falls_back);
 	tcase_add_test(tc, test_fake_auto_pre10);
+	tcase_add_test(tc, test_fake_fork_no_logout);
 	tcase_add_test(tc, test_fake_tls_required);
 	tcase_add_test(tc, test_connect_refused);
 	suite_add_tcase(s, tc);
@@ -1266,6 +1331,7 @@ xmpp_suite(void)
 	tcase_add_loop_test(tc, test_live_login, 0, ARRAY_LEN(login_vec));
 	tcase_add_loop_test(tc, test_live_bad_password, 0,
 	    ARRAY_LEN(badpw_vec));
+	tcase_add_test(tc, test_live_tls_untrusted);
 	tcase_add_test(tc, test_live_exchange);
 	tcase_add_test(tc, test_live_toobig);
 	tcase_add_test(tc, test_live_bounce);

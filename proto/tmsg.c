@@ -337,6 +337,7 @@ tmsg_parse(const char *xml, size_t len, struct tmsg *m,
 	r.text = -1;
 	r.code = -1;
 	r.perr = err;
+	xmlInitParser();	/* once per process; a flag test after that */
 	memset(&sax, 0, sizeof(sax));
 	sax.initialized = XML_SAX2_MAGIC;
 	sax.startElementNs = r_start;

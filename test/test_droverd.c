@@ -42,6 +42,12 @@ busy_n(const struct th_view *v, void *arg)
 }
 
 static int
+busy_only_n(const struct th_view *v, void *arg)
+{
+	return v->sum.by_state[SB_BUSY] >= (uint32_t)*(int *)arg;
+}
+
+static int
 children_n(const struct th_view *v, void *arg)
 {
 	return v->sum.children == (uint32_t)*(int *)arg;
@@ -632,21 +638,21 @@ session_n(const struct th_view *v, void *arg)
 	return v->sum.by_state[SB_SESSION] == (uint32_t)*(int *)arg;
 }
 
-START_TEST(test_session)
+/* CONNECT on thread `thread`; the drone's JID into drone. */
+static void
+connect_session(const char *thread, char *drone, size_t n)
 {
-	struct th_conf	 c = { .min_children = 1, .max_children = 2 };
 	struct xstanza	*st = NULL;
 	struct tmsg	 t = TMSG_INIT;
 	struct pollfd	 p;
-	char		*x, drone[256];
+	char		*x;
 	uint64_t	 end;
-	int		 one = 1, zero = 0, rc;
+	int		 rc;
 
-	th_droverd_start(&D, &c);
-	x = xasprintf("<message to=\"%s\" from=\"%s\"><thread>sess1"
+	x = xasprintf("<message to=\"%s\" from=\"%s\"><thread>%s"
 	    "</thread><body>[{\"__c\":\"osrfMessage\",\"__p\":{"
 	    "\"threadTrace\":\"0\",\"type\":\"CONNECT\"}}]</body>"
-	    "</message>", D.listener, transport_jid(D.client));
+	    "</message>", D.listener, transport_jid(D.client), thread);
 	ck_assert_int_eq(transport_send(D.client, x, strlen(x)), 0);
 	free(x);
 	end = mono_ms() + WAIT_MS;
@@ -659,9 +665,49 @@ START_TEST(test_session)
 	ck_assert_int_eq(rc, 1);
 	ck_assert_int_eq(tmsg_parse(st->raw, st->len, &t, NULL), 0);
 	ck_assert(strstr(t.body, "\"200\"") != NULL);	/* connected */
-	str_copy(drone, t.from, sizeof(drone));
+	str_copy(drone, t.from, n);
 	tmsg_clear(&t);
 	xstanza_free(&st);
+}
+
+START_TEST(test_session_rescue)
+{
+	struct th_conf	c = { .min_children = 1, .max_children = 2 };
+	struct th_reply	r;
+	char		drone[256], *x;
+	int		one = 1, slot;
+
+	th_droverd_start(&D, &c);
+	connect_session("sess2", drone, sizeof(drone));
+	th_wait_sb(&D, session_n, &one, WAIT_MS, "a session slot");
+	/* a request inside the session goes to the drone, not the parent */
+	x = xasprintf("<message to=\"%s\" from=\"%s\"><thread>sess2"
+	    "</thread><body>[{\"__c\":\"osrfMessage\",\"__p\":{"
+	    "\"threadTrace\":\"5\",\"type\":\"REQUEST\",\"payload\":{"
+	    "\"__c\":\"osrfMethod\",\"__p\":{\"method\":"
+	    "\"drover.test.sleep\",\"params\":[60]}}}}]</body></message>",
+	    drone, transport_jid(D.client));
+	ck_assert_int_eq(transport_send(D.client, x, strlen(x)), 0);
+	free(x);
+	th_wait_sb(&D, busy_only_n, &one, WAIT_MS, "the session's request");
+	ck_assert_int_eq(kill(busy_pid(&slot), SIGKILL), 0);
+	/* answered from the slot's record: the session's own request */
+	th_recv(&D, &r, WAIT_MS);
+	ck_assert_str_eq(r.thread, "sess2");
+	ck_assert_int_eq(r.trace, 5);
+	ck_assert_int_eq(r.code, 500);
+	th_reply_free(&r);
+}
+END_TEST
+
+START_TEST(test_session)
+{
+	struct th_conf	 c = { .min_children = 1, .max_children = 2 };
+	char		*x, drone[256];
+	int		 one = 1, zero = 0;
+
+	th_droverd_start(&D, &c);
+	connect_session("sess1", drone, sizeof(drone));
 	/* the child stays with the client; the slot shows it */
 	th_wait_sb(&D, session_n, &one, WAIT_MS, "a session slot");
 	x = xasprintf("<message to=\"%s\" from=\"%s\"><thread>sess1"
@@ -767,6 +813,7 @@ droverd_suite(void)
 	tcase_add_test(tc, test_stream);
 	tcase_add_test(tc, test_slow_request);
 	tcase_add_test(tc, test_session);
+	tcase_add_test(tc, test_session_rescue);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("failures");

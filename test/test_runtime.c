@@ -874,6 +874,88 @@ START_TEST(test_sub_request)
 }
 END_TEST
 
+/*
+ * A connected client pipelines its next request while the drone waits
+ * for a sub-request: the inbox keeps it, and it is served in order after
+ * the first one.
+ */
+struct pipe_play {
+	struct peer	 p;
+	const char	*r1;		/* injected after the 200 */
+	const char	*r2;		/* injected during the first sub-request */
+	const char	*disc;		/* injected after the second answer */
+	int		 subs, answers;
+};
+
+static void
+pipe_hook(void *arg, const char *xml, size_t len)
+{
+	struct pipe_play	*pp = arg;
+
+	if (strstr(xml, "to=\"router@private.localhost/peer\"") != NULL) {
+		if (pp->subs++ == 0)
+			ck_assert_int_eq(th_fakebus_inject(pp->p.back, pp->r2),
+			    0);
+		peer_hook(&pp->p, xml, len);
+	} else if (strstr(xml, "Connection Successful") != NULL)
+		ck_assert_int_eq(th_fakebus_inject(pp->p.back, pp->r1), 0);
+	else if (strstr(xml, "\"RESULT\"") != NULL && ++pp->answers == 2)
+		ck_assert_int_eq(th_fakebus_inject(pp->p.back, pp->disc), 0);
+}
+
+START_TEST(test_session_pipelined_during_subrequest)
+{
+	struct drover_svc	*caller;
+	struct pipe_play	 pp;
+	struct got		 g;
+	char			*con, *r1, *r2, *disc;
+
+	caller = rt_svc_new("caller");
+	caller->registering = 1;
+	ck_assert_int_eq(drover_register_method(caller, "sub", h_sub, "", 0,
+	    0, NULL), 0);
+	caller->registering = 0;
+	ck_assert_int_eq(rt_svc_freeze(caller), 0);
+	caller->addr_fn = addr_test;
+	con = mk_stanza(CLIENT, THREAD, OSRFMSG_CONNECT, 0, NULL, NULL);
+	r1 = mk_stanza(CLIENT, THREAD, OSRFMSG_REQUEST, 1, "sub", "[1,2]");
+	r2 = mk_stanza(CLIENT, THREAD, OSRFMSG_REQUEST, 2, "sub", "[3,4]");
+	disc = mk_stanza(CLIENT, THREAD, OSRFMSG_DISCONNECT, 2, NULL, NULL);
+	memset(&pp, 0, sizeof(pp));
+	pp.p.svc = svc;
+	pp.p.bus = th_fakebus_new("peer-drone");
+	pp.p.back = bus;
+	pp.r1 = r1;
+	pp.r2 = r2;
+	pp.disc = disc;
+	th_fakebus_on_send(bus, pipe_hook, &pp);
+	ck_assert_int_eq(rt_serve(caller, bus, NULL, 1, con, strlen(con)),
+	    WORKER_OK);
+	th_fakebus_on_send(bus, NULL, NULL);
+	ck_assert_int_eq(pp.subs, 2);
+	ck_assert_int_eq(pp.answers, 2);
+	/* 200, sub-request, answer 3, sub-request, answer 7: no 408 */
+	ck_assert_uint_eq(th_fakebus_nsent(bus), 5);
+	got_load(&g, bus, 2);
+	ck_assert_str_eq(g.t.to, CLIENT);
+	assert_result(&g.l.msg[0], "3");
+	ck_assert_int_eq(g.l.msg[0].thread_trace, 1);
+	got_clear(&g);
+	got_load(&g, bus, 4);
+	assert_result(&g.l.msg[0], "7");
+	ck_assert_int_eq(g.l.msg[0].thread_trace, 2);
+	got_clear(&g);
+	free(con);
+	free(r1);
+	free(r2);
+	free(disc);
+	rt_inbox_free(&caller->inbox);
+	rt_svc_free(&caller);
+	rt_inbox_free(&svc->inbox);
+	transport_free(&pp.p.bus);
+}
+END_TEST
+
 /* ---------------------------------------------------------- cache */
 
 START_TEST(test_cache_keys)
@@ -1284,6 +1366,7 @@ runtime_suite(void)
 	tcase_add_test(tc, test_connected_session);
 	tcase_add_test(tc, test_session_requests_then_disconnect);
 	tcase_add_loop_test(tc, test_sub_request, 0, 2);
+	tcase_add_test(tc, test_session_pipelined_during_subrequest);
 	tcase_add_test(tc, test_client_states);
 	suite_add_tcase(s, tc);
 

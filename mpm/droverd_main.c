@@ -48,6 +48,7 @@ struct droverd {
 	struct core_conf	*core;
 	struct svc_conf		*svc;
 	struct mpm_local	 local;
+	struct mpm_xmpp		 xmpp;
 };
 
 static void
@@ -56,6 +57,7 @@ droverd_free(struct droverd *d)
 	core_conf_free(&d->core);
 	svc_conf_free(&d->svc);
 	mpm_local_free(&d->local);
+	mpm_xmpp_free(&d->xmpp);
 	free(d->core_path);
 	free(d->service);
 	free(d->host);
@@ -280,20 +282,17 @@ main(int argc, char **argv)
 		fprintf(stderr, "droverd: log %s: %s; logging to stderr\n",
 		    d.core->logfile, strerror(-rc));
 
+	/* mc.core is the live configuration the XMPP source reads */
+	memset(&mc, 0, sizeof(mc));
+	mc.core = d.core;
 	rw = rt_worker_new(NULL);
 	rt_worker_ops(rw, &ops);
 	if (d.local_dir != NULL) {
 		mpm_local_init(&d.local, &src, d.local_dir, d.service,
 		    d.instance);
 		rt_worker_set_addr_fn(rw, local_addr, NULL);
-	} else {
-		/* XXX(issue 4): the XMPP source plugs in here */
-		fprintf(stderr, "droverd: this build has no XMPP bus yet; "
-		    "use --local DIR\n");
-		rt_worker_free(&rw);
-		droverd_free(&d);
-		return 1;
-	}
+	} else
+		mpm_xmpp_init(&d.xmpp, &src, &mc.core, d.service);
 
 	if (d.check) {
 		memset(&env, 0, sizeof(env));
@@ -318,7 +317,6 @@ main(int argc, char **argv)
 		daemonize();
 		log_after_fork(NULL);
 	}
-	memset(&mc, 0, sizeof(mc));
 	mc.service = d.service;
 	mc.instance = d.instance;
 	mc.core = d.core;

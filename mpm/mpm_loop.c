@@ -262,6 +262,7 @@ watchdog(struct mpm *m)
 		    k->killed != KILL_NONE)
 			continue;
 		start = k->busy_us;
+		si.method[0] = '\0';
 		if (sb_read_slot(m->sb, i, &si) == 0) {
 			if (si.state == SB_SESSION)
 				continue;	/* between session requests */

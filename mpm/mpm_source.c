@@ -1,5 +1,6 @@
 /*
- * mpm_source.c: the local request source (see mpm_source.h).
+ * mpm_source.c: the request sources of mpm_source.h: the local bus, then
+ * XMPP.
  */
 #include "mpm_source.h"
 
@@ -8,7 +9,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "cfg.h"
 #include "localbus.h"
+#include "log.h"
+#include "proto/reg.h"
+#include "proto/xmpp.h"
 #include "transport.h"
 
 int
@@ -97,4 +102,87 @@ mpm_local_free(struct mpm_local *l)
 	free(l->service);
 	free(l->instance);
 	l->dir = l->service = l->instance = NULL;
+}
+
+/* ---------------------------------------------------------------- XMPP */
+
+static struct transport *
+xmpp_endpoint(struct mpm_xmpp *x, enum xmpp_role role)
+{
+	struct transport	*t;
+	char			 res[256];
+
+	if (xmpp_resource_make(res, sizeof(res), role, x->service) < 0)
+		log_warnx("%s: XMPP resource cut to \"%s\"", x->service,
+		    res);
+	if ((t = transport_new_xmpp(&(*x->core)->xmpp, res)) == NULL)
+		fatalx("out of memory for the XMPP connection");
+	return t;
+}
+
+static struct transport *
+xmpp_listener(void *arg)
+{
+	return xmpp_endpoint(arg, XMPP_ROLE_LISTENER);
+}
+
+static struct transport *
+xmpp_drone(void *arg, int slot)
+{
+	(void)slot;
+	return xmpp_endpoint(arg, XMPP_ROLE_DRONE);
+}
+
+static void
+xmpp_forget(void *arg, struct transport **tp)
+{
+	struct xmpp_conn	*c;
+
+	if (*tp == NULL)
+		return;
+	if ((c = transport_xmpp(*tp)) != NULL)
+		xmpp_forget_after_fork(c);
+	transport_free(tp);	/* never logs the parent out (xmpp.h) */
+}
+
+static int
+xmpp_reg_cmd(struct mpm_xmpp *x, struct transport *t, enum reg_cmd cmd)
+{
+	const struct core_conf	*core = *x->core;
+
+	return reg_send(t, core->routers, core->nrouters, x->service, cmd);
+}
+
+static int
+xmpp_reg(void *arg, struct transport *t)
+{
+	return xmpp_reg_cmd(arg, t, REG_REGISTER);
+}
+
+static int
+xmpp_unreg(void *arg, struct transport *t)
+{
+	return xmpp_reg_cmd(arg, t, REG_UNREGISTER);
+}
+
+void
+mpm_xmpp_init(struct mpm_xmpp *x, struct mpm_source *src,
+    struct core_conf **core, const char *service)
+{
+	x->core = core;
+	x->service = xstrdup(service);
+	src->listener = xmpp_listener;
+	src->drone = xmpp_drone;
+	src->forget = xmpp_forget;
+	src->reg = xmpp_reg;
+	src->unreg = xmpp_unreg;
+	src->arg = x;
+	src->reaped = NULL;
+}
+
+void
+mpm_xmpp_free(struct mpm_xmpp *x)
+{
+	free(x->service);
+	x->service = NULL;
 }

@@ -8,8 +8,14 @@
  * each child is "opensrf@local/<service>_drone_<pid>".  There are no
  * routers on the local bus, so registration is a no-op.
  *
- * The XMPP source (proto/, issue 4) fills a struct mpm_source the same
- * way; droverd_main.c picks one.
+ * The XMPP source puts every process on the XMPP server of
+ * opensrf_core.xml with its own login (spec 1.2 resources:
+ * <service>_listener_<host>_<time>_<pid>, <service>_drone_...), and
+ * registers the parent with every router of <routers> that wants the
+ * service (proto/reg.h).  A forked child drops its copy of the parent's
+ * connection without logging it out.  It reads the core configuration
+ * through a pointer to the caller's pointer, so after a SIGHUP reload
+ * new children and registrations use the new one.
  *
  * Callers: the parent fills the source before mpm_run(); the callbacks
  * run in parent and children as mpm.h says.  Ownership: struct
@@ -29,6 +35,17 @@ struct mpm_local {
 	char	*service;
 	char	*instance;	/* NULL for none */
 };
+
+struct core_conf;
+
+struct mpm_xmpp {
+	struct core_conf **core;	/* the caller's, kept current */
+	char		 *service;
+};
+
+void	mpm_xmpp_init(struct mpm_xmpp *, struct mpm_source *,
+	    struct core_conf **core, const char *service);
+void	mpm_xmpp_free(struct mpm_xmpp *);
 
 void	mpm_local_init(struct mpm_local *, struct mpm_source *,
 	    const char *dir, const char *service, const char *instance);

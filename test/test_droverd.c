@@ -498,6 +498,47 @@ START_TEST(test_check_bad_plugin)
 }
 END_TEST
 
+START_TEST(test_daemon)
+{
+	struct th_conf	 c = { .min_children = 1, .max_children = 1 };
+	const char	*extra[] = { "-d", NULL };
+	struct sb	*sb = NULL;
+	char		 pidfile[160], buf[32];
+	uint64_t	 end;
+	FILE		*f;
+	pid_t		 pid = 0;
+	int		 st;
+
+	memset(&D, 0, sizeof(D));
+	th_droverd_conf(&D, &c);
+	D.pid = th_droverd_exec(&D, extra);
+	st = th_droverd_wait_exit(&D, WAIT_MS);	/* the foreground part */
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	snprintf(pidfile, sizeof(pidfile), "%s/drover.test@%s.pid", D.dir,
+	    D.instance);
+	end = mono_ms() + WAIT_MS;
+	while ((f = fopen(pidfile, "r")) == NULL) {
+		ck_assert_msg(mono_ms() < end, "no pid file %s", pidfile);
+		(void)poll(NULL, 0, 2);
+	}
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	pid = atoi(buf);
+	ck_assert_int_gt(pid, 1);
+	th_wait_idle(&D, 1, WAIT_MS);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	/* a clean stop removes the pid file and the scoreboard */
+	end = mono_ms() + WAIT_MS;
+	while (access(pidfile, F_OK) == 0 || sb_open(&sb, D.shm) == 0) {
+		sb_close(&sb);
+		ck_assert_msg(mono_ms() < end, "daemon %d did not stop",
+		    (int)pid);
+		(void)poll(NULL, 0, 2);
+	}
+	sb_close(&D.sb);
+}
+END_TEST
+
 START_TEST(test_ttin_ttou)
 {
 	struct th_conf	c = { .min_children = 1, .max_children = 3 };
@@ -838,6 +879,7 @@ droverd_suite(void)
 	tcase_add_test(tc, test_usr1_usr2);
 	tcase_add_test(tc, test_second_refused);
 	tcase_add_test(tc, test_check);
+	tcase_add_test(tc, test_daemon);
 	tcase_add_test(tc, test_check_bad_plugin);
 	suite_add_tcase(s, tc);
 	return s;

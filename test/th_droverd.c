@@ -156,12 +156,13 @@ th_droverd_conf(struct th_droverd *d, const struct th_conf *c)
 	key(&u, "slow_request_ms", c->slow_request_ms);
 	key(&u, "graceful_timeout", def(c->graceful_timeout, 10));
 	x = xasprintf("<?xml version=\"1.0\"?>\n<opensrf version=\"0.0.3\">"
-	    "<default><apps><" TH_SERVICE "><language>c</language>"
+	    "<default><dirs><pid>%s</pid></dirs>"
+	    "<apps><" TH_SERVICE "><language>c</language>"
 	    "<implementation>drover.test.so</implementation>"
 	    "<keepalive>%d</keepalive><unix_config>%s</unix_config>"
 	    "<app_settings>%s</app_settings>"
 	    "</" TH_SERVICE "></apps></default></opensrf>\n",
-	    def(c->keepalive, 5), u.data != NULL ? u.data : "",
+	    d->dir, def(c->keepalive, 5), u.data != NULL ? u.data : "",
 	    c->app_settings != NULL ? c->app_settings : "");
 	pbuf_free(&u);
 	write_file(d->settings, x);
@@ -205,8 +206,15 @@ th_droverd_exec(struct th_droverd *d, const char *const *extra)
 	pid = fork();
 	ck_assert_int_ne(pid, -1);
 	if (pid == 0) {
-		/* a failed test must not leave droverd behind */
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		/*
+		 * A failed test must not leave droverd behind: SIGINT is its
+		 * fast stop, which also removes its scoreboard.  Its own
+		 * process group keeps it out of the SIGKILL Check sends to
+		 * the failed test's group, which would leave the segment.
+		 * (A failed test keeps its directory: the log is there.)
+		 */
+		(void)setpgid(0, 0);
+		(void)prctl(PR_SET_PDEATHSIG, SIGINT, 0, 0, 0);
 		setenv("DROVER_PLUGINDIR", env_or("DROVER_LIB", "lib"), 1);
 		fd = open(errlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 		    0644);

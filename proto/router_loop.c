@@ -42,6 +42,13 @@
 #define RL_THREAD_RETRY_MS	1000
 /* A login that takes longer is abandoned and retried (OpenSRF: 10 s). */
 #define RL_OPEN_TIMEOUT_MS	10000
+/*
+ * Stanzas for one connection are queued while a batch of events is
+ * handled and written with one send at its end: under load one read
+ * brings many requests, and their forwards then cost one system call.
+ * A queue this long is written at once (bounds memory and latency).
+ */
+#define RL_WBUF_FLUSH		(64 * 1024)
 /* The status file is rewritten at most this often. */
 #define RL_STATUS_PERIOD_MS	1000
 
@@ -64,6 +71,7 @@ struct rconn {
 	int			 open_rc;	/* connector's result */
 	int			 orphan;	/* class gone while OPENING */
 	int			 dead;		/* free after this batch */
+	struct pbuf		 wbuf;		/* stanzas not yet sent */
 	struct rconn		*next;		/* the loop's list */
 };
 
@@ -83,7 +91,6 @@ struct router_loop {
 	struct rinst		*inst;
 	size_t			 ninst;
 	struct rconn		*conns;
-	struct pbuf		 out;		/* stanza being written */
 	struct pbuf		 body;		/* error body being written */
 	uint64_t		 gen;		/* bumped on every change */
 	uint64_t		 status_gen;	/* gen last written */
@@ -189,8 +196,34 @@ rconn_lost(struct rconn *c, int why)
 	    strerror(-why));
 	rconn_unwatch(c);
 	c->t->ops->close(c->t);
+	/* Queued forwards are lost with the connection, as sent ones are. */
+	pbuf_reset(&c->wbuf);
 	c->ri->L->gen++;
 	rconn_schedule(c);
+}
+
+/* Write what is queued for c.  0 or -errno (c is then lost). */
+static int
+rconn_flush(struct rconn *c)
+{
+	int	rc;
+
+	if (c->wbuf.len == 0 || c->state != RC_UP)
+		return 0;
+	rc = transport_send(c->t, c->wbuf.data, c->wbuf.len);
+	pbuf_reset(&c->wbuf);
+	if (rc < 0)
+		rconn_lost(c, rc);
+	return rc;
+}
+
+static void
+flush_all(struct router_loop *L)
+{
+	struct rconn	*c;
+
+	for (c = L->conns; c != NULL; c = c->next)
+		(void)rconn_flush(c);	/* a failure is handled (logged) */
 }
 
 /* The connector finished. */
@@ -250,8 +283,10 @@ rconn_free(struct router_loop *L, struct rconn *c)
 	if (c->state == RC_OPENING &&
 	    (rc = pthread_join(c->thr, NULL)) != 0)
 		fatalx("router: pthread_join(%s): %s", c->jid, strerror(rc));
+	(void)rconn_flush(c);		/* e.g. a last error reply */
 	rconn_unwatch(c);
 	transport_free(&c->t);		/* logs out if connected */
+	pbuf_free(&c->wbuf);
 	free(c->jid);
 	free(c->resource);
 	free(c);
@@ -287,22 +322,19 @@ send_conn(struct rinst *ri, struct router_class *cls)
 	return NULL;
 }
 
+/* Queue m on c (written at the end of the batch, see RL_WBUF_FLUSH). */
 static int
 send_tmsg(struct rconn *c, struct tmsg *m)
 {
-	struct router_loop	*L = c->ri->L;
-	int			 rc;
+	int	rc;
 
 	m->from = transport_jid(c->t);
-	pbuf_reset(&L->out);
-	if ((rc = tmsg_write_buf(m, &L->out)) < 0) {
+	if ((rc = tmsg_write_buf(m, &c->wbuf)) < 0) {
 		log_warnx("router: cannot serialize a message to %s: %s",
 		    m->to, strerror(-rc));
 		return rc;
 	}
-	if ((rc = transport_send(c->t, L->out.data, L->out.len)) < 0)
-		rconn_lost(c, rc);
-	return rc;
+	return c->wbuf.len >= RL_WBUF_FLUSH ? rconn_flush(c) : 0;
 }
 
 static int
@@ -837,6 +869,7 @@ router_loop_run(struct router_loop *L)
 			else
 				rconn_input(ev[k].data.ptr);
 		}
+		flush_all(L);
 		reap_dead(L);
 		now = mono_ms();
 		run_timers(L, now);
@@ -865,7 +898,6 @@ router_loop_free(struct router_loop **lp)
 		/* ENOENT is fine: it may never have been written */
 		(void)unlink(L->c.status_path);
 	free(L->inst);
-	pbuf_free(&L->out);
 	pbuf_free(&L->body);
 	fd_close(&L->done[0]);
 	fd_close(&L->done[1]);

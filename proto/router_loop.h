@@ -12,7 +12,9 @@
  * whose address is not up yet is forwarded to from the top-level
  * connection.  A connection that fails is retried with doubling
  * back-off up to the entry's reconnect_max_ms; registrations survive
- * (listeners re-register after their own reconnects).
+ * (listeners re-register after their own reconnects).  Stanzas to send
+ * are queued per connection while one batch of events is handled and
+ * written with one send at its end.
  *
  * Status: every second, when something changed, the loop rewrites a
  * small text file (write to a temporary file, then rename(2)) with the

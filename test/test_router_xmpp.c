@@ -15,12 +15,15 @@
  * gets an error reply at once; an unknown class and an unknown router
  * method get errors; after SIGHUP an untrusted client domain is refused
  * with an error and a registration from an untrusted server domain is
- * ignored.
+ * ignored; the router logs in again after the server restarts.  A second
+ * TCase does the round robin and the failover with two real droverd
+ * listeners (-i a, -i b) of drover.test, one of them SIGKILLed.
  *
  * Synchronisation: waits on stanzas (poll with a deadline), on the
  * router's status file (inotify) and on its log; never on time alone.
  */
 #include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -610,6 +613,211 @@ START_TEST(test_server_restart)
 }
 END_TEST
 
+/* ------------------------------------------------ droverd listeners */
+
+#define DSVC	"drover.test"
+
+/* opensrf_core.xml (context opensrf) and opensrf.xml for droverd. */
+static void
+write_droverd_conf(void)
+{
+	char	 path[160];
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "%s/droverd.xml", dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fprintf(f, "<config><opensrf><routers><router>" PRIV "</router>"
+	    "</routers><domain>" PRIV "</domain><host>127.0.0.1</host>"
+	    "<port>%d</port><username>opensrf</username><passwd>"
+	    TH_OPENSRF_PW "</passwd><router_name>router</router_name>"
+	    "<logfile>%s/droverd.log</logfile><loglevel>3</loglevel>"
+	    "<settings_config>opensrf.xml</settings_config></opensrf>"
+	    "</config>\n", port, dir);
+	ck_assert_int_eq(fclose(f), 0);
+	snprintf(path, sizeof(path), "%s/opensrf.xml", dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fprintf(f, "<opensrf version=\"0.0.3\"><default><dirs><pid>%s</pid>"
+	    "</dirs><apps><" DSVC "><language>c</language>"
+	    "<implementation>drover.test.so</implementation>"
+	    "<keepalive>5</keepalive><unix_config>"
+	    "<min_children>2</min_children><max_children>4</max_children>"
+	    "<max_requests>1000</max_requests>"
+	    "<graceful_timeout>5</graceful_timeout></unix_config>"
+	    "</" DSVC "></apps></default></opensrf>\n", dir);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* droverd -i inst in its own process group (killed as a group). */
+static pid_t
+droverd_start(const char *inst)
+{
+	char	bin[256], core[160], plug[256];
+	pid_t	pid;
+	int	fd;
+
+	snprintf(bin, sizeof(bin), "%s/droverd", getenv("DROVER_BIN"));
+	snprintf(core, sizeof(core), "%s/droverd.xml", dir);
+	snprintf(plug, sizeof(plug), "%s", getenv("DROVER_LIB"));
+	ck_assert_msg(access(bin, X_OK) == 0, "%s missing: build it", bin);
+	ck_assert_int_ge(pid = fork(), 0);
+	if (pid == 0) {
+		(void)setpgid(0, 0);
+		/* a failed test must not leave it running */
+		(void)prctl(PR_SET_PDEATHSIG, SIGINT, 0, 0, 0);
+		setenv("DROVER_PLUGINDIR", plug, 1);
+		if ((fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT,
+		    0644)) >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(bin, "droverd", "-c", core, "-s", DSVC, "-h",
+		    "localhost", "-i", inst, "-f", (char *)NULL);
+		_exit(127);
+	}
+	(void)setpgid(pid, pid);	/* either side may win the race */
+	return pid;
+}
+
+/* Stop droverd's whole group with sig; reap the leader. */
+static void
+droverd_kill(pid_t *pid, int sig)
+{
+	int	st;
+
+	if (*pid <= 0)
+		return;
+	(void)kill(-*pid, sig);		/* ESRCH: already gone */
+	ck_assert_int_eq(waitpid(*pid, &st, 0), *pid);
+	if (sig != SIGKILL)
+		(void)kill(-*pid, SIGKILL);	/* stray drones, if any */
+	*pid = -1;
+}
+
+/*
+ * Wait until the XMPP server has dropped jid's session: a message sent
+ * to it comes back as a bounce.  Until then it may still be delivered to
+ * the dead connection, which is what a probe is for.
+ */
+static void
+session_gone(struct peer *cli, const char *jid)
+{
+	struct tmsg	 m = TMSG_INIT;
+	struct xstanza	*x;
+	struct pollfd	 pfd;
+	uint64_t	 end = mono_ms() + DEADLINE_MS;
+	int		 bounced = 0;
+
+	while (!bounced) {
+		ck_assert_msg(mono_ms() < end, "%s never went away", jid);
+		memset(&m, 0, sizeof(m));
+		m.to = jid;
+		m.thread = "probe";
+		send_msg(cli, &m);
+		pfd.fd = transport_fd(cli->t);
+		pfd.events = POLLIN;
+		/* one probe per 100 ms of silence; any answer ends the wait */
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		while (transport_recv(cli->t, &x) == 1) {
+			bounced |= x->is_error;
+			xstanza_free(&x);
+		}
+	}
+}
+
+/* The listener JID the router holds for droverd `pid`. */
+static void
+listener_of(pid_t pid, char *jid, size_t jidsz)
+{
+	char	 buf[8192], tail[32], *p, *e;
+
+	snprintf(tail, sizeof(tail), "_%ld forwarded", (long)pid);
+	ck_assert_int_eq(status_has(tail, buf, sizeof(buf)), 1);
+	p = strstr(buf, tail);
+	while (p > buf && p[-1] != ' ')
+		p--;
+	e = strstr(p, " forwarded");
+	ck_assert_uint_lt((size_t)(e - p), jidsz);
+	memcpy(jid, p, (size_t)(e - p));
+	jid[e - p] = '\0';
+}
+
+#define ECHO	REQBODY("opensrf.system.echo", "[\"hi\"]")
+
+/* Run drover-call with args (a service, a method); its output has want. */
+static void
+drover_call_has(const char *args, const char *want)
+{
+	char	 cmd[512], out[8192];
+	FILE	*p;
+	size_t	 n;
+
+	snprintf(cmd, sizeof(cmd), "%s/drover-call -c %s/droverd.xml -t 10 "
+	    "%s 2>&1", getenv("DROVER_BIN"), dir, args);
+	ck_assert_ptr_nonnull(p = popen(cmd, "r"));
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	ck_assert_msg(pclose(p) == 0, "%s failed:\n%s", cmd, out);
+	ck_assert_msg(strstr(out, want) != NULL, "%s:\n%s\nlacks %s", cmd,
+	    out, want);
+}
+
+/*
+ * Two droverd listeners of one service share its requests round robin;
+ * when one is killed (SIGKILL: no unregistration, drones and all),
+ * every later request is served by the other.
+ */
+START_TEST(test_droverd_pair)
+{
+	struct peer	cli;
+	pid_t		a, b;
+	char		want[256], ajid[256];
+	int		i;
+
+	write_droverd_conf();
+	a = droverd_start("a");
+	b = droverd_start("b");
+	client_new(&cli, PRIV);
+	status_wait("class " DSVC " state up listeners 2 ");
+	for (i = 0; i < 10; i++) {
+		call(&cli, NULL, 0, DSVC, ECHO);
+		ck_assert_msg(cli.err_code == 0, "request %d: error %d: %s",
+		    i, cli.err_code, cli.status);
+		ck_assert_str_eq(cli.who, "hi");
+	}
+	/* the router's per-listener counters: 5 each */
+	snprintf(want, sizeof(want), "_%ld forwarded 5\n", (long)a);
+	status_wait(want);
+	snprintf(want, sizeof(want), "_%ld forwarded 5\n", (long)b);
+	status_wait(want);
+
+	/* drover-call asks the router itself: both classes' listeners */
+	drover_call_has("router opensrf.router.info.stats.class.all",
+	    "\"" DSVC "\":{\"opensrf@" PRIV "/" DSVC "_listener_");
+	drover_call_has("router opensrf.router.info.class.list",
+	    "\"" DSVC "\"");
+
+	listener_of(a, ajid, sizeof(ajid));
+	droverd_kill(&a, SIGKILL);
+	session_gone(&cli, ajid);
+	for (i = 0; i < 6; i++) {
+		call(&cli, NULL, 0, DSVC, ECHO);
+		ck_assert_msg(cli.err_code == 0, "after the kill, request %d: "
+		    "error %d: %s", i, cli.err_code, cli.status);
+		ck_assert_str_eq(cli.who, "hi");
+	}
+	status_wait("class " DSVC " state up listeners 1 forwarded 17 "
+	    "retried 1 ");
+	snprintf(want, sizeof(want), "_%ld forwarded 11\n", (long)b);
+	status_wait(want);
+
+	/* b stops cleanly: it unregisters, the class goes */
+	droverd_kill(&b, SIGTERM);
+	status_wait("classes 0 ");
+	peer_free(&cli);
+}
+END_TEST
+
 Suite *
 router_xmpp_suite(void)
 {
@@ -625,6 +833,14 @@ router_xmpp_suite(void)
 	tcase_add_test(tc, test_unknown_class_and_method);
 	tcase_add_test(tc, test_untrusted);
 	tcase_add_test(tc, test_server_restart);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("router_droverd");
+	tcase_set_tags(tc, "integration");
+	tcase_set_timeout(tc, 120);
+	tcase_add_unchecked_fixture(tc, th_ejabberd_setup, NULL);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_droverd_pair);
 	suite_add_tcase(s, tc);
 	return s;
 }

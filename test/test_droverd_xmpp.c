@@ -245,29 +245,49 @@ START_TEST(test_xmpp_serve)
 }
 END_TEST
 
+/* The drover.test.sleep request is running in some child. */
 static int
-busy1(const struct th_view *v, void *arg)
+sleeping(const struct th_view *v, void *arg)
 {
-	return v->sum.by_state[SB_BUSY] >= 1;
+	int	i;
+
+	for (i = 0; i < SB_SLOTS; i++)
+		if (v->slot[i].state == SB_BUSY &&
+		    strcmp(v->slot[i].method, "drover.test.sleep") == 0)
+			return 1;
+	return 0;
 }
 
 START_TEST(test_xmpp_rescue)
 {
 	struct th_reply	 r;
 	struct th_view	*v = xmalloc(sizeof(*v));
+	uint64_t	 end;
 	int		 i;
 
 	call_routed("opensrf.system.echo", "[1]", &r);
 	th_send(&D, NULL, 11, "drover.test.sleep", "[60]", NULL);
-	th_wait_sb(&D, busy1, NULL, WAIT_MS, "a busy child");
+	th_wait_sb(&D, sleeping, NULL, WAIT_MS, "a child running the sleep");
 	th_view(&D, v);
 	for (i = 0; i < SB_SLOTS; i++)
-		if (v->slot[i].state == SB_BUSY)
+		if (v->slot[i].state == SB_BUSY &&
+		    strcmp(v->slot[i].method, "drover.test.sleep") == 0)
 			ck_assert_int_eq(kill(v->slot[i].pid, SIGKILL), 0);
 	free(v);
-	th_recv(&D, &r, WAIT_MS);
+	/*
+	 * call_routed() may have resent its echo while the router was
+	 * still opening the class; a late answer to such a resend (trace 1)
+	 * is not the rescue this test waits for.
+	 */
+	end = mono_ms() + WAIT_MS;
+	for (;;) {
+		ck_assert_msg(mono_ms() < end, "no answer for the killed request");
+		th_recv(&D, &r, WAIT_MS);
+		if (r.trace == 11)
+			break;
+		th_reply_free(&r);
+	}
 	ck_assert_int_eq(r.code, 500);
-	ck_assert_int_eq(r.trace, 11);
 	th_reply_free(&r);
 }
 END_TEST

@@ -196,8 +196,10 @@ th_droverd_exec(struct th_droverd *d, const char *const *extra)
 	argv[n++] = TH_SERVICE;
 	argv[n++] = "-h";
 	argv[n++] = "localhost";
-	argv[n++] = "--local";
-	argv[n++] = d->dir;
+	if (!d->xmpp) {
+		argv[n++] = "--local";
+		argv[n++] = d->dir;
+	}
 	argv[n++] = "-i";
 	argv[n++] = d->instance;
 	while (extra != NULL && *extra != NULL && n < 30)

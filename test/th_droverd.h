@@ -55,6 +55,8 @@ struct th_droverd {
 	struct transport *client;
 	unsigned	 nthread;
 	void		*pend;			/* replies being assembled */
+	int		 xmpp;			/* 1: no --local (the test
+						   wrote an XMPP core) */
 };
 
 /* A view of the scoreboard for wait predicates. */

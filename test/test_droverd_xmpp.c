@@ -1,0 +1,326 @@
+/*
+ * test_droverd_xmpp.c: droverd on a real XMPP server (private ejabberd,
+ * test/servers) behind drover-router: it registers, serves requests
+ * routed to it, answers a request whose child was killed, unregisters
+ * on SIGUSR1 and comes back on SIGUSR2, and stops cleanly.  Tagged
+ * "integration".
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "proto/stanza.h"
+#include "proto/tmsg.h"
+#include "proto/xmpp.h"
+#include "scoreboard/sb.h"
+#include "th_droverd.h"
+#include "th_servers.h"
+#include "transport.h"
+#include "util.h"
+
+#define WAIT_MS		20000
+
+static struct th_droverd D;
+static pid_t		 router_pid = -1;
+
+static void
+write_text(const char *path, const char *text)
+{
+	FILE	*f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(fputs(text, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static void
+start_router(void)
+{
+	char	path[160], log[160], bin[512], *x;
+	int	fd;
+
+	snprintf(path, sizeof(path), "%s/router.xml", D.dir);
+	snprintf(log, sizeof(log), "%s/router.log", D.dir);
+	x = xasprintf("<config><routers><router><trusted_domains><server>%s"
+	    "</server><client>%s</client></trusted_domains><transport>"
+	    "<server>%s</server><host>127.0.0.1</host><port>%d</port>"
+	    "<username>router</username><password>%s</password><resource>"
+	    "router</resource></transport><logfile>%s</logfile><loglevel>3"
+	    "</loglevel></router></routers></config>\n", TH_DOMAIN_PRIVATE,
+	    TH_DOMAIN_PRIVATE, TH_DOMAIN_PRIVATE,
+	    th_server(TH_EJABBERD)->port, TH_ROUTER_PW, log);
+	write_text(path, x);
+	free(x);
+	snprintf(bin, sizeof(bin), "%s/drover-router",
+	    getenv("DROVER_BIN") != NULL ? getenv("DROVER_BIN") : "bin");
+	router_pid = fork();
+	ck_assert_int_ne(router_pid, -1);
+	if (router_pid == 0) {
+		(void)setpgid(0, 0);
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+		fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(bin, "drover-router", "-f", "-c", path, (char *)NULL);
+		_exit(127);
+	}
+}
+
+static void
+wait_file_has(const char *path, const char *needle)
+{
+	uint64_t	 end = mono_ms() + WAIT_MS;
+	char		*line = NULL;
+	size_t		 cap = 0;
+	FILE		*f;
+	int		 found = 0;
+
+	while (!found) {
+		ck_assert_msg(mono_ms() < end, "no \"%s\" in %s", needle,
+		    path);
+		if ((f = fopen(path, "r")) != NULL) {
+			while (!found && getline(&line, &cap, f) > 0)
+				found = strstr(line, needle) != NULL;
+			fclose(f);
+		}
+		if (!found)
+			(void)poll(NULL, 0, 10);	/* the file's next line */
+	}
+	free(line);
+}
+
+static void
+router_ready(void)
+{
+	char	log[160];
+
+	snprintf(log, sizeof(log), "%s/router.log", D.dir);
+	wait_file_has(log, "router: logged in as");
+}
+
+static void
+start(int router_first)
+{
+	struct th_conf	 c = { .min_children = 2, .max_children = 3 };
+	struct xmpp_conf xc;
+	const char	*extra[] = { "-f", NULL };
+	char		*x, res[128];
+
+	memset(&D, 0, sizeof(D));
+	th_droverd_conf(&D, &c);
+	D.xmpp = 1;
+	x = xasprintf("<?xml version=\"1.0\"?>\n<config><opensrf>"
+	    "<domain>%s</domain><host>127.0.0.1</host><port>%d</port>"
+	    "<username>opensrf</username><passwd>%s</passwd>"
+	    "<router_name>router</router_name><tls>off</tls>"
+	    "<logfile>%s</logfile><loglevel>4</loglevel>"
+	    "<settings_config>opensrf.xml</settings_config>"
+	    "</opensrf></config>\n", TH_DOMAIN_PRIVATE,
+	    th_server(TH_EJABBERD)->port, TH_OPENSRF_PW, D.log);
+	write_text(D.core, x);
+	free(x);
+	if (router_first) {
+		start_router();
+		router_ready();
+	}
+	D.pid = th_droverd_exec(&D, extra);
+	th_wait_idle(&D, 2, WAIT_MS);
+	/* a client of its own, addressing the service through the router */
+	memset(&xc, 0, sizeof(xc));
+	xc.host = (char *)"127.0.0.1";
+	xc.domain = (char *)TH_DOMAIN_PRIVATE;
+	xc.port = th_server(TH_EJABBERD)->port;
+	xc.username = (char *)"opensrf";
+	xc.password = (char *)TH_OPENSRF_PW;
+	xc.auth = XMPP_AUTH_LEGACY;
+	xc.legacy_digest = 1;
+	xc.tls = XMPP_TLS_OFF;
+	xc.max_stanza_size = STANZA_MAX_SIZE_DEFAULT;
+	xc.connect_timeout_ms = WAIT_MS;
+	xc.reconnect_max_ms = 30000;
+	ck_assert_int_ge(xmpp_resource_make(res, sizeof(res),
+	    XMPP_ROLE_CLIENT, NULL), 0);
+	D.client = transport_new_xmpp(&xc, res);
+	ck_assert_ptr_nonnull(D.client);
+	ck_assert_int_eq(transport_open(D.client, WAIT_MS), 0);
+	snprintf(D.listener, sizeof(D.listener), "router@%s/drover.test",
+	    TH_DOMAIN_PRIVATE);
+}
+
+static void
+setup(void)
+{
+	start(1);
+}
+
+static void
+setup_router_late(void)
+{
+	start(0);
+}
+
+static void
+teardown(void)
+{
+	int	st;
+
+	th_droverd_cleanup(&D);
+	if (router_pid > 0) {
+		(void)kill(router_pid, SIGTERM);
+		(void)waitpid(router_pid, &st, 0);
+		router_pid = -1;
+	}
+}
+
+/*
+ * One idempotent request through the router, sent again while the
+ * router bounces it (droverd's registration may not have reached it
+ * yet) or nothing comes back in RESEND_MS (a class the router is just
+ * closing or reopening may swallow it).
+ */
+#define RESEND_MS	2000
+
+static void
+call_routed(const char *method, const char *params, struct th_reply *r)
+{
+	uint64_t	 end = mono_ms() + WAIT_MS, again;
+	struct xstanza	*st = NULL;
+	struct tmsg	 t = TMSG_INIT;
+	struct pollfd	 p;
+	char		 thread[64];
+	int		 rc;
+
+	while (st == NULL) {
+		ck_assert_msg(mono_ms() < end, "the router never served "
+		    "drover.test");
+		th_send(&D, NULL, 1, method, params, thread);
+		again = mono_ms() + RESEND_MS;
+		while (mono_ms() < again) {
+			rc = transport_recv(D.client, &st);
+			ck_assert_int_ge(rc, 0);
+			if (rc == 1 && st->is_error) {
+				xstanza_free(&st);	/* bounced */
+				(void)poll(NULL, 0, 50);	/* router's turn */
+				break;
+			}
+			if (rc == 1 && strstr(st->raw, thread) != NULL)
+				break;
+			xstanza_free(&st);	/* a late answer to a resend */
+			p.fd = transport_fd(D.client);
+			p.events = POLLIN;
+			(void)poll(&p, 1, 100);
+		}
+	}
+	ck_assert_int_eq(tmsg_parse(st->raw, st->len, &t, NULL), 0);
+	ck_assert(strstr(t.body, "\"statusCode\":\"205\"") != NULL);
+	tmsg_clear(&t);
+	xstanza_free(&st);
+	memset(r, 0, sizeof(*r));
+	r->code = 205;
+}
+
+START_TEST(test_xmpp_serve)
+{
+	struct th_reply	r;
+
+	call_routed("opensrf.system.echo", "[\"over xmpp\"]", &r);
+	ck_assert_int_eq(r.code, 205);
+	/* steady state: straight through */
+	th_call(&D, "opensrf.system.echo", "[2]", &r, WAIT_MS);
+	ck_assert_int_eq(r.code, 205);
+	ck_assert_str_eq(r.content, "2");
+	th_reply_free(&r);
+	ck_assert(th_log_has(&D, "serving with 2 children"));
+}
+END_TEST
+
+static int
+busy1(const struct th_view *v, void *arg)
+{
+	return v->sum.by_state[SB_BUSY] >= 1;
+}
+
+START_TEST(test_xmpp_rescue)
+{
+	struct th_reply	 r;
+	struct th_view	*v = xmalloc(sizeof(*v));
+	int		 i;
+
+	call_routed("opensrf.system.echo", "[1]", &r);
+	th_send(&D, NULL, 11, "drover.test.sleep", "[60]", NULL);
+	th_wait_sb(&D, busy1, NULL, WAIT_MS, "a busy child");
+	th_view(&D, v);
+	for (i = 0; i < SB_SLOTS; i++)
+		if (v->slot[i].state == SB_BUSY)
+			ck_assert_int_eq(kill(v->slot[i].pid, SIGKILL), 0);
+	free(v);
+	th_recv(&D, &r, WAIT_MS);
+	ck_assert_int_eq(r.code, 500);
+	ck_assert_int_eq(r.trace, 11);
+	th_reply_free(&r);
+}
+END_TEST
+
+START_TEST(test_xmpp_unregister)
+{
+	struct th_reply	r;
+
+	call_routed("opensrf.system.echo", "[1]", &r);
+	ck_assert_int_eq(kill(D.pid, SIGUSR1), 0);
+	th_wait_log(&D, "SIGUSR1: unregistered from the routers", WAIT_MS);
+	ck_assert_int_eq(kill(D.pid, SIGUSR2), 0);
+	th_wait_log(&D, "SIGUSR2: registered with the routers", WAIT_MS);
+	call_routed("opensrf.system.echo", "[2]", &r);
+	ck_assert_int_eq(th_droverd_stop(&D, SIGTERM, WAIT_MS) & 0xffff, 0);
+}
+END_TEST
+
+START_TEST(test_xmpp_router_late)
+{
+	struct th_reply	r;
+
+	/* droverd first: its registration bounces; it tries again */
+	th_wait_log(&D, "registration bounced", WAIT_MS);
+	start_router();
+	router_ready();
+	call_routed("opensrf.system.echo", "[3]", &r);
+	ck_assert_int_eq(r.code, 205);
+}
+END_TEST
+
+Suite *
+droverd_xmpp_suite(void)
+{
+	Suite	*s = suite_create("droverd_xmpp");
+	TCase	*tc;
+
+	tc = tcase_create("ejabberd");
+	tcase_set_tags(tc, "integration");
+	tcase_set_timeout(tc, 90);
+	tcase_add_unchecked_fixture(tc, th_ejabberd_setup, NULL);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_xmpp_serve);
+	tcase_add_test(tc, test_xmpp_rescue);
+	tcase_add_test(tc, test_xmpp_unregister);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("router_late");
+	tcase_set_tags(tc, "integration");
+	tcase_set_timeout(tc, 90);
+	tcase_add_unchecked_fixture(tc, th_ejabberd_setup, NULL);
+	tcase_add_checked_fixture(tc, setup_router_late, teardown);
+	tcase_add_test(tc, test_xmpp_router_late);
+	suite_add_tcase(s, tc);
+	return s;
+}

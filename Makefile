@@ -89,7 +89,7 @@ MAN_PAGES := $(wildcard man/*.[1-8])
 
 .DELETE_ON_ERROR:
 .PHONY: all check unit integration bench fuzz install uninstall clean \
-	lint-man deps tests demo FORCE
+	lint-man deps tests demo soak FORCE
 
 all: $(PROGS) $(PLUGINS)
 
@@ -176,6 +176,10 @@ deps:
 # The README's first command: drover serving requests (test/demo).
 demo:
 	test/demo
+
+# droverd under valgrind for a bounded long run (test/soak; SOAK_REQUESTS=n).
+soak:
+	test/soak
 
 .PHONY: install-check
 install-check:

@@ -234,12 +234,25 @@ lb_bounce(struct lb *lb, const char *xml, size_t len, const char *to)
 
 /* ---------------------------------------------------------- receive */
 
+/*
+ * Close and free connection i.  `leave`: take it out of the epoll set
+ * first; never in a forked child giving up its parent's endpoint, whose
+ * epoll set is the parent's too.
+ */
 static void
-lb_conn_free(struct lb *lb, size_t i)
+lb_conn_free(struct lb *lb, size_t i, int leave)
 {
 	struct lb_conn	*c = lb->conns[i];
 
-	fd_close(&c->fd);	/* close(2) also leaves the epoll set */
+	/*
+	 * close(2) takes a descriptor out of an epoll set only when it is
+	 * the last one open on its file: a child forked while this
+	 * connection was open may still hold a copy, and the set would go on
+	 * reporting events with c, freed, as their data.  Leave explicitly.
+	 */
+	if (leave && lb->efd != -1)
+		(void)epoll_ctl(lb->efd, EPOLL_CTL_DEL, c->fd, NULL);
+	fd_close(&c->fd);
 	free(c->buf);
 	free(c);
 	lb->conns[i] = lb->conns[--lb->nconns];
@@ -394,7 +407,7 @@ lb_recv(struct transport *t, struct xstanza **out)
 			continue;
 		for (j = 0; j < lb->nconns; j++)
 			if (lb->conns[j] == ev[i].data.ptr) {
-				lb_conn_free(lb, j);
+				lb_conn_free(lb, j, 1);
 				break;
 			}
 		/* a freed conn may still appear later in ev[]: forget it */
@@ -590,7 +603,7 @@ lb_shut(struct lb *lb, int owner)
 	int		 i;
 
 	while (lb->nconns > 0)
-		lb_conn_free(lb, lb->nconns - 1);
+		lb_conn_free(lb, lb->nconns - 1, owner);
 	for (i = 0; i < LB_SEND_CACHE; i++)
 		fd_close(&lb->out[i].fd);
 	fd_close(&lb->efd);

@@ -74,7 +74,11 @@ struct xstanza;
  * at the routers over the parent's open transport; 0 or -errno.
  * reaped (NULL: nothing to do) runs in the parent after a child is
  * reaped, to clear what a child killed outright could not (the local
- * bus unlinks its socket file).
+ * bus unlinks its socket file).  reg_bounced (NULL: never) says whether
+ * an error stanza the parent received is its own registration coming
+ * back undelivered (a router not yet or no longer online): the parent
+ * then registers again after a growing delay, so droverd may start
+ * before the routers.
  */
 struct mpm_source {
 	struct transport *(*listener)(void *arg);
@@ -84,6 +88,7 @@ struct mpm_source {
 	int	(*unreg)(void *arg, struct transport *);
 	void	*arg;
 	void	(*reaped)(void *arg, pid_t pid);
+	int	(*reg_bounced)(void *arg, const struct xstanza *);
 };
 
 /*

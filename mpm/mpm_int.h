@@ -70,6 +70,8 @@ struct mpm {
 	unsigned	 bus_failures;	/* reconnects failed in a row */
 	uint64_t	 bus_retry_ms;	/* mono: next reconnect; 0 none */
 	int		 want_reg;	/* registered unless SIGUSR1 */
+	unsigned	 reg_bounces;	/* registrations bounced in a row */
+	uint64_t	 reg_retry_ms;	/* mono: register again; 0 none */
 
 	struct mpm_kid	 kids[MPM_MAX_SLOTS];
 	struct mpm_idle	 idle;

@@ -36,6 +36,8 @@
  * default), short enough that a stop never hangs.
  */
 #define MPM_KILL_GRACE_MS	3000
+/* Longest wait before registering again after a bounced registration. */
+#define MPM_REREG_MAX_MS	30000
 /* How long a reconnect of the parent's bus may block the loop. */
 #define MPM_REOPEN_MS		5000
 
@@ -531,6 +533,51 @@ take_signals(struct mpm *m)
 /* ------------------------------------------------------------- bus */
 
 /*
+ * Error stanzas are dropped (spec 1.4), except our own registration come
+ * back: then register again later, with back-off.
+ */
+static void
+error_stanza(struct mpm *m, const struct xstanza *st)
+{
+	const struct mpm_source	*src = m->conf->source;
+	unsigned		 ms;
+
+	if (src->reg_bounced == NULL || !m->want_reg ||
+	    !src->reg_bounced(src->arg, st)) {
+		log_info("dropping an error stanza (%s): %.200s", st->name,
+		    st->raw);
+		return;
+	}
+	if (m->reg_retry_ms != 0)
+		return;		/* one bounce per router: one retry */
+	/* 1 s, doubling to 30 s: a router takes seconds to come up */
+	ms = mpm_backoff_ms(++m->reg_bounces) * 10;
+	if (ms > MPM_REREG_MAX_MS)
+		ms = MPM_REREG_MAX_MS;
+	m->reg_retry_ms = mono_ms() + ms;
+	log_warnx("registration bounced (router not online?); registering "
+	    "again in %u ms", ms);
+}
+
+/* Register again when a bounced registration's delay has run out. */
+static void
+reregister(struct mpm *m)
+{
+	int	rc;
+
+	if (m->reg_retry_ms == 0 || mono_ms() < m->reg_retry_ms)
+		return;
+	m->reg_retry_ms = 0;
+	if (m->run != RUN_SERVING || !m->want_reg || m->bus_fd < 0 ||
+	    m->conf->source->reg == NULL)
+		return;
+	if ((rc = m->conf->source->reg(m->conf->source->arg, m->bus)) < 0)
+		log_warnx("registering with the routers: %s", strerror(-rc));
+	else
+		m->registered = 1;
+}
+
+/*
  * Take every stanza the bus holds now.  0, or the bus's error (the
  * caller decides what it means).
  */
@@ -544,11 +591,11 @@ drain_bus(struct mpm *m)
 		if ((rc = transport_recv(m->bus, &st)) <= 0)
 			return rc;
 		if (st->is_error) {
-			log_info("dropping an error stanza (%s): %.200s",
-			    st->name, st->raw);
+			error_stanza(m, st);
 			xstanza_free(&st);
 			continue;
 		}
+		m->reg_bounces = 0;	/* requests reach us: routed */
 		if (st->len > m->conf->svc->max_request_size) {
 			log_warnx("request of %zu bytes exceeds "
 			    "max_request_size %zu: rejected", st->len,
@@ -631,6 +678,8 @@ wait_ms(struct mpm *m)
 		until = m->next_spawn_ms;
 	if (m->bus_retry_ms != 0 && m->bus_retry_ms < until)
 		until = m->bus_retry_ms > now ? m->bus_retry_ms : now;
+	if (m->reg_retry_ms != 0 && m->reg_retry_ms < until)
+		until = m->reg_retry_ms > now ? m->reg_retry_ms : now;
 	if (m->run != RUN_SERVING) {
 		if (!m->stop_signalled && m->stop_deadline_ms < until)
 			until = m->stop_deadline_ms;
@@ -687,6 +736,7 @@ mpm_loop(struct mpm *m)
 		}
 		spawn_on_demand(m);
 		reconnect_bus(m);
+		reregister(m);
 		stop_escalate(m);
 	}
 }

@@ -7,12 +7,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cfg.h"
 #include "localbus.h"
 #include "log.h"
 #include "proto/reg.h"
+#include "proto/tmsg.h"
 #include "proto/xmpp.h"
 #include "transport.h"
 
@@ -93,6 +95,7 @@ mpm_local_init(struct mpm_local *l, struct mpm_source *src, const char *dir,
 	src->unreg = NULL;
 	src->arg = l;
 	src->reaped = local_reaped;
+	src->reg_bounced = NULL;
 }
 
 void
@@ -153,6 +156,20 @@ xmpp_reg_cmd(struct mpm_xmpp *x, struct transport *t, enum reg_cmd cmd)
 	return reg_send(t, core->routers, core->nrouters, x->service, cmd);
 }
 
+/* Our register command come back as an error: the router was away. */
+static int
+xmpp_reg_bounced(void *arg, const struct xstanza *st)
+{
+	struct tmsg	t = TMSG_INIT;
+	int		yes;
+
+	if (tmsg_parse(st->raw, st->len, &t, NULL) < 0)
+		return 0;
+	yes = t.is_error && strcmp(t.router_command, "register") == 0;
+	tmsg_clear(&t);
+	return yes;
+}
+
 static int
 xmpp_reg(void *arg, struct transport *t)
 {
@@ -178,6 +195,7 @@ mpm_xmpp_init(struct mpm_xmpp *x, struct mpm_source *src,
 	src->unreg = xmpp_unreg;
 	src->arg = x;
 	src->reaped = NULL;
+	src->reg_bounced = xmpp_reg_bounced;
 }
 
 void

@@ -24,6 +24,7 @@ extern char **environ;
 static struct {
 	char	*base;		/* argv[0]; NULL: argv untouched */
 	size_t	 len;		/* bytes usable from base */
+	char	**env;		/* the heap copy environ points to */
 } title;
 
 void
@@ -46,6 +47,12 @@ mpm_title_init(int argc, char **argv)
 			end = environ[i] + strlen(environ[i]) + 1;
 		env[i] = xstrdup(environ[i]);
 	}
+	/*
+	 * Keep our own pointer too: environ is not ours alone (glibc's
+	 * exit-time cleanup, which valgrind runs, resets it), and the copy
+	 * must stay reachable for the life of the process.
+	 */
+	title.env = env;
 	environ = env;
 	title.base = argv[0];
 	title.len = (size_t)(end - argv[0]);

@@ -265,6 +265,7 @@ bench_worker(struct call *c, long n, int fd)
 	rt_client_free(&cl);
 	rt_inbox_free(&ib);
 	transport_free(&bus);
+	close(fd);
 	_exit(0);
 }
 
@@ -299,7 +300,6 @@ bench(struct call *c)
 
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		fatal("pipe2");
-	lat = xcalloc((size_t)c->bench, sizeof(*lat));
 	t0 = mono_us();
 	for (i = 0; i < c->conc; i++) {
 		share = c->bench / c->conc + (i < c->bench % c->conc);
@@ -311,6 +311,8 @@ bench(struct call *c)
 		}
 	}
 	close(pfd[1]);
+	/* after the forks: the workers have no use for it */
+	lat = xcalloc((size_t)c->bench, sizeof(*lat));
 	while ((rc = read_full(pfd[0], &x, sizeof(x))) == 0) {
 		got++;
 		if (x == BENCH_FAILED)

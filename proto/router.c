@@ -80,9 +80,11 @@ strv_free(char ***vp, size_t n)
 
 /* ---------------------------------------------- nodes and windows */
 
+/* Empty slot f of node n (frees the copies, keeps n's byte count). */
 static void
-inflight_clear(struct router_inflight *f)
+inflight_clear(struct router_node *n, struct router_inflight *f)
 {
+	n->win_bytes -= f->body_len;
 	free(f->router_from);
 	free(f->osrf_xid);
 	free(f->thread);
@@ -102,16 +104,23 @@ inflight_push(struct router_node *n, const struct router_fwd *fwd,
     unsigned tries)
 {
 	struct router_inflight	*f = &n->win[n->win_head];
+	size_t			 len;
 
-	inflight_clear(f);
+	inflight_clear(n, f);
 	f->router_from = dup_or_empty(fwd->router_from);
 	f->osrf_xid = dup_or_empty(fwd->osrf_xid);
 	f->thread = dup_or_empty(fwd->thread);
-	if (fwd->body != NULL && strlen(fwd->body) <= ROUTER_INFLIGHT_BODY_MAX)
-		f->body = strdup(fwd->body);
+	/* Past the caps the body is not kept: the bounce carries one. */
+	len = fwd->body != NULL ? strlen(fwd->body) : 0;
+	if (len > 0 && len <= ROUTER_INFLIGHT_BODY_MAX &&
+	    n->win_bytes + len <= ROUTER_INFLIGHT_BYTES_MAX &&
+	    (f->body = strdup(fwd->body)) != NULL) {
+		f->body_len = len;
+		n->win_bytes += len;
+	}
 	if (f->router_from == NULL || f->osrf_xid == NULL ||
 	    f->thread == NULL) {
-		inflight_clear(f);
+		inflight_clear(n, f);
 		return;
 	}
 	f->tries = tries;
@@ -172,7 +181,7 @@ node_free(struct router_node **np)
 	if (n == NULL)
 		return;
 	for (i = 0; i < ROUTER_INFLIGHT_MAX; i++)
-		inflight_clear(&n->win[i]);
+		inflight_clear(n, &n->win[i]);
 	free(n->jid);
 	free(n);
 	*np = NULL;
@@ -504,6 +513,7 @@ class_bounce(struct router *r, struct router_class *c,
 		keep[2] = n->win[idx].thread;
 		keep[3] = n->win[idx].body;
 		tries = n->win[idx].tries;
+		n->win_bytes -= n->win[idx].body_len;
 		memset(&n->win[idx], 0, sizeof(n->win[idx]));
 		fwd.router_from = keep[0];
 		fwd.osrf_xid = keep[1];

@@ -51,8 +51,14 @@
  * at a bounded memory cost.
  */
 #define ROUTER_INFLIGHT_MAX	64
-/* Bodies above this size are not copied; the bounce's own copy is used. */
-#define ROUTER_INFLIGHT_BODY_MAX (256 * 1024)
+/*
+ * Bodies above this size are not copied, nor any once a node's window
+ * holds ROUTER_INFLIGHT_BYTES_MAX of them: the bounce's own copy is used
+ * then (ejabberd and prosody return the original payload).  Worst case
+ * per listener: 4 MiB plus 64 small copies.
+ */
+#define ROUTER_INFLIGHT_BODY_MAX	(256 * 1024)
+#define ROUTER_INFLIGHT_BYTES_MAX	(4 * 1024 * 1024)
 /* Dead nodes remembered per class (their in-flight windows with them). */
 #define ROUTER_GRAVE_MAX	8
 /* A request is retried on at most this many listeners, then rejected. */
@@ -86,6 +92,7 @@ struct router_inflight {
 	char		*osrf_xid;	/* owned */
 	char		*thread;	/* owned */
 	char		*body;		/* owned; NULL if too big to keep */
+	size_t		 body_len;	/* strlen(body), 0 if NULL */
 	unsigned	 tries;		/* listeners it was sent to so far */
 };
 
@@ -95,6 +102,7 @@ struct router_node {
 	struct router_inflight	 win[ROUTER_INFLIGHT_MAX]; /* ring */
 	unsigned		 win_head;	/* next slot to write */
 	unsigned		 win_n;		/* slots in use */
+	size_t			 win_bytes;	/* body bytes in win[] */
 };
 
 struct router_class {

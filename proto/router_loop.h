@@ -26,8 +26,13 @@
  * signal handlers of router_main.c only set the flags passed in struct
  * router_loop_conf and write a byte to its wake pipe.
  *
+ * Threads: a transport is used by one thread at a time, its connector
+ * until the login ends, then the loop; this relies on the transports
+ * keeping no shared mutable state (true of proto/xmpp*.c, whose only
+ * process-wide setup, xmlInitParser(), the loop does before any thread).
+ *
  * Ownership: the config entries are borrowed for the life of the loop
- * (router_loop_reload() swaps in new trusted lists, copying them).
+ * (on SIGHUP the trusted lists of fresh entries are copied in).
  * Transports come from conf->mk and are freed by the loop.
  *
  * Errors: 0 or negative errno.

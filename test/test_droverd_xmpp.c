@@ -78,7 +78,39 @@ start_router(void)
 }
 
 static void
-setup(void)
+wait_file_has(const char *path, const char *needle)
+{
+	uint64_t	 end = mono_ms() + WAIT_MS;
+	char		*line = NULL;
+	size_t		 cap = 0;
+	FILE		*f;
+	int		 found = 0;
+
+	while (!found) {
+		ck_assert_msg(mono_ms() < end, "no \"%s\" in %s", needle,
+		    path);
+		if ((f = fopen(path, "r")) != NULL) {
+			while (!found && getline(&line, &cap, f) > 0)
+				found = strstr(line, needle) != NULL;
+			fclose(f);
+		}
+		if (!found)
+			(void)poll(NULL, 0, 10);	/* the file's next line */
+	}
+	free(line);
+}
+
+static void
+router_ready(void)
+{
+	char	log[160];
+
+	snprintf(log, sizeof(log), "%s/router.log", D.dir);
+	wait_file_has(log, "router: logged in as");
+}
+
+static void
+start(int router_first)
 {
 	struct th_conf	 c = { .min_children = 2, .max_children = 3 };
 	struct xmpp_conf xc;
@@ -98,7 +130,10 @@ setup(void)
 	    th_server(TH_EJABBERD)->port, TH_OPENSRF_PW, D.log);
 	write_text(D.core, x);
 	free(x);
-	start_router();
+	if (router_first) {
+		start_router();
+		router_ready();
+	}
 	D.pid = th_droverd_exec(&D, extra);
 	th_wait_idle(&D, 2, WAIT_MS);
 	/* a client of its own, addressing the service through the router */
@@ -124,6 +159,18 @@ setup(void)
 }
 
 static void
+setup(void)
+{
+	start(1);
+}
+
+static void
+setup_router_late(void)
+{
+	start(0);
+}
+
+static void
 teardown(void)
 {
 	int	st;
@@ -137,48 +184,47 @@ teardown(void)
 }
 
 /*
- * One request through the router, retried while the router bounces it
- * (droverd's registration may not have reached it yet).
+ * One idempotent request through the router, sent again while the
+ * router bounces it (droverd's registration may not have reached it
+ * yet) or nothing comes back in RESEND_MS (a class the router is just
+ * closing or reopening may swallow it).
  */
+#define RESEND_MS	2000
+
 static void
 call_routed(const char *method, const char *params, struct th_reply *r)
 {
-	uint64_t	end = mono_ms() + WAIT_MS;
-	struct xstanza	*st;
+	uint64_t	 end = mono_ms() + WAIT_MS, again;
+	struct xstanza	*st = NULL;
+	struct tmsg	 t = TMSG_INIT;
 	struct pollfd	 p;
 	char		 thread[64];
 	int		 rc;
 
-	for (;;) {
+	while (st == NULL) {
+		ck_assert_msg(mono_ms() < end, "the router never served "
+		    "drover.test");
 		th_send(&D, NULL, 1, method, params, thread);
-		for (;;) {
-			ck_assert(mono_ms() < end);
+		again = mono_ms() + RESEND_MS;
+		while (mono_ms() < again) {
 			rc = transport_recv(D.client, &st);
 			ck_assert_int_ge(rc, 0);
-			if (rc == 1)
+			if (rc == 1 && st->is_error) {
+				xstanza_free(&st);	/* bounced */
+				(void)poll(NULL, 0, 50);	/* router's turn */
 				break;
+			}
+			if (rc == 1 && strstr(st->raw, thread) != NULL)
+				break;
+			xstanza_free(&st);	/* a late answer to a resend */
 			p.fd = transport_fd(D.client);
 			p.events = POLLIN;
 			(void)poll(&p, 1, 100);
 		}
-		if (!st->is_error) {
-			/* not a bounce: hand it back to the reply reader */
-			ck_assert(strstr(st->raw, thread) != NULL);
-			break;
-		}
-		xstanza_free(&st);
-		ck_assert_msg(mono_ms() < end, "the router never knew "
-		    "drover.test");
-		(void)poll(NULL, 0, 50);	/* the router's next chance */
 	}
-	/* the stanza read is the reply; parse it the helper's way */
-	{
-		struct tmsg	t = TMSG_INIT;
-
-		ck_assert_int_eq(tmsg_parse(st->raw, st->len, &t, NULL), 0);
-		ck_assert(strstr(t.body, "\"statusCode\":\"205\"") != NULL);
-		tmsg_clear(&t);
-	}
+	ck_assert_int_eq(tmsg_parse(st->raw, st->len, &t, NULL), 0);
+	ck_assert(strstr(t.body, "\"statusCode\":\"205\"") != NULL);
+	tmsg_clear(&t);
 	xstanza_free(&st);
 	memset(r, 0, sizeof(*r));
 	r->code = 205;
@@ -240,6 +286,19 @@ START_TEST(test_xmpp_unregister)
 }
 END_TEST
 
+START_TEST(test_xmpp_router_late)
+{
+	struct th_reply	r;
+
+	/* droverd first: its registration bounces; it tries again */
+	th_wait_log(&D, "registration bounced", WAIT_MS);
+	start_router();
+	router_ready();
+	call_routed("opensrf.system.echo", "[3]", &r);
+	ck_assert_int_eq(r.code, 205);
+}
+END_TEST
+
 Suite *
 droverd_xmpp_suite(void)
 {
@@ -254,6 +313,14 @@ droverd_xmpp_suite(void)
 	tcase_add_test(tc, test_xmpp_serve);
 	tcase_add_test(tc, test_xmpp_rescue);
 	tcase_add_test(tc, test_xmpp_unregister);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("router_late");
+	tcase_set_tags(tc, "integration");
+	tcase_set_timeout(tc, 90);
+	tcase_add_unchecked_fixture(tc, th_ejabberd_setup, NULL);
+	tcase_add_checked_fixture(tc, setup_router_late, teardown);
+	tcase_add_test(tc, test_xmpp_router_late);
 	suite_add_tcase(s, tc);
 	return s;
 }

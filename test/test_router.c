@@ -602,6 +602,54 @@ START_TEST(test_no_listener_rejects)
 }
 END_TEST
 
+/* The window's copies stay within their caps; bounces still retry. */
+START_TEST(test_inflight_caps)
+{
+	struct router_class	*c;
+	struct router_node	*a;
+	size_t			 big = 200 * 1024;
+	char			*body, thread[16];
+	int			 i;
+
+	ck_assert_int_eq(top(LA, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	c = router_class_find(RT, "opensrf.math");
+	a = c->nodes[0];
+	body = malloc(ROUTER_INFLIGHT_BODY_MAX + 2);
+	memset(body, 'x', ROUTER_INFLIGHT_BODY_MAX + 1);
+	body[ROUTER_INFLIGHT_BODY_MAX + 1] = '\0';
+	request("opensrf.math", CLI, "huge", body);	/* over the body cap */
+	ck_assert_ptr_null(a->win[0].body);
+	ck_assert_uint_eq(a->win_bytes, 0);
+	body[big] = '\0';
+	for (i = 0; i < 30; i++) {
+		snprintf(thread, sizeof(thread), "t%d", i);
+		request("opensrf.math", CLI, thread, body);
+		ck_assert_uint_le(a->win_bytes, ROUTER_INFLIGHT_BYTES_MAX);
+	}
+	ck_assert_uint_eq(a->win_bytes,
+	    (ROUTER_INFLIGHT_BYTES_MAX / big) * big);
+	ck_assert_ptr_null(a->win[30].body);		/* t29: not kept */
+	/* a second listener; t29 bounces with its body and is retried */
+	ck_assert_int_eq(top(LB, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	R.n = 0;
+	bounce("opensrf.math", LA, "t29", "[29]");
+	ck_assert_int_eq(R.n, 1);
+	ck_assert_str_eq(R.ev[0].to, LB);
+	ck_assert_str_eq(R.ev[0].body, "[29]");
+	/* a kept one goes back with the window's copy; bytes are returned */
+	bounce("opensrf.math", LA, "t0", "");
+	ck_assert_int_eq(R.n, 2);
+	ck_assert_uint_eq(strlen(c->nodes[0]->win[1].body), big);
+	ck_assert_uint_eq(c->nodes[0]->win_bytes, big + 4);
+	ck_assert_ptr_eq(c->grave[0], a);
+	ck_assert_uint_eq(a->win_bytes,
+	    (ROUTER_INFLIGHT_BYTES_MAX / big - 1) * big);
+	free(body);
+}
+END_TEST
+
 Suite *
 router_suite(void)
 {
@@ -644,6 +692,7 @@ router_suite(void)
 	tcase_add_test(tc, test_bounce_empty);
 	tcase_add_test(tc, test_bounce_retry_limit);
 	tcase_add_test(tc, test_reregister_after_bounce);
+	tcase_add_test(tc, test_inflight_caps);
 	suite_add_tcase(s, tc);
 	return s;
 }

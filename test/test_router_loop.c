@@ -10,6 +10,7 @@
  */
 #include <sys/inotify.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <check.h>
 #include <errno.h>
@@ -621,7 +622,55 @@ START_TEST(test_status_file)
 	    "classes 1"));
 	ck_assert_ptr_nonnull(strstr(buf, "  class opensrf.math state up "
 	    "listeners 2 forwarded 1 retried 0 errors 0 bounces 0\n"));
+	ck_assert_ptr_nonnull(freopen("/dev/null", "w", stdout));
 	ck_assert_int_eq(router_status_print(status_path), 0);
+}
+END_TEST
+
+/* --status: refuses what is not a live router's status file. */
+static const struct {
+	const char	*raw;		/* written as is; NULL: see pid */
+	int		 pid;		/* 0 no file, 1 our pid, 2 a dead one */
+	int		 rc;
+} print_cases[] = {
+	{ NULL, 0, -ENOENT },
+	{ "", 0, -EINVAL },
+	{ "hello\n", 0, -EINVAL },
+	{ "drover-router pid 0 started 1 updated 2\n", 0, -EINVAL },
+	{ NULL, 2, -ESRCH },
+	{ NULL, 1, 0 },
+};
+
+START_TEST(test_status_print)
+{
+	char	 dname[] = "/tmp/drover-test-rstatus.XXXXXX", path[96];
+	FILE	*f;
+	pid_t	 pid = getpid();
+	int	 st;
+
+	ck_assert_ptr_nonnull(mkdtemp(dname));
+	snprintf(path, sizeof(path), "%s/status", dname);
+	if (print_cases[_i].pid == 2) {
+		/* a child that has been reaped: its pid runs nothing */
+		ck_assert_int_ge(pid = fork(), 0);
+		if (pid == 0)
+			_exit(0);
+		ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	}
+	if (print_cases[_i].raw != NULL || print_cases[_i].pid != 0) {
+		ck_assert_ptr_nonnull(f = fopen(path, "w"));
+		if (print_cases[_i].raw != NULL)
+			fputs(print_cases[_i].raw, f);
+		else
+			fprintf(f, "drover-router pid %ld started 1 updated 2\n"
+			    "router x\n", (long)pid);
+		ck_assert_int_eq(fclose(f), 0);
+	}
+	/* this test runs in its own process: its stdout is ours to drop */
+	ck_assert_ptr_nonnull(freopen("/dev/null", "w", stdout));
+	ck_assert_int_eq(router_status_print(path), print_cases[_i].rc);
+	(void)unlink(path);	/* absent in the first case */
+	ck_assert_int_eq(rmdir(dname), 0);
 }
 END_TEST
 
@@ -639,6 +688,10 @@ router_loop_suite(void)
 	tcase_add_test(tc, test_api);
 	tcase_add_test(tc, test_reconnect);
 	tcase_add_test(tc, test_status_file);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("status");
+	tcase_add_loop_test(tc, test_status_print, 0, ARRAY_LEN(print_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -138,13 +138,31 @@ streq0(const char *a, const char *b)
 /*
  * Find the window entry a bounce refers to: same thread and osrf_xid,
  * and the same body when the bounce carries one.  Oldest first, since
- * bounces come back in the order the requests were sent.  -1 if none.
+ * bounces come back in the order the requests were sent.
+ *
+ * Some servers (prosody) bounce without the original payload: no thread,
+ * no body.  Then the newest entry still in the window is taken, which is
+ * what OpenSRF retries (the last message); k such bounces from a dead
+ * listener take the last k requests sent to it, which are the k that
+ * bounced.  -1 if none.
  */
 static int
 inflight_match(const struct router_node *n, const struct router_msg *m)
 {
 	unsigned	i, idx;
 	int		has_body = m->body != NULL && m->body[0] != '\0';
+	int		bare = !has_body && (m->thread == NULL ||
+			    m->thread[0] == '\0');
+
+	if (bare) {
+		for (i = n->win_n; i > 0; i--) {
+			idx = (n->win_head + ROUTER_INFLIGHT_MAX - n->win_n +
+			    i - 1) % ROUTER_INFLIGHT_MAX;
+			if (n->win[idx].thread != NULL)
+				return (int)idx;
+		}
+		return -1;
+	}
 
 	for (i = 0; i < n->win_n; i++) {
 		idx = (n->win_head + ROUTER_INFLIGHT_MAX - n->win_n + i) %

@@ -650,6 +650,37 @@ START_TEST(test_inflight_caps)
 }
 END_TEST
 
+/*
+ * A server that bounces without the payload (prosody): the newest
+ * requests of the dead listener are retried, one per bounce.
+ */
+START_TEST(test_bounce_bare)
+{
+	struct router_msg	m = { .from = LA, .is_error = 1 };
+	struct router_class	*c;
+
+	three_listeners();
+	request("opensrf.math", CLI, "t1", "[1]");	/* A, answered */
+	request("opensrf.math", CLI, "t2", "[2]");	/* B */
+	request("opensrf.math", CLI, "t3", "[3]");	/* C */
+	request("opensrf.math", CLI, "t4", "[4]");	/* A, lost */
+	request("opensrf.math", CLI, "t5", "[5]");	/* B */
+	request("opensrf.math", CLI, "t6", "[6]");	/* C */
+	request("opensrf.math", CLI, "t7", "[7]");	/* A, lost */
+	c = router_class_find(RT, "opensrf.math");
+	R.n = 0;
+	router_class_msg(RT, c, &m, &IO);
+	router_class_msg(RT, c, &m, &IO);
+	ck_assert_int_eq(R.n, 2);
+	ck_assert_str_eq(R.ev[0].thread, "t7");
+	ck_assert_str_eq(R.ev[0].body, "[7]");
+	ck_assert_str_eq(R.ev[0].router_from, CLI);
+	ck_assert_str_eq(R.ev[1].thread, "t4");
+	ck_assert_uint_eq(c->nnodes, 2);
+	ck_assert_uint_eq(c->retried, 2);
+}
+END_TEST
+
 Suite *
 router_suite(void)
 {
@@ -693,6 +724,7 @@ router_suite(void)
 	tcase_add_test(tc, test_bounce_retry_limit);
 	tcase_add_test(tc, test_reregister_after_bounce);
 	tcase_add_test(tc, test_inflight_caps);
+	tcase_add_test(tc, test_bounce_bare);
 	suite_add_tcase(s, tc);
 	return s;
 }

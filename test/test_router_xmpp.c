@@ -17,7 +17,9 @@
  * with an error and a registration from an untrusted server domain is
  * ignored; the router logs in again after the server restarts.  A second
  * TCase does the round robin and the failover with two real droverd
- * listeners (-i a, -i b) of drover.test, one of them SIGKILLed.
+ * listeners (-i a, -i b) of drover.test, one of them SIGKILLed, and
+ * another runs the first three cases on prosody, whose bounces carry no
+ * payload.
  *
  * Synchronisation: waits on stanzas (poll with a deadline), on the
  * router's status file (inotify) and on its log; never on time alone.
@@ -53,7 +55,9 @@
 
 /* ------------------------------------------------------- fixture */
 
-static int			 port;		/* the private ejabberd's */
+static int			 port;		/* the private server's */
+/* The server the current TCase runs on (prosody: no legacy digest). */
+static enum th_server_kind	 kind = TH_EJABBERD;
 static char			 dir[64];	/* private files */
 static char			 core_path[128], status_path[128];
 static char			 log_path[128];
@@ -79,11 +83,12 @@ write_core(const char *trust)
 	    "<transport><server>%s</server><host>127.0.0.1</host>"
 	    "<port>%d</port><username>%s</username>"
 	    "<password>%s</password><resource>router</resource>"
-	    "<reconnect_max>1</reconnect_max></transport>"
+	    "<reconnect_max>1</reconnect_max><legacy_digest>%d"
+	    "</legacy_digest></transport>"
 	    "<logfile>%s</logfile><loglevel>4</loglevel>"
 	    "</router></routers></config>\n",
 	    trust, PRIV, port, "router",
-	    TH_ROUTER_PW, log_path);
+	    TH_ROUTER_PW, kind == TH_EJABBERD, log_path);
 	ck_assert_int_eq(fclose(f), 0);
 	ck_assert_int_eq(rename(tmp, core_path), 0);
 }
@@ -241,7 +246,7 @@ static void
 setup(void)
 {
 	log_set_level(LOGL_WARNING);
-	port = th_server(TH_EJABBERD)->port;
+	port = th_server(kind)->port;
 	str_copy(dir, "/tmp/drover-rtest.XXXXXX", sizeof(dir));
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(core_path, sizeof(core_path), "%s/opensrf_core.xml", dir);
@@ -259,6 +264,13 @@ teardown(void)
 	router_stop();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	ck_assert_int_eq(system(cmd), 0);
+}
+
+static void
+setup_prosody(void)
+{
+	kind = TH_PROSODY;
+	setup();
 }
 
 /* ------------------------------------------------------ the peers */
@@ -287,7 +299,7 @@ login(const char *domain, const char *resource)
 	c.username = "opensrf";
 	c.password = TH_OPENSRF_PW;
 	c.auth = XMPP_AUTH_LEGACY;
-	c.legacy_digest = 1;
+	c.legacy_digest = kind == TH_EJABBERD;
 	c.max_stanza_size = 1 << 20;
 	ck_assert_ptr_nonnull(t = transport_new_xmpp(&c, resource));
 	ck_assert_int_eq(transport_open(t, DEADLINE_MS), 0);
@@ -833,6 +845,17 @@ router_xmpp_suite(void)
 	tcase_add_test(tc, test_unknown_class_and_method);
 	tcase_add_test(tc, test_untrusted);
 	tcase_add_test(tc, test_server_restart);
+	suite_add_tcase(s, tc);
+
+	/* the same router on prosody, the other server OpenSRF supports */
+	tc = tcase_create("router_prosody");
+	tcase_set_tags(tc, "integration");
+	tcase_set_timeout(tc, 120);
+	tcase_add_unchecked_fixture(tc, th_prosody_setup, NULL);
+	tcase_add_checked_fixture(tc, setup_prosody, teardown);
+	tcase_add_test(tc, test_round_robin_and_failover);
+	tcase_add_test(tc, test_unknown_class_and_method);
+	tcase_add_test(tc, test_untrusted);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("router_droverd");

@@ -7,7 +7,9 @@
  * services, stale pid files).  daemons: start, status, reload and stop
  * of real droverd processes on the local bus (--local), synchronised on
  * pid files and the scoreboard, and the SIGKILL escalation against a
- * fake daemon that ignores SIGTERM.
+ * fake daemon that ignores SIGTERM.  xmpp (integration): the router and
+ * a service on the private ejabberd, started and stopped together, and
+ * a drover-call through them.
  *
  * Every configuration lives in a fresh directory under /tmp, and the
  * service names carry this process's pid ("c<pid>a"), since scoreboards
@@ -17,6 +19,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +31,7 @@
 
 #include "scoreboard/sb.h"
 #include "th_sb.h"
+#include "th_servers.h"
 #include "util.h"
 
 /* Deadline for events the tests wait on: generous, never a sleep. */
@@ -39,7 +43,8 @@ struct run {
 	char	*err;
 };
 
-static char	 dir[64];		/* the test's private directory */
+static char	 base[64];		/* the runner's directory */
+static char	 dir[96];		/* the test's, inside base */
 static char	 svc_a[SB_NAME_LEN];	/* a C service */
 static char	 svc_b[SB_NAME_LEN];	/* a second C service */
 static char	 svc_p[SB_NAME_LEN];	/* a Perl service: skipped */
@@ -82,6 +87,28 @@ ctl(struct run *r, const char *a1, const char *a2, const char *a3,
 		argv[n++] = (char *)a3;
 	if (a4 != NULL)
 		argv[n++] = (char *)a4;
+	argv[n] = NULL;
+	st = th_run(argv, &r->out, &r->err);
+	ck_assert_msg(WIFEXITED(st), "droverctl died: status %d", st);
+	r->code = WEXITSTATUS(st);
+}
+
+/* As ctl(), on XMPP: no --local. */
+static void
+ctl_xmpp(struct run *r, const char *a1, const char *a2)
+{
+	char	*argv[8], core[128];
+	int	 n = 0, st;
+
+	snprintf(core, sizeof(core), "%s/core.xml", dir);
+	argv[n++] = (char *)ctl_bin();
+	argv[n++] = "-c";
+	argv[n++] = core;
+	argv[n++] = "-h";
+	argv[n++] = "testhost";
+	argv[n++] = (char *)a1;
+	if (a2 != NULL)
+		argv[n++] = (char *)a2;
 	argv[n] = NULL;
 	st = th_run(argv, &r->out, &r->err);
 	ck_assert_msg(WIFEXITED(st), "droverctl died: status %d", st);
@@ -204,6 +231,92 @@ write_conf(void)
 	free(settings);
 }
 
+/* Stop a daemon: TERM, so droverd removes its scoreboard; then KILL. */
+static void
+stop_pid(pid_t pid)
+{
+	if (pid <= 0 || !alive(pid))
+		return;
+	kill(pid, SIGTERM);
+	if (!wait_dead(pid)) {
+		kill(pid, SIGKILL);
+		(void)wait_dead(pid);
+	}
+}
+
+/*
+ * Check skips the checked teardown after a failed assertion (the forked
+ * child calls _exit()), so every test's directory lives under one base
+ * directory named after the runner process, and this unchecked teardown
+ * stops whatever any pid file there still names, then removes it all.
+ */
+static void
+ux_setup(void)
+{
+	snprintf(base, sizeof(base), "/tmp/droverctl-test.%d", (int)getpid());
+	if (mkdir(base, 0700) == -1 && errno != EEXIST)
+		ck_abort_msg("mkdir(%s): %s", base, strerror(errno));
+}
+
+static void
+ux_teardown(void)
+{
+	glob_t	 g;
+	char	*pat, *cmd;
+	size_t	 i;
+
+	pat = xasprintf("%s/*/run/*.pid", base);
+	if (glob(pat, 0, NULL, &g) == 0) {
+		for (i = 0; i < g.gl_pathc; i++) {
+			FILE	*f = fopen(g.gl_pathv[i], "r");
+			int	 pid = 0;
+
+			if (f == NULL)
+				continue;
+			if (fscanf(f, "%d", &pid) == 1) {
+				fprintf(stderr, "test_droverctl: stopping pid "
+				    "%d left by a failed test (%s)\n", pid,
+				    g.gl_pathv[i]);
+				stop_pid(pid);
+			}
+			fclose(f);
+		}
+		globfree(&g);
+	}
+	free(pat);
+	cmd = xasprintf("rm -rf '%s'", base);
+	if (system(cmd) != 0)
+		fprintf(stderr, "test_droverctl: %s failed\n", cmd);
+	free(cmd);
+}
+
+/* Stop what the test started, then remove its directory. */
+static void
+cleanup(void)
+{
+	const char	*svcs[] = { svc_a, svc_b, "drover-router" };
+	char		*cmd;
+	size_t		 i;
+	pid_t		 pid;
+
+	if (dir[0] == '\0')
+		return;
+	for (i = 0; i < ARRAY_LEN(svcs); i++)
+		if ((pid = read_pid(svcs[i])) > 0)
+			stop_pid(pid);
+	cmd = xasprintf("rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "test_droverctl: %s failed\n", cmd);
+	free(cmd);
+	dir[0] = '\0';
+}
+
+static void
+fx_teardown(void)
+{
+	cleanup();
+}
+
 static void
 fx_setup(void)
 {
@@ -213,7 +326,7 @@ fx_setup(void)
 	ck_assert_msg(lib != NULL,
 	    "DROVER_LIB not set: run via test/run-tests");
 	ck_assert_int_eq(setenv("DROVER_PLUGINDIR", lib, 1), 0);
-	snprintf(dir, sizeof(dir), "/tmp/droverctl-test.XXXXXX");
+	snprintf(dir, sizeof(dir), "%s/t.XXXXXX", base);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	p = xasprintf("%s/bus", dir);
 	ck_assert_int_eq(mkdir(p, 0700), 0);
@@ -225,24 +338,6 @@ fx_setup(void)
 	write_conf();
 }
 
-/* Stop what a failed test left, then remove the directory. */
-static void
-fx_teardown(void)
-{
-	const char	*svcs[] = { svc_a, svc_b };
-	char		*cmd;
-	size_t		 i;
-	pid_t		 pid;
-
-	for (i = 0; i < ARRAY_LEN(svcs); i++)
-		if ((pid = read_pid(svcs[i])) > 0 && alive(pid)) {
-			kill(pid, SIGKILL);
-			(void)wait_dead(pid);
-		}
-	cmd = xasprintf("rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
-	free(cmd);
-}
 
 /* ------------------------------------------------------------ usage */
 
@@ -521,6 +616,107 @@ START_TEST(test_stop_escalates)
 }
 END_TEST
 
+/* The router and one service on ejabberd: the order and a real call. */
+START_TEST(test_xmpp_router_and_service)
+{
+	const struct th_server	*ej = th_server(TH_EJABBERD);
+	struct run		 r;
+	char			*core, *path, *argv[10], *out, *err, *want;
+	char			*rpid;
+	pid_t			 pa, pr;
+	int			 st;
+
+	core = xasprintf(
+	    "<?xml version=\"1.0\"?>\n<config><opensrf>\n"
+	    "<routers><router>%s</router></routers>\n"
+	    "<domain>%s</domain><host>127.0.0.1</host><port>%d</port>\n"
+	    "<username>opensrf</username><passwd>%s</passwd>"
+	    "<tls>off</tls>\n"
+	    "<logfile>%s/osrfsys.log</logfile><loglevel>3</loglevel>\n"
+	    "<settings_config>opensrf.xml</settings_config>\n"
+	    "</opensrf>\n<routers><router>\n"
+	    "<trusted_domains><server>%s</server><client>%s</client>"
+	    "</trusted_domains>\n<transport><server>%s</server>"
+	    "<host>127.0.0.1</host><port>%d</port><username>router</username>"
+	    "<password>%s</password><resource>router</resource>"
+	    "<tls>off</tls></transport>\n"
+	    "<logfile>%s/router.log</logfile><loglevel>3</loglevel>\n"
+	    "</router></routers></config>\n", TH_DOMAIN_PRIVATE,
+	    TH_DOMAIN_PRIVATE, ej->port, TH_OPENSRF_PW, dir,
+	    TH_DOMAIN_PRIVATE, TH_DOMAIN_PRIVATE, TH_DOMAIN_PRIVATE, ej->port,
+	    TH_ROUTER_PW, dir);
+	path = xasprintf("%s/core.xml", dir);
+	write_file(path, core);
+	free(path);
+	free(core);
+
+	/* the router first: services register with it when they log in */
+	ctl_xmpp(&r, "start", "router");
+	ck_assert_msg(r.code == 0, "start router: %s", r.err);
+	run_free(&r);
+	ctl_xmpp(&r, "start", svc_a);
+	ck_assert_msg(r.code == 0, "start %s: %s", svc_a, r.err);
+	run_free(&r);
+	pa = read_pid(svc_a);
+	rpid = xasprintf("%s/run/drover-router.pid", dir);
+	pr = 0;
+	{
+		FILE	*f = fopen(rpid, "r");
+
+		ck_assert_ptr_nonnull(f);
+		ck_assert_int_eq(fscanf(f, "%d", &pr), 1);
+		fclose(f);
+	}
+	ck_assert(alive(pa));
+	ck_assert(alive(pr));
+
+	/* through the router, to which the service registered */
+	path = xasprintf("%s/drover-call", getenv("DROVER_BIN"));
+	core = xasprintf("%s/core.xml", dir);
+	argv[0] = path;
+	argv[1] = "-c";
+	argv[2] = core;
+	argv[3] = "-t";
+	argv[4] = "10";
+	argv[5] = svc_a;
+	argv[6] = "add";
+	argv[7] = "2";
+	argv[8] = "3";
+	argv[9] = NULL;
+	st = th_run(argv, &out, &err);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "drover-call: %d: %s", st, err);
+	ck_assert_str_eq(out, "5\n");
+	free(out);
+	free(err);
+	free(path);
+	free(core);
+
+	/* svc_b was not started: exit 3; the router comes first */
+	ctl_xmpp(&r, "status", NULL);
+	ck_assert_msg(r.code == 3, "status: %d: %s%s", r.code, r.out, r.err);
+	want = xasprintf("router: running, pid %d\n%s: running, pid %d\n",
+	    (int)pr, svc_a, (int)pa);
+	ck_assert_msg(strstr(r.out, want) != NULL, "status: %s", r.out);
+	free(want);
+	run_free(&r);
+
+	/* stop: the service first, the router last */
+	ctl_xmpp(&r, "stop", NULL);
+	ck_assert_msg(r.code == 0, "stop: %s", r.err);
+	want = xasprintf("%s: stopped, pid %d\n", svc_a, (int)pa);
+	ck_assert_msg(strstr(r.out, want) != NULL &&
+	    strstr(strstr(r.out, want), "router: stopped") != NULL,
+	    "stop order: %s", r.out);
+	free(want);
+	ck_assert(!alive(pa));
+	ck_assert(!alive(pr));
+	ck_assert_int_eq(access(rpid, F_OK), -1);
+	run_free(&r);
+	free(rpid);
+}
+END_TEST
+
 Suite *
 droverctl_suite(void)
 {
@@ -532,6 +728,7 @@ droverctl_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("targets");
+	tcase_add_unchecked_fixture(tc, ux_setup, ux_teardown);
 	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
 	tcase_add_test(tc, test_status_all_stopped);
 	tcase_add_test(tc, test_named_perl_refused);
@@ -541,12 +738,22 @@ droverctl_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("daemons");
+	tcase_add_unchecked_fixture(tc, ux_setup, ux_teardown);
 	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_start_status_stop);
 	tcase_add_test(tc, test_restart_new_pid);
 	tcase_add_test(tc, test_start_failure);
 	tcase_add_test(tc, test_stop_escalates);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("xmpp");
+	tcase_set_tags(tc, "integration");
+	tcase_add_unchecked_fixture(tc, th_ejabberd_setup, NULL);
+	tcase_add_unchecked_fixture(tc, ux_setup, ux_teardown);
+	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
+	tcase_set_timeout(tc, 90);
+	tcase_add_test(tc, test_xmpp_router_and_service);
 	suite_add_tcase(s, tc);
 	return s;
 }

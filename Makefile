@@ -175,7 +175,7 @@ deps:
 
 # The README's first command: drover serving requests (test/demo).
 demo:
-	test/demo
+	+test/demo
 
 # droverd under valgrind for a bounded long run (test/soak; SOAK_REQUESTS=n).
 soak:

@@ -241,17 +241,22 @@ log_msg(int level, int with_errno, const char *fmt, ...)
 	va_end(ap);
 }
 
+static void NORETURN
+vfatal(int with_errno, const char *fmt, va_list ap)
+{
+	if (L.level < LOGL_ERROR)
+		L.level = LOGL_ERROR;
+	log_vmsg(LOGL_ERROR, with_errno, fmt, ap);
+	_exit(1);
+}
+
 void
 fatal(const char *fmt, ...)
 {
 	va_list	ap;
 
 	va_start(ap, fmt);
-	if (L.level < LOGL_ERROR)
-		L.level = LOGL_ERROR;
-	log_vmsg(LOGL_ERROR, 1, fmt, ap);
-	va_end(ap);
-	_exit(1);
+	vfatal(1, fmt, ap);
 }
 
 void
@@ -260,9 +265,5 @@ fatalx(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	if (L.level < LOGL_ERROR)
-		L.level = LOGL_ERROR;
-	log_vmsg(LOGL_ERROR, 0, fmt, ap);
-	va_end(ap);
-	_exit(1);
+	vfatal(0, fmt, ap);
 }

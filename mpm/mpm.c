@@ -85,8 +85,8 @@ mpm_poll_add(struct mpm *m, int fd, uint64_t tag)
 	return epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) == -1 ? -errno : 0;
 }
 
-static void
-publish_conf(struct mpm *m)
+void
+mpm_publish_conf(struct mpm *m)
 {
 	struct sb_limits	sl;
 
@@ -152,7 +152,7 @@ start(struct mpm *m)
 	if (rc < 0)
 		return rc;	/* sb_create() logged why */
 	m->generation = 1;
-	publish_conf(m);
+	mpm_publish_conf(m);
 	if (mpm_fifo_init(&m->backlog, (size_t)m->max_backlog) < 0)
 		fatalx("out of memory for the backlog");
 	mpm_idle_init(&m->idle);

@@ -123,6 +123,8 @@ void	mpm_child_main(struct mpm *, int idx, int data_r, int done_w) NORETURN;
 
 /* mpm.c */
 int	mpm_poll_add(struct mpm *, int fd, uint64_t tag) MUST_CHECK;
+/* Write the effective limits and generation into the scoreboard. */
+void	mpm_publish_conf(struct mpm *);
 
 /* mpm_loop.c */
 void	mpm_dispatch_backlog(struct mpm *);

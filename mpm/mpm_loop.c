@@ -378,7 +378,6 @@ reload(struct mpm *m)
 	struct core_conf	*core = NULL;
 	struct svc_conf		*svc = NULL;
 	struct mpm_limits	 lim;
-	struct sb_limits	 sl;
 	char			 why[CFG_ERR_MAX];
 	int			 i, rc;
 
@@ -423,18 +422,7 @@ reload(struct mpm *m)
 		m->max_backlog = svc->max_backlog_queue;
 	}
 	m->generation++;
-	memset(&sl, 0, sizeof(sl));
-	sl.min_children = m->lim.min_children;
-	sl.max_children = m->lim.max_children;
-	sl.min_spare = m->lim.min_spare;
-	sl.max_spare = m->lim.max_spare;
-	sl.max_requests = m->conf->svc->max_requests;
-	sl.keepalive_s = m->conf->svc->keepalive;
-	sl.max_backlog_queue = m->max_backlog;
-	sl.request_timeout_s = m->conf->svc->request_timeout;
-	sl.slow_request_ms = m->conf->svc->slow_request_ms;
-	sb_set_conf(m->sb, m->generation, &sl);
-	sb_set_max_children_now(m->sb, m->lim.max_children);
+	mpm_publish_conf(m);
 	log_info("reload: generation %u; replacing children (min %d, max "
 	    "%d, spare %d-%d)", m->generation, m->lim.min_children,
 	    m->lim.max_children, m->lim.min_spare, m->lim.max_spare);

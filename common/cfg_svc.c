@@ -284,18 +284,29 @@ fail:
 	return rc;
 }
 
-int
-svc_conf_load(const char *path, const char *host, const char *service,
-    struct svc_conf **out, struct cfg_err *err)
+/* opensrf.xml at path, merged for host (spec 5.4), into *merged. */
+static int
+load_merged(const char *path, const char *host, struct cfg_tree **merged,
+    struct cfg_err *err)
 {
-	struct cfg_tree	*t, *m;
+	struct cfg_tree	*t;
 	int		 rc;
 
 	if ((rc = cfg_load(path, &t, err)) != 0)
 		return rc;
-	rc = cfg_merge_host(t, host, &m, err);
+	rc = cfg_merge_host(t, host, merged, err);
 	cfg_tree_free(&t);
-	if (rc != 0)
+	return rc;
+}
+
+int
+svc_conf_load(const char *path, const char *host, const char *service,
+    struct svc_conf **out, struct cfg_err *err)
+{
+	struct cfg_tree	*m;
+	int		 rc;
+
+	if ((rc = load_merged(path, host, &m, err)) != 0)
 		return rc;
 	rc = svc_conf_from_tree(m, service, out, err);
 	cfg_tree_free(&m);
@@ -316,14 +327,10 @@ int
 cfg_active_apps(const char *path, const char *host, char ***out,
     struct cfg_err *err)
 {
-	struct cfg_tree	*t, *m;
+	struct cfg_tree	*m;
 	int		 rc;
 
-	if ((rc = cfg_load(path, &t, err)) != 0)
-		return rc;
-	rc = cfg_merge_host(t, host, &m, err);
-	cfg_tree_free(&t);
-	if (rc != 0)
+	if ((rc = load_merged(path, host, &m, err)) != 0)
 		return rc;
 	rc = cfg_active_apps_tree(m, out, err);
 	cfg_tree_free(&m);

@@ -6,9 +6,10 @@
 #   lib/            the service plugins, one lib/<service>.so per services/<service>/
 #
 # Sources are found by wildcard so a new module needs no Makefile edit:
-#   common/ scoreboard/ proto/ mpm/ services/*.c  -> build/libdrover.a
-#   files named *_main.c hold a program's main() and stay out of the archive
-#   services/<name>/*.c                           -> lib/<name>.so
+#   common/ scoreboard/ proto/ mpm/ services/runtime/ -> build/libdrover.a
+#   <dir>/<program>_main.c holds a program's main() (droverd_main.c is
+#   droverd's) and stays out of the archive
+#   services/plugins/<name>/*.c                    -> lib/<name>.so
 #   test/test_*.c (+ test/th_*.c helpers)         -> build/test/drover-tests
 #   test/bench_*.c                                -> build/bench/<name>
 #   test/fuzz_*.c                                 -> build/fuzz/<name> (clang)
@@ -62,19 +63,20 @@ Q := $(if $(filter 1,$(V)),,@)
 
 # ---------------------------------------------------------------- sources
 CORE_SRCS := $(filter-out %_main.c,$(wildcard common/*.c scoreboard/*.c \
-	proto/*.c mpm/*.c services/*.c))
+	proto/*.c mpm/*.c services/runtime/*.c))
 CORE_OBJS := $(CORE_SRCS:%.c=$(B)/%.o)
 
 # program name : file with its main()
 PROG_MAP := droverd:mpm/droverd_main.c \
 	droverctl:mpm/droverctl_main.c \
-	drover-status:scoreboard/status_main.c \
-	drover-router:proto/router_main.c \
-	drover-call:proto/call_main.c
+	drover-status:scoreboard/drover_status_main.c \
+	drover-router:proto/drover_router_main.c \
+	drover-call:services/drover_call_main.c
 PROG_MAP := $(foreach p,$(PROG_MAP),$(if $(wildcard $(word 2,$(subst :, ,$(p)))),$(p)))
 PROGS := $(foreach p,$(PROG_MAP),bin/$(word 1,$(subst :, ,$(p))))
 
-PLUGIN_NAMES := $(patsubst services/%/,%,$(sort $(dir $(wildcard services/*/*.c))))
+PLUGIN_NAMES := $(patsubst services/plugins/%/,%,$(sort $(dir $(wildcard \
+	services/plugins/*/*.c))))
 PLUGINS := $(PLUGIN_NAMES:%=lib/%.so)
 
 TEST_SRCS := $(wildcard test/test_*.c)
@@ -126,7 +128,7 @@ endef
 $(foreach p,$(PROG_MAP),$(eval $(call prog_rule,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
 
 define plugin_rule
-lib/$(1).so: $(patsubst %.c,$(B)/%.pic.o,$(wildcard services/$(1)/*.c))
+lib/$(1).so: $(patsubst %.c,$(B)/%.pic.o,$(wildcard services/plugins/$(1)/*.c))
 	@mkdir -p lib
 	$$(CC) $$(ALL_LDFLAGS) -shared -o $$@ $$^ $$(PKG_LIBS)
 endef

@@ -209,7 +209,7 @@ int	cfg_table_load(const struct cfg_node *base, const struct cfg_key *,
 void	cfg_table_free(const struct cfg_key *, size_t nkeys, void *obj);
 
 /* The views' tables, for tests and documentation checks. */
-const struct cfg_key *cfg_keys_xmpp(size_t *n);	  /* drover transport */
+const struct cfg_key *cfg_keys_bus(size_t *n);	  /* drover transport */
 const struct cfg_key *cfg_keys_core(size_t *n);	  /* context opensrf */
 const struct cfg_key *cfg_keys_router(size_t *n); /* each <router> */
 const struct cfg_key *cfg_keys_svc(size_t *n);	  /* apps/<svc> */
@@ -220,10 +220,30 @@ const struct cfg_key *cfg_keys_settings(size_t *n); /* merged root */
 enum xmpp_auth { XMPP_AUTH_LEGACY, XMPP_AUTH_SASL, XMPP_AUTH_AUTO };
 enum xmpp_tls { XMPP_TLS_OFF, XMPP_TLS_OPTIONAL, XMPP_TLS_REQUIRED };
 
-/* How to reach and log in to the XMPP server; shared by every role. */
-struct xmpp_conf {
+/*
+ * Which message bus a process speaks (proto/bus.h).  OpenSRF's files do
+ * not say: <bus> (drover's key) names it, and when it is absent or
+ * "auto" the port decides: 6379, Redis's own port and the one OpenSRF
+ * main's example files use, means Redis, any other port XMPP.
+ */
+enum bus_kind { BUS_XMPP, BUS_REDIS, BUS_LOCAL };
+enum bus_kind_conf { BUS_CONF_AUTO, BUS_CONF_XMPP, BUS_CONF_REDIS };
+/* The port that selects Redis when <bus> is absent or "auto". */
+#define BUS_REDIS_PORT	6379
+
+/*
+ * How to reach and log in to the message bus server; shared by every
+ * role.  The same keys serve XMPP and Redis: Redis uses host (default
+ * the domain), port, username, password (an ACL user), the timeouts and
+ * max_stanza_size as its largest message; the XMPP-only keys (auth,
+ * legacy_digest, tls*, resource) are ignored there.
+ */
+struct bus_conf {
+	enum bus_kind	 kind;		/* <bus>, resolved (never BUS_LOCAL
+					   from a file) */
+	enum bus_kind_conf kind_conf;	/* <bus> as written */
 	char		*host;		/* TCP host; default the domain */
-	char		*domain;	/* JID domain and stream `to` */
+	char		*domain;	/* JID / address domain */
 	int		 port;		/* 1-65535, default 5222 */
 	char		*username;
 	char		*password;	/* cleared with explicit_bzero on free */
@@ -239,10 +259,10 @@ struct xmpp_conf {
 };
 
 /* Deep copy into dst (all strings duplicated); 0 or -ENOMEM. */
-int	xmpp_conf_copy(struct xmpp_conf *dst, const struct xmpp_conf *src)
+int	bus_conf_copy(struct bus_conf *dst, const struct bus_conf *src)
 	    MUST_CHECK;
 /* Free the strings (password cleared) and zero the struct. */
-void	xmpp_conf_clear(struct xmpp_conf *);
+void	bus_conf_clear(struct bus_conf *);
 
 /* ------------------------------------------------- opensrf_core.xml */
 
@@ -256,7 +276,7 @@ struct reg_target {
 
 struct core_conf {
 	char		 *path;		/* opensrf_core.xml as given */
-	struct xmpp_conf  xmpp;
+	struct bus_conf  bus;
 	char		 *router_name;	/* <router_name>, default "router" */
 	struct reg_target *routers;
 	size_t		  nrouters;
@@ -287,7 +307,7 @@ int	core_conf_log(const struct core_conf *cc, struct log_conf *lc);
 
 /* One <router> entry of context "routers" (spec 5.3). */
 struct router_conf {
-	struct xmpp_conf  xmpp;		/* transport/... keys */
+	struct bus_conf  bus;		/* transport/... keys */
 	char		**trusted_servers;
 	size_t		  ntrusted_servers;
 	char		**trusted_clients;

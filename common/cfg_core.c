@@ -4,7 +4,7 @@
  * each router daemon entry of context "routers".
  *
  * Layout: the key tables (transport keys drover adds, then the core
- * context, then a router entry); xmpp_conf helpers; registration
+ * context, then a router entry); bus_conf helpers; registration
  * targets; core_conf; router_conf.
  *
  * Two shapes of <router> share one file (spec 2.1, 5.2): under
@@ -34,17 +34,22 @@
 #define XMPP_PORT	5222
 
 static const char *const auth_names[] = { "legacy", "sasl", "auto", NULL };
+static const char *const bus_names[] = { "auto", "xmpp", "redis", NULL };
 static const char *const tls_names[] = {
 	"off", "optional", "required", NULL
 };
 
 _Static_assert(sizeof(enum xmpp_auth) == sizeof(int), "enum as int");
 _Static_assert(sizeof(enum xmpp_tls) == sizeof(int), "enum as int");
+_Static_assert(sizeof(enum bus_kind_conf) == sizeof(int), "enum as int");
 
-#define XK(field)	offsetof(struct xmpp_conf, field)
+#define XK(field)	offsetof(struct bus_conf, field)
 
 /* drover's transport keys, relative to <opensrf> or <transport>. */
-static const struct cfg_key xmpp_keys[] = {
+static const struct cfg_key bus_keys[] = {
+	{ "bus", CFG_T_ENUM, CFG_K_DROVER, 0, 0, BUS_CONF_AUTO, NULL,
+	  bus_names, XK(kind_conf), "message bus: auto (Redis on port 6379, "
+	  "else XMPP), xmpp, redis" },
 	{ "host", CFG_T_STR, CFG_K_DROVER, 0, 0, 0, NULL, NULL, XK(host),
 	  "TCP host of the XMPP server; default the domain" },
 	{ "auth", CFG_T_ENUM, CFG_K_DROVER, 0, 0, XMPP_AUTH_LEGACY, NULL,
@@ -71,13 +76,13 @@ static const struct cfg_key xmpp_keys[] = {
 /* Context "opensrf" (or "srfsh", "gateway", ...), spec 5.2. */
 static const struct cfg_key core_keys[] = {
 	{ "domain", CFG_T_STR, CFG_K_REQUIRED, 0, 0, 0, NULL, NULL,
-	  CK(xmpp.domain), "XMPP domain (and host unless <host>)" },
+	  CK(bus.domain), "bus domain (and host unless <host>)" },
 	{ "username", CFG_T_STR, CFG_K_REQUIRED, 0, 0, 0, NULL, NULL,
-	  CK(xmpp.username), "XMPP user name" },
+	  CK(bus.username), "bus user name (XMPP account or Redis ACL user)" },
 	{ "passwd", CFG_T_STR, CFG_K_REQUIRED | CFG_K_SECRET, 0, 0, 0, NULL,
-	  NULL, CK(xmpp.password), "XMPP password" },
+	  NULL, CK(bus.password), "bus password" },
 	{ "port", CFG_T_INT, 0, 1, 65535, XMPP_PORT, NULL, NULL,
-	  CK(xmpp.port), "XMPP TCP port" },
+	  CK(bus.port), "bus TCP port (6379: Redis)" },
 	{ "router_name", CFG_T_STR, 0, 0, 0, 0, "router", NULL,
 	  CK(router_name), "router account for bare-domain routers" },
 	{ "logfile", CFG_T_STR, 0, 0, 0, 0, "stderr", NULL, CK(logfile),
@@ -101,15 +106,15 @@ static const struct cfg_key core_keys[] = {
 /* One router daemon, relative to its <router> element, spec 5.3. */
 static const struct cfg_key router_keys[] = {
 	{ "transport/server", CFG_T_STR, CFG_K_REQUIRED, 0, 0, 0, NULL, NULL,
-	  RK(xmpp.domain), "XMPP domain (and host unless transport/host)" },
+	  RK(bus.domain), "bus domain (and host unless transport/host)" },
 	{ "transport/port", CFG_T_INT, 0, 1, 65535, XMPP_PORT, NULL, NULL,
-	  RK(xmpp.port), "XMPP TCP port" },
+	  RK(bus.port), "bus TCP port (6379: Redis)" },
 	{ "transport/username", CFG_T_STR, CFG_K_REQUIRED, 0, 0, 0, NULL, NULL,
-	  RK(xmpp.username), "router's XMPP user name" },
+	  RK(bus.username), "router's bus user name" },
 	{ "transport/password", CFG_T_STR, CFG_K_REQUIRED | CFG_K_SECRET, 0, 0,
-	  0, NULL, NULL, RK(xmpp.password), "router's XMPP password" },
+	  0, NULL, NULL, RK(bus.password), "router's bus password" },
 	{ "transport/resource", CFG_T_STR, 0, 0, 0, 0, "router", NULL,
-	  RK(xmpp.resource), "must be \"router\"" },
+	  RK(bus.resource), "must be \"router\"" },
 	{ "logfile", CFG_T_STR, 0, 0, 0, 0, "stderr", NULL, RK(logfile),
 	  "log file path, stderr or syslog" },
 	{ "loglevel", CFG_T_INT, 0, LOGL_NONE, LOGL_INTERNAL, LOGL_ERROR, NULL,
@@ -121,10 +126,10 @@ static const struct cfg_key router_keys[] = {
 };
 
 const struct cfg_key *
-cfg_keys_xmpp(size_t *n)
+cfg_keys_bus(size_t *n)
 {
-	*n = ARRAY_LEN(xmpp_keys);
-	return xmpp_keys;
+	*n = ARRAY_LEN(bus_keys);
+	return bus_keys;
 }
 
 const struct cfg_key *
@@ -144,7 +149,7 @@ cfg_keys_router(size_t *n)
 /* ------------------------------------------------------------- xmpp */
 
 void
-xmpp_conf_clear(struct xmpp_conf *x)
+bus_conf_clear(struct bus_conf *x)
 {
 	if (x == NULL)
 		return;
@@ -169,7 +174,7 @@ dup_opt(char **dst, const char *src)
 }
 
 int
-xmpp_conf_copy(struct xmpp_conf *dst, const struct xmpp_conf *src)
+bus_conf_copy(struct bus_conf *dst, const struct bus_conf *src)
 {
 	*dst = *src;
 	dst->host = dst->domain = dst->username = dst->password = NULL;
@@ -180,22 +185,38 @@ xmpp_conf_copy(struct xmpp_conf *dst, const struct xmpp_conf *src)
 	    dup_opt(&dst->password, src->password) != 0 ||
 	    dup_opt(&dst->resource, src->resource) != 0 ||
 	    dup_opt(&dst->tls_ca_file, src->tls_ca_file) != 0) {
-		xmpp_conf_clear(dst);
+		bus_conf_clear(dst);
 		return -ENOMEM;
 	}
 	return 0;
 }
 
-/* The drover keys at base, then host defaults to the domain. */
+/*
+ * The drover keys at base (the port is loaded already), then the bus
+ * kind is resolved (cfg.h: enum bus_kind) and host defaults to the
+ * domain.
+ */
 static int
-xmpp_load(const struct cfg_node *base, struct xmpp_conf *x,
+bus_load(const struct cfg_node *base, struct bus_conf *x,
     struct cfg_err *err)
 {
 	int	rc;
 
-	if ((rc = cfg_table_load(base, xmpp_keys, ARRAY_LEN(xmpp_keys), x,
+	if ((rc = cfg_table_load(base, bus_keys, ARRAY_LEN(bus_keys), x,
 	    err)) != 0)
 		return rc;
+	switch (x->kind_conf) {
+	case BUS_CONF_XMPP:
+		x->kind = BUS_XMPP;
+		break;
+	case BUS_CONF_REDIS:
+		x->kind = BUS_REDIS;
+		break;
+	case BUS_CONF_AUTO:
+	default:
+		x->kind = x->port == BUS_REDIS_PORT ? BUS_REDIS : BUS_XMPP;
+		break;
+	}
 	if (x->host == NULL && dup_opt(&x->host, x->domain) != 0) {
 		cfg_errf(err, base, NULL, "out of memory");
 		return -ENOMEM;
@@ -284,7 +305,7 @@ core_routers(const struct cfg_node *ctx, struct core_conf *cc,
 	if (total == 0) {
 		if ((cc->routers = calloc(1, sizeof(*cc->routers))) == NULL ||
 		    (cc->routers[0].name = strdup(cc->router_name)) == NULL ||
-		    (cc->routers[0].domain = strdup(cc->xmpp.domain)) ==
+		    (cc->routers[0].domain = strdup(cc->bus.domain)) ==
 		    NULL) {
 			cc->nrouters = cc->routers != NULL;
 			cfg_errf(err, ctx, NULL, "out of memory");
@@ -319,7 +340,7 @@ core_conf_free(struct core_conf **ccp)
 
 	if (ccp == NULL || (cc = *ccp) == NULL)
 		return;
-	xmpp_conf_clear(&cc->xmpp);
+	bus_conf_clear(&cc->bus);
 	cfg_table_free(core_keys, ARRAY_LEN(core_keys), cc);
 	for (i = 0; i < cc->nrouters; i++)
 		reg_target_clear(&cc->routers[i]);
@@ -367,7 +388,7 @@ core_conf_from_tree(const struct cfg_tree *t, const char *ctxname,
 	}
 	if ((rc = cfg_table_load(ctx, core_keys, ARRAY_LEN(core_keys), cc,
 	    err)) != 0 ||
-	    (rc = xmpp_load(ctx, &cc->xmpp, err)) != 0 ||
+	    (rc = bus_load(ctx, &cc->bus, err)) != 0 ||
 	    (rc = core_routers(ctx, cc, err)) != 0 ||
 	    (rc = cfg_strv(cfg_context(t, "shared"),
 	    "log_protect/match_string", &cc->log_protect, &cc->nlog_protect,
@@ -414,7 +435,7 @@ core_conf_log(const struct core_conf *cc, struct log_conf *lc)
 static void
 router_clear(struct router_conf *r)
 {
-	xmpp_conf_clear(&r->xmpp);
+	bus_conf_clear(&r->bus);
 	cfg_table_free(router_keys, ARRAY_LEN(router_keys), r);
 	cfg_strv_free(&r->trusted_servers);
 	cfg_strv_free(&r->trusted_clients);
@@ -465,13 +486,13 @@ router_entry(const struct cfg_node *rn, struct router_conf *r,
 		return -ENOMEM;
 	}
 	if ((rc = cfg_table_load(rn, router_keys, ARRAY_LEN(router_keys), r,
-	    err)) != 0 || (rc = xmpp_load(tn, &r->xmpp, err)) != 0)
+	    err)) != 0 || (rc = bus_load(tn, &r->bus, err)) != 0)
 		return rc;
 	/* Listeners address routers as name@domain/router (spec 2.1). */
-	if (strcmp(r->xmpp.resource, "router") != 0) {
+	if (strcmp(r->bus.resource, "router") != 0) {
 		cfg_errf(err, cfg_get(rn, "transport/resource"), NULL,
 		    "expected \"router\" (services send to "
-		    "<name>@<domain>/router), got \"%.60s\"", r->xmpp.resource);
+		    "<name>@<domain>/router), got \"%.60s\"", r->bus.resource);
 		return -EINVAL;
 	}
 	if ((rc = trusted_list(rn, "trusted_domains/server",

@@ -30,7 +30,7 @@
 #include "mpm/mpm.h"
 #include "mpm/mpm_source.h"
 #include "mpm/worker.h"
-#include "services/runtime.h"
+#include "services/runtime/runtime.h"
 #include "util.h"
 
 /* Where -d puts the pid file when opensrf.xml has no dirs/pid. */

@@ -79,7 +79,7 @@ mpm_reply_status(struct mpm *m, const struct xstanza *req,
 	int		 rc;
 
 	if (req != NULL) {
-		if ((rc = tmsg_parse(req->raw, req->len, &t, NULL)) < 0) {
+		if ((rc = tmsg_xml_parse(req->raw, req->len, &t, NULL)) < 0) {
 			log_warnx("cannot answer a request (%s): %.200s",
 			    strerror(-rc), req->raw);
 			return;
@@ -110,7 +110,7 @@ mpm_reply_status(struct mpm *m, const struct xstanza *req,
 	}
 	r.from = transport_jid(m->bus);
 	r.body = body.data;
-	if ((rc = tmsg_write(&r, &xml, &len)) < 0 ||
+	if ((rc = tmsg_xml_write(&r, &xml, &len)) < 0 ||
 	    (rc = transport_send(m->bus, xml, len)) < 0)
 		log_warnx("sending status %d to %s: %s", code, r.to,
 		    strerror(-rc));

@@ -118,7 +118,7 @@ xmpp_endpoint(struct mpm_xmpp *x, enum xmpp_role role)
 	if (xmpp_resource_make(res, sizeof(res), role, x->service) < 0)
 		log_warnx("%s: XMPP resource cut to \"%s\"", x->service,
 		    res);
-	if ((t = transport_new_xmpp(&(*x->core)->xmpp, res)) == NULL)
+	if ((t = transport_new_xmpp(&(*x->core)->bus, res)) == NULL)
 		fatalx("out of memory for the XMPP connection");
 	return t;
 }
@@ -163,7 +163,7 @@ xmpp_reg_bounced(void *arg, const struct xstanza *st)
 	struct tmsg	t = TMSG_INIT;
 	int		yes;
 
-	if (tmsg_parse(st->raw, st->len, &t, NULL) < 0)
+	if (tmsg_xml_parse(st->raw, st->len, &t, NULL) < 0)
 		return 0;
 	yes = t.is_error && strcmp(t.router_command, "register") == 0;
 	tmsg_clear(&t);

@@ -32,7 +32,7 @@ reg_stanza(const struct reg_target *t, const char *from,
 	m.router_class = service;
 	m.router_command = cmd == REG_REGISTER ? "register" : "unregister";
 	m.body = cmd == REG_REGISTER ? "registering" : "unregistering";
-	rc = tmsg_write(&m, xml, len);
+	rc = tmsg_xml_write(&m, xml, len);
 	free(to);
 	return rc;
 }

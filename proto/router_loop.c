@@ -105,7 +105,7 @@ static void *
 connector(void *arg)
 {
 	struct rconn	*c = arg;
-	int		 timeout = c->ri->conf->xmpp.connect_timeout_ms;
+	int		 timeout = c->ri->conf->bus.connect_timeout_ms;
 
 	c->open_rc = transport_open(c->t,
 	    timeout > 0 ? timeout : RL_OPEN_TIMEOUT_MS);
@@ -127,11 +127,11 @@ rconn_new(struct rinst *ri, struct router_class *cls, const char *resource)
 	c->cls = cls;
 	c->fd = -1;
 	c->resource = xstrdup(resource);
-	c->jid = xasprintf("%s@%s/%s", ri->conf->xmpp.username,
-	    ri->conf->xmpp.domain, resource);
+	c->jid = xasprintf("%s@%s/%s", ri->conf->bus.username,
+	    ri->conf->bus.domain, resource);
 	c->state = RC_DOWN;
 	c->retry_at = 0;
-	if ((rc = L->c.mk(&ri->conf->xmpp, resource, &c->t)) < 0)
+	if ((rc = L->c.mk(&ri->conf->bus, resource, &c->t)) < 0)
 		fatalx("router: cannot create a transport for %s: %s", c->jid,
 		    strerror(-rc));
 	c->next = L->conns;
@@ -162,7 +162,7 @@ rconn_start_open(struct rconn *c)
 static unsigned
 backoff_cap(const struct rconn *c)
 {
-	int	max = c->ri->conf->xmpp.reconnect_max_ms;
+	int	max = c->ri->conf->bus.reconnect_max_ms;
 
 	return max > 0 ? (unsigned)max : RL_BACKOFF_MAX_MS;
 }
@@ -329,7 +329,7 @@ send_tmsg(struct rconn *c, struct tmsg *m)
 	int	rc;
 
 	m->from = transport_jid(c->t);
-	if ((rc = tmsg_write_buf(m, &c->wbuf)) < 0) {
+	if ((rc = tmsg_xml_write_buf(m, &c->wbuf)) < 0) {
 		log_warnx("router: cannot serialize a message to %s: %s",
 		    m->to, strerror(-rc));
 		return rc;
@@ -457,7 +457,7 @@ handle_stanza(struct rconn *c, const struct xstanza *x)
 		log_debug("router: %s: <%s> ignored", c->jid, x->name);
 		return;
 	}
-	if (tmsg_parse(x->raw, x->len, &m, &err) < 0) {
+	if (tmsg_xml_parse(x->raw, x->len, &m, &err) < 0) {
 		log_warnx("router: %s: unreadable message dropped: %s",
 		    c->jid, err.reason);
 		return;
@@ -652,10 +652,10 @@ reload(struct router_loop *L)
 	}
 	for (i = 0; i < L->ninst; i++) {
 		for (j = 0; j < n; j++)
-			if (strcmp(fresh[j].xmpp.username,
-			    L->inst[i].conf->xmpp.username) == 0 &&
-			    strcmp(fresh[j].xmpp.domain,
-			    L->inst[i].conf->xmpp.domain) == 0)
+			if (strcmp(fresh[j].bus.username,
+			    L->inst[i].conf->bus.username) == 0 &&
+			    strcmp(fresh[j].bus.domain,
+			    L->inst[i].conf->bus.domain) == 0)
 				break;
 		if (j == n) {
 			log_warnx("router: SIGHUP: %s no longer configured; "
@@ -775,25 +775,25 @@ router_loop_new(const struct router_loop_conf *conf, struct router_loop **out)
 	for (i = 0; i < conf->nentries; i++) {
 		e = &conf->entries[i];
 		for (j = 0; j < L->ninst; j++)
-			if (strcmp(L->inst[j].conf->xmpp.username,
-			    e->xmpp.username) == 0 &&
-			    strcmp(L->inst[j].conf->xmpp.domain,
-			    e->xmpp.domain) == 0)
+			if (strcmp(L->inst[j].conf->bus.username,
+			    e->bus.username) == 0 &&
+			    strcmp(L->inst[j].conf->bus.domain,
+			    e->bus.domain) == 0)
 				break;
 		if (j < L->ninst) {
 			log_warnx("router: entry %zu repeats %s@%s; skipped",
-			    i + 1, e->xmpp.username, e->xmpp.domain);
+			    i + 1, e->bus.username, e->bus.domain);
 			continue;
 		}
 		ri = &L->inst[L->ninst];
 		ri->L = L;
 		ri->conf = e;
-		if ((rc = router_new(e->xmpp.username, e->xmpp.domain,
+		if ((rc = router_new(e->bus.username, e->bus.domain,
 		    e->trusted_servers, e->ntrusted_servers,
 		    e->trusted_clients, e->ntrusted_clients, &ri->rt)) < 0) {
 			log_errx("router: %s@%s: both trusted_domains/server "
 			    "and trusted_domains/client are required",
-			    e->xmpp.username, e->xmpp.domain);
+			    e->bus.username, e->bus.domain);
 			goto fail;
 		}
 		ri->io.arg = ri;
@@ -801,15 +801,15 @@ router_loop_new(const struct router_loop_conf *conf, struct router_loop **out)
 		ri->io.reject = io_reject;
 		ri->io.class_open = io_class_open;
 		ri->io.class_close = io_class_close;
-		if (e->xmpp.resource != NULL &&
-		    strcmp(e->xmpp.resource, "router") != 0)
+		if (e->bus.resource != NULL &&
+		    strcmp(e->bus.resource, "router") != 0)
 			log_warnx("router: %s@%s: transport/resource is "
 			    "\"%s\"; listeners only know \"router\"",
-			    e->xmpp.username,
-			    e->xmpp.domain, e->xmpp.resource);
+			    e->bus.username,
+			    e->bus.domain, e->bus.resource);
 		L->ninst++;
-		ri->top = rconn_new(ri, NULL, e->xmpp.resource != NULL ?
-		    e->xmpp.resource : "router");
+		ri->top = rconn_new(ri, NULL, e->bus.resource != NULL ?
+		    e->bus.resource : "router");
 	}
 	if (L->ninst == 0) {
 		log_errx("router: no <router> entry with a <transport>");

@@ -23,7 +23,7 @@
  * busy, nothing to authenticate, no protocol.
  *
  * Callers: drover-router's main(), once.  Not for signal context: the
- * signal handlers of router_main.c only set the flags passed in struct
+ * signal handlers of drover_router_main.c only set the flags passed in struct
  * router_loop_conf and write a byte to its wake pipe.
  *
  * Threads: a transport is used by one thread at a time, its connector
@@ -48,7 +48,7 @@
 #include "util.h"
 
 /* Build an (unopened) transport for conf logging in with `resource`. */
-typedef int (*router_transport_fn)(const struct xmpp_conf *conf,
+typedef int (*router_transport_fn)(const struct bus_conf *conf,
     const char *resource, struct transport **out);
 
 struct router_loop_conf {

@@ -11,7 +11,7 @@
  *
  * Writing escapes with a table and copies unescaped runs whole.
  *
- * Layout: XEP-0086 table; reader (state, callbacks, tmsg_parse); writer.
+ * Layout: XEP-0086 table; reader (state, callbacks, tmsg_xml_parse); writer.
  */
 #include "tmsg.h"
 
@@ -321,7 +321,7 @@ field(const struct tmsg *m, const struct reader *r, enum field f)
 }
 
 int
-tmsg_parse(const char *xml, size_t len, struct tmsg *m,
+tmsg_xml_parse(const char *xml, size_t len, struct tmsg *m,
     struct proto_err *err)
 {
 	struct reader		 r;
@@ -506,7 +506,7 @@ put_error(struct pbuf *b, const struct tmsg *m)
 }
 
 int
-tmsg_write_buf(const struct tmsg *m, struct pbuf *b)
+tmsg_xml_write_buf(const struct tmsg *m, struct pbuf *b)
 {
 	size_t	saved = b->len;
 	int	rc;
@@ -538,13 +538,13 @@ tmsg_write_buf(const struct tmsg *m, struct pbuf *b)
 }
 
 int
-tmsg_write(const struct tmsg *m, char **xml, size_t *lenp)
+tmsg_xml_write(const struct tmsg *m, char **xml, size_t *lenp)
 {
 	struct pbuf	b = { 0 };
 	int		rc;
 
 	*xml = NULL;
-	if ((rc = tmsg_write_buf(m, &b)) != 0) {
+	if ((rc = tmsg_xml_write_buf(m, &b)) != 0) {
 		pbuf_free(&b);
 		return rc;
 	}

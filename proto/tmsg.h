@@ -22,11 +22,11 @@
  * (spec 1.4 recommendation: 3.2 C peers need the code, Perl the type).
  *
  * Memory: struct tmsg is a VIEW: its string fields are const pointers.
- *  - After tmsg_parse() they point into one block the tmsg owns (mem);
+ *  - After tmsg_xml_parse() they point into one block the tmsg owns (mem);
  *    every string field is then non-NULL ("" when absent).  Release it
  *    with tmsg_clear().
  *  - To write a message, point the fields at any strings you own (NULL
- *    means empty) and call tmsg_write*(); tmsg_clear() on such a struct
+ *    means empty) and call tmsg_xml_write*(); tmsg_clear() on such a struct
  *    only zeroes it.
  * A zeroed struct tmsg (TMSG_INIT) is an empty message.
  *
@@ -72,7 +72,7 @@ struct tmsg {
  * Parse one <message> stanza (the raw bytes of a struct xstanza).  *m must
  * be zeroed or cleared; on failure it stays zeroed.
  */
-int	tmsg_parse(const char *xml, size_t len, struct tmsg *m,
+int	tmsg_xml_parse(const char *xml, size_t len, struct tmsg *m,
 	    struct proto_err *err) MUST_CHECK;
 void	tmsg_clear(struct tmsg *m);
 
@@ -80,14 +80,14 @@ void	tmsg_clear(struct tmsg *m);
 const char	*tmsg_reply_to(const struct tmsg *m);
 
 /*
- * Serialize in the C 3.2.x form (above).  tmsg_write_buf() appends to *b;
- * tmsg_write() returns a malloc'd NUL-terminated string in *xml (length in
+ * Serialize in the C 3.2.x form (above).  tmsg_xml_write_buf() appends to *b;
+ * tmsg_xml_write() returns a malloc'd NUL-terminated string in *xml (length in
  * *lenp if non-NULL).  When is_error is set with error_code 0, code 500
  * is written; error_type NULL/"" writes "cancel"; error_condition NULL/""
  * is derived from the code (tmsg_code_condition()).
  */
-int	tmsg_write_buf(const struct tmsg *m, struct pbuf *b) MUST_CHECK;
-int	tmsg_write(const struct tmsg *m, char **xml, size_t *lenp) MUST_CHECK;
+int	tmsg_xml_write_buf(const struct tmsg *m, struct pbuf *b) MUST_CHECK;
+int	tmsg_xml_write(const struct tmsg *m, char **xml, size_t *lenp) MUST_CHECK;
 
 /*
  * XEP-0086: legacy code of a stanza error condition (500 for unknown

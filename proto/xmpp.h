@@ -16,7 +16,7 @@
  *	xmpp_send(c, xml, len);		(blocks until written)
  *	xmpp_free(&c);			(logs out)
  *
- * Login methods (xmpp_conf.auth):
+ * Login methods (bus_conf.auth):
  *  - XMPP_AUTH_LEGACY, exactly as OpenSRF: a stream without version,
  *    single quotes, then a jabber:iq:auth set with id 123456789 carrying
  *    <digest> (lowercase hex SHA-1 of stream id + password) or, with
@@ -26,7 +26,7 @@
  *    "result" (capture prosody_digest_auth_failure.txt), which is
  *    reported as a failure, not taken for a login.
  *  - XMPP_AUTH_SASL, RFC 6120: version='1.0', stream features, STARTTLS
- *    when offered and xmpp_conf.tls asks for it (required: refuse a
+ *    when offered and bus_conf.tls asks for it (required: refuse a
  *    server without it), SASL SCRAM-SHA-256, SCRAM-SHA-1 or PLAIN (the
  *    first the server offers, in that order, unless pinned with
  *    xmpp_set_mechanisms()), resource binding, session if required.
@@ -34,7 +34,7 @@
  *    a mechanism we have, else legacy iq:auth on that stream.
  *
  * Received stanzas come from the stanza parser (proto/stanza.h) with
- * their raw bytes.  A stanza over xmpp_conf.max_stanza_size is dropped
+ * their raw bytes.  A stanza over bus_conf.max_stanza_size is dropped
  * by the parser; xmpp_recv() then sends its sender a <message
  * type="error"> with <error type="modify" code="406"><not-acceptable/>
  * (OpenSRF's reply-to rule: router_from, else from) and goes on: the
@@ -92,7 +92,7 @@
 struct xmpp_conn;
 
 /* A connection in the closed state.  NULL only on allocation failure. */
-struct xmpp_conn *xmpp_new(const struct xmpp_conf *, const char *resource);
+struct xmpp_conn *xmpp_new(const struct bus_conf *, const char *resource);
 void	xmpp_free(struct xmpp_conn **);
 
 /*
@@ -130,7 +130,7 @@ int	xmpp_is_tls(const struct xmpp_conn *);
  * NULL on allocation failure.  transport_xmpp() gives the connection
  * back (NULL if t is not an XMPP transport).
  */
-struct transport *transport_new_xmpp(const struct xmpp_conf *,
+struct transport *transport_new_xmpp(const struct bus_conf *,
 	    const char *resource);
 struct xmpp_conn *transport_xmpp(struct transport *);
 

@@ -51,14 +51,14 @@ xmpp_fail(struct xmpp_conn *c, int rc, const char *fmt, ...)
 }
 
 struct xmpp_conn *
-xmpp_new(const struct xmpp_conf *conf, const char *resource)
+xmpp_new(const struct bus_conf *conf, const char *resource)
 {
 	struct xmpp_conn	*c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->fd = -1;
-	if (xmpp_conf_copy(&c->conf, conf) != 0)
+	if (bus_conf_copy(&c->conf, conf) != 0)
 		goto fail;
 	if (resource != NULL && (c->resource = strdup(resource)) == NULL)
 		goto fail;
@@ -66,7 +66,7 @@ xmpp_new(const struct xmpp_conf *conf, const char *resource)
 		goto fail;
 	return c;
 fail:
-	xmpp_conf_clear(&c->conf);
+	bus_conf_clear(&c->conf);
 	free(c->resource);
 	free(c);
 	return NULL;
@@ -435,7 +435,7 @@ refuse_toobig(struct xmpp_conn *c, const struct stanza_event *ev)
 	m.error_type = "modify";
 	m.error_condition = "not-acceptable";
 	m.error_code = 406;
-	if ((rc = tmsg_write(&m, &xml, &len)) != 0) {
+	if ((rc = tmsg_xml_write(&m, &xml, &len)) != 0) {
 		log_warnx("xmpp: cannot write the refusal: %s", strerror(-rc));
 		return;
 	}
@@ -569,7 +569,7 @@ xmpp_free(struct xmpp_conn **cp)
 		return;
 	xmpp_close(c);
 	stanza_parser_free(&c->parser);
-	xmpp_conf_clear(&c->conf);
+	bus_conf_clear(&c->conf);
 	free(c->resource);
 	free(c->jid);
 	free(c->mechs);
@@ -635,7 +635,7 @@ static const struct transport_ops xmpp_transport_ops = {
 };
 
 struct transport *
-transport_new_xmpp(const struct xmpp_conf *conf, const char *resource)
+transport_new_xmpp(const struct bus_conf *conf, const char *resource)
 {
 	struct transport	*t;
 

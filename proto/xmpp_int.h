@@ -25,7 +25,7 @@ struct ssl_st;
 struct ssl_ctx_st;
 
 struct xmpp_conn {
-	struct xmpp_conf	 conf;	/* deep copy */
+	struct bus_conf	 conf;	/* deep copy */
 	char			*resource; /* wanted; NULL: generate */
 	char			*jid;	/* full JID once logged in */
 	int			 fd;	/* -1 when closed */

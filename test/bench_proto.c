@@ -118,22 +118,22 @@ bench_tmsg(const char *name, const char *st, size_t n)
 
 	t0 = mono_us();
 	for (i = 0; i < n; i++) {
-		if (tmsg_parse(st, sl, &m, NULL) != 0)
+		if (tmsg_xml_parse(st, sl, &m, NULL) != 0)
 			abort();
 		tmsg_clear(&m);
 	}
-	snprintf(label, sizeof(label), "tmsg_parse %s", name);
+	snprintf(label, sizeof(label), "tmsg_xml_parse %s", name);
 	report(label, n, sl * n, mono_us() - t0);
 
-	if (tmsg_parse(st, sl, &m, NULL) != 0)
+	if (tmsg_xml_parse(st, sl, &m, NULL) != 0)
 		abort();
 	t0 = mono_us();
 	for (i = 0; i < n; i++) {
 		pbuf_reset(&b);
-		if (tmsg_write_buf(&m, &b) != 0)
+		if (tmsg_xml_write_buf(&m, &b) != 0)
 			abort();
 	}
-	snprintf(label, sizeof(label), "tmsg_write (reused buffer)");
+	snprintf(label, sizeof(label), "tmsg_xml_write (reused buffer)");
 	report(label, n, b.len * n, mono_us() - t0);
 	tmsg_clear(&m);
 	pbuf_free(&b);
@@ -150,7 +150,7 @@ bench_codec(size_t n)
 	size_t			 i, blen;
 	uint64_t		 t0;
 
-	if (tmsg_parse(c2s, strlen(c2s), &m, NULL) != 0)
+	if (tmsg_xml_parse(c2s, strlen(c2s), &m, NULL) != 0)
 		abort();
 	blen = strlen(m.body);
 	t0 = mono_us();
@@ -193,7 +193,7 @@ bench_drone(size_t n)
 
 	t0 = mono_us();
 	for (i = 0; i < n; i++) {
-		if (tmsg_parse(s2c, sl, &m, NULL) != 0 ||
+		if (tmsg_xml_parse(s2c, sl, &m, NULL) != 0 ||
 		    osrfmsg_decode(m.body, strlen(m.body), &l, NULL) != 0)
 			abort();
 		osrfmsg_make_result(&out[0], &l.msg[0], four);
@@ -208,7 +208,7 @@ bench_drone(size_t n)
 		r.thread = m.thread;
 		r.osrf_xid = m.osrf_xid;
 		r.body = body.data;
-		if (tmsg_write_buf(&r, &xml) != 0)
+		if (tmsg_xml_write_buf(&r, &xml) != 0)
 			abort();
 		osrfmsg_list_clear(&l);
 		tmsg_clear(&m);

@@ -130,7 +130,7 @@ router_start(void)
 static struct transport *
 login(const char *resource)
 {
-	struct xmpp_conf	 c;
+	struct bus_conf	 c;
 	struct transport	*t;
 
 	memset(&c, 0, sizeof(c));
@@ -155,7 +155,7 @@ send_raw(struct transport *t, struct tmsg *m)
 	size_t	 len;
 
 	m->from = transport_jid(t);
-	if (tmsg_write(m, &xml, &len) < 0 || transport_send(t, xml, len) < 0)
+	if (tmsg_xml_write(m, &xml, &len) < 0 || transport_send(t, xml, len) < 0)
 		die("send failed");
 	free(xml);
 }

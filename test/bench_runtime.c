@@ -21,9 +21,9 @@
 #include "proto/osrfmsg.h"
 #include "proto/pbuf.h"
 #include "proto/tmsg.h"
-#include "services/rt_inbox.h"
-#include "services/rt_svc.h"
-#include "services/runtime.h"
+#include "services/runtime/rt_inbox.h"
+#include "services/runtime/rt_svc.h"
+#include "services/runtime/runtime.h"
 #include "transport.h"
 #include "util.h"
 
@@ -107,7 +107,7 @@ request(const char *method, const char *params)
 	t.thread = "1795549623.395107.179554962322541";
 	t.osrf_xid = "1795549623225410";
 	t.body = body.data;
-	if (tmsg_write(&t, &xml, NULL) < 0)
+	if (tmsg_xml_write(&t, &xml, NULL) < 0)
 		fatalx("cannot write the stanza");
 	pbuf_free(&body);
 	return xml;

@@ -107,7 +107,7 @@ start_server(void)
 }
 
 static void
-conf_init(struct xmpp_conf *c, enum xmpp_auth auth, enum xmpp_tls tls)
+conf_init(struct bus_conf *c, enum xmpp_auth auth, enum xmpp_tls tls)
 {
 	static char	cafile[300];
 
@@ -130,7 +130,7 @@ static struct xmpp_conn *
 open_conn(enum xmpp_auth auth, enum xmpp_tls tls, const char *mech,
     const char *res)
 {
-	struct xmpp_conf	 conf;
+	struct bus_conf	 conf;
 	struct xmpp_conn	*c;
 
 	conf_init(&conf, auth, tls);
@@ -175,7 +175,7 @@ message(const char *to, const char *from, const char *body, size_t *len)
 	m.thread = "1795549623.398265.179554962322541";
 	m.osrf_xid = "1795549623225412";
 	m.body = body;
-	if (tmsg_write(&m, &xml, len) != 0)
+	if (tmsg_xml_write(&m, &xml, len) != 0)
 		exit(1);
 	return xml;
 }

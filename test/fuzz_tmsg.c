@@ -26,12 +26,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char		*out;
 	size_t		 len;
 
-	if (tmsg_parse((const char *)data, size, &m, NULL) != 0)
+	if (tmsg_xml_parse((const char *)data, size, &m, NULL) != 0)
 		return 0;
 	(void)tmsg_reply_to(&m);	/* only must not crash */
-	if (tmsg_write(&m, &out, &len) != 0)
+	if (tmsg_xml_write(&m, &out, &len) != 0)
 		abort();	/* parsed XML text is always writable */
-	if (tmsg_parse(out, len, &back, NULL) != 0)
+	if (tmsg_xml_parse(out, len, &back, NULL) != 0)
 		abort();
 	same(m.to, back.to);
 	same(m.from, back.from);

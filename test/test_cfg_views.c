@@ -27,21 +27,21 @@ START_TEST(test_core_example)
 
 	ck_assert_msg(core_conf_load(th_path("conf/opensrf_core.xml"),
 	    "opensrf", &cc, &err) == 0, "%s", err.msg);
-	ck_assert_str_eq(cc->xmpp.domain, "private.localhost");
-	ck_assert_str_eq(cc->xmpp.host, "127.0.0.1");
-	ck_assert_str_eq(cc->xmpp.username, "opensrf");
-	ck_assert_str_eq(cc->xmpp.password, "password");
-	ck_assert_ptr_null(cc->xmpp.resource);
-	ck_assert_int_eq(cc->xmpp.port, 5222);
-	ck_assert_int_eq(cc->xmpp.auth, XMPP_AUTH_LEGACY);
-	ck_assert_int_eq(cc->xmpp.legacy_digest, 1);
-	ck_assert_int_eq(cc->xmpp.tls, XMPP_TLS_OPTIONAL);
-	ck_assert_str_eq(cc->xmpp.tls_ca_file,
+	ck_assert_str_eq(cc->bus.domain, "private.localhost");
+	ck_assert_str_eq(cc->bus.host, "127.0.0.1");
+	ck_assert_str_eq(cc->bus.username, "opensrf");
+	ck_assert_str_eq(cc->bus.password, "password");
+	ck_assert_ptr_null(cc->bus.resource);
+	ck_assert_int_eq(cc->bus.port, 5222);
+	ck_assert_int_eq(cc->bus.auth, XMPP_AUTH_LEGACY);
+	ck_assert_int_eq(cc->bus.legacy_digest, 1);
+	ck_assert_int_eq(cc->bus.tls, XMPP_TLS_OPTIONAL);
+	ck_assert_str_eq(cc->bus.tls_ca_file,
 	    "/etc/ssl/certs/ca-certificates.crt");
-	ck_assert_int_eq(cc->xmpp.tls_verify, 1);
-	ck_assert_uint_eq(cc->xmpp.max_stanza_size, 10485760);
-	ck_assert_int_eq(cc->xmpp.connect_timeout_ms, 10000);
-	ck_assert_int_eq(cc->xmpp.reconnect_max_ms, 30000);
+	ck_assert_int_eq(cc->bus.tls_verify, 1);
+	ck_assert_uint_eq(cc->bus.max_stanza_size, 10485760);
+	ck_assert_int_eq(cc->bus.connect_timeout_ms, 10000);
+	ck_assert_int_eq(cc->bus.reconnect_max_ms, 30000);
 	ck_assert_str_eq(cc->router_name, "router");
 	ck_assert_uint_eq(cc->nrouters, 2);
 	ck_assert_str_eq(cc->routers[0].domain, "public.localhost");
@@ -103,16 +103,16 @@ START_TEST(test_core_forms)
 	    1);
 	ck_assert_ptr_null(cc->routers[1].services);
 	/* First match for scalars; defaults for what is absent. */
-	ck_assert_str_eq(cc->xmpp.domain, "private.localhost");
-	ck_assert_str_eq(cc->xmpp.host, "private.localhost");
-	ck_assert_int_eq(cc->xmpp.port, 5223);
+	ck_assert_str_eq(cc->bus.domain, "private.localhost");
+	ck_assert_str_eq(cc->bus.host, "private.localhost");
+	ck_assert_int_eq(cc->bus.port, 5223);
 	ck_assert_int_eq(cc->loglevel, LOGL_ERROR);
 	ck_assert_int_eq(cc->syslog_facility, LOG_LOCAL3);
 	ck_assert_ptr_null(cc->logtag);
 	ck_assert_int_eq(cc->client, 0);
-	ck_assert_int_eq(cc->xmpp.auth, XMPP_AUTH_LEGACY);
-	ck_assert_int_eq(cc->xmpp.tls, XMPP_TLS_OPTIONAL);
-	ck_assert_uint_eq(cc->xmpp.max_stanza_size, 10 * 1024 * 1024);
+	ck_assert_int_eq(cc->bus.auth, XMPP_AUTH_LEGACY);
+	ck_assert_int_eq(cc->bus.tls, XMPP_TLS_OPTIONAL);
+	ck_assert_uint_eq(cc->bus.max_stanza_size, 10 * 1024 * 1024);
 	ck_assert_uint_eq(cc->scoreboard_mode, 0640);
 	ck_assert_str_eq(cc->path, p);
 	want = xasprintf("%s", th_path("test/data/sub/opensrf.xml"));
@@ -122,7 +122,7 @@ START_TEST(test_core_forms)
 
 	/* Another context of the same file. */
 	ck_assert_int_eq(core_conf_load(p, "srfsh", &cc, &err), 0);
-	ck_assert_str_eq(cc->xmpp.domain, "srfsh.localhost");
+	ck_assert_str_eq(cc->bus.domain, "srfsh.localhost");
 	ck_assert_str_eq(cc->settings_config, "/etc/abs/opensrf.xml");
 	ck_assert_int_eq(cc->client, 1);
 	/* No <routers>: register with <router_name>@<domain>. */
@@ -256,19 +256,19 @@ START_TEST(test_router_example)
 	    &n, &err) == 0, "%s", err.msg);
 	/* The registration targets under <opensrf> are skipped. */
 	ck_assert_uint_eq(n, 2);
-	ck_assert_str_eq(rv[0].xmpp.domain, "public.localhost");
-	ck_assert_str_eq(rv[0].xmpp.host, "127.0.0.1");
-	ck_assert_str_eq(rv[0].xmpp.username, "router");
-	ck_assert_str_eq(rv[0].xmpp.password, "password");
-	ck_assert_str_eq(rv[0].xmpp.resource, "router");
-	ck_assert_int_eq(rv[0].xmpp.connect_timeout_ms, 10000);
+	ck_assert_str_eq(rv[0].bus.domain, "public.localhost");
+	ck_assert_str_eq(rv[0].bus.host, "127.0.0.1");
+	ck_assert_str_eq(rv[0].bus.username, "router");
+	ck_assert_str_eq(rv[0].bus.password, "password");
+	ck_assert_str_eq(rv[0].bus.resource, "router");
+	ck_assert_int_eq(rv[0].bus.connect_timeout_ms, 10000);
 	ck_assert_uint_eq(rv[0].ntrusted_servers, 1);
 	ck_assert_uint_eq(rv[0].ntrusted_clients, 2);
 	ck_assert_str_eq(rv[0].trusted_clients[1], "public.localhost");
 	ck_assert_int_eq(rv[0].loglevel, 2);
 	ck_assert_int_eq(rv[0].syslog_facility, LOG_LOCAL1);
-	ck_assert_str_eq(rv[1].xmpp.domain, "private.localhost");
-	ck_assert_str_eq(rv[1].xmpp.host, "private.localhost");
+	ck_assert_str_eq(rv[1].bus.domain, "private.localhost");
+	ck_assert_str_eq(rv[1].bus.host, "private.localhost");
 	ck_assert_uint_eq(rv[1].ntrusted_clients, 1);
 	ck_assert_ptr_null(rv[1].logtag);
 	ck_assert_int_gt(rv[1].line, rv[0].line);
@@ -332,7 +332,7 @@ START_TEST(test_router_bad)
 		ck_assert_uint_eq(n, 1);
 		ck_assert_int_eq(rv[0].loglevel, LOGL_ERROR);
 		ck_assert_str_eq(rv[0].logfile, "stderr");
-		ck_assert_int_eq(rv[0].xmpp.port, 5222);
+		ck_assert_int_eq(rv[0].bus.port, 5222);
 		router_conf_free(&rv, n);
 	} else {
 		ck_assert_int_eq(rc, -EINVAL);
@@ -649,7 +649,7 @@ slurp(const char *rel)
 START_TEST(test_docs_keys)
 {
 	const struct cfg_key	*(*tables[])(size_t *) = {
-		cfg_keys_xmpp, cfg_keys_core, cfg_keys_router, cfg_keys_svc,
+		cfg_keys_bus, cfg_keys_core, cfg_keys_router, cfg_keys_svc,
 		cfg_keys_settings,
 	};
 	const struct cfg_key	*k;

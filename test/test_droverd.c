@@ -704,7 +704,7 @@ connect_session(const char *thread, char *drone, size_t n)
 		(void)poll(&p, 1, 100);
 	}
 	ck_assert_int_eq(rc, 1);
-	ck_assert_int_eq(tmsg_parse(st->raw, st->len, &t, NULL), 0);
+	ck_assert_int_eq(tmsg_xml_parse(st->raw, st->len, &t, NULL), 0);
 	ck_assert(strstr(t.body, "\"200\"") != NULL);	/* connected */
 	str_copy(drone, t.from, n);
 	tmsg_clear(&t);

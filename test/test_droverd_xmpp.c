@@ -113,7 +113,7 @@ static void
 start(int router_first)
 {
 	struct th_conf	 c = { .min_children = 2, .max_children = 3 };
-	struct xmpp_conf xc;
+	struct bus_conf xc;
 	const char	*extra[] = { "-f", NULL };
 	char		*x, res[128];
 
@@ -222,7 +222,7 @@ call_routed(const char *method, const char *params, struct th_reply *r)
 			(void)poll(&p, 1, 100);
 		}
 	}
-	ck_assert_int_eq(tmsg_parse(st->raw, st->len, &t, NULL), 0);
+	ck_assert_int_eq(tmsg_xml_parse(st->raw, st->len, &t, NULL), 0);
 	ck_assert(strstr(t.body, "\"statusCode\":\"205\"") != NULL);
 	tmsg_clear(&t);
 	xstanza_free(&st);

@@ -32,7 +32,7 @@ START_TEST(test_capture_bodies)
 	v += _i;
 	if (!v->is_message)
 		return;		/* stream excerpts: no OpenSRF body */
-	ck_assert_int_eq(tmsg_parse(v->text, v->len, &m, NULL), 0);
+	ck_assert_int_eq(tmsg_xml_parse(v->text, v->len, &m, NULL), 0);
 	if (m.body[0] != '[') {
 		/* Registration: "registering" / "unregistering". */
 		ck_assert_ptr_nonnull(strstr(m.body, "registering"));
@@ -81,7 +81,7 @@ START_TEST(test_perl_settings_reply)
 		if (!v[i].is_message || v[i].dir != THC_C2S ||
 		    strstr(v[i].text, "{\"__p\":{\"locale\"") == NULL)
 			continue;
-		ck_assert_int_eq(tmsg_parse(v[i].text, v[i].len, &m, NULL), 0);
+		ck_assert_int_eq(tmsg_xml_parse(v[i].text, v[i].len, &m, NULL), 0);
 		ck_assert_int_eq(osrfmsg_decode(m.body, strlen(m.body), &l,
 		    NULL), 0);
 		ck_assert_uint_eq(l.n, 2);

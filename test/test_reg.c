@@ -85,7 +85,7 @@ START_TEST(test_reg_capture_bytes)
 		if (strcmp(v[i].file, "listener_register.xml") != 0 ||
 		    v[i].dir != THC_C2S)
 			continue;
-		ck_assert_int_eq(tmsg_parse(v[i].text, v[i].len, &m, NULL), 0);
+		ck_assert_int_eq(tmsg_xml_parse(v[i].text, v[i].len, &m, NULL), 0);
 		/* to = name@domain/router */
 		ck_assert_int_eq(sscanf(m.to, "%63[^@]@%63[^/]/router", name,
 		    domain), 2);
@@ -169,7 +169,7 @@ START_TEST(test_reg_send)
 	    send_vec[_i].service, send_vec[_i].cmd), send_vec[_i].rc);
 	ck_assert_uint_eq(f.nsent, send_vec[_i].nsent);
 	for (i = 0; i < f.nsent; i++) {
-		ck_assert_int_eq(tmsg_parse(f.sent[i], strlen(f.sent[i]), &m,
+		ck_assert_int_eq(tmsg_xml_parse(f.sent[i], strlen(f.sent[i]), &m,
 		    NULL), 0);
 		if (i == 0)
 			ck_assert_str_eq(m.to, send_vec[_i].first_to);
@@ -191,7 +191,7 @@ END_TEST
 static struct xmpp_conn *
 login(const char *user, const char *pw, const char *res)
 {
-	struct xmpp_conf	 conf;
+	struct bus_conf	 conf;
 	struct xmpp_conn	*c;
 
 	memset(&conf, 0, sizeof(conf));
@@ -224,7 +224,7 @@ expect_command(struct xmpp_conn *router, const char *from, const char *cmd)
 		(void)poll(&pfd, 1, (int)(deadline - mono_ms()));
 	}
 	ck_assert_int_eq(rc, 1);
-	ck_assert_int_eq(tmsg_parse(st->raw, st->len, &m, NULL), 0);
+	ck_assert_int_eq(tmsg_xml_parse(st->raw, st->len, &m, NULL), 0);
 	ck_assert_str_eq(m.from, from);
 	ck_assert_str_eq(m.router_command, cmd);
 	ck_assert_str_eq(m.router_class, "opensrf.math");
@@ -239,7 +239,7 @@ START_TEST(test_reg_live)
 		{ (char *)"router", (char *)"private.localhost", NULL, 0 },
 	};
 	struct transport		*t;
-	struct xmpp_conf		 conf;
+	struct bus_conf		 conf;
 	struct xmpp_conn		*router;
 
 	router = login("router", TH_ROUTER_PW, "router");

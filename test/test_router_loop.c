@@ -160,7 +160,7 @@ static const struct transport_ops fake_ops = {
 };
 
 static int
-fake_new(const struct xmpp_conf *conf, const char *resource,
+fake_new(const struct bus_conf *conf, const char *resource,
     struct transport **out)
 {
 	struct transport	*t = calloc(1, sizeof(*t));
@@ -283,8 +283,8 @@ reload_fn(void *arg, struct router_conf **out, size_t *n)
 {
 	struct router_conf	*c = calloc(1, sizeof(*c));
 
-	c->xmpp.username = strdup("router");
-	c->xmpp.domain = strdup(DOM);
+	c->bus.username = strdup("router");
+	c->bus.domain = strdup(DOM);
 	c->trusted_servers = calloc(2, sizeof(char *));
 	c->trusted_servers[0] = strdup(DOM);
 	c->ntrusted_servers = 1;
@@ -312,10 +312,10 @@ setup(void)
 	snprintf(status_path, sizeof(status_path), "%s/status", status_dir);
 	ck_assert_int_eq(pipe2(wake, O_CLOEXEC | O_NONBLOCK), 0);
 	memset(&entry, 0, sizeof(entry));
-	entry.xmpp.username = "router";
-	entry.xmpp.domain = DOM;
-	entry.xmpp.resource = "router";
-	entry.xmpp.reconnect_max_ms = 1;	/* retries at once */
+	entry.bus.username = "router";
+	entry.bus.domain = DOM;
+	entry.bus.resource = "router";
+	entry.bus.reconnect_max_ms = 1;	/* retries at once */
 	entry.trusted_servers = servers;
 	entry.ntrusted_servers = 1;
 	entry.trusted_clients = clients;

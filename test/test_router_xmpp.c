@@ -290,7 +290,7 @@ struct peer {
 static struct transport *
 login(const char *domain, const char *resource)
 {
-	struct xmpp_conf	 c;
+	struct bus_conf	 c;
 	struct transport	*t;
 
 	memset(&c, 0, sizeof(c));
@@ -314,7 +314,7 @@ send_msg(struct peer *p, struct tmsg *m)
 	size_t	 len;
 
 	m->from = transport_jid(p->t);	/* as OpenSRF: always our own */
-	ck_assert_int_eq(tmsg_write(m, &xml, &len), 0);
+	ck_assert_int_eq(tmsg_xml_write(m, &xml, &len), 0);
 	ck_assert_int_eq(transport_send(p->t, xml, len), 0);
 	free(xml);
 }
@@ -443,7 +443,7 @@ pump(struct peer *cli, struct peer *lis, int nlis, int want)
 			while ((rc = transport_recv(who[i]->t, &x)) == 1) {
 				memset(&m, 0, sizeof(m));
 				if (strcmp(x->name, "message") == 0 &&
-				    tmsg_parse(x->raw, x->len, &m, NULL) == 0) {
+				    tmsg_xml_parse(x->raw, x->len, &m, NULL) == 0) {
 					if (who[i] == cli)
 						client_note(cli, &m);
 					else if (!m.is_error)

@@ -1,5 +1,5 @@
 /*
- * test_runtime.c: the request runtime (services/rt_*.c) driven in-process
+ * test_runtime.c: the request runtime (services/runtime/rt_*.c) driven in-process
  * over the fake bus: dispatch, error statuses, argc checks, atomic
  * collection, system methods, bundling and chunking boundaries, the
  * connected-session state machine, sub-requests, the plugin loader and
@@ -20,12 +20,12 @@
 #include "mpm/worker.h"
 #include "proto/osrfmsg.h"
 #include "proto/tmsg.h"
-#include "services/rt_cache.h"
-#include "services/rt_client.h"
-#include "services/rt_inbox.h"
-#include "services/rt_reply.h"
-#include "services/rt_svc.h"
-#include "services/runtime.h"
+#include "services/runtime/rt_cache.h"
+#include "services/runtime/rt_client.h"
+#include "services/runtime/rt_inbox.h"
+#include "services/runtime/rt_reply.h"
+#include "services/runtime/rt_svc.h"
+#include "services/runtime/runtime.h"
 #include "th_fakebus.h"
 #include "th_sb.h"
 
@@ -66,7 +66,7 @@ mk_stanza(const char *from, const char *thread, enum osrfmsg_type type,
 	t.thread = thread;
 	t.osrf_xid = XID;
 	t.body = body.data;
-	ck_assert_int_eq(tmsg_write(&t, &xml, NULL), 0);
+	ck_assert_int_eq(tmsg_xml_write(&t, &xml, NULL), 0);
 	pbuf_free(&body);
 	return xml;
 }
@@ -90,7 +90,7 @@ got_load(struct got *g, struct transport *bus, size_t i)
 
 	ck_assert_ptr_nonnull(xml);
 	memset(g, 0, sizeof(*g));
-	ck_assert_int_eq(tmsg_parse(xml, strlen(xml), &g->t, NULL), 0);
+	ck_assert_int_eq(tmsg_xml_parse(xml, strlen(xml), &g->t, NULL), 0);
 	ck_assert_int_eq(osrfmsg_decode(g->t.body, strlen(g->t.body), &g->l,
 	    NULL), 0);
 }

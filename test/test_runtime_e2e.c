@@ -30,9 +30,9 @@
 #include "mpm/mpm_source.h"
 #include "proto/osrfmsg.h"
 #include "proto/tmsg.h"
-#include "services/rt_cache.h"
-#include "services/rt_client.h"
-#include "services/rt_inbox.h"
+#include "services/runtime/rt_cache.h"
+#include "services/runtime/rt_client.h"
+#include "services/runtime/rt_inbox.h"
 #include "transport.h"
 
 #define NSVC		5

@@ -39,8 +39,8 @@
 #include "proto/reg.h"
 #include "proto/stanza.h"
 #include "proto/xmpp.h"
-#include "services/rt_svc.h"
-#include "services/runtime.h"
+#include "services/runtime/rt_svc.h"
+#include "services/runtime/runtime.h"
 #include "th_sb.h"
 #include "th_servers.h"
 #include "transport.h"
@@ -59,7 +59,7 @@ static int	 via_router;		/* second TCase: through the router */
 static pid_t	 router_pid;
 
 static void
-xconf(struct xmpp_conf *c, const char *user, const char *pw)
+xconf(struct bus_conf *c, const char *user, const char *pw)
 {
 	memset(c, 0, sizeof(*c));
 	c->host = (char *)"127.0.0.1";
@@ -88,7 +88,7 @@ drone_main(int i)
 {
 	struct reg_target	 target = { (char *)"router",
 				    (char *)TH_DOMAIN_PRIVATE, NULL, 0 };
-	struct xmpp_conf	 c;
+	struct bus_conf	 c;
 	struct drover_svc	*svc;
 	struct transport	*bus;
 	struct xstanza		*st;

@@ -32,11 +32,11 @@ START_TEST(test_capture_roundtrip)
 		ck_assert_int_ne(strncmp(v[_i].text, "<message", 8), 0);
 		return;
 	}
-	ck_assert_msg(tmsg_parse(v[_i].text, v[_i].len, &m, &e) == 0,
+	ck_assert_msg(tmsg_xml_parse(v[_i].text, v[_i].len, &m, &e) == 0,
 	    "%s:%d: %s", v[_i].file, v[_i].line, e.reason);
 	ck_assert_str_ne(m.to, "");
 	ck_assert_str_ne(m.from, "");
-	ck_assert_int_eq(tmsg_write(&m, &out, &len), 0);
+	ck_assert_int_eq(tmsg_xml_write(&m, &out, &len), 0);
 	ck_assert_uint_eq(len, strlen(out));
 	if (v[_i].c_written)
 		ck_assert_str_eq(out, v[_i].text);
@@ -120,7 +120,7 @@ START_TEST(test_fields)
 	struct tmsg		m = TMSG_INIT;
 	struct proto_err	e;
 
-	ck_assert_msg(tmsg_parse(fields[_i].xml, strlen(fields[_i].xml), &m,
+	ck_assert_msg(tmsg_xml_parse(fields[_i].xml, strlen(fields[_i].xml), &m,
 	    &e) == 0, "%s: %s", fields[_i].name, e.reason);
 	ck_assert_str_eq(m.to, fields[_i].to);
 	ck_assert_str_eq(m.from, fields[_i].from);
@@ -145,7 +145,7 @@ START_TEST(test_subject)
 	static const char x[] = "<message to='a' from='b'><subject>s&amp;"
 	    "</subject><thread>t</thread></message>";
 
-	ck_assert_int_eq(tmsg_parse(x, sizeof(x) - 1, &m, NULL), 0);
+	ck_assert_int_eq(tmsg_xml_parse(x, sizeof(x) - 1, &m, NULL), 0);
 	ck_assert_str_eq(m.subject, "s&");
 	ck_assert_str_eq(m.thread, "t");
 	tmsg_clear(&m);
@@ -202,7 +202,7 @@ START_TEST(test_errors)
 	struct tmsg		m = TMSG_INIT;
 	struct proto_err	e;
 
-	ck_assert_msg(tmsg_parse(errs[_i].xml, strlen(errs[_i].xml), &m,
+	ck_assert_msg(tmsg_xml_parse(errs[_i].xml, strlen(errs[_i].xml), &m,
 	    &e) == 0, "%s: %s", errs[_i].name, e.reason);
 	ck_assert_int_eq(m.is_error, 1);
 	ck_assert_str_eq(m.type, errs[_i].type);
@@ -307,15 +307,15 @@ START_TEST(test_write)
 	char		*out;
 	size_t		 len;
 
-	ck_assert_int_eq(tmsg_write(&writes[_i].m, &out, &len), 0);
+	ck_assert_int_eq(tmsg_xml_write(&writes[_i].m, &out, &len), 0);
 	ck_assert_str_eq(out, writes[_i].out);
 	ck_assert_uint_eq(len, strlen(out));
 	/* Appending to a buffer gives the same bytes after what was there. */
 	ck_assert_int_eq(pbuf_adds(&b, "prefix"), 0);
-	ck_assert_int_eq(tmsg_write_buf(&writes[_i].m, &b), 0);
+	ck_assert_int_eq(tmsg_xml_write_buf(&writes[_i].m, &b), 0);
 	ck_assert_str_eq(b.data + 6, writes[_i].out);
 	/* And it reads back to the same fields. */
-	ck_assert_int_eq(tmsg_parse(out, len, &back, NULL), 0);
+	ck_assert_int_eq(tmsg_xml_parse(out, len, &back, NULL), 0);
 	ck_assert_str_eq(back.to, writes[_i].m.to != NULL ?
 	    writes[_i].m.to : "");
 	ck_assert_str_eq(back.from, writes[_i].m.from != NULL ?
@@ -345,14 +345,14 @@ START_TEST(test_write_unrepresentable)
 	m.to = "a";
 	m.body = "x\001y";
 	ck_assert_int_eq(pbuf_adds(&b, "keep"), 0);
-	ck_assert_int_eq(tmsg_write_buf(&m, &b), -EILSEQ);
+	ck_assert_int_eq(tmsg_xml_write_buf(&m, &b), -EILSEQ);
 	ck_assert_str_eq(b.data, "keep");
 	ck_assert_uint_eq(b.len, 4);
-	ck_assert_int_eq(tmsg_write(&m, &out, NULL), -EILSEQ);
+	ck_assert_int_eq(tmsg_xml_write(&m, &out, NULL), -EILSEQ);
 	ck_assert_ptr_null(out);
 	m.body = NULL;
 	m.thread = "\033";
-	ck_assert_int_eq(tmsg_write_buf(&m, &b), -EILSEQ);
+	ck_assert_int_eq(tmsg_xml_write_buf(&m, &b), -EILSEQ);
 	ck_assert_str_eq(b.data, "keep");
 	pbuf_free(&b);
 }
@@ -393,7 +393,7 @@ START_TEST(test_malformed)
 	size_t			len;
 
 	len = bad[_i].len != 0 ? bad[_i].len : strlen(bad[_i].xml);
-	ck_assert_msg(tmsg_parse(bad[_i].xml, len, &m, &e) == bad[_i].rc,
+	ck_assert_msg(tmsg_xml_parse(bad[_i].xml, len, &m, &e) == bad[_i].rc,
 	    "%s: accepted", bad[_i].name);
 	ck_assert_int_eq(e.code, bad[_i].rc);
 	ck_assert_str_ne(e.reason, "");
@@ -402,7 +402,7 @@ START_TEST(test_malformed)
 	ck_assert_ptr_null(m.to);
 	ck_assert_ptr_null(m.body);
 	/* NULL error report is fine too. */
-	ck_assert_int_eq(tmsg_parse(bad[_i].xml, len, &m, NULL), bad[_i].rc);
+	ck_assert_int_eq(tmsg_xml_parse(bad[_i].xml, len, &m, NULL), bad[_i].rc);
 }
 END_TEST
 
@@ -426,7 +426,7 @@ START_TEST(test_huge)
 	memcpy(x + i + n - 6, "&quot;", 6);
 	i += n;
 	strcpy(x + i, "</body></message>");
-	ck_assert_int_eq(tmsg_parse(x, strlen(x), &m, NULL), 0);
+	ck_assert_int_eq(tmsg_xml_parse(x, strlen(x), &m, NULL), 0);
 	ck_assert_uint_eq(strlen(m.to), n - 4);
 	ck_assert_int_eq(m.to[0], '&');
 	ck_assert_uint_eq(strlen(m.body), n - 5);
@@ -445,7 +445,7 @@ START_TEST(test_deep)
 	ck_assert_int_eq(pbuf_adds(&b, "<message>"), 0);
 	for (i = 0; i < 5000; i++)
 		ck_assert_int_eq(pbuf_adds(&b, "<a>"), 0);
-	ck_assert_int_eq(tmsg_parse(b.data, b.len, &m, NULL), -EPROTO);
+	ck_assert_int_eq(tmsg_xml_parse(b.data, b.len, &m, NULL), -EPROTO);
 	pbuf_free(&b);
 }
 END_TEST

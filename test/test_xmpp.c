@@ -376,7 +376,7 @@ END_TEST
 
 START_TEST(test_mechanisms_pin)
 {
-	struct xmpp_conf	 conf = { 0 };
+	struct bus_conf	 conf = { 0 };
 	struct xmpp_conn	*c;
 
 	conf.domain = (char *)"private.localhost";
@@ -523,7 +523,7 @@ fake_wait(struct fake_srv *f)
 static struct xmpp_conn *
 fake_conn(int port, enum xmpp_auth auth)
 {
-	struct xmpp_conf	 conf;
+	struct bus_conf	 conf;
 	struct xmpp_conn	*c;
 
 	memset(&conf, 0, sizeof(conf));
@@ -788,7 +788,7 @@ START_TEST(test_fake_tls_required)
 		{ "<stream:stream", STREAM_V1 FEATURES_PLAIN, 0, NULL },
 	};
 	struct fake_srv			 f;
-	struct xmpp_conf		 conf;
+	struct bus_conf		 conf;
 	struct xmpp_conn		*c;
 
 	f = fake_start(steps, ARRAY_LEN(steps), 0);
@@ -843,7 +843,7 @@ END_TEST
 #define LIVE_TIMEOUT_MS	10000
 
 static void
-live_conf(struct xmpp_conf *c, enum th_server_kind k, const char *user,
+live_conf(struct bus_conf *c, enum th_server_kind k, const char *user,
     const char *pw)
 {
 	memset(c, 0, sizeof(*c));
@@ -890,7 +890,7 @@ static const struct {
 
 START_TEST(test_live_login)
 {
-	struct xmpp_conf	 conf;
+	struct bus_conf	 conf;
 	struct xmpp_conn	*c;
 	char			 res[64];
 
@@ -936,7 +936,7 @@ static const struct {
 
 START_TEST(test_live_bad_password)
 {
-	struct xmpp_conf	 conf;
+	struct bus_conf	 conf;
 	struct xmpp_conn	*c;
 
 	live_conf(&conf, TH_EJABBERD, "opensrf", "wrong-password");
@@ -958,7 +958,7 @@ END_TEST
 /* A self-signed server certificate the system store does not know. */
 START_TEST(test_live_tls_untrusted)
 {
-	struct xmpp_conf	 conf;
+	struct bus_conf	 conf;
 	struct xmpp_conn	*c;
 
 	live_conf(&conf, TH_EJABBERD, "opensrf", TH_OPENSRF_PW);
@@ -1009,7 +1009,7 @@ static struct xmpp_conn *
 live_open(enum xmpp_auth auth, const char *user, const char *pw,
     const char *res, size_t max)
 {
-	struct xmpp_conf	 conf;
+	struct bus_conf	 conf;
 	struct xmpp_conn	*c;
 
 	live_conf(&conf, TH_EJABBERD, user, pw);
@@ -1036,7 +1036,7 @@ send_msg(struct xmpp_conn *from, const char *to, const char *thread,
 	m.thread = thread;
 	m.body = body;
 	m.osrf_xid = "42";
-	ck_assert_int_eq(tmsg_write(&m, &xml, &len), 0);
+	ck_assert_int_eq(tmsg_xml_write(&m, &xml, &len), 0);
 	ck_assert_int_eq(xmpp_send(from, xml, len), 0);
 	free(xml);
 }
@@ -1053,7 +1053,7 @@ START_TEST(test_live_exchange)
 	st = live_wait(b);
 	ck_assert_ptr_nonnull(st);
 	ck_assert_str_eq(st->name, "message");
-	ck_assert_int_eq(tmsg_parse(st->raw, st->len, &m, NULL), 0);
+	ck_assert_int_eq(tmsg_xml_parse(st->raw, st->len, &m, NULL), 0);
 	ck_assert_str_eq(m.body, "[\"hello & <world>\"]");
 	ck_assert_str_eq(m.thread, "t1");
 	ck_assert_str_eq(m.from, xmpp_jid(a));
@@ -1064,7 +1064,7 @@ START_TEST(test_live_exchange)
 	send_msg(b, xmpp_jid(a), "t2", "reply");
 	st = live_wait(a);
 	ck_assert_ptr_nonnull(st);
-	ck_assert_int_eq(tmsg_parse(st->raw, st->len, &m, NULL), 0);
+	ck_assert_int_eq(tmsg_xml_parse(st->raw, st->len, &m, NULL), 0);
 	ck_assert_str_eq(m.body, "reply");
 	tmsg_clear(&m);
 	xstanza_free(&st);
@@ -1094,7 +1094,7 @@ START_TEST(test_live_toobig)
 	/* b drops the big one, answers it with an error, keeps going */
 	st = live_wait(b);
 	ck_assert_ptr_nonnull(st);
-	ck_assert_int_eq(tmsg_parse(st->raw, st->len, &m, NULL), 0);
+	ck_assert_int_eq(tmsg_xml_parse(st->raw, st->len, &m, NULL), 0);
 	ck_assert_str_eq(m.thread, "tsmall");
 	ck_assert_str_eq(m.body, "small");
 	tmsg_clear(&m);
@@ -1103,7 +1103,7 @@ START_TEST(test_live_toobig)
 	st = live_wait(a);
 	ck_assert_ptr_nonnull(st);
 	ck_assert(st->is_error);
-	ck_assert_int_eq(tmsg_parse(st->raw, st->len, &m, NULL), 0);
+	ck_assert_int_eq(tmsg_xml_parse(st->raw, st->len, &m, NULL), 0);
 	ck_assert(m.is_error);
 	ck_assert_int_eq(m.error_code, 406);
 	ck_assert_str_eq(m.thread, "tbig");
@@ -1132,7 +1132,7 @@ START_TEST(test_live_bounce)
 	st = live_wait(a);
 	ck_assert_ptr_nonnull(st);
 	ck_assert(st->is_error);
-	ck_assert_int_eq(tmsg_parse(st->raw, st->len, &m, NULL), 0);
+	ck_assert_int_eq(tmsg_xml_parse(st->raw, st->len, &m, NULL), 0);
 	ck_assert(m.is_error);
 	ck_assert_int_eq(m.error_code, 503);	/* mapped or given */
 	tmsg_clear(&m);
@@ -1194,7 +1194,7 @@ START_TEST(test_live_server_restart)
 	static const struct reg_target	 priv[] = {
 		{ (char *)"router", (char *)TH_DOMAIN_PRIVATE, NULL, 0 },
 	};
-	struct xmpp_conf		 conf;
+	struct bus_conf		 conf;
 	struct transport		*t;
 	struct xmpp_conn		*lsn, *router;
 	struct xstanza			*st = NULL;
@@ -1222,7 +1222,7 @@ START_TEST(test_live_server_restart)
 	    1);
 	st = live_wait(router);
 	ck_assert_ptr_nonnull(st);
-	ck_assert_int_eq(tmsg_parse(st->raw, st->len, &m, NULL), 0);
+	ck_assert_int_eq(tmsg_xml_parse(st->raw, st->len, &m, NULL), 0);
 	ck_assert_str_eq(m.router_command, "register");
 	ck_assert_str_eq(m.from, transport_jid(t));
 	tmsg_clear(&m);
@@ -1236,7 +1236,7 @@ END_TEST
 
 START_TEST(test_prosody_scram)
 {
-	struct xmpp_conf	 conf;
+	struct bus_conf	 conf;
 	struct xmpp_conn	*c;
 
 	live_conf(&conf, TH_PROSODY, "opensrf", TH_OPENSRF_PW);
@@ -1261,7 +1261,7 @@ END_TEST
 /* prosody_digest_auth_failure.txt: the field list is no login. */
 START_TEST(test_prosody_digest)
 {
-	struct xmpp_conf	 conf;
+	struct bus_conf	 conf;
 	struct xmpp_conn	*c;
 
 	live_conf(&conf, TH_PROSODY, "opensrf", TH_OPENSRF_PW);

@@ -513,7 +513,7 @@ fold(struct th_droverd *d, const struct xstanza *st, struct th_reply *r)
 	size_t			 i;
 	int			 done = 0;
 
-	ck_assert_msg(tmsg_parse(st->raw, st->len, &t, NULL) == 0,
+	ck_assert_msg(tmsg_xml_parse(st->raw, st->len, &t, NULL) == 0,
 	    "reply does not parse: %.300s", st->raw);
 	ck_assert_msg(!t.is_error, "error stanza: %.300s", st->raw);
 	ck_assert_msg(osrfmsg_decode(t.body, strlen(t.body), &l, NULL) == 0,

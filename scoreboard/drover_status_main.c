@@ -1,5 +1,5 @@
 /*
- * status_main.c: drover-status(8), the ops view of the scoreboards.
+ * drover_status_main.c: drover-status(8), the ops view of the scoreboards.
  *
  * Reads /dev/shm/drover.* segments read-only through sb.h and prints
  * them as text, JSON or OpenMetrics, once or every --watch SECONDS.  It

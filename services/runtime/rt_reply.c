@@ -6,7 +6,7 @@
  * encoded by proto/osrfmsg (the one codec); this file only decides how
  * encoded messages are grouped into stanzas.
  */
-#include "services/rt_reply.h"
+#include "services/runtime/rt_reply.h"
 
 #include <errno.h>
 #include <string.h>
@@ -88,7 +88,7 @@ rt_reply_flush(struct rt_reply *r)
 	m.osrf_xid = r->xid;
 	m.body = r->body.data;
 	pbuf_reset(&r->out);
-	rc = tmsg_write_buf(&m, &r->out);
+	rc = tmsg_xml_write_buf(&m, &r->out);
 	pbuf_reset(&r->body);
 	r->nmsg = 0;
 	if (rc < 0)

@@ -17,7 +17,7 @@
  *              ends the session without a reply.  Stanzas of other
  *              threads meanwhile are dropped (C drones do the same).
  */
-#include "services/runtime.h"
+#include "services/runtime/runtime.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -29,11 +29,11 @@
 #include "proto/osrfmsg.h"
 #include "proto/tmsg.h"
 #include "scoreboard/sb.h"
-#include "services/rt_api.h"
-#include "services/rt_cache.h"
-#include "services/rt_inbox.h"
-#include "services/rt_reply.h"
-#include "services/rt_req.h"
+#include "services/runtime/rt_api.h"
+#include "services/runtime/rt_cache.h"
+#include "services/runtime/rt_inbox.h"
+#include "services/runtime/rt_reply.h"
+#include "services/runtime/rt_req.h"
 #include "transport.h"
 
 struct sess {
@@ -246,7 +246,7 @@ rt_serve(struct drover_svc *svc, struct transport *bus, struct sb_slot *slot,
 	/* whatever waits on our bus now is stale (late sub-request
 	 * answers, messages of a finished session) */
 	(void)rt_inbox_flush(svc->inbox);
-	if ((rc = tmsg_parse(raw, len, &t, &err)) < 0) {
+	if ((rc = tmsg_xml_parse(raw, len, &t, &err)) < 0) {
 		log_warnx("%s: dropping an unreadable stanza: %s", svc->name,
 		    err.reason);
 		return WORKER_OK;
@@ -359,8 +359,8 @@ w_parent_init(void *arg, const struct worker_env *env)
 	if (env->core != NULL) {
 		if (env->core->router_name != NULL)
 			w->svc->router_name = xstrdup(env->core->router_name);
-		if (env->core->xmpp.domain != NULL)
-			w->svc->domain = xstrdup(env->core->xmpp.domain);
+		if (env->core->bus.domain != NULL)
+			w->svc->domain = xstrdup(env->core->bus.domain);
 	}
 	if ((rc = rt_svc_init(w->svc)) < 0) {
 		log_warnx("service %s: not started (%s)", sc->name,

@@ -6,7 +6,7 @@
  * then the drover_client_* and drover_call plugin entry points, which
  * run on the child's inbox.
  */
-#include "services/rt_client.h"
+#include "services/runtime/rt_client.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -18,9 +18,9 @@
 #include "proto/osrfmsg.h"
 #include "proto/pbuf.h"
 #include "proto/tmsg.h"
-#include "services/rt_inbox.h"
-#include "services/rt_req.h"
-#include "services/rt_svc.h"
+#include "services/runtime/rt_inbox.h"
+#include "services/runtime/rt_req.h"
+#include "services/runtime/rt_svc.h"
 #include "transport.h"
 
 /* How long a connected session's CONNECT waits by default (OpenSRF: 5 s) */

@@ -16,7 +16,7 @@
  *        needs "an exception status ended the request", and 500 tells an
  *        operator the fault is not the client's.
  */
-#include "services/rt_req.h"
+#include "services/runtime/rt_req.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -25,8 +25,8 @@
 #include <string.h>
 
 #include "log.h"
-#include "services/rt_reply.h"
-#include "services/rt_svc.h"
+#include "services/runtime/rt_reply.h"
+#include "services/runtime/rt_svc.h"
 
 static const char exc_class[] = "osrfMethodException";
 

@@ -9,7 +9,7 @@
  * out for RT_CACHE_RETRY_S before trying again, and every failure comes
  * back as -ENOTCONN or -EIO with the library's text kept for the caller.
  */
-#include "services/rt_cache.h"
+#include "services/runtime/rt_cache.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -21,7 +21,7 @@
 #include <openssl/evp.h>
 
 #include "log.h"
-#include "services/rt_svc.h"
+#include "services/runtime/rt_svc.h"
 
 /* A local memcached answers in well under a millisecond; a dead one
  * should cost a request at most about this much (ms). */

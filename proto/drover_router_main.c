@@ -1,5 +1,5 @@
 /*
- * router_main.c: drover-router, the OpenSRF-compatible XMPP router.
+ * drover_router_main.c: drover-router, the OpenSRF-compatible XMPP router.
  *
  * Reads the <routers> context of opensrf_core.xml, logs in as
  * <name>@<domain>/router for every entry (all in this one process, see
@@ -59,7 +59,7 @@ usage(FILE *f)
 }
 
 static int
-mk_transport(const struct xmpp_conf *conf, const char *resource,
+mk_transport(const struct bus_conf *conf, const char *resource,
     struct transport **out)
 {
 	*out = transport_new_xmpp(conf, resource);

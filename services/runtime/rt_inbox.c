@@ -4,7 +4,7 @@
  * The queue is a small ring of struct tmsg: the common case is zero or
  * one queued message, so a linear scan for a thread is the fast path.
  */
-#include "services/rt_inbox.h"
+#include "services/runtime/rt_inbox.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -129,7 +129,7 @@ pump(struct rt_inbox *ib, const char *thread, struct tmsg *out)
 			continue;
 		}
 		memset(&m, 0, sizeof(m));
-		rc = tmsg_parse(st->raw, st->len, &m, &err);
+		rc = tmsg_xml_parse(st->raw, st->len, &m, &err);
 		xstanza_free(&st);
 		if (rc < 0) {
 			log_warnx("bus: dropping an unreadable message: %s",
@@ -199,7 +199,7 @@ rt_inbox_send(struct rt_inbox *ib, struct tmsg *m)
 
 	m->from = transport_jid(ib->bus);
 	pbuf_reset(&ib->out);
-	if ((rc = tmsg_write_buf(m, &ib->out)) < 0)
+	if ((rc = tmsg_xml_write_buf(m, &ib->out)) < 0)
 		return rc;
 	return transport_send(ib->bus, ib->out.data, ib->out.len);
 }

@@ -8,7 +8,7 @@
  * table, so a program that can load plugins exports all of drover/
  * service.h (ld --dynamic-list does the exporting).
  */
-#include "services/rt_api.h"
+#include "services/runtime/rt_api.h"
 
 #include "drover/service.h"
 

@@ -6,7 +6,7 @@
  * lookup), then the small public drover_svc_* and drover_register_method
  * entry points.
  */
-#include "services/rt_svc.h"
+#include "services/runtime/rt_svc.h"
 
 #include <dlfcn.h>
 #include <errno.h>

@@ -28,7 +28,7 @@
 #include <stddef.h>
 
 #include "mpm/worker.h"
-#include "services/rt_svc.h"
+#include "services/runtime/rt_svc.h"
 
 struct rt_worker;
 

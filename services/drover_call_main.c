@@ -1,5 +1,5 @@
 /*
- * call_main.c: drover-call(1), a command-line OpenSRF client.
+ * drover_call_main.c: drover-call(1), a command-line OpenSRF client.
  *
  *	drover-call [-c opensrf_core.xml] [--local dir] [--to jid]
  *	    [-t seconds] [--connect] [--bench n [--concurrency c]]
@@ -13,7 +13,7 @@
  * --bench runs n requests from c processes, each with its own bus
  * connection and session, and prints throughput and latency percentiles.
  *
- * The session logic is services/rt_client.c, which knows only struct
+ * The session logic is services/runtime/rt_client.c, which knows only struct
  * transport; this file picks the transport.
  *
  * Exit status: 0 completed, 1 usage or configuration error, 2 the
@@ -37,8 +37,8 @@
 #include "mpm/mpm_source.h"
 #include "proto/osrfmsg.h"
 #include "proto/xmpp.h"
-#include "services/rt_client.h"
-#include "services/rt_inbox.h"
+#include "services/runtime/rt_client.h"
+#include "services/runtime/rt_inbox.h"
 #include "transport.h"
 #include "util.h"
 
@@ -96,7 +96,7 @@ new_bus(const struct call *c)
 	}
 	if (xmpp_resource_make(jid, sizeof(jid), XMPP_ROLE_CLIENT, NULL) < 0)
 		return NULL;
-	return transport_new_xmpp(&c->core->xmpp, jid);
+	return transport_new_xmpp(&c->core->bus, jid);
 }
 
 static int
@@ -108,10 +108,10 @@ open_bus(const struct call *c, struct transport **out)
 	if ((bus = new_bus(c)) == NULL)
 		return -ENOTSUP;
 	if ((rc = transport_open(bus, c->local_dir != NULL ? c->timeout_ms :
-	    c->core->xmpp.connect_timeout_ms)) < 0) {
+	    c->core->bus.connect_timeout_ms)) < 0) {
 		if (transport_xmpp(bus) != NULL)
 			fprintf(stderr, "drover-call: %s@%s: %s\n",
-			    c->core->xmpp.username, c->core->xmpp.domain,
+			    c->core->bus.username, c->core->bus.domain,
 			    *xmpp_error(transport_xmpp(bus)) != '\0' ?
 			    xmpp_error(transport_xmpp(bus)) : strerror(-rc));
 		else
@@ -364,7 +364,7 @@ setup_target(struct call *c)
 	else
 		n = snprintf(c->addr, sizeof(c->addr), "%s@%s/%s",
 		    c->core->router_name != NULL ? c->core->router_name :
-		    "router", c->core->xmpp.domain, c->service);
+		    "router", c->core->bus.domain, c->service);
 	if (n < 0 || (size_t)n >= sizeof(c->addr)) {
 		fprintf(stderr, "drover-call: service name too long\n");
 		exit(EXIT_USAGE);

@@ -17,8 +17,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "services/rt_req.h"
-#include "services/rt_svc.h"
+#include "services/runtime/rt_req.h"
+#include "services/runtime/rt_svc.h"
 
 static json_t *
 describe(const struct drover_svc *s, const struct rt_method *m)

@@ -6,9 +6,9 @@
  *
  * Reads opensrf_core.xml (context "opensrf") and, through its
  * <settings_config>, the service's settings from opensrf.xml for HOST;
- * builds the request runtime (services/runtime.h) as the worker; picks the
- * bus (the local bus with --local, else XMPP); and hands everything to
- * mpm_run().  --check stops after loading the plugin and prints the
+ * builds the request runtime (services/runtime/runtime.h) as the worker;
+ * picks the bus (the local bus with --local, else the one <bus> or the
+ * port names: XMPP or Redis); and hands everything to mpm_run().  --check stops after loading the plugin and prints the
  * effective settings.  -d daemonizes and writes a pid file.  SIGHUP
  * re-reads both files through reload_conf() below.
  *
@@ -28,8 +28,8 @@
 #include "cfg.h"
 #include "log.h"
 #include "mpm/mpm.h"
-#include "mpm/mpm_source.h"
 #include "mpm/worker.h"
+#include "proto/bus.h"
 #include "services/runtime/runtime.h"
 #include "util.h"
 
@@ -47,8 +47,7 @@ struct droverd {
 	int			 check;
 	struct core_conf	*core;
 	struct svc_conf		*svc;
-	struct mpm_local	 local;
-	struct mpm_xmpp		 xmpp;
+	struct mpm_conf		 mc;	/* mc.core: the live configuration */
 };
 
 static void
@@ -56,8 +55,6 @@ droverd_free(struct droverd *d)
 {
 	core_conf_free(&d->core);
 	svc_conf_free(&d->svc);
-	mpm_local_free(&d->local);
-	mpm_xmpp_free(&d->xmpp);
 	free(d->core_path);
 	free(d->service);
 	free(d->host);
@@ -132,13 +129,26 @@ open_log(const struct core_conf *core)
 	return log_open(&lc);
 }
 
-/* Sub-requests on the local bus go straight to the service's listener. */
-static int
-local_addr(void *arg, const char *service, char *buf, size_t sz)
+/*
+ * The MPM's bus factory (mpm.h): the listener's and each drone's bus,
+ * from the configuration in force now (a SIGHUP may have replaced it).
+ */
+static struct bus *
+make_bus(void *arg, enum bus_role role)
 {
-	(void)arg;
-	return mpm_local_listener_jid(buf, sz, service, NULL) < 0 ?
-	    -ENAMETOOLONG : 0;
+	struct droverd		*d = arg;
+	struct bus_params	 p;
+	struct bus		*b;
+
+	bus_params_core(&p, d->mc.core, role, d->service);
+	p.instance = d->instance;
+	if (d->local_dir != NULL) {
+		p.kind = BUS_LOCAL;
+		p.local_dir = d->local_dir;
+	}
+	if (bus_new(&p, &b) < 0)
+		return NULL;
+	return b;
 }
 
 static void
@@ -161,7 +171,8 @@ print_settings(const struct droverd *d)
 	    s->max_requests, s->max_requests_jitter, s->max_backlog_queue,
 	    s->request_timeout, s->slow_request_ms, s->graceful_timeout,
 	    s->max_request_size);
-	printf("bus %s%s\n", d->local_dir != NULL ? "local " : "xmpp",
+	printf("bus %s%s%s\n", d->local_dir != NULL ? "local" :
+	    bus_kind_name(d->core->bus.kind), d->local_dir != NULL ? " " : "",
 	    d->local_dir != NULL ? d->local_dir : "");
 	printf("logfile %s\nloglevel %d\n", d->core->logfile != NULL ?
 	    d->core->logfile : "stderr", d->core->loglevel);
@@ -217,8 +228,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct droverd		 d;
-	struct mpm_source	 src;
-	struct mpm_conf		 mc;
+	struct mpm_conf		*mc = &d.mc;
 	struct rt_worker	*rw;
 	struct worker_ops	 ops;
 	struct worker_env	 env;
@@ -282,17 +292,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "droverd: log %s: %s; logging to stderr\n",
 		    d.core->logfile, strerror(-rc));
 
-	/* mc.core is the live configuration the XMPP source reads */
-	memset(&mc, 0, sizeof(mc));
-	mc.core = d.core;
+	/* mc->core is the live configuration make_bus() reads */
+	memset(mc, 0, sizeof(*mc));
+	mc->core = d.core;
 	rw = rt_worker_new(NULL);
 	rt_worker_ops(rw, &ops);
-	if (d.local_dir != NULL) {
-		mpm_local_init(&d.local, &src, d.local_dir, d.service,
-		    d.instance);
-		rt_worker_set_addr_fn(rw, local_addr, NULL);
-	} else
-		mpm_xmpp_init(&d.xmpp, &src, &mc.core, d.service);
 
 	if (d.check) {
 		memset(&env, 0, sizeof(env));
@@ -317,27 +321,28 @@ main(int argc, char **argv)
 		daemonize();
 		log_after_fork(NULL);
 	}
-	mc.service = d.service;
-	mc.instance = d.instance;
-	mc.core = d.core;
-	mc.svc = d.svc;
-	mc.worker = &ops;
-	mc.source = &src;
-	mc.reload = reload_conf;
-	mc.reload_arg = &d;
-	mc.sb_mode = d.core->scoreboard_mode;
-	mc.pidfile = pidfile;
-	mc.argc = argc;
-	mc.argv = argv;
-	rc = mpm_run(&mc);
+	mc->service = d.service;
+	mc->instance = d.instance;
+	mc->core = d.core;
+	mc->svc = d.svc;
+	mc->worker = &ops;
+	mc->bus = make_bus;
+	mc->bus_arg = &d;
+	mc->reload = reload_conf;
+	mc->reload_arg = &d;
+	mc->sb_mode = d.core->scoreboard_mode;
+	mc->pidfile = pidfile;
+	mc->argc = argc;
+	mc->argv = argv;
+	rc = mpm_run(mc);
 	if (rc != MPM_DEXIT_OK && !d.daemonize)
 		fprintf(stderr, "droverd: %s: stopped on an error; see %s\n",
-		    d.service, mc.core->logfile != NULL ? mc.core->logfile :
+		    d.service, mc->core->logfile != NULL ? mc->core->logfile :
 		    "the log");
 	rt_worker_free(&rw);
 	/* a reload may have replaced them: mc holds the newest */
-	d.core = mc.core;
-	d.svc = mc.svc;
+	d.core = mc->core;
+	d.svc = mc->svc;
 	droverd_free(&d);
 	free(pidfile);
 	return rc;

@@ -2,16 +2,18 @@
  * mpm.c: mpm_run(), the parent's start and end around the main loop.
  *
  * Start: scoreboard (which refuses a second droverd for the same service
- * and instance, naming the live pid), signals into a signalfd, the bus
- * opened and polled, the worker's parent_init, min_children forked,
- * registration with the routers, then the loop.  End: the loop returns
- * once every child is reaped; the bus is closed, the pid file removed and
- * the scoreboard unlinked.
+ * and instance, naming the live pid), signals into a signalfd, the
+ * worker's parent_init, the bus started (it connects and registers with
+ * the routers by itself, without blocking: bus.h), min_children forked,
+ * then the loop.  End: the loop returns once every child is reaped (or
+ * given up on); the bus is closed, the pid file removed and the
+ * scoreboard unlinked.
  */
 #include "mpm_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +25,7 @@
 #include "cfg.h"
 #include "log.h"
 #include "scoreboard/sb.h"
-#include "transport.h"
 #include "mpm/worker.h"
-
-/* How long the parent may take to log in to the bus at start. */
-#define MPM_OPEN_MS	10000
 
 static const int mpm_sigs[] = {
 	SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN,
@@ -76,11 +74,12 @@ restore_signals(void)
 }
 
 int
-mpm_poll_add(struct mpm *m, int fd, uint64_t tag)
+mpm_poll_add(struct mpm *m, int fd, uint32_t events, uint64_t tag)
 {
 	struct epoll_event	ev;
 
-	ev.events = EPOLLIN;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
 	ev.data.u64 = tag;
 	return epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) == -1 ? -errno : 0;
 }
@@ -122,7 +121,6 @@ write_pidfile(const char *path)
 static int
 start(struct mpm *m)
 {
-	const struct mpm_source	*src = m->conf->source;
 	struct svc_conf		*svc = m->conf->svc;
 	struct worker_env	 env;
 	char			 why[256];
@@ -170,22 +168,14 @@ start(struct mpm *m)
 		return -errno;
 	}
 	if ((rc = setup_signals(m)) < 0 ||
-	    (rc = mpm_poll_add(m, m->sigfd, MPM_EV_SIG)) < 0) {
+	    (rc = mpm_poll_add(m, m->sigfd, EPOLLIN, MPM_EV_SIG)) < 0) {
 		log_errx("signal setup: %s", strerror(-rc));
 		return rc;
 	}
-
-	m->bus = src->listener(src->arg);
-	if ((rc = transport_open(m->bus, MPM_OPEN_MS)) < 0) {
-		log_errx("%s: cannot open the bus: %s", m->conf->service,
-		    strerror(-rc));
-		return rc;
-	}
-	m->bus_fd = transport_fd(m->bus);
-	if ((rc = mpm_poll_add(m, m->bus_fd, MPM_EV_BUS)) < 0) {
-		log_errx("epoll_ctl(bus): %s", strerror(-rc));
-		return rc;
-	}
+	if ((m->bus = m->conf->bus(m->conf->bus_arg, BUS_ROLE_LISTENER)) ==
+	    NULL)
+		return -EINVAL;		/* logged by the factory */
+	bus_set_queue_max(m->bus, (unsigned)m->max_backlog);
 
 	memset(&env, 0, sizeof(env));
 	env.core = m->conf->core;
@@ -205,48 +195,64 @@ start(struct mpm *m)
 		return rc;
 	}
 	mpm_title_set("drover listener [%s]", m->conf->service);
+	/* registration is sent once the bus is up, and again after every
+	 * reconnect; a bus without routers has nothing to send */
+	m->want_reg = bus_register(m->bus, 1) != -ENOTSUP;
+	if ((rc = bus_start(m->bus)) < 0)
+		log_warnx("%s: the bus cannot start (%s); retrying",
+		    m->conf->service, strerror(-rc));
 	for (i = 0; i < m->lim.min_children; i++)
 		if ((rc = mpm_spawn(m)) < 0)
 			return rc;
-	m->want_reg = 1;
-	if (src->reg != NULL) {
-		if ((rc = src->reg(src->arg, m->bus)) < 0)
-			log_warnx("registering with the routers: %s",
-			    strerror(-rc));
-		else
-			m->registered = 1;
-	}
-	log_info("%s: serving with %d children (max %d), generation %u",
-	    m->conf->service, m->lim.min_children, m->lim.max_children,
-	    m->generation);
+	log_info("%s: serving with %d children (max %d), generation %u, "
+	    "on the %s bus", m->conf->service, m->lim.min_children,
+	    m->lim.max_children, m->generation,
+	    bus_kind_name(bus_kind(m->bus)));
 	return 0;
 }
 
-/* Start failed after children were forked: take them down. */
+/*
+ * How long abort_children() waits for SIGKILLed children before giving
+ * up on them (a process in uninterruptible sleep cannot die).
+ */
+#define MPM_ABORT_WAIT_MS	10000
+/* Its polling step. */
+#define MPM_ABORT_STEP_MS	10
+
+/* Start failed, or children outlived the loop: take them down. */
 static void
 abort_children(struct mpm *m)
 {
-	int	i;
+	uint64_t	deadline = mono_ms() + MPM_ABORT_WAIT_MS;
+	int		i;
 
 	for (i = 0; i < MPM_MAX_SLOTS; i++)
 		mpm_kill(m, i, SIGKILL, KILL_STOP);
-	while (m->nkids > 0) {
+	for (;;) {
 		mpm_reap(m);
-		if (m->nkids > 0)
-			(void)usleep(10000);	/* bounded: SIGKILL */
+		if (m->nkids == 0)
+			return;
+		if (mono_ms() >= deadline)
+			break;
+		(void)poll(NULL, 0, MPM_ABORT_STEP_MS);	/* EINTR: again */
 	}
+	for (i = 0; i < MPM_MAX_SLOTS; i++)
+		if (m->kids[i].pid != 0)
+			log_errx("child %d (slot %d) survived SIGKILL for %d "
+			    "ms: giving up on it", (int)m->kids[i].pid, i,
+			    MPM_ABORT_WAIT_MS);
 }
 
 int
 mpm_run(struct mpm_conf *conf)
 {
-	struct mpm	*m;
-	struct xstanza	*st;
-	int		 rc;
+	struct mpm		*m;
+	struct bus_frame	*f;
+	int			 rc;
 
 	m = xcalloc(1, sizeof(*m));
 	m->conf = conf;
-	m->epfd = m->sigfd = m->bus_fd = -1;
+	m->epfd = m->sigfd = -1;
 	mpm_title_init(conf->argc, conf->argv);
 	if (start(m) < 0) {
 		abort_children(m);
@@ -255,10 +261,10 @@ mpm_run(struct mpm_conf *conf)
 		rc = mpm_loop(m);
 	if (m->nkids > 0)
 		abort_children(m);
-	while ((st = mpm_fifo_pop(&m->backlog)) != NULL)
-		xstanza_free(&st);
+	while ((f = mpm_fifo_pop(&m->backlog)) != NULL)
+		bus_frame_free(&f);
 	mpm_fifo_free(&m->backlog);
-	transport_free(&m->bus);
+	bus_free(&m->bus);
 	fd_close(&m->epfd);
 	fd_close(&m->sigfd);
 	restore_signals();

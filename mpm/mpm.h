@@ -2,39 +2,49 @@
  * mpm.h: the pre-forking parent ("listener") and its children ("drones").
  *
  * mpm_run() is droverd's whole life after configuration: it creates the
- * scoreboard, opens the parent's bus, forks children, and runs the main
- * loop until a stop signal: take stanzas from the bus, hand each to the
+ * scoreboard, starts the parent's bus, forks children, and runs the main
+ * loop until a stop signal: take requests from the bus, hand each to the
  * most recently idle child over that child's data pipe (or queue it),
  * read the children's "done" records, reap and replace children, keep
  * the pool sized, enforce the request watchdog, rescue requests of
  * children that die, and act on signals.
  *
  * Files: mpm.c (context, start, stop), mpm_loop.c (main loop, dispatch,
- * signals, reload), mpm_proc.c (fork, reap, retire, kill), mpm_child.c
- * (the child after fork), mpm_frame.c (pipe framing), mpm_reply.c (error
- * replies to clients), mpm_pool.c (pure decisions), mpm_title.c (process
- * titles), mpm_source.c (bus factories).
+ * signals, reload), mpm_proc.c (fork, reap, retire, kill, and the one
+ * place a child's state changes), mpm_kid.c (that state machine, pure),
+ * mpm_child.c (the child after fork), mpm_frame.c (pipe framing),
+ * mpm_pool.c (pool decisions, pure), mpm_title.c (process titles).
+ *
+ * The MPM knows one protocol header: the bus interface (proto/bus.h).
+ * It moves requests as opaque frames; every word it says to a client (a
+ * 503 when the backlog is full, a 500 for a request whose child died,
+ * was killed by the watchdog or could not send its reply) is
+ * bus_answer()'s, from the frame the parent kept and from the request
+ * record the child wrote into its scoreboard slot (sb.h).  Which bus
+ * runs is the caller's choice through mpm_conf.bus: the parent asks it
+ * for its LISTENER bus, each child after fork for its own DRONE bus.
+ *
+ * Nothing in the parent's loop blocks: the bus connects, logs in and
+ * reconnects without blocking (bus.h), requests are written to the
+ * children's pipes without blocking (what a slow child does not take
+ * waits in its slot until the pipe drains), and timers run on the
+ * monotonic clock.  While the bus is down or a child is slow, the parent
+ * goes on reaping, respawning, running the watchdog and taking signals.
  *
  * Per child the parent holds two descriptors: the write end of the data
  * pipe and the read end of the done pipe (mpm_frame.h), both O_CLOEXEC;
  * a child closes every other slot's descriptors and the parent's own
  * (epoll, signalfd, bus) right after fork.
  *
- * The bus is a struct transport made by a struct mpm_source factory, so
- * the MPM knows nothing of XMPP: the local bus (localbus.h) serves tests
- * and benchmarks, XMPP the real network.  Each child opens its own
- * transport after fork.  Router (un)registration is a source hook.
- *
  * Callers: droverd's main (parent) and tests/benchmarks, once per process.
  * Signals: mpm_run() blocks SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1,
  * SIGUSR2, SIGTTIN, SIGTTOU and SIGCHLD and takes them from a signalfd in
  * the main loop (no handler runs any code); SIGPIPE is ignored.
- * Ownership: mpm_run() borrows everything in struct mpm_conf and the
- * source; the configuration objects stay the caller's, except that a
- * SIGHUP reload swaps in newly loaded ones: mpm_run() frees the replaced
- * ones when it returns (the worker may keep pointers into them until
- * then), and mpm_conf.core / .svc then point at the newest, which the
- * caller frees.
+ * Ownership: mpm_run() borrows everything in struct mpm_conf; the
+ * configuration objects stay the caller's, except that a SIGHUP reload
+ * swaps in newly loaded ones: mpm_run() frees the replaced ones when it
+ * returns (the worker may keep pointers into them until then), and
+ * mpm_conf.core / .svc then point at the newest, which the caller frees.
  */
 #ifndef DROVER_MPM_H
 #define DROVER_MPM_H
@@ -44,18 +54,20 @@
 
 #include "util.h"
 
+#include "proto/bus.h"
+
 struct core_conf;
 struct svc_conf;
-struct transport;
 struct worker_ops;
-struct xstanza;
 
 /*
  * Child exit codes, an API between child and parent (Apache's
  * APEXIT_CHILDSICK / CHILDFATAL; values from sysexits.h so they read well
  * in a shell): OK is a normal exit (max_requests, retired, stop); SICK a
  * failure that may pass (the parent slows forking); FATAL one that will
- * not (plugin child_init failed: the parent stops respawning).
+ * not (plugin child_init failed: the parent stops respawning).  Losing
+ * the bus is none of these: a child reconnects by itself and is not
+ * dispatched to meanwhile.
  */
 #define MPM_EXIT_OK	0
 #define MPM_EXIT_SICK	75	/* EX_TEMPFAIL */
@@ -66,30 +78,12 @@ struct xstanza;
 #define MPM_DEXIT_FAIL	1	/* start-up failed, or no child can run */
 
 /*
- * Where requests come from and how processes reach the bus.  Every
- * callback gets `arg`.  listener() and drone() return a closed transport
- * the MPM opens (and frees); forget() is called in a new child for the
- * parent's transport: close its descriptors without logging out, free
- * it.  reg/unreg (NULL: nothing to do) announce or withdraw the service
- * at the routers over the parent's open transport; 0 or -errno.
- * reaped (NULL: nothing to do) runs in the parent after a child is
- * reaped, to clear what a child killed outright could not (the local
- * bus unlinks its socket file).  reg_bounced (NULL: never) says whether
- * an error stanza the parent received is its own registration coming
- * back undelivered (a router not yet or no longer online): the parent
- * then registers again after a growing delay, so droverd may start
- * before the routers.
+ * Make this process's bus, closed: role LISTENER in the parent (once, at
+ * start), DRONE in each child right after fork.  It reads the current
+ * configuration (a SIGHUP may have replaced it).  NULL on failure
+ * (logged).
  */
-struct mpm_source {
-	struct transport *(*listener)(void *arg);
-	struct transport *(*drone)(void *arg, int slot);
-	void	(*forget)(void *arg, struct transport **);
-	int	(*reg)(void *arg, struct transport *);
-	int	(*unreg)(void *arg, struct transport *);
-	void	*arg;
-	void	(*reaped)(void *arg, pid_t pid);
-	int	(*reg_bounced)(void *arg, const struct xstanza *);
-};
+typedef struct bus *(*mpm_bus_fn)(void *arg, enum bus_role);
 
 /*
  * Re-read configuration on SIGHUP: fill *core and *svc with newly loaded,
@@ -100,7 +94,7 @@ typedef int (*mpm_reload_fn)(void *arg, struct core_conf **core,
     struct svc_conf **svc, char *why, size_t whysz);
 
 /* Observer for benchmarks: a request's child reported done. */
-typedef void (*mpm_done_fn)(void *arg, const struct xstanza *req);
+typedef void (*mpm_done_fn)(void *arg, const struct bus_frame *req);
 
 struct mpm_conf {
 	const char		*service;
@@ -108,7 +102,8 @@ struct mpm_conf {
 	struct core_conf	*core;		/* may be NULL (tests) */
 	struct svc_conf		*svc;
 	const struct worker_ops	*worker;
-	const struct mpm_source	*source;
+	mpm_bus_fn		 bus;
+	void			*bus_arg;
 	mpm_reload_fn		 reload;	/* NULL: SIGHUP only recycles */
 	void			*reload_arg;
 	mpm_done_fn		 on_done;	/* NULL normally */

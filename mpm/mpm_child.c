@@ -4,20 +4,31 @@
  * Right after fork: default signal dispositions and an empty mask (SIGPIPE
  * stays ignored: sockets use MSG_NOSIGNAL and a closed pipe is an error
  * return), every other slot's descriptors and the parent's own (epoll,
- * signalfd, bus) closed, then the child's own bus endpoint opened and the
- * worker's child_init run.  Then it reads frames from its data pipe: a
- * REQ is handed to the worker, a RETIRE (or end of file: the parent is
- * gone) ends the child normally through the worker's child_exit.  After
- * each request it writes a done record; after its last (max_requests with
- * jitter, or the worker asked to exit) it says EXITING and exits.
+ * signalfd, bus) closed, then the child's own bus made and started and
+ * the worker's child_init run.  READY goes to the parent once the bus is
+ * up.
  *
- * Exit codes (mpm.h): OK normally; SICK when the bus cannot be opened or
- * a request fails hard; FATAL when child_init fails (the parent stops
- * respawning).  The scoreboard slot is this child's to write until exit.
+ * Idle, the child waits on its data pipe AND its bus: a bus that drops is
+ * reconnected by the bus itself (with the shared back-off), and the
+ * parent hears BUS_DOWN / BUS_UP so it dispatches nothing to a child that
+ * could not answer; messages that reach an idle child (a client of a
+ * session that already timed out, a late answer) are dropped with a log
+ * line.  A REQ frame is handed to the worker; RETIRE (or end of file: the
+ * parent is gone) ends the child normally through the worker's
+ * child_exit.  After each request it writes a done record, flagged
+ * UNSENT when the reply could not be sent (the parent then answers the
+ * client); after its last (max_requests with jitter, or the worker asked
+ * to exit) it says EXITING and exits.
+ *
+ * Exit codes (mpm.h): OK normally; SICK when a request fails hard; FATAL
+ * when child_init fails (the parent stops respawning).  Losing the bus is
+ * not a reason to exit.  The scoreboard slot is this child's to write
+ * until exit.
  */
 #include "mpm_int.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,11 +38,19 @@
 #include "log.h"
 #include "mpm_frame.h"
 #include "scoreboard/sb.h"
-#include "transport.h"
 #include "mpm/worker.h"
 
-/* How long a child may take to log in to the bus. */
-#define MPM_CHILD_OPEN_MS	10000
+struct child {
+	struct mpm		*m;
+	int			 idx;
+	int			 data_r;
+	int			 done_w;
+	struct bus		*bus;
+	struct sb_slot		*slot;
+	int			 ready;		/* READY sent */
+	int			 bus_up;	/* as last told to the parent */
+	uint32_t		 served;
+};
 
 static void
 child_signals(void)
@@ -66,8 +85,7 @@ close_inherited(struct mpm *m, int idx)
 	}
 	fd_close(&m->epfd);
 	fd_close(&m->sigfd);
-	if (m->bus != NULL)
-		m->conf->source->forget(m->conf->source->arg, &m->bus);
+	bus_forget(&m->bus);
 }
 
 static void
@@ -84,53 +102,124 @@ log_slow(struct mpm *m, struct sb_slot *slot, uint64_t ms)
 	    SB_CLIENT_LEN, slot->client, (unsigned long long)ms, limit);
 }
 
+/* Tell the parent; 0, or -EPIPE when it is gone. */
+static int
+tell(struct child *c, uint16_t kind, uint16_t flags)
+{
+	return mpm_done_send(c->done_w, kind, flags, c->served);
+}
+
+/*
+ * Run the bus and tell the parent what changed: READY the first time it
+ * is up, then BUS_DOWN / BUS_UP.  Idle input is dropped.  0 or -EPIPE.
+ */
+static int
+bus_turn(struct child *c, int idle)
+{
+	struct bus_frame	*f;
+	int			 up, rc = 0;
+
+	(void)bus_run(c->bus);	/* changes are logged by the bus */
+	while (idle && bus_recv(c->bus, &f) == 1) {
+		log_info("child slot %d: dropping a message that came while "
+		    "idle: %.200s", c->idx, f->raw);
+		bus_frame_free(&f);
+	}
+	up = bus_state(c->bus) == BUS_UP;
+	if (!c->ready) {
+		if (up) {
+			c->ready = c->bus_up = 1;
+			sb_slot_set_state(c->slot, SB_IDLE);
+			mpm_title_set("drover drone [%s] idle",
+			    c->m->conf->service);
+			rc = tell(c, MPM_DONE_READY, 0);
+		}
+	} else if (up != c->bus_up) {
+		c->bus_up = up;
+		rc = tell(c, up ? MPM_DONE_BUS_UP : MPM_DONE_BUS_DOWN, 0);
+	}
+	return rc;
+}
+
+/*
+ * Wait for the data pipe while keeping the bus running.  1 when the pipe
+ * is readable, -EPIPE when the parent is gone.
+ */
+static int
+idle_wait(struct child *c)
+{
+	struct pollfd	pfd[2];
+	int		n, t;
+
+	for (;;) {
+		pfd[0].fd = c->data_r;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = bus_fd(c->bus);
+		pfd[1].events = (short)bus_events(c->bus);
+		pfd[0].revents = pfd[1].revents = 0;
+		t = bus_timeout_ms(c->bus, mono_ms());
+		n = poll(pfd, pfd[1].fd >= 0 ? 2 : 1, t);
+		if (n == -1 && errno != EINTR)
+			return -errno;
+		if (bus_turn(c, 1) < 0)
+			return -EPIPE;
+		if (n > 0 && pfd[0].revents != 0)
+			return 1;
+	}
+}
+
 void
 mpm_child_main(struct mpm *m, int idx, int data_r, int done_w)
 {
 	const struct worker_ops	*w = m->conf->worker;
 	const char		*svc = m->conf->service;
 	struct worker_env	 env;
-	struct sb_slot		*slot = sb_slot(m->sb, idx);
-	struct transport	*bus;
+	struct child		 c;
 	char			*buf = NULL;
 	size_t			 cap = 0, len;
-	uint32_t		 kind, served = 0;
+	uint32_t		 kind;
 	uint64_t		 t0;
 	int			 rc, code = MPM_EXIT_OK, limit, last;
+	uint16_t		 flags;
 
 	child_signals();
 	log_after_fork(NULL);
 	close_inherited(m, idx);
-	sb_slot_child_start(slot, getpid());
+	memset(&c, 0, sizeof(c));
+	c.m = m;
+	c.idx = idx;
+	c.data_r = data_r;
+	c.done_w = done_w;
+	c.slot = sb_slot(m->sb, idx);
+	sb_slot_child_start(c.slot, getpid());
 	mpm_title_set("drover drone [%s] starting", svc);
 	limit = m->kids[idx].limit;
 
-	bus = m->conf->source->drone(m->conf->source->arg, idx);
-	if ((rc = transport_open(bus, MPM_CHILD_OPEN_MS)) < 0) {
-		log_errx("child slot %d: cannot open its bus connection: %s",
-		    idx, strerror(-rc));
-		transport_free(&bus);
+	if ((c.bus = m->conf->bus(m->conf->bus_arg, BUS_ROLE_DRONE)) ==
+	    NULL) {
+		log_errx("child slot %d: cannot make its bus", idx);
 		exit(MPM_EXIT_SICK);
 	}
+	if ((rc = bus_start(c.bus)) < 0)
+		log_warnx("child slot %d: bus: %s; retrying", idx,
+		    strerror(-rc));
 	memset(&env, 0, sizeof(env));
 	env.core = m->conf->core;
 	env.svc = m->conf->svc;
-	env.bus = bus;
-	env.slot = slot;
+	env.bus = c.bus;
+	env.slot = c.slot;
 	env.slot_index = idx;
 	env.generation = m->generation;
 	if (w->child_init != NULL && (rc = w->child_init(w->arg, &env)) < 0) {
 		log_errx("child slot %d: child_init failed: %s", idx,
 		    strerror(-rc));
-		transport_free(&bus);
+		bus_free(&c.bus);
 		exit(MPM_EXIT_FATAL);
 	}
-	sb_slot_set_state(slot, SB_IDLE);
-	mpm_title_set("drover drone [%s] idle", svc);
-	if (mpm_done_send(done_w, MPM_DONE_READY, 0) < 0)
-		goto out;	/* the parent is gone */
 
 	for (;;) {
+		if ((rc = idle_wait(&c)) < 0)
+			break;		/* the parent is gone */
 		rc = mpm_frame_recv(data_r, &kind, &buf, &cap, &len,
 		    m->conf->svc->max_request_size);
 		if (rc == -EPIPE)
@@ -146,29 +235,32 @@ mpm_child_main(struct mpm *m, int idx, int data_r, int done_w)
 		mpm_title_set("drover drone [%s] busy", svc);
 		t0 = mono_us();
 		rc = w->handle(w->arg, &env, buf, len);
-		served++;
+		c.served++;
 		log_set_xid(NULL);
-		log_slow(m, slot, (mono_us() - t0) / 1000);
+		log_slow(m, c.slot, (mono_us() - t0) / 1000);
+		flags = rc == WORKER_UNSENT ? MPM_DONE_F_UNSENT : 0;
 		if (rc < 0) {
 			log_errx("child slot %d: request failed hard: %s; "
 			    "exiting", idx, strerror(-rc));
 			code = MPM_EXIT_SICK;
 		}
-		last = rc != WORKER_OK ||
-		    (limit > 0 && served >= (uint32_t)limit);
-		sb_slot_set_state(slot, last ? SB_EXITING : SB_IDLE);
-		if (mpm_done_send(done_w, last ? MPM_DONE_EXITING :
-		    MPM_DONE_IDLE, served) < 0 || last)
+		last = rc < 0 || rc == WORKER_EXIT ||
+		    (limit > 0 && c.served >= (uint32_t)limit);
+		sb_slot_set_state(c.slot, last ? SB_EXITING : SB_IDLE);
+		if (tell(&c, last ? MPM_DONE_EXITING : MPM_DONE_IDLE,
+		    flags) < 0 || last)
+			break;
+		/* a bus lost during the request is reported at once */
+		if (bus_turn(&c, 0) < 0)
 			break;
 		mpm_title_set("drover drone [%s] idle", svc);
 	}
-out:
-	sb_slot_set_state(slot, SB_EXITING);
+	sb_slot_set_state(c.slot, SB_EXITING);
 	mpm_title_set("drover drone [%s] exiting", svc);
 	if (w->child_exit != NULL)
 		w->child_exit(w->arg, &env);
 	free(buf);
-	transport_free(&bus);
+	bus_free(&c.bus);
 	close(data_r);
 	close(done_w);
 	exit(code);

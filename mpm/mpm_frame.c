@@ -15,11 +15,13 @@ struct frame_hdr {
 };
 
 int
-mpm_frame_send(int fd, uint32_t kind, const void *buf, size_t len)
+mpm_frame_write(int fd, uint32_t kind, const void *buf, size_t len,
+    size_t *off)
 {
 	struct frame_hdr	 h;
 	struct iovec		 iov[2];
 	struct iovec		*v = iov;
+	size_t			 skip = *off;
 	int			 n = 2;
 	ssize_t			 w;
 
@@ -31,24 +33,29 @@ mpm_frame_send(int fd, uint32_t kind, const void *buf, size_t len)
 	iov[0].iov_len = sizeof(h);
 	iov[1].iov_base = (void *)buf;
 	iov[1].iov_len = len;
-	while (n > 0) {
+	for (;;) {
+		/* skip what earlier calls wrote */
+		while (n > 0 && skip >= v->iov_len) {
+			skip -= v->iov_len;
+			v++;
+			n--;
+		}
+		if (n == 0)
+			return 1;
+		if (skip > 0) {
+			v->iov_base = (char *)v->iov_base + skip;
+			v->iov_len -= skip;
+			skip = 0;
+		}
 		w = writev(fd, v, n);
 		if (w == -1) {
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			return errno == EAGAIN ? 0 : -errno;
 		}
-		while (n > 0 && (size_t)w >= v->iov_len) {
-			w -= v->iov_len;
-			v++;
-			n--;
-		}
-		if (n > 0) {
-			v->iov_base = (char *)v->iov_base + w;
-			v->iov_len -= w;
-		}
+		*off += (size_t)w;
+		skip = (size_t)w;
 	}
-	return 0;
 }
 
 int
@@ -78,10 +85,13 @@ mpm_frame_recv(int fd, uint32_t *kind, char **buf, size_t *cap, size_t *len,
 }
 
 int
-mpm_done_send(int fd, uint32_t kind, uint32_t requests)
+mpm_done_send(int fd, uint16_t kind, uint16_t flags, uint32_t requests)
 {
-	struct mpm_done	d = { kind, requests };
+	struct mpm_done	d;
 
+	d.kind = kind;
+	d.flags = flags;
+	d.requests = requests;
 	return write_full(fd, &d, sizeof(d));
 }
 

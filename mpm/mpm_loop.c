@@ -1,13 +1,15 @@
 /*
  * mpm_loop.c: the parent's main loop.
  *
- * One epoll set holds the bus, the signalfd and every child's done pipe.
- * Each round: wait (until the next 1 s maintenance tick, or the end of a
- * fork back-off, or a stop deadline); take signals; take done records
- * (children back on the idle list, the backlog drained at once); take
- * stanzas from the bus (straight to the most recently idle child, else
- * the bounded backlog, else a 503); then, on the tick, pool maintenance
- * and the request watchdog.  No work happens in signal context.
+ * One epoll set holds the bus, the signalfd, every child's done pipe and,
+ * while a child is slow to read, its data pipe.  Each round: wait (until
+ * the next 1 s maintenance tick, the bus's own timers, the end of a fork
+ * back-off, or a stop deadline); take signals; take done records
+ * (children back on the idle list, the backlog drained at once); resume
+ * writes to slow children; run the bus and take its frames (straight to
+ * the most recently idle child, else the bounded backlog, else a 503);
+ * then, on the tick, pool maintenance and the request watchdog.  No work
+ * happens in signal context and nothing here blocks.
  *
  * Dispatch is O(1): the idle list's head, one write.  Nothing here scans
  * all children per request; scans happen once a tick or per death.
@@ -26,7 +28,6 @@
 #include "log.h"
 #include "mpm_frame.h"
 #include "scoreboard/sb.h"
-#include "transport.h"
 
 #define MPM_TICK_MS		1000	/* Apache's maintenance interval */
 #define MPM_EVENTS		64	/* epoll events per round */
@@ -36,75 +37,69 @@
  * default), short enough that a stop never hangs.
  */
 #define MPM_KILL_GRACE_MS	3000
-/* Longest wait before registering again after a bounced registration. */
-#define MPM_REREG_MAX_MS	30000
-/* How long a reconnect of the parent's bus may block the loop. */
-#define MPM_REOPEN_MS		5000
+/*
+ * After SIGKILL, how long to wait for children before giving up on them
+ * (a process in uninterruptible sleep, e.g. on a dead NFS mount, cannot
+ * die): Apache logs and leaves such children too.
+ */
+#define MPM_GIVEUP_MS		10000
 
-static int	drain_bus(struct mpm *);
-
-/* Take the bus out of the epoll set (it is gone or we stop reading). */
-static void
-unpoll_bus(struct mpm *m)
-{
-	if (m->bus_fd >= 0)
-		(void)epoll_ctl(m->epfd, EPOLL_CTL_DEL, m->bus_fd, NULL);
-	m->bus_fd = -1;	/* ENOENT/EBADF above: it was gone already */
-}
+static const char txt_stopping[] =
+    "Service unavailable: the service is shutting down";
 
 /* ---------------------------------------------------------- dispatch */
 
 /*
- * Hand st to idle child idx.  On success the child owns the request and
- * the slot keeps st for a rescue; on failure (the child is dying) st is
- * untouched and the caller tries elsewhere.
+ * Hand f to idle child idx.  On success the child owns the request and
+ * the slot keeps f for a rescue; when not a byte reached the child (its
+ * pipe is broken) f is handed back untouched and the caller tries
+ * elsewhere.
  */
 static int
-give(struct mpm *m, int idx, struct xstanza *st)
+give(struct mpm *m, int idx, struct bus_frame *f)
 {
 	struct mpm_kid	*k = &m->kids[idx];
-	int		 rc;
 
-	rc = mpm_frame_send(k->data_w, MPM_FRAME_REQ, st->raw, st->len);
-	if (rc < 0) {
-		log_warnx("dispatch to slot %d (child %d) failed: %s; "
-		    "killing it", idx, (int)k->pid, strerror(-rc));
-		mpm_kill(m, idx, SIGKILL, KILL_NONE);
-		k->state = KID_EXITING;
-		k->retiring = 1;
-		return rc;
+	if (mpm_kid_event(m, idx, KEV_DISPATCH) < 0)
+		return -EINVAL;
+	k->req = f;
+	k->req_off = 0;
+	k->req_pending = 1;
+	k->busy_ms = mono_ms();
+	k->busy_wall_us = wall_us();
+	mpm_kid_output(m, idx);
+	if (k->killed == KILL_BROKEN && k->req_off == 0) {
+		k->req = NULL;		/* never reached it: try another */
+		return -EPIPE;
 	}
-	k->state = KID_BUSY;
-	k->req = st;
-	k->busy_us = wall_us();
 	return 0;
 }
 
 static void
-reject(struct mpm *m, struct xstanza *st, const char *why)
+reject(struct mpm *m, struct bus_frame *f, const char *why)
 {
 	sb_count(m->sb, SB_C_REJECTED, 1);
-	mpm_reply_status(m, st, NULL, 503, why);
-	xstanza_free(&st);
+	(void)bus_answer(m->bus, f, NULL, 503, why);	/* logged */
+	bus_frame_free(&f);
 }
 
-/* Dispatch or queue one request; takes ownership of st. */
+/* Dispatch or queue one request; takes ownership of f. */
 static void
-take_request(struct mpm *m, struct xstanza *st)
+take_request(struct mpm *m, struct bus_frame *f)
 {
 	int	idx;
 
-	if (m->backlog.len == 0) {
-		while ((idx = mpm_idle_pop(&m->idle)) >= 0)
-			if (give(m, idx, st) == 0)
+	/* a child that fails leaves the idle list: the loop ends */
+	if (m->backlog.len == 0)
+		while ((idx = m->idle.head) >= 0)
+			if (give(m, idx, f) == 0)
 				return;
-	}
 	if (m->backlog.len >= (size_t)m->max_backlog ||
-	    mpm_fifo_push(&m->backlog, st) < 0) {
+	    mpm_fifo_push(&m->backlog, f) < 0) {
 		/* logged once a tick with a count (maintain()), so an
 		 * overload does not also flood the log */
 		m->rejected++;
-		reject(m, st, NULL);	/* OpenSRF's own 503 text */
+		reject(m, f, NULL);	/* OpenSRF's own 503 text */
 		return;
 	}
 	if (m->nkids >= m->lim.max_children)
@@ -115,19 +110,31 @@ take_request(struct mpm *m, struct xstanza *st)
 void
 mpm_dispatch_backlog(struct mpm *m)
 {
-	struct xstanza	*st;
-	int		 idx;
+	struct bus_frame	*f;
+	int			 idx;
 
-	while (m->backlog.len > 0 && (idx = mpm_idle_pop(&m->idle)) >= 0) {
-		st = mpm_fifo_peek(&m->backlog);
-		if (give(m, idx, st) == 0)
-			(void)mpm_fifo_pop(&m->backlog);	/* == st */
+	while (m->backlog.len > 0 && (idx = m->idle.head) >= 0) {
+		f = mpm_fifo_peek(&m->backlog);
+		if (give(m, idx, f) == 0)
+			(void)mpm_fifo_pop(&m->backlog);	/* == f */
 	}
 	sb_set_queued(m->sb, m->backlog.len);
 }
 
+/* Requests waiting: the parent's backlog, or a Redis service queue. */
+static int
+waiting(const struct mpm *m)
+{
+	struct bus_queue_info	qi;
+	size_t			n = m->backlog.len;
+
+	if (bus_queue_info(m->bus, &qi) == 0)
+		n += qi.depth;
+	return n > (size_t)MPM_MAX_SLOTS ? MPM_MAX_SLOTS : (int)n;
+}
+
 /*
- * Fork children for queued requests, within limits and back-off.  Called
+ * Fork children for waiting requests, within limits and back-off.  Called
  * every round while requests wait, so it must not scan the slots: the
  * counts are the parent's running ones (all processes, retiring ones
  * included, so it never exceeds max_children processes).
@@ -138,72 +145,17 @@ spawn_on_demand(struct mpm *m)
 	struct mpm_census	c;
 	int			n;
 
-	if (m->run != RUN_SERVING || m->fatal || m->backlog.len == 0 ||
+	if (m->run != RUN_SERVING || m->fatal ||
 	    m->nkids >= m->lim.max_children || mono_ms() < m->next_spawn_ms)
+		return;
+	if ((c.queued = waiting(m)) == 0)
 		return;
 	c.total = m->nkids;
 	c.idle = m->idle.count;
 	c.starting = m->nstarting;
-	c.queued = (int)m->backlog.len;
 	n = mpm_on_demand(&m->lim, &c);
 	while (n-- > 0 && mpm_spawn(m) >= 0)
 		;
-}
-
-/* --------------------------------------------------------- children */
-
-static void
-kid_ready(struct mpm *m, int idx, const struct mpm_done *d)
-{
-	struct mpm_kid	*k = &m->kids[idx];
-
-	k->served = d->requests;
-	if (k->req != NULL) {
-		if (m->conf->on_done != NULL)
-			m->conf->on_done(m->conf->on_done_arg, k->req);
-		xstanza_free(&k->req);
-	}
-	if (d->kind == MPM_DONE_READY && !k->ready_seen) {
-		k->ready_seen = 1;
-		m->nstarting--;
-	}
-	else if (d->kind == MPM_DONE_IDLE)
-		m->early_deaths = 0;	/* it served: not a crash loop */
-	if (d->kind == MPM_DONE_EXITING) {
-		k->state = KID_EXITING;
-		k->retiring = 1;
-		return;
-	}
-	if (k->retiring) {
-		k->state = KID_EXITING;
-		return;
-	}
-	k->state = KID_IDLE;
-	if (k->generation != m->generation || (m->run != RUN_SERVING &&
-	    m->backlog.len == 0)) {
-		mpm_retire(m, idx);
-		return;
-	}
-	mpm_idle_push(&m->idle, idx);
-}
-
-void
-mpm_kid_event(struct mpm *m, int idx)
-{
-	struct mpm_kid	*k = &m->kids[idx];
-	struct mpm_done	 d;
-	int		 rc = 0;
-
-	while (k->done_r >= 0 && (rc = mpm_done_read(k->done_r, &d)) > 0)
-		kid_ready(m, idx, &d);
-	if (k->done_r >= 0 && rc < 0) {
-		/* end of file: it is exiting; SIGCHLD will reap it */
-		(void)epoll_ctl(m->epfd, EPOLL_CTL_DEL, k->done_r, NULL);
-		(void)mpm_idle_remove(&m->idle, idx);
-		if (k->state != KID_BUSY)
-			k->state = KID_EXITING;
-		k->retiring = 1;
-	}
 }
 
 /* ------------------------------------------------------ maintenance */
@@ -247,36 +199,44 @@ maintain(struct mpm *m)
 	}
 }
 
+/*
+ * request_timeout, on the monotonic clock: from the dispatch, or from
+ * the start of the session request the child records in its slot (a
+ * slot in SESSION is between requests and is not timed).
+ */
 static void
 watchdog(struct mpm *m)
 {
 	struct sb_slot_info	si;
-	uint64_t		now = wall_us(), start, lim_us;
+	uint64_t		now = mono_ms(), start, lim_ms;
 	int			i;
 
 	if (m->conf->svc->request_timeout <= 0)
 		return;
-	lim_us = (uint64_t)m->conf->svc->request_timeout * 1000000;
+	lim_ms = (uint64_t)m->conf->svc->request_timeout * 1000;
 	for (i = 0; i < MPM_MAX_SLOTS; i++) {
 		struct mpm_kid *k = &m->kids[i];
 
-		if (k->pid == 0 || k->state != KID_BUSY ||
+		if (k->pid == 0 || k->fsm.state != KID_BUSY ||
 		    k->killed != KILL_NONE)
 			continue;
-		start = k->busy_us;
+		start = k->busy_ms;
 		si.method[0] = '\0';
 		if (sb_read_slot(m->sb, i, &si) == 0) {
 			if (si.state == SB_SESSION)
 				continue;	/* between session requests */
-			if (si.req_start_us > start)
-				start = si.req_start_us;
+			/* XXX issue 10: the slot's monotonic start (layout 2)
+			 * replaces this offset from the dispatch */
+			if (si.req_start_us > k->busy_wall_us)
+				start += (si.req_start_us - k->busy_wall_us) /
+				    1000;
 		}
-		if (now < start || now - start < lim_us)
+		if (now < start || now - start < lim_ms)
 			continue;
 		log_warnx("request watchdog: slot %d (child %d) busy on "
 		    "\"%s\" for %llu s > request_timeout %d s: killing it",
 		    i, (int)k->pid, si.method,
-		    (unsigned long long)((now - start) / 1000000),
+		    (unsigned long long)((now - start) / 1000),
 		    m->conf->svc->request_timeout);
 		mpm_kill(m, i, SIGKILL, KILL_WATCHDOG);
 	}
@@ -285,27 +245,38 @@ watchdog(struct mpm *m)
 /* ------------------------------------------------------------ stop */
 
 static void
+reject_backlog(struct mpm *m)
+{
+	struct bus_frame	*f;
+
+	while ((f = mpm_fifo_pop(&m->backlog)) != NULL)
+		reject(m, f, txt_stopping);
+	sb_set_queued(m->sb, 0);
+}
+
+static void
+signal_all(struct mpm *m, int sig)
+{
+	int	i;
+
+	for (i = 0; i < MPM_MAX_SLOTS; i++)
+		mpm_kill(m, i, sig, KILL_STOP);
+}
+
+static void
 begin_stop(struct mpm *m, enum mpm_run_state how)
 {
-	struct xstanza	*st;
-	uint64_t	 now = mono_ms();
-	int		 i, rc;
+	uint64_t	now = mono_ms();
+	int		i;
 
 	if (m->run == RUN_FAST || m->run == how)
 		return;
-	if (m->registered && m->conf->source->unreg != NULL) {
-		if ((rc = m->conf->source->unreg(m->conf->source->arg,
-		    m->bus)) < 0)
-			log_warnx("unregistering from the routers: %s",
-			    strerror(-rc));
-		m->registered = 0;
-	}
-	if (m->run == RUN_SERVING) {
-		/* what already reached us is served, nothing more */
-		m->run = how;
-		(void)drain_bus(m);	/* an error: nothing more to take */
-		unpoll_bus(m);
-	}
+	if (m->run == RUN_SERVING && m->want_reg &&
+	    bus_register(m->bus, 0) < 0)
+		log_info("stop: the %s bus has no routers to leave",
+		    bus_kind_name(bus_kind(m->bus)));
+	m->want_reg = 0;
+	bus_take(m->bus, 0);	/* a Redis listener pops no more */
 	m->run = how;
 	if (how == RUN_STOPPING) {
 		log_info("graceful stop: finishing %d queued and the busy "
@@ -318,56 +289,56 @@ begin_stop(struct mpm *m, enum mpm_run_state how)
 		mpm_dispatch_backlog(m);
 		if (m->backlog.len == 0)
 			for (i = 0; i < MPM_MAX_SLOTS; i++)
-				mpm_retire(m, i);
+				if (m->kids[i].fsm.state != KID_BUSY)
+					mpm_retire(m, i);
 		return;
 	}
 	log_info("fast stop");
-	while ((st = mpm_fifo_pop(&m->backlog)) != NULL)
-		reject(m, st, "Service unavailable: the service is "
-		    "shutting down");
-	sb_set_queued(m->sb, 0);
-	for (i = 0; i < MPM_MAX_SLOTS; i++)
-		mpm_kill(m, i, SIGTERM, KILL_STOP);
+	reject_backlog(m);
+	signal_all(m, SIGTERM);
 	m->stop_signalled = 1;
 	m->kill_deadline_ms = now + MPM_KILL_GRACE_MS;
 }
 
-/* Escalate a stop on its deadlines: SIGTERM, then SIGKILL. */
-static void
+/*
+ * Escalate a stop on its deadlines: SIGTERM, then SIGKILL, then give up.
+ * 1 when the loop should end although children remain.
+ */
+static int
 stop_escalate(struct mpm *m)
 {
-	struct xstanza	*st;
-	uint64_t	 now = mono_ms();
-	int		 i;
+	uint64_t	now = mono_ms();
+	int		i;
 
 	if (m->run == RUN_SERVING)
-		return;
+		return 0;
 	if (m->run == RUN_STOPPING && m->backlog.len > 0 &&
-	    mpm_alive_current(m) == 0 && m->nkids == 0) {
-		while ((st = mpm_fifo_pop(&m->backlog)) != NULL)
-			reject(m, st, "Service unavailable: the service is "
-			    "shutting down");
-		sb_set_queued(m->sb, 0);
-	}
+	    mpm_alive_current(m) == 0 && m->nkids == 0)
+		reject_backlog(m);
 	if (!m->stop_signalled && now >= m->stop_deadline_ms) {
 		log_warnx("graceful_timeout reached: terminating %d "
 		    "remaining children", m->nkids);
-		while ((st = mpm_fifo_pop(&m->backlog)) != NULL)
-			reject(m, st, "Service unavailable: the service is "
-			    "shutting down");
-		sb_set_queued(m->sb, 0);
-		for (i = 0; i < MPM_MAX_SLOTS; i++)
-			mpm_kill(m, i, SIGTERM, KILL_STOP);
+		reject_backlog(m);
+		signal_all(m, SIGTERM);
 		m->stop_signalled = 1;
 		m->kill_deadline_ms = now + MPM_KILL_GRACE_MS;
 	} else if (m->stop_signalled && m->kill_deadline_ms != 0 &&
 	    now >= m->kill_deadline_ms) {
 		log_warnx("children still alive %d ms after SIGTERM: "
 		    "SIGKILL", MPM_KILL_GRACE_MS);
-		for (i = 0; i < MPM_MAX_SLOTS; i++)
-			mpm_kill(m, i, SIGKILL, KILL_STOP);
+		signal_all(m, SIGKILL);
 		m->kill_deadline_ms = 0;
+		m->giveup_ms = now + MPM_GIVEUP_MS;
+	} else if (m->giveup_ms != 0 && now >= m->giveup_ms) {
+		for (i = 0; i < MPM_MAX_SLOTS; i++)
+			if (m->kids[i].pid != 0)
+				log_errx("child %d (slot %d) survived SIGKILL "
+				    "for %d ms (uninterruptible sleep?): "
+				    "giving up on it", (int)m->kids[i].pid, i,
+				    MPM_GIVEUP_MS);
+		return 1;
 	}
+	return 0;
 }
 
 /* ---------------------------------------------------------- reload */
@@ -383,6 +354,8 @@ reload(struct mpm *m)
 
 	if (m->run != RUN_SERVING)
 		return;
+	if (log_reopen() < 0)
+		log_warnx("reload: cannot reopen the log file");
 	if (m->conf->reload != NULL) {
 		rc = m->conf->reload(m->conf->reload_arg, &core, &svc, why,
 		    sizeof(why));
@@ -428,8 +401,7 @@ reload(struct mpm *m)
 	    m->lim.max_children, m->lim.min_spare, m->lim.max_spare);
 	/* new children first, so requests keep finding idle ones */
 	for (i = 0; i < MPM_MAX_SLOTS; i++)
-		if (m->kids[i].pid != 0 && !m->kids[i].retiring &&
-		    m->kids[i].state != KID_BUSY)
+		if (m->kids[i].pid != 0 && m->kids[i].fsm.state != KID_BUSY)
 			mpm_retire(m, i);
 	maintain(m);
 }
@@ -454,12 +426,31 @@ adjust_max(struct mpm *m, int delta)
 	log_info("max_children now %d", n);
 }
 
+/* SIGUSR1 (on 0) and SIGUSR2 (on 1): leave or join the routers. */
+static void
+registration(struct mpm *m, int on)
+{
+	const char	*sig = on ? "SIGUSR2" : "SIGUSR1";
+	int		 rc;
+
+	m->want_reg = on;
+	rc = bus_register(m->bus, on);
+	if (rc == -ENOTSUP)
+		log_info("%s: the %s bus has no routers: nothing to %s", sig,
+		    bus_kind_name(bus_kind(m->bus)), on ? "join" : "leave");
+	else if (bus_state(m->bus) != BUS_UP)
+		log_info("%s: the bus is down; %s when it is back", sig, on ?
+		    "registering" : "not registering again");
+	else
+		log_info("%s: %s %d router%s", sig, on ? "registered with" :
+		    "unregistered from", rc, rc == 1 ? "" : "s");
+}
+
 static void
 take_signals(struct mpm *m)
 {
 	struct signalfd_siginfo	si;
 	ssize_t			r;
-	int			rc;
 
 	for (;;) {
 		r = read(m->sigfd, &si, sizeof(si));
@@ -484,27 +475,8 @@ take_signals(struct mpm *m)
 			break;
 		case SIGUSR1:
 		case SIGUSR2:
-			if (m->run != RUN_SERVING)
-				break;
-			if (si.ssi_signo == SIGUSR1 &&
-			    m->conf->source->unreg != NULL) {
-				rc = m->conf->source->unreg(
-				    m->conf->source->arg, m->bus);
-				m->registered = 0;
-				m->want_reg = 0;
-			} else if (si.ssi_signo == SIGUSR2 &&
-			    m->conf->source->reg != NULL) {
-				rc = m->conf->source->reg(
-				    m->conf->source->arg, m->bus);
-				m->registered = rc == 0;
-				m->want_reg = 1;
-			} else
-				rc = 0;
-			log_info("%s: %s the routers%s%s",
-			    si.ssi_signo == SIGUSR1 ? "SIGUSR1" : "SIGUSR2",
-			    si.ssi_signo == SIGUSR1 ? "unregistered from" :
-			    "registered with", rc < 0 ? ": " : "",
-			    rc < 0 ? strerror(-rc) : "");
+			if (m->run == RUN_SERVING)
+				registration(m, si.ssi_signo == SIGUSR2);
 			break;
 		case SIGTTIN:
 			adjust_max(m, 1);
@@ -521,136 +493,47 @@ take_signals(struct mpm *m)
 /* ------------------------------------------------------------- bus */
 
 /*
- * Error stanzas are dropped (spec 1.4), except our own registration come
- * back: then register again later, with back-off.
+ * Run the bus and take every frame it holds now.  Error messages are
+ * dropped (spec 1.4: a bounce of something the parent sent; the bus
+ * keeps its own registration bounces), as is anything that is not a
+ * message.  While stopping, requests get a 503: nothing that reached us
+ * goes unanswered.
  */
 static void
-error_stanza(struct mpm *m, const struct xstanza *st)
+serve_bus(struct mpm *m, int readable)
 {
-	const struct mpm_source	*src = m->conf->source;
-	unsigned		 ms;
+	struct bus_frame	*f;
 
-	if (src->reg_bounced == NULL || !m->want_reg ||
-	    !src->reg_bounced(src->arg, st)) {
-		log_info("dropping an error stanza (%s): %.200s", st->name,
-		    st->raw);
-		return;
-	}
-	if (m->reg_retry_ms != 0)
-		return;		/* one bounce per router: one retry */
-	/* 1 s, doubling to 30 s: a router takes seconds to come up */
-	ms = mpm_backoff_ms(++m->reg_bounces) * 10;
-	if (ms > MPM_REREG_MAX_MS)
-		ms = MPM_REREG_MAX_MS;
-	m->reg_retry_ms = mono_ms() + ms;
-	log_warnx("registration bounced (router not online?); registering "
-	    "again in %u ms", ms);
-}
-
-/* Register again when a bounced registration's delay has run out. */
-static void
-reregister(struct mpm *m)
-{
-	int	rc;
-
-	if (m->reg_retry_ms == 0 || mono_ms() < m->reg_retry_ms)
-		return;
-	m->reg_retry_ms = 0;
-	if (m->run != RUN_SERVING || !m->want_reg || m->bus_fd < 0 ||
-	    m->conf->source->reg == NULL)
-		return;
-	if ((rc = m->conf->source->reg(m->conf->source->arg, m->bus)) < 0)
-		log_warnx("registering with the routers: %s", strerror(-rc));
-	else
-		m->registered = 1;
-}
-
-/*
- * Take every stanza the bus holds now.  0, or the bus's error (the
- * caller decides what it means).
- */
-static int
-drain_bus(struct mpm *m)
-{
-	struct xstanza	*st;
-	int		 rc;
-
-	for (;;) {
-		if ((rc = transport_recv(m->bus, &st)) <= 0)
-			return rc;
-		if (st->is_error) {
-			error_stanza(m, st);
-			xstanza_free(&st);
+	(void)bus_run(m->bus);	/* its changes are logged by the bus */
+	while (readable && bus_recv(m->bus, &f) == 1) {
+		if (f->flags & (BUS_F_ERROR | BUS_F_OTHER)) {
+			log_info("dropping %s from the bus: %.200s",
+			    f->flags & BUS_F_ERROR ? "an error" :
+			    "a non-message", f->raw);
+			bus_frame_free(&f);
 			continue;
 		}
-		m->reg_bounces = 0;	/* requests reach us: routed */
-		if (st->len > m->conf->svc->max_request_size) {
+		if (f->flags & BUS_F_OVERFLOW) {
+			m->rejected++;
+			reject(m, f, NULL);
+			continue;
+		}
+		if (f->len > m->conf->svc->max_request_size) {
 			log_warnx("request of %zu bytes exceeds "
-			    "max_request_size %zu: rejected", st->len,
+			    "max_request_size %zu: rejected", f->len,
 			    m->conf->svc->max_request_size);
-			reject(m, st, "Request too large");
+			reject(m, f, "Request too large");
 			continue;
 		}
 		sb_count(m->sb, SB_C_ACCEPTED, 1);
-		take_request(m, st);
+		if (m->run != RUN_SERVING) {
+			reject(m, f, txt_stopping);
+			continue;
+		}
+		take_request(m, f);
 	}
-}
-
-static void
-serve_bus(struct mpm *m)
-{
-	unsigned	ms;
-	int		rc;
-
-	if ((rc = drain_bus(m)) < 0) {
-		/*
-		 * The connection is gone (transport.h: the owner opens it
-		 * again, with its own back-off).  Children and the backlog
-		 * keep working meanwhile; replies the parent itself owes
-		 * fail and are logged.
-		 */
-		unpoll_bus(m);
-		m->registered = 0;
-		ms = mpm_backoff_ms(++m->bus_failures);
-		m->bus_retry_ms = mono_ms() + ms;
-		log_errx("bus: %s; reconnecting in %u ms", strerror(-rc),
-		    ms);
-		return;
-	}
-	spawn_on_demand(m);
-}
-
-/* Reconnect the parent's bus when its back-off has run out. */
-static void
-reconnect_bus(struct mpm *m)
-{
-	unsigned	ms;
-	int		rc;
-
-	if (m->bus_retry_ms == 0 || mono_ms() < m->bus_retry_ms ||
-	    m->run != RUN_SERVING)
-		return;
-	m->bus_retry_ms = 0;
-	m->bus->ops->close(m->bus);
-	if ((rc = transport_open(m->bus, MPM_REOPEN_MS)) < 0 ||
-	    (rc = mpm_poll_add(m, transport_fd(m->bus), MPM_EV_BUS)) < 0) {
-		ms = mpm_backoff_ms(++m->bus_failures);
-		m->bus_retry_ms = mono_ms() + ms;
-		log_errx("bus: reconnect failed: %s; next try in %u ms",
-		    strerror(-rc), ms);
-		return;
-	}
-	m->bus_fd = transport_fd(m->bus);
-	m->bus_failures = 0;
-	log_info("bus: reconnected");
-	if (m->want_reg && m->conf->source->reg != NULL) {
-		if ((rc = m->conf->source->reg(m->conf->source->arg,
-		    m->bus)) < 0)
-			log_warnx("registering with the routers: %s",
-			    strerror(-rc));
-		else
-			m->registered = 1;
-	}
+	if (bus_watch(m->bus, m->epfd, MPM_EV_BUS) < 0)
+		log_warnx("bus: cannot watch its descriptor");
 }
 
 /* ------------------------------------------------------------ loop */
@@ -659,20 +542,20 @@ static int
 wait_ms(struct mpm *m)
 {
 	uint64_t	now = mono_ms(), until = m->next_tick_ms;
+	int		b;
 
 	if (m->next_spawn_ms > now && m->next_spawn_ms < until &&
-	    (m->backlog.len > 0 || mpm_alive_current(m) <
-	    m->lim.min_children))
+	    (waiting(m) > 0 || mpm_alive_current(m) < m->lim.min_children))
 		until = m->next_spawn_ms;
-	if (m->bus_retry_ms != 0 && m->bus_retry_ms < until)
-		until = m->bus_retry_ms > now ? m->bus_retry_ms : now;
-	if (m->reg_retry_ms != 0 && m->reg_retry_ms < until)
-		until = m->reg_retry_ms > now ? m->reg_retry_ms : now;
+	if ((b = bus_timeout_ms(m->bus, now)) >= 0 && now + b < until)
+		until = now + (uint64_t)b;
 	if (m->run != RUN_SERVING) {
 		if (!m->stop_signalled && m->stop_deadline_ms < until)
 			until = m->stop_deadline_ms;
 		if (m->kill_deadline_ms != 0 && m->kill_deadline_ms < until)
 			until = m->kill_deadline_ms;
+		if (m->giveup_ms != 0 && m->giveup_ms < until)
+			until = m->giveup_ms;
 	}
 	return until > now ? (int)(until - now) : 0;
 }
@@ -681,8 +564,8 @@ int
 mpm_loop(struct mpm *m)
 {
 	struct epoll_event	ev[MPM_EVENTS];
-	int			i, n;
-	uint64_t		now;
+	uint64_t		now, tag;
+	int			i, n, bus_ev;
 
 	m->next_tick_ms = mono_ms() + MPM_TICK_MS;
 	for (;;) {
@@ -694,24 +577,35 @@ mpm_loop(struct mpm *m)
 			begin_stop(m, RUN_FAST);
 			return MPM_DEXIT_FAIL;
 		}
+		bus_take(m->bus, m->run == RUN_SERVING ?
+		    (unsigned)m->idle.count : 0);
+		if (bus_watch(m->bus, m->epfd, MPM_EV_BUS) < 0)
+			log_warnx("bus: cannot watch its descriptor");
 		n = epoll_wait(m->epfd, ev, MPM_EVENTS, wait_ms(m));
 		if (n == -1 && errno != EINTR)
 			fatal("epoll_wait");
+		bus_ev = 0;
 		for (i = 0; i < n; i++) {
-			if (ev[i].data.u64 == MPM_EV_SIG)
+			tag = ev[i].data.u64;
+			if (tag == MPM_EV_SIG)
 				take_signals(m);
-			else if (ev[i].data.u64 < MPM_MAX_SLOTS)
-				mpm_kid_event(m, (int)ev[i].data.u64);
+			else if (tag == MPM_EV_BUS)
+				bus_ev = 1;
+			else if (tag >= MPM_EV_OUT &&
+			    tag < MPM_EV_OUT + MPM_MAX_SLOTS) {
+				if (m->kids[tag - MPM_EV_OUT].pid != 0)
+					mpm_kid_output(m,
+					    (int)(tag - MPM_EV_OUT));
+			} else if (tag < MPM_MAX_SLOTS)
+				mpm_kid_input(m, (int)tag);
 		}
 		mpm_dispatch_backlog(m);
-		for (i = 0; i < n; i++)
-			if (ev[i].data.u64 == MPM_EV_BUS &&
-			    m->run == RUN_SERVING)
-				serve_bus(m);
+		/* the bus has timers of its own: it runs every round */
+		serve_bus(m, bus_ev);
 		if (m->run == RUN_STOPPING && m->backlog.len == 0)
 			for (i = 0; i < MPM_MAX_SLOTS; i++)
 				if (m->kids[i].pid != 0 &&
-				    m->kids[i].state == KID_IDLE)
+				    m->kids[i].fsm.state == KID_IDLE)
 					mpm_retire(m, i);
 		now = mono_ms();
 		if (now >= m->next_tick_ms) {
@@ -723,8 +617,7 @@ mpm_loop(struct mpm *m)
 			maintain(m);
 		}
 		spawn_on_demand(m);
-		reconnect_bus(m);
-		reregister(m);
-		stop_escalate(m);
+		if (stop_escalate(m))
+			return MPM_DEXIT_OK;
 	}
 }

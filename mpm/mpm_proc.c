@@ -1,10 +1,13 @@
 /*
  * mpm_proc.c: the parent's side of child processes: fork into a slot,
- * reap (and rescue a dead child's request), retire through the pipe,
- * kill, and count.
+ * the one place a child's state changes (mpm_kid_event()), the two pipes
+ * (requests out, done records in), reap (and rescue a dead child's
+ * request), retire, kill, and count.
  *
  * Called from the parent's main loop only.  The parent owns each slot's
- * two descriptors (data_w, done_r) from fork to reap.
+ * two descriptors (data_w, done_r) from fork to reap; both are
+ * non-blocking on its side, so a child that does not read its pipe
+ * stalls only itself.
  */
 #include "mpm_int.h"
 
@@ -22,7 +25,6 @@
 #include "log.h"
 #include "mpm_frame.h"
 #include "scoreboard/sb.h"
-#include "transport.h"
 
 /*
  * A child that dies within this long of its fork, or before it was ever
@@ -33,8 +35,39 @@
 /* Consecutive early deaths before the log calls it a crash loop. */
 #define MPM_CRASH_LOOP		3
 
-static uint32_t
-next_rnd(struct mpm *m)
+/* ----------------------------------------------------------- state */
+
+int
+mpm_kid_event(struct mpm *m, int idx, enum mpm_kid_event ev)
+{
+	struct mpm_kid		*k = &m->kids[idx];
+	enum mpm_kid_state	 from = k->fsm.state, to;
+	int			 rc;
+
+	if ((rc = mpm_kid_step(&k->fsm, ev)) < 0) {
+		log_warnx("slot %d (child %d): %s while %s: ignored", idx,
+		    (int)k->pid, mpm_kid_event_name(ev),
+		    mpm_kid_state_name(from));
+		return rc;
+	}
+	to = k->fsm.state;
+	if (from == to)
+		return 0;
+	if (from == KID_IDLE)
+		(void)mpm_idle_remove(&m->idle, idx);	/* listed: 1 */
+	if (to == KID_IDLE)
+		mpm_idle_push(&m->idle, idx);
+	if (from == KID_STARTING)
+		m->nstarting--;
+	if (to == KID_STARTING)
+		m->nstarting++;
+	return 0;
+}
+
+/* ------------------------------------------------------------ fork */
+
+uint32_t
+mpm_rand(struct mpm *m)
 {
 	/* xorshift32: jitter needs spread, not secrecy */
 	m->rnd ^= m->rnd << 13;
@@ -63,10 +96,9 @@ free_slot(struct mpm *m)
 int
 mpm_spawn(struct mpm *m)
 {
-	struct mpm_kid		*k;
-	struct epoll_event	 ev;
-	int			 data[2], done[2], idx, rc;
-	pid_t			 pid;
+	struct mpm_kid	*k;
+	int		 data[2], done[2], idx, rc;
+	pid_t		 pid;
 
 	if ((idx = free_slot(m)) < 0)
 		return -EAGAIN;
@@ -84,7 +116,7 @@ mpm_spawn(struct mpm *m)
 	}
 	k = &m->kids[idx];
 	k->limit = mpm_req_limit(m->conf->svc->max_requests,
-	    m->conf->svc->max_requests_jitter, next_rnd(m));
+	    m->conf->svc->max_requests_jitter, mpm_rand(m));
 	(void)sb_slot_spawn(m->sb, idx, m->generation);	/* ours: idx valid */
 	/* a child exits through exit(3): it must not flush our buffers */
 	(void)fflush(NULL);	/* best effort: nothing to do if it fails */
@@ -106,27 +138,25 @@ mpm_spawn(struct mpm *m)
 	close(data[0]);
 	close(done[1]);
 	k->pid = pid;
-	k->state = KID_STARTING;
 	k->data_w = data[1];
 	k->done_r = done[0];
+	k->req_off = k->retire_off = 0;
+	k->req_pending = k->retire_due = k->out_polled = 0;
 	k->generation = m->generation;
-	k->retiring = 0;
 	k->killed = KILL_NONE;
 	k->served = 0;
 	k->ready_seen = 0;
 	k->spawn_ms = mono_ms();
-	k->term_ms = 0;
+	k->sigkill_ms = 0;
 	k->req = NULL;
 	m->nkids++;
-	m->nstarting++;
-	if (fd_set_nonblock(k->done_r) < 0)
-		log_warn("fcntl(O_NONBLOCK) on slot %d's done pipe", idx);
-	ev.events = EPOLLIN;
-	ev.data.u64 = (uint64_t)idx;
-	if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, k->done_r, &ev) == -1) {
+	(void)mpm_kid_event(m, idx, KEV_SPAWN);	/* FREE: legal */
+	if (fd_set_nonblock(k->done_r) < 0 || fd_set_nonblock(k->data_w) < 0)
+		log_warn("fcntl(O_NONBLOCK) on slot %d's pipes", idx);
+	if (mpm_poll_add(m, k->done_r, EPOLLIN, (uint64_t)idx) < 0) {
 		/* we could never hear from it: better without it */
 		log_warn("epoll_ctl for slot %d", idx);
-		mpm_kill(m, idx, SIGKILL, KILL_NONE);
+		mpm_kill(m, idx, SIGKILL, KILL_BROKEN);
 	}
 	log_debug("spawned child %d into slot %d (limit %d requests)",
 	    (int)pid, idx, k->limit);
@@ -142,26 +172,177 @@ mpm_kill(struct mpm *m, int idx, int sig, enum mpm_kill_why why)
 		return;
 	if (why != KILL_NONE && k->killed == KILL_NONE)
 		k->killed = why;
+	if (sig == SIGKILL && k->sigkill_ms == 0)
+		k->sigkill_ms = mono_ms();
 	if (kill(k->pid, sig) == -1 && errno != ESRCH)
 		log_warn("kill(%d, %d) for slot %d", (int)k->pid, sig, idx);
+}
+
+/* ----------------------------------------------------------- pipes */
+
+/* The child cannot be used any more: stop writing, let it be reaped. */
+static void
+kid_broken(struct mpm *m, int idx, const char *what, int rc)
+{
+	struct mpm_kid	*k = &m->kids[idx];
+
+	if (rc != -EPIPE)	/* EPIPE: dying already, the reap says why */
+		log_warnx("slot %d (child %d): %s: %s; killing it", idx,
+		    (int)k->pid, what, strerror(-rc));
+	k->req_pending = k->retire_due = 0;
+	if (k->out_polled) {
+		(void)epoll_ctl(m->epfd, EPOLL_CTL_DEL, k->data_w, NULL);
+		k->out_polled = 0;
+	}
+	(void)mpm_kid_event(m, idx, KEV_GONE);	/* live: legal */
+	mpm_kill(m, idx, SIGKILL, KILL_BROKEN);
+}
+
+void
+mpm_kid_output(struct mpm *m, int idx)
+{
+	struct mpm_kid		*k = &m->kids[idx];
+	struct epoll_event	 ev;
+	int			 rc = 1;
+
+	if (k->req_pending) {
+		rc = mpm_frame_write(k->data_w, MPM_FRAME_REQ, k->req->raw,
+		    k->req->len, &k->req_off);
+		if (rc == 1)
+			k->req_pending = 0;
+	}
+	if (rc == 1 && k->retire_due) {
+		rc = mpm_frame_write(k->data_w, MPM_FRAME_RETIRE, NULL, 0,
+		    &k->retire_off);
+		if (rc == 1)
+			k->retire_due = 0;
+	}
+	if (rc < 0) {
+		kid_broken(m, idx, "writing to its pipe", rc);
+		return;
+	}
+	if (rc == 0 && !k->out_polled) {
+		/* the child is slow to read: resume when it drains */
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLOUT;
+		ev.data.u64 = MPM_EV_OUT + (uint64_t)idx;
+		if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, k->data_w, &ev) == -1)
+			kid_broken(m, idx, "epoll_ctl on its pipe", -errno);
+		else
+			k->out_polled = 1;
+	} else if (rc == 1 && k->out_polled) {
+		(void)epoll_ctl(m->epfd, EPOLL_CTL_DEL, k->data_w, NULL);
+		k->out_polled = 0;
+	}
+}
+
+void
+mpm_rescue(struct mpm *m, int idx, int code, const char *text)
+{
+	struct mpm_kid		*k = &m->kids[idx];
+	struct sb_slot_info	 si;
+	struct bus_rescue	 rs, *rp = NULL;
+
+	if (sb_read_slot(m->sb, idx, &si) == 0 && si.thread[0] != '\0' &&
+	    si.req_start_us >= k->busy_wall_us) {
+		/* the slot describes this request, or a later one of its
+		 * session: bus_answer() picks */
+		rs.client = si.client;
+		rs.thread = si.thread;
+		rs.xid = si.xid;
+		rs.trace = (long long)si.thread_trace;
+		rp = &rs;
+	}
+	if (k->req == NULL && rp == NULL) {
+		log_warnx("slot %d (child %d): its request is lost: nothing "
+		    "recorded to answer it with", idx, (int)k->pid);
+		return;
+	}
+	(void)bus_answer(m->bus, k->req, rp, code, text);	/* logged */
+}
+
+/* A request's end, told by its child. */
+static void
+kid_done(struct mpm *m, int idx, const struct mpm_done *d)
+{
+	struct mpm_kid	*k = &m->kids[idx];
+
+	k->served = d->requests;
+	if (k->req != NULL && (d->flags & MPM_DONE_F_UNSENT)) {
+		/* the child counted it failed; the client hears from us */
+		mpm_rescue(m, idx, 500, "Internal Server Error: the service "
+		    "child could not send its reply");
+	}
+	if (k->req != NULL) {
+		if (m->conf->on_done != NULL)
+			m->conf->on_done(m->conf->on_done_arg, k->req);
+		k->req_pending = 0;
+		bus_frame_free(&k->req);
+	}
+	m->early_deaths = 0;	/* it served: not a crash loop */
+	(void)mpm_kid_event(m, idx, d->kind == MPM_DONE_EXITING ?
+	    KEV_DONE_LAST : KEV_DONE);
+}
+
+void
+mpm_kid_input(struct mpm *m, int idx)
+{
+	struct mpm_kid	*k = &m->kids[idx];
+	struct mpm_done	 d;
+	int		 rc = 0;
+
+	while (k->done_r >= 0 && (rc = mpm_done_read(k->done_r, &d)) > 0) {
+		switch (d.kind) {
+		case MPM_DONE_READY:
+			k->ready_seen = 1;
+			(void)mpm_kid_event(m, idx, KEV_READY);
+			break;
+		case MPM_DONE_IDLE:
+		case MPM_DONE_EXITING:
+			kid_done(m, idx, &d);
+			break;
+		case MPM_DONE_BUS_DOWN:
+			(void)mpm_kid_event(m, idx, KEV_BUS_DOWN);
+			break;
+		case MPM_DONE_BUS_UP:
+			(void)mpm_kid_event(m, idx, KEV_BUS_UP);
+			break;
+		default:
+			log_warnx("slot %d (child %d): unknown done record "
+			    "%u", idx, (int)k->pid, (unsigned)d.kind);
+			break;
+		}
+		/* a child of an old generation, or while stopping, goes */
+		if (k->fsm.state == KID_IDLE && (k->generation !=
+		    m->generation || (m->run != RUN_SERVING &&
+		    m->backlog.len == 0)))
+			mpm_retire(m, idx);
+	}
+	if (k->done_r >= 0 && rc < 0) {
+		/* end of file: it is exiting; SIGCHLD will reap it */
+		(void)epoll_ctl(m->epfd, EPOLL_CTL_DEL, k->done_r, NULL);
+		fd_close(&k->done_r);
+		(void)mpm_kid_event(m, idx, KEV_GONE);
+	}
 }
 
 void
 mpm_retire(struct mpm *m, int idx)
 {
 	struct mpm_kid	*k = &m->kids[idx];
-	int		 rc;
 
-	if (k->pid <= 0 || k->retiring)
+	if (k->pid <= 0 || k->fsm.retiring)
 		return;
-	k->retiring = 1;
-	(void)mpm_idle_remove(&m->idle, idx);	/* may not be listed */
-	if (k->state == KID_IDLE)
-		k->state = KID_EXITING;
-	rc = mpm_frame_send(k->data_w, MPM_FRAME_RETIRE, NULL, 0);
-	if (rc < 0 && rc != -EPIPE)	/* EPIPE: dying already, reap says */
-		log_warnx("retiring slot %d: write: %s", idx, strerror(-rc));
+	if (mpm_kid_event(m, idx, KEV_RETIRE) < 0)
+		return;
+	if (k->data_w < 0)
+		return;
+	k->retire_due = 1;
+	k->retire_off = 0;
+	mpm_kid_output(m, idx);
 }
+
+/* ---------------------------------------------------------- counts */
 
 void
 mpm_census(const struct mpm *m, struct mpm_census *c)
@@ -172,10 +353,11 @@ mpm_census(const struct mpm *m, struct mpm_census *c)
 	for (i = 0; i < MPM_MAX_SLOTS; i++) {
 		const struct mpm_kid *k = &m->kids[i];
 
-		if (k->pid == 0 || k->retiring || k->state == KID_EXITING)
+		if (k->pid == 0 || k->fsm.retiring ||
+		    k->fsm.state == KID_EXITING)
 			continue;
 		c->total++;
-		if (k->state == KID_STARTING)
+		if (k->fsm.state == KID_STARTING)
 			c->starting++;
 	}
 	c->idle = m->idle.count;
@@ -190,6 +372,8 @@ mpm_alive_current(const struct mpm *m)
 	mpm_census(m, &c);
 	return c.total;
 }
+
+/* ------------------------------------------------------------ reap */
 
 static void
 describe_status(int st, char *buf, size_t n)
@@ -208,7 +392,7 @@ reaped(struct mpm *m, int idx, int st)
 	struct mpm_kid		*k = &m->kids[idx];
 	struct sb_slot_info	 si;
 	char			 how[96];
-	int			 abnormal, busy, code;
+	int			 abnormal, busy, code, planned;
 	uint64_t		 now = mono_ms();
 
 	/*
@@ -217,46 +401,47 @@ reaped(struct mpm *m, int idx, int st)
 	 * request before exiting was not busy when it died.
 	 */
 	if (k->done_r >= 0)
-		mpm_kid_event(m, idx);
-	busy = k->state == KID_BUSY || k->req != NULL;
-	if (sb_read_slot(m->sb, idx, &si) < 0) {
-		/* unstable: log and answer without it */
-		memset(&si, 0, sizeof(si));
-	}
-	if (si.req_start_us < k->busy_us)
-		si.thread[0] = '\0';	/* an older request, not this one */
+		mpm_kid_input(m, idx);
+	busy = k->fsm.state == KID_BUSY || k->req != NULL;
+	if (sb_read_slot(m->sb, idx, &si) < 0)
+		memset(&si, 0, sizeof(si));	/* unstable: log without */
 	if (k->done_r >= 0)
 		(void)epoll_ctl(m->epfd, EPOLL_CTL_DEL, k->done_r, NULL);
+	if (k->out_polled)
+		(void)epoll_ctl(m->epfd, EPOLL_CTL_DEL, k->data_w, NULL);
+	k->out_polled = 0;
 	fd_close(&k->done_r);
 	fd_close(&k->data_w);
-	(void)mpm_idle_remove(&m->idle, idx);
-	sb_slot_reaped(m->sb, idx, k->pid, st);
 	m->nkids--;
-	if (!k->ready_seen)
-		m->nstarting--;
 
 	abnormal = WIFSIGNALED(st) || WEXITSTATUS(st) != MPM_EXIT_OK;
+	/* children we stopped ourselves die as asked: not a warning */
+	planned = k->killed == KILL_STOP && !busy;
 	describe_status(st, how, sizeof(how));
 	code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	if (abnormal || busy)
+	if ((abnormal && !planned) || busy)
 		log_warnx("child %d (slot %d) %s%s; last method \"%s\", "
 		    "%u requests served", (int)k->pid, idx, how,
 		    k->killed == KILL_WATCHDOG ? " by the request watchdog" :
 		    busy ? " while busy" : "", si.method, k->served);
+	else if (planned)
+		log_info("child %d (slot %d) stopped: %s", (int)k->pid, idx,
+		    how);
 	else
 		log_debug("child %d (slot %d) %s", (int)k->pid, idx, how);
 
 	if (busy) {
 		/* in-flight rescue: the client hears now, not at its timeout */
 		if (k->killed == KILL_WATCHDOG)
-			mpm_reply_status(m, k->req, &si, 500,
-			    "Request timed out: the service child was killed "
-			    "after request_timeout");
+			mpm_rescue(m, idx, 500, "Request timed out: the "
+			    "service child was killed after request_timeout");
 		else
-			mpm_reply_status(m, k->req, &si, 500,
-			    "Internal Server Error: the service child died "
-			    "while processing the request");
+			mpm_rescue(m, idx, 500, "Internal Server Error: the "
+			    "service child died while processing the "
+			    "request");
+		sb_count(m->sb, SB_C_FAILED, 1);	/* it never could */
 	}
+	sb_slot_reaped(m->sb, idx, k->pid, st);
 	if (code == MPM_EXIT_FATAL) {
 		if (!m->fatal)
 			log_errx("child %d (slot %d) failed to initialise "
@@ -274,13 +459,13 @@ reaped(struct mpm *m, int idx, int st)
 			    "row; next fork in %u ms", m->early_deaths,
 			    mpm_backoff_ms(m->early_deaths));
 	}
-	if (m->conf->source->reaped != NULL)
-		m->conf->source->reaped(m->conf->source->arg, k->pid);
-	xstanza_free(&k->req);
+	bus_reaped(m->bus, k->pid, NULL);
+	bus_frame_free(&k->req);
+	(void)mpm_kid_event(m, idx, KEV_REAPED);	/* live: legal */
 	k->pid = 0;
-	k->state = KID_FREE;
-	k->retiring = 0;
 	k->killed = KILL_NONE;
+	k->req_pending = k->retire_due = 0;
+	k->sigkill_ms = 0;
 }
 
 void

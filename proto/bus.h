@@ -191,8 +191,12 @@ void	bus_free(struct bus **);
  */
 void	bus_forget(struct bus **);
 
-/* Begin to connect (non-blocking).  0, or -errno if it cannot even try. */
-int	bus_start(struct bus *) MUST_CHECK;
+/*
+ * Begin to connect (non-blocking).  0, or -errno when this attempt failed
+ * at once; either way the failure is logged and a reconnecting bus tries
+ * again by itself, so daemons may ignore the result.
+ */
+int	bus_start(struct bus *);
 /* bus_start(), then run the bus until it is up: 0, -ETIMEDOUT, -errno. */
 int	bus_open(struct bus *, int timeout_ms) MUST_CHECK;
 enum bus_state bus_state(const struct bus *);
@@ -251,6 +255,14 @@ int	bus_send_to(struct bus *, const char *dest, const struct tmsg *m)
 /* Write everything queued, waiting up to timeout_ms; 0 or -errno. */
 int	bus_flush(struct bus *, int timeout_ms) MUST_CHECK;
 /*
+ * Batching: after bus_cork() messages are only queued; bus_uncork()
+ * writes them all at once (one system call where the bus allows), e.g.
+ * the forwards of one batch of router input.  0 or -errno (the
+ * connection is then lost, as for bus_send()).
+ */
+void	bus_cork(struct bus *);
+int	bus_uncork(struct bus *) MUST_CHECK;
+/*
  * Where a client sends requests for `service` (XMPP
  * "<router_name>@<domain>/<service>", Redis "opensrf:service:_:_:<svc>",
  * local the listener's own address).  Its length, or -ENAMETOOLONG.
@@ -279,11 +291,11 @@ int	bus_queue_info(const struct bus *, struct bus_queue_info *)
  * Answer the request in frame req (as received; may be NULL when rs says
  * everything) with STATUS osrfMethodException `code` and `text` (NULL:
  * OpenSRF's 503 backlog text), as described above.  0 once sent, or
- * -errno (logged).
+ * -errno; every failure is logged here, so callers that only count
+ * successes may ignore the result.
  */
 int	bus_answer(struct bus *, const struct bus_frame *req,
-	    const struct bus_rescue *rs, int code, const char *text)
-	    MUST_CHECK;
+	    const struct bus_rescue *rs, int code, const char *text);
 /*
  * A process of this service died without cleaning up (the parent calls
  * it after reaping; addr is the child's own address from its slot):

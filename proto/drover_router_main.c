@@ -23,7 +23,7 @@
 #include "cfg.h"
 #include "log.h"
 #include "router_loop.h"
-#include "proto/xmpp.h"
+#include "proto/bus.h"
 
 #define DEFAULT_CONF	DROVER_SYSCONFDIR "/drover/opensrf_core.xml"
 
@@ -59,11 +59,16 @@ usage(FILE *f)
 }
 
 static int
-mk_transport(const struct bus_conf *conf, const char *resource,
-    struct transport **out)
+mk_bus(const struct bus_conf *conf, const char *resource, struct bus **out)
 {
-	*out = transport_new_xmpp(conf, resource);
-	return *out != NULL ? 0 : -ENOMEM;
+	struct bus_params	p;
+
+	memset(&p, 0, sizeof(p));
+	p.kind = conf->kind;
+	p.conf = conf;
+	p.role = BUS_ROLE_ROUTER;
+	p.resource = resource;
+	return bus_new(&p, out);
 }
 
 static int
@@ -201,7 +206,7 @@ main(int argc, char *argv[])
 	memset(&lc, 0, sizeof(lc));
 	lc.entries = entries;
 	lc.nentries = n;
-	lc.mk = mk_transport;
+	lc.mk = mk_bus;
 	lc.status_path = status_path;
 	lc.stop = &got_stop;
 	lc.reload = &got_hup;

@@ -828,13 +828,6 @@ osrfmsg_make_exception(struct osrfmsg *out, const struct osrfmsg *req,
 }
 
 void
-osrfmsg_make_unavailable(struct osrfmsg *out, const struct osrfmsg *req)
-{
-	osrfmsg_make_status(out, req, OSRFMSG_C_METHOD_EXCEPTION,
-	    OSRFMSG_STATUS_SERVICEUNAVAILABLE, OSRFMSG_T_UNAVAILABLE);
-}
-
-void
 osrfmsg_make_partial(struct osrfmsg *out, const struct osrfmsg *req,
     json_t *slice)
 {
@@ -857,31 +850,40 @@ osrfmsg_make_partial_complete(struct osrfmsg *out,
 }
 
 int
-osrfmsg_unavailable_body(const char *req_body, size_t len, struct pbuf *b)
+osrfmsg_error_body(const char *req_body, size_t len, int code,
+    const char *text, struct pbuf *b)
 {
-	struct osrfmsg_list	 l;
-	struct osrfmsg		*out, one, req;
+	struct osrfmsg_list	 l = OSRFMSG_LIST_INIT;
+	struct osrfmsg		*out = NULL, one, req;
 	size_t			 i, n = 0, saved = b->len;
-	int			 rc = 0;
+	int			 rc;
 
-	if (osrfmsg_decode(req_body, len, &l, NULL) != 0 || l.n == 0) {
-		memset(&req, 0, sizeof(req));
-		req.thread_trace = l.err_trace;
-		osrfmsg_make_unavailable(&one, &req);
-		osrfmsg_list_clear(&l);
-		return osrfmsg_encode(&one, 1, b, NULL);
-	}
-	if ((out = calloc(l.n, sizeof(*out))) == NULL) {
+	if (text == NULL)
+		text = code == OSRFMSG_STATUS_SERVICEUNAVAILABLE ?
+		    OSRFMSG_T_UNAVAILABLE : osrfmsg_status_text(code);
+	if (text == NULL)
+		text = "Error";
+	if (req_body != NULL &&
+	    osrfmsg_decode(req_body, len, &l, NULL) == 0 && l.n > 0 &&
+	    (out = calloc(l.n, sizeof(*out))) == NULL) {
 		osrfmsg_list_clear(&l);
 		return -ENOMEM;
 	}
 	for (i = 0; i < l.n; i++)
 		if (l.msg[i].type == OSRFMSG_REQUEST ||
 		    l.msg[i].type == OSRFMSG_CONNECT)
-			osrfmsg_make_unavailable(&out[n++], &l.msg[i]);
-	if (n == 0)
-		osrfmsg_make_unavailable(&out[n++], &l.msg[0]);
-	rc = osrfmsg_encode(out, n, b, NULL);
+			osrfmsg_make_exception(&out[n++], &l.msg[i], code,
+			    text);
+	if (n == 0) {
+		/* nothing to answer one by one: one status still ends the
+		 * client's wait, with the best threadTrace known */
+		memset(&req, 0, sizeof(req));
+		req.thread_trace = l.err_trace;
+		osrfmsg_make_exception(&one, l.n > 0 ? &l.msg[0] : &req, code,
+		    text);
+		rc = osrfmsg_encode(&one, 1, b, NULL);
+	} else
+		rc = osrfmsg_encode(out, n, b, NULL);
 	if (rc != 0) {
 		b->len = saved;
 		if (b->data != NULL)

@@ -198,9 +198,6 @@ const char	*osrfmsg_hint_get(const json_t *obj, json_t **payload);
  *	timeout		STATUS osrfConnectStatus 408 "Disconnected on
  *			timeout", threadTrace 0 (spec 3.6)
  *	exception	STATUS osrfMethodException code, text
- *	unavailable	STATUS osrfMethodException 503 OSRFMSG_T_UNAVAILABLE,
- *			with the request's own threadTrace (OpenSRF
- *			hard-codes 1, spec 9)
  *	partial		RESULT osrfResultPartial "Partial Response" 206,
  *			content = slice (a JSON string)
  *	partial_complete RESULT osrfResultPartialComplete "Partial Response
@@ -216,22 +213,24 @@ void	osrfmsg_make_connect_ok(struct osrfmsg *out,
 void	osrfmsg_make_timeout(struct osrfmsg *out, const struct osrfmsg *req);
 void	osrfmsg_make_exception(struct osrfmsg *out, const struct osrfmsg *req,
 	    int code, const char *text);
-void	osrfmsg_make_unavailable(struct osrfmsg *out,
-	    const struct osrfmsg *req);
 void	osrfmsg_make_partial(struct osrfmsg *out, const struct osrfmsg *req,
 	    json_t *slice);
 void	osrfmsg_make_partial_complete(struct osrfmsg *out,
 	    const struct osrfmsg *req);
 
 /*
- * For a listener that must refuse a request it has not parsed: decode
- * req_body and append to *b a body holding one 503 "unavailable" STATUS
- * per REQUEST/CONNECT message in it, each with that message's
- * threadTrace, locale and api_level.  If the body cannot be decoded (or
- * holds none), one 503 with threadTrace err_trace (see above).  Returns 0
- * or -ENOMEM/-EDOM (nothing appended then).
+ * The one way drover refuses or abandons a request it did not serve
+ * (droverd's 503 and rescue, the router's 403/404/503, a child's 400):
+ * decode req_body and append to *b a body holding one STATUS
+ * osrfMethodException `code` per REQUEST or CONNECT message in it, each
+ * with that message's threadTrace, locale and api_level, so each of the
+ * client's requests ends at once.  When req_body is NULL, cannot be
+ * decoded or holds no REQUEST/CONNECT, one status with the trace of its
+ * first message, else err_trace (see above), else 0.  text NULL:
+ * OSRFMSG_T_UNAVAILABLE for 503, the table text of the code otherwise.
+ * Returns 0, or -ENOMEM/-EDOM with *b as it was.
  */
-int	osrfmsg_unavailable_body(const char *req_body, size_t len,
-	    struct pbuf *b) MUST_CHECK;
+int	osrfmsg_error_body(const char *req_body, size_t len, int code,
+	    const char *text, struct pbuf *b) MUST_CHECK;
 
 #endif /* DROVER_OSRFMSG_H */

@@ -1,5 +1,6 @@
 /*
- * reg.h: registering a service with OpenSRF routers (spec 2.2).
+ * reg.h: the XMPP form of registering a service with OpenSRF routers
+ * (spec 2.2), written by the XMPP bus (bus_xmpp.c).
  *
  * A listener tells each router that should carry its service that it
  * is there: a <message> to <name>@<domain>/router with <opensrf
@@ -9,17 +10,12 @@
  * <routers> of opensrf_core.xml (struct reg_target, cfg.h), filtered by
  * reg_target_wants() (no <services> list: every service).
  *
- * When: register at start, on SIGUSR2 and after every reconnect (a
- * restarted router or server forgot us); unregister at stop and on
- * SIGUSR1.  The bytes are those of OpenSRF 3.2's C listener
- * (captures/listener_register.xml), written by tmsg.h.
+ * When is the bus's business (bus.h, "Registration").  The bytes are
+ * those of OpenSRF 3.2's C listener (captures/listener_register.xml),
+ * written by tmsg.h.
  *
- * Callers: the listener (parent) on its own connection, from its main
- * loop, never from a signal handler.
- * Ownership: nothing is kept; reg_stanza() returns a malloc'd string.
- * Errors: negative errno; reg_send() goes on with the other routers when
- * one send fails and returns the first error, else the number of
- * routers told (>= 0).
+ * Pure.  Ownership: nothing is kept; reg_stanza() returns a malloc'd
+ * string.  Errors: negative errno.
  */
 #ifndef DROVER_REG_H
 #define DROVER_REG_H
@@ -27,7 +23,6 @@
 #include <stddef.h>
 
 #include "cfg.h"
-#include "transport.h"
 #include "util.h"
 
 enum reg_cmd {
@@ -45,9 +40,5 @@ enum reg_cmd {
 int	reg_stanza(const struct reg_target *, const char *from,
 	    const char *service, enum reg_cmd, char **xml, size_t *len)
 	    MUST_CHECK;
-
-/* Send cmd for service to every target in t[0..n) that wants it. */
-int	reg_send(struct transport *, const struct reg_target *t, size_t n,
-	    const char *service, enum reg_cmd) MUST_CHECK;
 
 #endif /* DROVER_REG_H */

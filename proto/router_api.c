@@ -206,29 +206,3 @@ router_api_answer(const struct router *r, const char *body, size_t len,
 	osrfmsg_list_clear(&l);
 	return rc;
 }
-
-int
-router_api_error_body(const char *req_body, size_t len, int code,
-    const char *text, struct pbuf *b)
-{
-	struct osrfmsg_list	 l = OSRFMSG_LIST_INIT;
-	struct osrfmsg		 out[OSRFMSG_MAX_PER_BODY], req0;
-	size_t			 i, n = 0;
-	int			 rc;
-
-	if (osrfmsg_decode(req_body != NULL ? req_body : "", len, &l,
-	    NULL) == 0)
-		for (i = 0; i < l.n; i++)
-			if (l.msg[i].type == OSRFMSG_REQUEST ||
-			    l.msg[i].type == OSRFMSG_CONNECT)
-				osrfmsg_make_exception(&out[n++], &l.msg[i],
-				    code, text);
-	if (n == 0) {
-		memset(&req0, 0, sizeof(req0));
-		req0.thread_trace = l.err_trace;
-		osrfmsg_make_exception(&out[n++], &req0, code, text);
-	}
-	rc = osrfmsg_encode(out, n, b, NULL);
-	osrfmsg_list_clear(&l);
-	return rc;
-}

@@ -13,6 +13,7 @@
  * method not found" as in OpenSRF.  Other message types are ignored.
  *
  * Pure: reads the table, writes bodies through a callback; no I/O.
+ * Error replies to refused requests are osrfmsg_error_body()'s.
  *
  * Callers: the router's event loop.  Not for signal context.
  * Ownership: the body passed to emit() is valid only during the call.
@@ -35,16 +36,5 @@ typedef int (*router_api_emit)(void *arg, const char *body, size_t len);
 
 int	router_api_answer(const struct router *, const char *body,
 	    size_t len, router_api_emit, void *arg) MUST_CHECK;
-
-/*
- * The body of an error reply to a request the router refuses (no
- * listener, untrusted sender, ...): one osrfMethodException STATUS with
- * `code` and `text` per REQUEST or CONNECT in req_body, each with that
- * message's threadTrace, so the client's request ends at once.  An
- * undecodable body gets one status with the best threadTrace known.
- * Appends to *b; 0 or -ENOMEM (nothing appended then).
- */
-int	router_api_error_body(const char *req_body, size_t len, int code,
-	    const char *text, struct pbuf *b) MUST_CHECK;
 
 #endif /* DROVER_ROUTER_API_H */

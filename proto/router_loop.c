@@ -5,10 +5,10 @@
  * io callbacks router.c calls (forward, reject, class open/close);
  * stanza dispatch; the status file; the loop itself.
  *
- * Threads: a connector thread owns its rconn's transport from
- * pthread_create() until it writes the rconn pointer to the done pipe;
- * the loop then joins it and owns the transport again.  Nothing else is
- * shared: the thread only calls transport_open() (and logs).
+ * Threads: a connector thread owns its rconn's bus from pthread_create()
+ * until it writes the rconn pointer to the done pipe (or sets `unheard`);
+ * the loop then joins it and owns the bus again.  Nothing else is
+ * shared: the thread only calls bus_open() (and logs).
  */
 #include "router_loop.h"
 
@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,25 +31,19 @@
 #include "log.h"
 #include "pbuf.h"
 #include "router.h"
+#include "osrfmsg.h"
 #include "router_api.h"
+#include "bus.h"
 #include "tmsg.h"
-#include "xmpp.h"
 
 /* epoll_wait batch; events of one batch are handled before reaping. */
 #define RL_EVENTS		64
-/* Reconnect delay cap when the entry sets none (xmpp_backoff_ms()). */
+/* Reconnect delay cap when the entry sets none (bus_backoff_ms()). */
 #define RL_BACKOFF_MAX_MS	30000
 /* Retry delay when a connector thread cannot even be created. */
 #define RL_THREAD_RETRY_MS	1000
 /* A login that takes longer is abandoned and retried (OpenSRF: 10 s). */
 #define RL_OPEN_TIMEOUT_MS	10000
-/*
- * Stanzas for one connection are queued while a batch of events is
- * handled and written with one send at its end: under load one read
- * brings many requests, and their forwards then cost one system call.
- * A queue this long is written at once (bounds memory and latency).
- */
-#define RL_WBUF_FLUSH		(64 * 1024)
 /* The status file is rewritten at most this often. */
 #define RL_STATUS_PERIOD_MS	1000
 
@@ -61,7 +56,7 @@ struct rconn {
 	struct router_class	*cls;		/* NULL: the top-level one */
 	char			*jid;		/* name@domain/resource */
 	char			*resource;
-	struct transport	*t;
+	struct bus		*t;
 	enum rconn_state	 state;
 	int			 fd;		/* registered in epoll, or -1 */
 	uint64_t		 retry_at;	/* mono ms, when DOWN */
@@ -69,9 +64,11 @@ struct rconn {
 	unsigned		 backoff_ms;	/* current delay, for logs */
 	pthread_t		 thr;		/* connector, when OPENING */
 	int			 open_rc;	/* connector's result */
+	atomic_int		 unheard;	/* the connector finished but
+						   could not tell the loop */
 	int			 orphan;	/* class gone while OPENING */
 	int			 dead;		/* free after this batch */
-	struct pbuf		 wbuf;		/* stanzas not yet sent */
+	int			 corked;	/* sends held for this batch */
 	struct rconn		*next;		/* the loop's list */
 };
 
@@ -96,6 +93,7 @@ struct router_loop {
 	uint64_t		 status_gen;	/* gen last written */
 	uint64_t		 status_at;	/* mono ms of next write */
 	uint64_t		 started;	/* wall s */
+	uint32_t		 rnd;		/* xorshift, for jitter */
 	char			 wake_tag, done_tag;	/* epoll markers */
 };
 
@@ -107,11 +105,16 @@ connector(void *arg)
 	struct rconn	*c = arg;
 	int		 timeout = c->ri->conf->bus.connect_timeout_ms;
 
-	c->open_rc = transport_open(c->t,
-	    timeout > 0 ? timeout : RL_OPEN_TIMEOUT_MS);
-	/* A pointer is far below PIPE_BUF: the write is atomic. */
-	if (write_full(c->ri->L->done[1], &c, sizeof(c)) < 0)
-		fatal("router: connector pipe");
+	c->open_rc = bus_open(c->t, timeout > 0 ? timeout :
+	    RL_OPEN_TIMEOUT_MS);
+	/*
+	 * A pointer is far below PIPE_BUF: the write is atomic.  Should it
+	 * fail, the loop finds `unheard` on its next timer round.
+	 */
+	if (write_full(c->ri->L->done[1], &c, sizeof(c)) < 0) {
+		log_warn("router: connector pipe for %s", c->jid);
+		atomic_store(&c->unheard, 1);
+	}
 	return NULL;
 }
 
@@ -132,7 +135,7 @@ rconn_new(struct rinst *ri, struct router_class *cls, const char *resource)
 	c->state = RC_DOWN;
 	c->retry_at = 0;
 	if ((rc = L->c.mk(&ri->conf->bus, resource, &c->t)) < 0)
-		fatalx("router: cannot create a transport for %s: %s", c->jid,
+		fatalx("router: cannot make a bus for %s: %s", c->jid,
 		    strerror(-rc));
 	c->next = L->conns;
 	L->conns = c;
@@ -146,6 +149,7 @@ rconn_start_open(struct rconn *c)
 	int		rc;
 
 	c->state = RC_OPENING;
+	atomic_store(&c->unheard, 0);
 	/* Signals are for the loop's thread: the connector inherits none. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -167,12 +171,22 @@ backoff_cap(const struct rconn *c)
 	return max > 0 ? (unsigned)max : RL_BACKOFF_MAX_MS;
 }
 
-/* Doubling delay with jitter, from the XMPP module's helper. */
+static uint32_t
+loop_rand(struct router_loop *L)
+{
+	/* xorshift32: jitter needs spread, not secrecy */
+	L->rnd ^= L->rnd << 13;
+	L->rnd ^= L->rnd >> 17;
+	L->rnd ^= L->rnd << 5;
+	return L->rnd;
+}
+
+/* The bus's doubling delay with jitter. */
 static void
 rconn_schedule(struct rconn *c)
 {
-	c->backoff_ms = xmpp_backoff_ms(c->attempt++, backoff_cap(c),
-	    (uint32_t)random());
+	c->backoff_ms = bus_backoff_ms(c->attempt++, backoff_cap(c),
+	    loop_rand(c->ri->L));
 	c->state = RC_DOWN;
 	c->retry_at = mono_ms() + c->backoff_ms;
 }
@@ -195,24 +209,36 @@ rconn_lost(struct rconn *c, int why)
 	log_warnx("router: connection %s lost (%s), reconnecting", c->jid,
 	    strerror(-why));
 	rconn_unwatch(c);
-	c->t->ops->close(c->t);
-	/* Queued forwards are lost with the connection, as sent ones are. */
-	pbuf_reset(&c->wbuf);
+	/* held forwards are lost with the connection, as sent ones are */
+	c->corked = 0;
 	c->ri->L->gen++;
 	rconn_schedule(c);
 }
 
-/* Write what is queued for c.  0 or -errno (c is then lost). */
+/*
+ * Forwards are held while a batch of events is handled and written at
+ * its end: under load one read brings many requests, and their forwards
+ * then cost one system call.
+ */
+static void
+rconn_cork(struct rconn *c)
+{
+	if (c->state == RC_UP && !c->corked) {
+		bus_cork(c->t);
+		c->corked = 1;
+	}
+}
+
+/* Write what is held for c.  0 or -errno (c is then lost). */
 static int
 rconn_flush(struct rconn *c)
 {
 	int	rc;
 
-	if (c->wbuf.len == 0 || c->state != RC_UP)
+	if (!c->corked || c->state != RC_UP)
 		return 0;
-	rc = transport_send(c->t, c->wbuf.data, c->wbuf.len);
-	pbuf_reset(&c->wbuf);
-	if (rc < 0)
+	c->corked = 0;
+	if ((rc = bus_uncork(c->t)) < 0)
 		rconn_lost(c, rc);
 	return rc;
 }
@@ -248,20 +274,22 @@ rconn_opened(struct router_loop *L, struct rconn *c)
 		    c->jid, strerror(-c->open_rc), c->backoff_ms);
 		return;
 	}
-	c->fd = transport_fd(c->t);
+	c->fd = bus_fd(c->t);
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.ptr = c;
 	if (c->fd < 0 || epoll_ctl(L->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
 		log_warn("router: epoll_ctl(ADD, %s)", c->jid);
 		c->fd = -1;
-		c->t->ops->close(c->t);
+		bus_free(&c->t);	/* a fresh one logs in again */
+		if (L->c.mk(&c->ri->conf->bus, c->resource, &c->t) < 0)
+			fatalx("router: cannot make a bus for %s", c->jid);
 		rconn_schedule(c);
 		return;
 	}
 	c->state = RC_UP;
 	c->attempt = 0;
-	log_info("router: logged in as %s", transport_jid(c->t));
+	log_info("router: logged in as %s", bus_addr(c->t));
 }
 
 /* Stop using c; it is freed at the end of the batch (or when opened). */
@@ -285,8 +313,7 @@ rconn_free(struct router_loop *L, struct rconn *c)
 		fatalx("router: pthread_join(%s): %s", c->jid, strerror(rc));
 	(void)rconn_flush(c);		/* e.g. a last error reply */
 	rconn_unwatch(c);
-	transport_free(&c->t);		/* logs out if connected */
-	pbuf_free(&c->wbuf);
+	bus_free(&c->t);		/* logs out if connected */
 	free(c->jid);
 	free(c->resource);
 	free(c);
@@ -322,19 +349,20 @@ send_conn(struct rinst *ri, struct router_class *cls)
 	return NULL;
 }
 
-/* Queue m on c (written at the end of the batch, see RL_WBUF_FLUSH). */
+/* Send m from c (held until the end of the batch, see rconn_cork()). */
 static int
 send_tmsg(struct rconn *c, struct tmsg *m)
 {
 	int	rc;
 
-	m->from = transport_jid(c->t);
-	if ((rc = tmsg_xml_write_buf(m, &c->wbuf)) < 0) {
-		log_warnx("router: cannot serialize a message to %s: %s",
+	m->from = NULL;		/* the bus writes ours */
+	rconn_cork(c);
+	if ((rc = bus_send(c->t, m)) == -ENOTCONN)
+		rconn_lost(c, rc);
+	else if (rc < 0)
+		log_warnx("router: cannot send a message to %s: %s",
 		    m->to, strerror(-rc));
-		return rc;
-	}
-	return c->wbuf.len >= RL_WBUF_FLUSH ? rconn_flush(c) : 0;
+	return rc;
 }
 
 static int
@@ -389,7 +417,7 @@ io_reject(void *arg, struct router_class *cls, const char *to,
 	if ((c = send_conn(ri, cls)) == NULL)
 		return -ENOTCONN;
 	pbuf_reset(&L->body);
-	if ((rc = router_api_error_body(f->body, f->body != NULL ?
+	if ((rc = osrfmsg_error_body(f->body, f->body != NULL ?
 	    strlen(f->body) : 0, code, text, &L->body)) < 0)
 		return rc;
 	/* Both signals of spec 1.4: type="error" and <error code>. */
@@ -445,7 +473,7 @@ api_emit(void *arg, const char *body, size_t len)
 }
 
 static void
-handle_stanza(struct rconn *c, const struct xstanza *x)
+handle_frame(struct rconn *c, const struct bus_frame *x)
 {
 	struct rinst		*ri = c->ri;
 	struct tmsg		 m = TMSG_INIT;
@@ -453,11 +481,11 @@ handle_stanza(struct rconn *c, const struct xstanza *x)
 	struct proto_err	 err;
 	struct api_reply	 a;
 
-	if (strcmp(x->name, "message") != 0) {
-		log_debug("router: %s: <%s> ignored", c->jid, x->name);
+	if (x->flags & BUS_F_OTHER) {
+		log_debug("router: %s: non-message ignored", c->jid);
 		return;
 	}
-	if (tmsg_xml_parse(x->raw, x->len, &m, &err) < 0) {
+	if (bus_decode(c->t, x->raw, x->len, &m, &err) < 0) {
 		log_warnx("router: %s: unreadable message dropped: %s",
 		    c->jid, err.reason);
 		return;
@@ -471,7 +499,7 @@ handle_stanza(struct rconn *c, const struct xstanza *x)
 	rm.osrf_xid = m.osrf_xid;
 	rm.thread = m.thread;
 	rm.body = m.body;
-	rm.is_error = m.is_error || x->is_error;
+	rm.is_error = m.is_error || (x->flags & BUS_F_ERROR) != 0;
 	if (c != ri->top) {
 		if (c->cls != NULL)
 			router_class_msg(ri->rt, c->cls, &rm, &ri->io);
@@ -489,20 +517,19 @@ handle_stanza(struct rconn *c, const struct xstanza *x)
 static void
 rconn_input(struct rconn *c)
 {
-	struct xstanza	*x;
-	int		 rc;
+	struct bus_frame	*x;
+	int			 rc;
 
-	/* Drain: several stanzas may sit in the transport's buffer. */
+	/* Drain: several messages may sit in the bus's buffer. */
 	while (!c->dead && c->state == RC_UP) {
-		x = NULL;
-		if ((rc = transport_recv(c->t, &x)) == 0)
+		if ((rc = bus_recv(c->t, &x)) == 0)
 			break;
 		if (rc < 0) {
 			rconn_lost(c, rc);
 			break;
 		}
-		handle_stanza(c, x);
-		xstanza_free(&x);
+		handle_frame(c, x);
+		bus_frame_free(&x);
 	}
 }
 
@@ -696,9 +723,12 @@ run_timers(struct router_loop *L, uint64_t now)
 {
 	struct rconn	*c;
 
-	for (c = L->conns; c != NULL; c = c->next)
+	for (c = L->conns; c != NULL; c = c->next) {
 		if (c->state == RC_DOWN && !c->dead && c->retry_at <= now)
 			rconn_start_open(c);
+		else if (c->state == RC_OPENING && atomic_load(&c->unheard))
+			rconn_opened(L, c);	/* its pipe write failed */
+	}
 	if (now >= L->status_at) {
 		if (L->gen != L->status_gen)
 			status_write(L);
@@ -753,6 +783,9 @@ router_loop_new(const struct router_loop_conf *conf, struct router_loop **out)
 	L->c = *conf;
 	L->done[0] = L->done[1] = -1;
 	L->started = (uint64_t)wall_sec();
+	L->rnd = (uint32_t)getpid() * 2654435761u ^ (uint32_t)mono_us();
+	if (L->rnd == 0)
+		L->rnd = 1;
 	if ((L->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
 		rc = -errno;
 		log_err("router: epoll_create1");
@@ -835,10 +868,6 @@ router_loop_run(struct router_loop *L)
 		rconn_start_open(L->inst[i].top);
 	L->status_at = mono_ms();
 	while (!*L->c.stop) {
-		if (L->c.reload != NULL && *L->c.reload) {
-			*L->c.reload = 0;
-			reload(L);
-		}
 		n = epoll_wait(L->epfd, ev, RL_EVENTS,
 		    next_timeout(L, mono_ms()));
 		if (n < 0) {
@@ -848,17 +877,17 @@ router_loop_run(struct router_loop *L)
 			return -errno;
 		}
 		/*
-		 * Signals first: a SIGHUP that arrived with a stanza applies
-		 * to it, and SIGTERM stops before more routing.
+		 * Signals first: a SIGHUP that arrived with a message applies
+		 * to it, and SIGTERM stops before more routing.  The flags are
+		 * read whether or not the wake byte is in this batch.
 		 */
 		for (k = 0; k < n; k++)
-			if (ev[k].data.ptr == &L->wake_tag) {
+			if (ev[k].data.ptr == &L->wake_tag)
 				drain_wake(L->c.wake_fd);
-				if (L->c.reload != NULL && *L->c.reload) {
-					*L->c.reload = 0;
-					reload(L);
-				}
-			}
+		if (L->c.reload != NULL && *L->c.reload) {
+			*L->c.reload = 0;
+			reload(L);
+		}
 		if (*L->c.stop)
 			break;
 		for (k = 0; k < n; k++) {

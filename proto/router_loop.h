@@ -7,14 +7,14 @@
  * connection <name>@<domain>/router and one connection per registered
  * class <name>@<domain>/<class>.  Logins never block routing: each
  * connection is opened by a short-lived connector thread that runs the
- * (blocking) transport_open() and hands the connection back to the loop
+ * (blocking) bus_open() and hands the connection back to the loop
  * through a pipe; until then the loop does not touch it, and a class
  * whose address is not up yet is forwarded to from the top-level
  * connection.  A connection that fails is retried with doubling
- * back-off up to the entry's reconnect_max_ms; registrations survive
- * (listeners re-register after their own reconnects).  Stanzas to send
- * are queued per connection while one batch of events is handled and
- * written with one send at its end.
+ * back-off (bus_backoff_ms()) up to the entry's reconnect_max_ms;
+ * registrations survive (listeners re-register after their own
+ * reconnects).  Messages to send are held per connection (bus_cork())
+ * while one batch of events is handled and written at its end.
  *
  * Status: every second, when something changed, the loop rewrites a
  * small text file (write to a temporary file, then rename(2)) with the
@@ -26,14 +26,14 @@
  * signal handlers of drover_router_main.c only set the flags passed in struct
  * router_loop_conf and write a byte to its wake pipe.
  *
- * Threads: a transport is used by one thread at a time, its connector
- * until the login ends, then the loop; this relies on the transports
- * keeping no shared mutable state (true of proto/xmpp*.c, whose only
+ * Threads: a bus is used by one thread at a time, its connector until the
+ * login ends, then the loop; this relies on the buses keeping no shared
+ * mutable state (true of proto/bus*.c and xmpp*.c, whose only
  * process-wide setup, xmlInitParser(), the loop does before any thread).
  *
  * Ownership: the config entries are borrowed for the life of the loop
  * (on SIGHUP the trusted lists of fresh entries are copied in).
- * Transports come from conf->mk and are freed by the loop.
+ * Buses come from conf->mk and are freed by the loop.
  *
  * Errors: 0 or negative errno.
  */
@@ -43,18 +43,21 @@
 #include <signal.h>
 #include <stddef.h>
 
+#include "bus.h"
 #include "cfg.h"
-#include "transport.h"
 #include "util.h"
 
-/* Build an (unopened) transport for conf logging in with `resource`. */
-typedef int (*router_transport_fn)(const struct bus_conf *conf,
-    const char *resource, struct transport **out);
+/*
+ * Make a closed bus (role ROUTER, no reconnecting of its own: the loop
+ * paces reconnects) for conf logging in with `resource`.
+ */
+typedef int (*router_bus_fn)(const struct bus_conf *conf,
+    const char *resource, struct bus **out);
 
 struct router_loop_conf {
 	const struct router_conf	*entries;
 	size_t				 nentries;
-	router_transport_fn		 mk;
+	router_bus_fn			 mk;
 	const char			*status_path;	/* NULL: none */
 	volatile sig_atomic_t		*stop;		/* set: log out */
 	volatile sig_atomic_t		*reload;	/* set: reload_fn */

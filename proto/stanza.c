@@ -687,6 +687,16 @@ stanza_parser_new(size_t max_size)
 }
 
 void
+xstanza_free(struct xstanza **sp)
+{
+	if (*sp == NULL)
+		return;
+	free((*sp)->raw);
+	free(*sp);
+	*sp = NULL;
+}
+
+void
 stanza_parser_free(struct stanza_parser **pp)
 {
 	struct stanza_parser	*p = *pp;

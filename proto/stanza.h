@@ -76,8 +76,17 @@
 
 #include <stddef.h>
 
-#include "transport.h"
 #include "util.h"
+
+/* One complete top-level stanza as it arrived on the wire. */
+struct xstanza {
+	char	*raw;		/* its bytes, NUL-terminated, owned */
+	size_t	 len;		/* strlen(raw) */
+	char	 name[16];	/* "message", "iq", "presence", ... */
+	int	 is_error;	/* type='error' or an <error> child */
+};
+
+void	xstanza_free(struct xstanza **);
 
 /*
  * 10 MiB by default: far above what OpenSRF sends (results over 50 KiB

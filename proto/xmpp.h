@@ -1,5 +1,6 @@
 /*
- * xmpp.h: drover's XMPP client connection (the real transport.h bus).
+ * xmpp.h: drover's XMPP client connection, under the XMPP bus
+ * (bus_xmpp.c).
  *
  * One struct xmpp_conn is one client connection to ejabberd or prosody,
  * as every OpenSRF process has (spec 1.1): a listener, each drone, each
@@ -12,7 +13,7 @@
  *	poll on xmpp_fd(c) for POLLIN; then
  *	while ((rc = xmpp_recv(c, &st)) == 1)
  *		{ handle st; xstanza_free(&st); }
- *	if (rc == -ENOTCONN) { reconnect after xmpp_backoff_ms(...) }
+ *	if (rc == -ENOTCONN) { reconnect after bus_backoff_ms(...) }
  *	xmpp_send(c, xml, len);		(blocks until written)
  *	xmpp_free(&c);			(logs out)
  *
@@ -79,15 +80,13 @@
 #include <sys/types.h>
 
 #include "cfg.h"
-#include "transport.h"
+#include "stanza.h"
 #include "util.h"
 
 /* The fixed iq id of OpenSRF's legacy login (spec 1.1). */
 #define XMPP_LEGACY_IQ_ID	"123456789"
 /* Lowercase hex SHA-1 plus the NUL. */
 #define XMPP_DIGEST_LEN		41
-/* Base of the reconnect back-off: first retry after 0.25-0.5 s. */
-#define XMPP_BACKOFF_BASE_MS	500u
 
 struct xmpp_conn;
 
@@ -105,9 +104,26 @@ int	xmpp_set_mechanisms(struct xmpp_conn *, const char *mechs)
 
 /* Connect and log in, blocking at most timeout_ms; 0 or -errno. */
 int	xmpp_open(struct xmpp_conn *, int timeout_ms) MUST_CHECK;
+/*
+ * The same without blocking, for event loops: start, then step whenever
+ * the socket is ready for xmpp_events(); 0 when logged in, -EINPROGRESS
+ * while waiting, -errno on failure (xmpp_error()).  The caller keeps the
+ * deadline.
+ */
+int	xmpp_connect_start(struct xmpp_conn *) MUST_CHECK;
+int	xmpp_connect_step(struct xmpp_conn *) MUST_CHECK;
+/* POLLIN / POLLOUT the connection waits for now. */
+uint32_t xmpp_events(const struct xmpp_conn *);
+/* Write queued output: 0 none left, -EAGAIN some left, -ENOTCONN. */
+int	xmpp_flush(struct xmpp_conn *) MUST_CHECK;
 /* The socket to poll for POLLIN, -1 while not connected. */
 int	xmpp_fd(const struct xmpp_conn *);
-/* See transport_ops.recv in transport.h: 1, 0 or -errno. */
+/*
+ * Take one complete stanza if one is available, reading from the
+ * socket without blocking: 1 and *out set, 0 when none is complete yet,
+ * -ENOTCONN when the connection died.  Call again until it returns 0
+ * before polling: several stanzas may have arrived in one read.
+ */
 int	xmpp_recv(struct xmpp_conn *, struct xstanza **out) MUST_CHECK;
 /* Write one complete stanza; blocks until written (bounded).  0/-errno. */
 int	xmpp_send(struct xmpp_conn *, const char *xml, size_t len)
@@ -124,15 +140,6 @@ const char *xmpp_error(const struct xmpp_conn *);
 const char *xmpp_auth_used(const struct xmpp_conn *);
 /* 1 when the stream is encrypted. */
 int	xmpp_is_tls(const struct xmpp_conn *);
-
-/*
- * The transport.h face of a connection: ops call the xmpp_* functions.
- * NULL on allocation failure.  transport_xmpp() gives the connection
- * back (NULL if t is not an XMPP transport).
- */
-struct transport *transport_new_xmpp(const struct bus_conf *,
-	    const char *resource);
-struct xmpp_conn *transport_xmpp(struct transport *);
 
 /* ------------------------------------------------ pure helpers, tested */
 
@@ -156,41 +163,6 @@ int	xmpp_resource_fmt(char *buf, size_t len, enum xmpp_role,
 /* The same with gethostname(), the current time and getpid(). */
 int	xmpp_resource_make(char *buf, size_t len, enum xmpp_role,
 	    const char *svc);
-
-/*
- * Delay before reconnect attempt `attempt` (0 = the first after a
- * loss): XMPP_BACKOFF_BASE_MS doubled per attempt, capped at cap_ms,
- * then "equal jitter": a value in [d/2, d] chosen by rnd, so hundreds of
- * drones that lost the server together do not return together.  Pure.
- */
-unsigned	xmpp_backoff_ms(unsigned attempt, unsigned cap_ms,
-	    uint32_t rnd);
-
-/*
- * Reconnect pacing for a caller's poll loop, over xmpp_backoff_ms():
- *
- *	struct xmpp_retry r = XMPP_RETRY_INIT;
- *	on -ENOTCONN or a failed xmpp_open():
- *		xmpp_retry_schedule(&r, mono_ms(), conf.reconnect_max_ms, rnd);
- *	poll timeout: xmpp_retry_wait_ms(&r, mono_ms()) (-1: nothing due);
- *	when it is 0: xmpp_open(); on success xmpp_retry_reset(&r) and
- *	register again with the routers (reg.h).
- * Pure (time and randomness come in as arguments).
- */
-struct xmpp_retry {
-	unsigned	attempt;	/* failures since the last success */
-	uint64_t	due_ms;		/* mono ms of the next try; 0 none */
-};
-
-#define XMPP_RETRY_INIT	{ 0, 0 }
-
-/* Schedule the next attempt after a failure at now_ms; its delay in ms. */
-unsigned	xmpp_retry_schedule(struct xmpp_retry *, uint64_t now_ms,
-	    unsigned cap_ms, uint32_t rnd);
-/* ms until the scheduled attempt (0: due now), -1 if none scheduled. */
-int	xmpp_retry_wait_ms(const struct xmpp_retry *, uint64_t now_ms);
-/* After a successful open: back to the shortest delay. */
-void	xmpp_retry_reset(struct xmpp_retry *);
 
 /* -------------------------------------------------------- SCRAM (RFC 5802) */
 

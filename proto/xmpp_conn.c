@@ -1,7 +1,7 @@
 /*
  * xmpp_conn.c: the XMPP connection object of xmpp.h: TCP connect,
  * socket I/O (plain or through xmpp_tls.c), the receive loop over the
- * stanza parser, sending, and the transport.h operations.
+ * stanza parser, sending.
  *
  * States: closed (fd -1) -> xmpp_open(): connected and logging in
  * (blocking, deadline) -> ready -> dead (fd closed by a failure, the
@@ -577,80 +577,33 @@ xmpp_free(struct xmpp_conn **cp)
 	*cp = NULL;
 }
 
-/* ------------------------------------------------- transport face */
+/* --------------------------------- non-blocking face (interim) */
 
-static int
-t_open(struct transport *t, int timeout_ms)
+/*
+ * XXX issue 10: the resumable login and the output queue of the
+ * xmpp-async branch replace these: until then a login blocks for up to
+ * connect_timeout and a send until written, as before.
+ */
+int
+xmpp_connect_start(struct xmpp_conn *c)
 {
-	return xmpp_open(t->impl, timeout_ms);
+	return xmpp_open(c, c->conf.connect_timeout_ms);
 }
 
-static int
-t_fd(struct transport *t)
+int
+xmpp_connect_step(struct xmpp_conn *c)
 {
-	return xmpp_fd(t->impl);
+	return c->fd != -1 && c->ready ? 0 : -ENOTCONN;
 }
 
-static int
-t_recv(struct transport *t, struct xstanza **out)
+uint32_t
+xmpp_events(const struct xmpp_conn *c)
 {
-	return xmpp_recv(t->impl, out);
+	return POLLIN;
 }
 
-static int
-t_send(struct transport *t, const char *xml, size_t len)
+int
+xmpp_flush(struct xmpp_conn *c)
 {
-	return xmpp_send(t->impl, xml, len);
-}
-
-static const char *
-t_jid(const struct transport *t)
-{
-	return xmpp_jid(t->impl);
-}
-
-static void
-t_close(struct transport *t)
-{
-	xmpp_close(t->impl);
-}
-
-static void
-t_destroy(struct transport *t)
-{
-	struct xmpp_conn	*c = t->impl;
-
-	xmpp_free(&c);
-	t->impl = NULL;
-}
-
-static const struct transport_ops xmpp_transport_ops = {
-	.open = t_open,
-	.fd = t_fd,
-	.recv = t_recv,
-	.send = t_send,
-	.jid = t_jid,
-	.close = t_close,
-	.destroy = t_destroy,
-};
-
-struct transport *
-transport_new_xmpp(const struct bus_conf *conf, const char *resource)
-{
-	struct transport	*t;
-
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return NULL;
-	if ((t->impl = xmpp_new(conf, resource)) == NULL) {
-		free(t);
-		return NULL;
-	}
-	t->ops = &xmpp_transport_ops;
-	return t;
-}
-
-struct xmpp_conn *
-transport_xmpp(struct transport *t)
-{
-	return t != NULL && t->ops == &xmpp_transport_ops ? t->impl : NULL;
+	return c->fd != -1 ? 0 : -ENOTCONN;
 }

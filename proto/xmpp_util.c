@@ -80,52 +80,6 @@ xmpp_resource_make(char *buf, size_t len, enum xmpp_role role,
 	    getpid());
 }
 
-unsigned
-xmpp_backoff_ms(unsigned attempt, unsigned cap_ms, uint32_t rnd)
-{
-	unsigned	d = XMPP_BACKOFF_BASE_MS;
-
-	/* Double without overflowing; 2^20 * base is past any cap. */
-	while (attempt-- > 0 && d < cap_ms && d < (1u << 30))
-		d *= 2;
-	if (d > cap_ms)
-		d = cap_ms;
-	if (d < 2)
-		return d;
-	return d / 2 + rnd % (d - d / 2 + 1);
-}
-
-unsigned
-xmpp_retry_schedule(struct xmpp_retry *r, uint64_t now_ms, unsigned cap_ms,
-    uint32_t rnd)
-{
-	unsigned	d = xmpp_backoff_ms(r->attempt, cap_ms, rnd);
-
-	if (r->attempt < UINT_MAX)
-		r->attempt++;
-	/* due_ms 0 means "none": a due time is never 0 */
-	r->due_ms = now_ms + d > 0 ? now_ms + d : 1;
-	return d;
-}
-
-int
-xmpp_retry_wait_ms(const struct xmpp_retry *r, uint64_t now_ms)
-{
-	if (r->due_ms == 0)
-		return -1;
-	if (r->due_ms <= now_ms)
-		return 0;
-	return r->due_ms - now_ms > INT_MAX ? INT_MAX :
-	    (int)(r->due_ms - now_ms);
-}
-
-void
-xmpp_retry_reset(struct xmpp_retry *r)
-{
-	r->attempt = 0;
-	r->due_ms = 0;
-}
-
 int
 xmpp_escape(struct pbuf *b, const char *s)
 {

@@ -5,16 +5,16 @@
  *	    [-t seconds] [--connect] [--bench n [--concurrency c]]
  *	    service method [json-param ...]
  *
- * Logs into XMPP as the opensrf_core.xml "opensrf" context says (or
- * opens an endpoint on the local bus with --local), sends one REQUEST to
- * <router_name>@<domain>/<service> (or the listener of the local bus, or
- * --to) and prints each result as one line of JSON
+ * Connects to the bus the opensrf_core.xml "opensrf" context names (XMPP
+ * or Redis; or opens an endpoint on the local bus with --local), sends
+ * one REQUEST to the service's address (bus_service_addr(), or --to)
+ * and prints each result as one line of JSON
  * (the C writer's form).  --connect wraps it in a connected session.
  * --bench runs n requests from c processes, each with its own bus
  * connection and session, and prints throughput and latency percentiles.
  *
- * The session logic is services/runtime/rt_client.c, which knows only struct
- * transport; this file picks the transport.
+ * The session logic is services/runtime/rt_client.c, which knows only the
+ * bus interface (proto/bus.h); this file picks the bus.
  *
  * Exit status: 0 completed, 1 usage or configuration error, 2 the
  * service answered an error status (or the bus bounced the request),
@@ -33,13 +33,10 @@
 
 #include "cfg.h"
 #include "log.h"
-#include "mpm/localbus.h"
-#include "mpm/mpm_source.h"
+#include "proto/bus.h"
 #include "proto/osrfmsg.h"
-#include "proto/xmpp.h"
 #include "services/runtime/rt_client.h"
 #include "services/runtime/rt_inbox.h"
-#include "transport.h"
 #include "util.h"
 
 #define EXIT_USAGE	1
@@ -79,45 +76,43 @@ usage(FILE *f, int code)
 	exit(code);
 }
 
-/* A closed transport for this process, or NULL (reason printed). */
-static struct transport *
-new_bus(const struct call *c)
+/* A closed bus for this process: 0 or -errno (reason printed). */
+static int
+new_bus(const struct call *c, struct bus **out)
 {
-	char	jid[256];
-	char	host[HOST_NAME_MAX + 1];
+	struct bus_params	p;
+	int			rc;
 
-	if (gethostname(host, sizeof(host)) < 0)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
 	if (c->local_dir != NULL) {
-		snprintf(jid, sizeof(jid), "opensrf@local/_%s_%.6f_%ld", host,
-		    (double)wall_us() / 1e6, (long)getpid());
-		return localbus_new(c->local_dir, jid);
-	}
-	if (xmpp_resource_make(jid, sizeof(jid), XMPP_ROLE_CLIENT, NULL) < 0)
-		return NULL;
-	return transport_new_xmpp(&c->core->bus, jid);
+		memset(&p, 0, sizeof(p));
+		p.kind = BUS_LOCAL;
+		p.local_dir = c->local_dir;
+		p.role = BUS_ROLE_CLIENT;
+	} else
+		bus_params_core(&p, c->core, BUS_ROLE_CLIENT, NULL);
+	if ((rc = bus_new(&p, out)) < 0)
+		fprintf(stderr, "drover-call: cannot make the %s bus: %s\n",
+		    bus_kind_name(p.kind), strerror(-rc));
+	return rc;
 }
 
 static int
-open_bus(const struct call *c, struct transport **out)
+open_bus(const struct call *c, struct bus **out)
 {
-	struct transport	*bus;
-	int			 rc;
+	struct bus	*bus;
+	int		 rc;
 
-	if ((bus = new_bus(c)) == NULL)
-		return -ENOTSUP;
-	if ((rc = transport_open(bus, c->local_dir != NULL ? c->timeout_ms :
+	if ((rc = new_bus(c, &bus)) < 0)
+		return rc;
+	if ((rc = bus_open(bus, c->local_dir != NULL ? c->timeout_ms :
 	    c->core->bus.connect_timeout_ms)) < 0) {
-		if (transport_xmpp(bus) != NULL)
-			fprintf(stderr, "drover-call: %s@%s: %s\n",
-			    c->core->bus.username, c->core->bus.domain,
-			    *xmpp_error(transport_xmpp(bus)) != '\0' ?
-			    xmpp_error(transport_xmpp(bus)) : strerror(-rc));
-		else
-			fprintf(stderr, "drover-call: cannot open the bus: "
-			    "%s\n", strerror(-rc));
-		transport_free(&bus);
+		fprintf(stderr, "drover-call: %s bus%s%s%s%s: %s\n",
+		    bus_kind_name(bus_kind(bus)), c->core != NULL ? " as " : "",
+		    c->core != NULL ? c->core->bus.username : "",
+		    c->core != NULL ? "@" : "",
+		    c->core != NULL ? c->core->bus.domain : "",
+		    *bus_error(bus) != '\0' ? bus_error(bus) : strerror(-rc));
+		bus_free(&bus);
 		return rc;
 	}
 	*out = bus;
@@ -198,7 +193,7 @@ one_call(const struct call *c, struct rt_client *cl, int print)
 static int
 single(struct call *c)
 {
-	struct transport	*bus = NULL;
+	struct bus		*bus = NULL;
 	struct rt_inbox		*ib = NULL;
 	struct rt_client	*cl = NULL;
 	int			 rc;
@@ -221,7 +216,7 @@ single(struct call *c)
 out:
 	rt_client_free(&cl);
 	rt_inbox_free(&ib);
-	transport_free(&bus);
+	bus_free(&bus);
 	return exit_for(rc);
 }
 
@@ -233,7 +228,7 @@ out:
 static void NORETURN
 bench_worker(struct call *c, long n, int fd)
 {
-	struct transport	*bus = NULL;
+	struct bus		*bus = NULL;
 	struct rt_inbox		*ib = NULL;
 	struct rt_client	*cl = NULL;
 	uint32_t		 lat;
@@ -264,7 +259,7 @@ bench_worker(struct call *c, long n, int fd)
 		(void)rt_client_disconnect(cl);
 	rt_client_free(&cl);
 	rt_inbox_free(&ib);
-	transport_free(&bus);
+	bus_free(&bus);
 	close(fd);
 	_exit(0);
 }
@@ -344,11 +339,12 @@ bench(struct call *c)
 static void
 setup_target(struct call *c)
 {
-	struct cfg_err	err;
+	struct cfg_err	 err;
+	struct bus	*bus;
 	const char	*path = c->core_path;
-	int		n;
+	int		 n;
 
-	/* XMPP needs the login details; only the local bus does without */
+	/* the bus needs the login details; only the local bus does without */
 	if (path == NULL && c->local_dir == NULL)
 		path = DROVER_SYSCONFDIR "/drover/opensrf_core.xml";
 	if (path != NULL && core_conf_load(path, "opensrf", &c->core,
@@ -358,13 +354,14 @@ setup_target(struct call *c)
 	}
 	if (c->to != NULL)
 		n = snprintf(c->addr, sizeof(c->addr), "%s", c->to);
-	else if (c->local_dir != NULL)
-		n = mpm_local_listener_jid(c->addr, sizeof(c->addr),
-		    c->service, NULL);
-	else
-		n = snprintf(c->addr, sizeof(c->addr), "%s@%s/%s",
-		    c->core->router_name != NULL ? c->core->router_name :
-		    "router", c->core->bus.domain, c->service);
+	else {
+		/* where this bus routes requests for the service */
+		if (new_bus(c, &bus) < 0)
+			exit(EXIT_USAGE);
+		n = bus_service_addr(bus, c->service, c->addr,
+		    sizeof(c->addr));
+		bus_free(&bus);
+	}
 	if (n < 0 || (size_t)n >= sizeof(c->addr)) {
 		fprintf(stderr, "drover-call: service name too long\n");
 		exit(EXIT_USAGE);

@@ -20,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct osrfmsg_list	l = OSRFMSG_LIST_INIT, l2 = OSRFMSG_LIST_INIT;
 	struct pbuf		b1 = { 0 }, b2 = { 0 }, u = { 0 };
 
-	if (osrfmsg_unavailable_body((const char *)data, size, &u) != 0)
+	if (osrfmsg_error_body((const char *)data, size, 503, NULL, &u) != 0)
 		abort();
 	pbuf_free(&u);
 	if (osrfmsg_decode((const char *)data, size, &l, NULL) != 0)

@@ -241,7 +241,8 @@ START_TEST(test_builders)
 		    "Method [x] not found");
 		break;
 	case 2:
-		osrfmsg_make_unavailable(&out, &req);
+		osrfmsg_make_exception(&out, &req, 503,
+		    OSRFMSG_T_UNAVAILABLE);
 		break;
 	case 3:
 		osrfmsg_make_partial(&out, &req, slice);
@@ -630,7 +631,8 @@ START_TEST(test_unavailable_body)
 	    "\"__c\":\"osrfMethod\",\"__p\":{\"method\":\"m\",\"params\":[]}}")
 	    "]";
 
-	ck_assert_int_eq(osrfmsg_unavailable_body(req, sizeof(req) - 1, &b), 0);
+	ck_assert_int_eq(osrfmsg_error_body(req, sizeof(req) - 1, 503, NULL,
+	    &b), 0);
 	ck_assert_str_eq(b.data, "[" M("\"threadTrace\":\"7\",\"locale\":"
 	    "\"de-DE\",\"api_level\":1,\"type\":\"STATUS\",\"payload\":"
 	    "{\"__c\":"
@@ -643,16 +645,17 @@ START_TEST(test_unavailable_body)
 	    "\",\"statusCode\":\"503\"}}") "]");
 	/* Undecodable: one 503 with the trace found, else 0. */
 	pbuf_reset(&b);
-	ck_assert_int_eq(osrfmsg_unavailable_body(notype, strlen(notype), &b),
-	    0);
+	ck_assert_int_eq(osrfmsg_error_body(notype, strlen(notype), 503, NULL,
+	    &b), 0);
 	ck_assert_ptr_nonnull(strstr(b.data, "\"threadTrace\":\"5\""));
 	pbuf_reset(&b);
-	ck_assert_int_eq(osrfmsg_unavailable_body("junk", 4, &b), 0);
+	ck_assert_int_eq(osrfmsg_error_body("junk", 4, 503, NULL, &b), 0);
 	ck_assert_ptr_nonnull(strstr(b.data, "\"threadTrace\":\"0\""));
 	ck_assert_ptr_nonnull(strstr(b.data, "\"statusCode\":\"503\""));
 	/* No REQUEST or CONNECT: answered with the first one's trace. */
 	pbuf_reset(&b);
-	ck_assert_int_eq(osrfmsg_unavailable_body(disc, strlen(disc), &b), 0);
+	ck_assert_int_eq(osrfmsg_error_body(disc, strlen(disc), 503, NULL, &b),
+	    0);
 	ck_assert_ptr_nonnull(strstr(b.data, "\"threadTrace\":\"3\""));
 	pbuf_free(&b);
 }

@@ -213,7 +213,7 @@ START_TEST(test_error_body)
 	struct pbuf	 b = { 0 };
 	const char	*req = REQ("add", "[2,2]");
 
-	ck_assert_int_eq(router_api_error_body(req, strlen(req), 503,
+	ck_assert_int_eq(osrfmsg_error_body(req, strlen(req), 503,
 	    "Service opensrf.math has no listener", &b), 0);
 	ck_assert_str_eq(b.data, STAT("3", "osrfMethodException",
 	    "Service opensrf.math has no listener", "503"));
@@ -226,11 +226,11 @@ START_TEST(test_error_body_garbage)
 {
 	struct pbuf	 b = { 0 };
 
-	ck_assert_int_eq(router_api_error_body("{{", 2, 403, "no", &b), 0);
+	ck_assert_int_eq(osrfmsg_error_body("{{", 2, 403, "no", &b), 0);
 	ck_assert_ptr_nonnull(strstr(b.data, "\"type\":\"STATUS\""));
 	ck_assert_ptr_nonnull(strstr(b.data, "\"statusCode\":\"403\""));
 	pbuf_free(&b);
-	ck_assert_int_eq(router_api_error_body(NULL, 0, 403, "no", &b), 0);
+	ck_assert_int_eq(osrfmsg_error_body(NULL, 0, 403, "no", &b), 0);
 	ck_assert_ptr_nonnull(strstr(b.data, "\"threadTrace\":\"0\""));
 	pbuf_free(&b);
 }

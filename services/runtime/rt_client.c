@@ -21,7 +21,6 @@
 #include "services/runtime/rt_inbox.h"
 #include "services/runtime/rt_req.h"
 #include "services/runtime/rt_svc.h"
-#include "transport.h"
 
 /* How long a connected session's CONNECT waits by default (OpenSRF: 5 s) */
 #define RT_CONNECT_TIMEOUT_MS	5000

@@ -30,6 +30,15 @@
 
 static const char exc_class[] = "osrfMethodException";
 
+/* Remember the first send that failed; returns rc. */
+static int
+sent(struct drover_req *r, int rc)
+{
+	if (rc < 0 && rc != -ENOMEM && rc != -EMSGSIZE && r->send_rc == 0)
+		r->send_rc = rc;
+	return rc;
+}
+
 /* Send an error status that ends the request (at most one per request). */
 static int
 req_fail(struct drover_req *r, int code, const char *text)
@@ -40,7 +49,8 @@ req_fail(struct drover_req *r, int code, const char *text)
 	r->atomic = NULL;
 	log_info("%s %s: status %d: %s", r->svc->name, r->method, code,
 	    text);
-	return rt_reply_status(r->reply, r->trace, exc_class, code, text);
+	return sent(r, rt_reply_status(r->reply, r->trace, exc_class, code,
+	    text));
 }
 
 static int
@@ -70,7 +80,7 @@ req_complete(struct drover_req *r)
 		return 0;
 	if ((all = r->atomic) != NULL) {
 		r->atomic = NULL;
-		rc = rt_reply_result(r->reply, r->trace, all);
+		rc = sent(r, rt_reply_result(r->reply, r->trace, all));
 		json_decref(all);
 		if (rc == -ENOMEM || rc == -EMSGSIZE)
 			return req_failf(r, 500, "Internal Server Error: "
@@ -79,8 +89,8 @@ req_complete(struct drover_req *r)
 			return rc;
 	}
 	r->done = 1;
-	return rt_reply_status(r->reply, r->trace, "osrfConnectStatus",
-	    205, "Request Complete");
+	return sent(r, rt_reply_status(r->reply, r->trace,
+	    "osrfConnectStatus", 205, "Request Complete"));
 }
 
 int
@@ -111,6 +121,8 @@ rt_dispatch(struct drover_req *r)
 	else
 		rc = m->fn(r, m->user);
 	r->svc->cur = NULL;
+	if (r->send_rc < 0)
+		return r->send_rc;	/* the client heard nothing whole */
 	if (rc < 0) {
 		if (r->done)
 			return 0;	/* the handler already reported it */
@@ -184,7 +196,7 @@ drover_respond(struct drover_req *r, const json_t *value)
 		rc = json_array_append(r->atomic, (json_t *)value);
 		return rc == 0 ? 0 : -ENOMEM;
 	}
-	rc = rt_reply_result(r->reply, r->trace, value);
+	rc = sent(r, rt_reply_result(r->reply, r->trace, value));
 	if (rc == -EMSGSIZE)
 		log_warnx("%s %s: result cannot be serialized",
 		    r->svc->name, r->method);

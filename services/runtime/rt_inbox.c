@@ -1,5 +1,5 @@
 /*
- * rt_inbox.c: a queue of parsed messages in front of a transport.
+ * rt_inbox.c: a queue of decoded messages in front of a bus.
  *
  * The queue is a small ring of struct tmsg: the common case is zero or
  * one queued message, so a linear scan for a thread is the fast path.
@@ -7,23 +7,21 @@
 #include "services/runtime/rt_inbox.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
-#include "transport.h"
+#include "proto/bus.h"
 
 struct rt_inbox {
-	struct transport	*bus;
+	struct bus		*bus;
 	struct tmsg		 q[RT_INBOX_MAX];
 	size_t			 head;		/* oldest */
 	size_t			 n;
-	struct pbuf		 out;		/* send scratch */
 };
 
 struct rt_inbox *
-rt_inbox_new(struct transport *bus)
+rt_inbox_new(struct bus *bus)
 {
 	struct rt_inbox	*ib;
 
@@ -51,12 +49,11 @@ rt_inbox_free(struct rt_inbox **ibp)
 	if (ib == NULL)
 		return;
 	drop_all(ib);
-	pbuf_free(&ib->out);
 	free(ib);
 	*ibp = NULL;
 }
 
-struct transport *
+struct bus *
 rt_inbox_bus(const struct rt_inbox *ib)
 {
 	return ib->bus;
@@ -108,29 +105,29 @@ enqueue(struct rt_inbox *ib, struct tmsg *m)
 }
 
 /*
- * Read what the transport has without blocking; 1 if a message of
- * `thread` went to *out, 0 if none, negative errno.
+ * Read what the bus has without blocking; 1 if a message of `thread`
+ * went to *out, 0 if none, negative errno.
  */
 static int
 pump(struct rt_inbox *ib, const char *thread, struct tmsg *out)
 {
 	struct proto_err	 err;
-	struct xstanza		*st;
+	struct bus_frame	*f;
 	struct tmsg		 m;
 	int			 rc;
 
 	for (;;) {
-		st = NULL;
-		if ((rc = transport_recv(ib->bus, &st)) <= 0)
+		if ((rc = bus_recv(ib->bus, &f)) <= 0)
 			return rc;
-		if (strcmp(st->name, "message") != 0) {
-			log_debug("bus: dropping a <%s> stanza", st->name);
-			xstanza_free(&st);
+		if (f->flags & BUS_F_OTHER) {
+			log_debug("bus: dropping a non-message: %.100s",
+			    f->raw);
+			bus_frame_free(&f);
 			continue;
 		}
 		memset(&m, 0, sizeof(m));
-		rc = tmsg_xml_parse(st->raw, st->len, &m, &err);
-		xstanza_free(&st);
+		rc = bus_decode(ib->bus, f->raw, f->len, &m, &err);
+		bus_frame_free(&f);
 		if (rc < 0) {
 			log_warnx("bus: dropping an unreadable message: %s",
 			    err.reason);
@@ -148,7 +145,6 @@ int
 rt_inbox_wait(struct rt_inbox *ib, const char *thread, int timeout_ms,
     struct tmsg *out)
 {
-	struct pollfd	pfd;
 	uint64_t	deadline = 0, now;
 	int		rc, wait;
 
@@ -166,13 +162,10 @@ rt_inbox_wait(struct rt_inbox *ib, const char *thread, int timeout_ms,
 			return 0;
 		else
 			wait = (int)(deadline - now);
-		if ((pfd.fd = transport_fd(ib->bus)) < 0)
+		if (bus_state(ib->bus) == BUS_DOWN)
 			return -ENOTCONN;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		rc = poll(&pfd, 1, wait);
-		if (rc < 0 && errno != EINTR)
-			return -errno;
+		if ((rc = bus_wait(ib->bus, wait)) < 0)
+			return rc;
 	}
 }
 
@@ -195,11 +188,6 @@ rt_inbox_flush(struct rt_inbox *ib)
 int
 rt_inbox_send(struct rt_inbox *ib, struct tmsg *m)
 {
-	int	rc;
-
-	m->from = transport_jid(ib->bus);
-	pbuf_reset(&ib->out);
-	if ((rc = tmsg_xml_write_buf(m, &ib->out)) < 0)
-		return rc;
-	return transport_send(ib->bus, ib->out.data, ib->out.len);
+	m->from = NULL;		/* the bus writes our own */
+	return bus_send(ib->bus, m);
 }

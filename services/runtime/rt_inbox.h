@@ -3,16 +3,17 @@
  *
  * A drone's one bus connection carries several conversations: the
  * client of a connected session, and the answers to the drone's own
- * sub-requests.  The inbox reads stanzas from the transport, parses each
- * <message> once, hands back those of the thread asked for and keeps the
- * others queued (at most RT_INBOX_MAX; beyond that the oldest is dropped
- * with a warning), so a sub-request never eats the next request of a
- * connected client.  Non-<message> stanzas are dropped.
+ * sub-requests.  The inbox reads frames from the bus, decodes each
+ * message once (bus_decode()), hands back those of the thread asked for
+ * and keeps the others queued (at most RT_INBOX_MAX; beyond that the
+ * oldest is dropped with a warning), so a sub-request never eats the
+ * next request of a connected client.  Frames that are not messages are
+ * dropped.
  *
  * Callers: children and client programs; not for signal context.
- * Ownership: the inbox borrows the transport (which must outlive it).
+ * Ownership: the inbox borrows the bus (which must outlive it).
  * Messages handed out belong to the caller (tmsg_clear()).
- * Errors: negative errno from the transport (-ENOTCONN: connection gone).
+ * Errors: negative errno from the bus (-ENOTCONN: connection gone).
  */
 #ifndef DROVER_RT_INBOX_H
 #define DROVER_RT_INBOX_H
@@ -20,16 +21,16 @@
 #include "proto/tmsg.h"
 #include "util.h"
 
-struct transport;
+struct bus;
 
 /* Enough for a pipelining client plus a few late answers. */
 #define RT_INBOX_MAX	64
 
 struct rt_inbox;
 
-struct rt_inbox	*rt_inbox_new(struct transport *);
+struct rt_inbox	*rt_inbox_new(struct bus *);
 void	rt_inbox_free(struct rt_inbox **);
-struct transport *rt_inbox_bus(const struct rt_inbox *);
+struct bus	*rt_inbox_bus(const struct rt_inbox *);
 
 /*
  * Wait up to timeout_ms (< 0: forever, 0: no waiting) for the next
@@ -43,7 +44,7 @@ int	rt_inbox_wait(struct rt_inbox *, const char *thread, int timeout_ms,
  * number dropped. */
 int	rt_inbox_flush(struct rt_inbox *);
 
-/* Serialize and send one message (from = our JID). */
+/* Serialize and send one message (from = our address). */
 int	rt_inbox_send(struct rt_inbox *, struct tmsg *) MUST_CHECK;
 
 #endif /* DROVER_RT_INBOX_H */

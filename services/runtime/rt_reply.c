@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "log.h"
+#include "proto/bus.h"
 #include "proto/tmsg.h"
-#include "transport.h"
 
 size_t
 rt_reply_escaped_size(const char *text, size_t len)
@@ -40,7 +40,7 @@ rt_reply_escaped_size(const char *text, size_t len)
 }
 
 void
-rt_reply_init(struct rt_reply *r, struct transport *bus, const char *to,
+rt_reply_init(struct rt_reply *r, struct bus *bus, const char *to,
     const char *thread, const char *xid, const struct osrfmsg *req)
 {
 	memset(r, 0, sizeof(*r));
@@ -63,7 +63,6 @@ rt_reply_free(struct rt_reply *r)
 	pbuf_free(&r->body);
 	pbuf_free(&r->one);
 	pbuf_free(&r->text);
-	pbuf_free(&r->out);
 }
 
 static int
@@ -83,17 +82,14 @@ rt_reply_flush(struct rt_reply *r)
 	if ((rc = pbuf_addc(&r->body, ']')) < 0)
 		return rc;
 	m.to = r->to;
-	m.from = transport_jid(r->bus);
 	m.thread = r->thread;
 	m.osrf_xid = r->xid;
 	m.body = r->body.data;
-	pbuf_reset(&r->out);
-	rc = tmsg_xml_write_buf(&m, &r->out);
+	rc = bus_send(r->bus, &m);
 	pbuf_reset(&r->body);
 	r->nmsg = 0;
-	if (rc < 0)
+	if (rc == -ENOMEM || rc == -EMSGSIZE || rc == -EINVAL)
 		return rc == -ENOMEM ? rc : -EMSGSIZE;
-	rc = transport_send(r->bus, r->out.data, r->out.len);
 	if (rc < 0) {
 		log_warnx("reply to %s: send failed: %s", r->to,
 		    strerror(-rc));

@@ -17,7 +17,7 @@
  * outlive it; it owns its buffers (rt_reply_free()).  Values passed to
  * rt_reply_result() are only read.
  * Errors: 0 or negative errno: -ENOMEM, -EMSGSIZE (the value cannot be
- * written: not UTF-8, NaN/infinity, too deep), or the transport's error
+ * written: not UTF-8, NaN/infinity, too deep), or the bus's error
  * (-ENOTCONN, -EIO) when a stanza could not be sent.
  */
 #ifndef DROVER_RT_REPLY_H
@@ -31,14 +31,14 @@
 #include "proto/pbuf.h"
 #include "util.h"
 
-struct transport;
+struct bus;
 
 /* OpenSRF's defaults (spec 4.2), in bytes. */
 #define RT_BUNDLE_SIZE	25600
 #define RT_CHUNK_SIZE	51200
 
 struct rt_reply {
-	struct transport	*bus;
+	struct bus		*bus;
 	const char		*to;		/* the client's JID */
 	const char		*thread;
 	const char		*xid;
@@ -50,12 +50,11 @@ struct rt_reply {
 	size_t			 nmsg;		/* messages in body */
 	struct pbuf		 one;		/* scratch: one message */
 	struct pbuf		 text;		/* scratch: result JSON */
-	struct pbuf		 out;		/* scratch: the stanza */
 	unsigned		 stanzas;	/* sent so far (tests, stats) */
 };
 
 /* Set up (buffers empty); `req` may be NULL (no locale, api_level 0). */
-void	rt_reply_init(struct rt_reply *, struct transport *bus,
+void	rt_reply_init(struct rt_reply *, struct bus *bus,
 	    const char *to, const char *thread, const char *xid,
 	    const struct osrfmsg *req);
 void	rt_reply_free(struct rt_reply *);

@@ -38,6 +38,7 @@ struct drover_req {
 	unsigned		 nresults;	/* RESULTs sent or collected */
 	int			 done;		/* 205 or an error was sent */
 	int			 failed;	/* ended with an error status */
+	int			 send_rc;	/* first failed send, or 0 */
 	int			 panic;		/* exit the child afterwards */
 };
 
@@ -46,8 +47,10 @@ struct drover_req {
 
 /*
  * Serve one REQUEST.  Returns 0 when the client got its final status (205
- * or an error), a negative errno when the reply could not be sent (the bus
- * is gone).  req->failed and req->panic tell the caller how it ended.
+ * or an error), a negative errno when any part of the reply could not be
+ * sent (the bus is gone), even if the handler went on or reported the
+ * failure itself: a request whose answer was lost is never "done".
+ * req->failed and req->panic tell the caller how it ended.
  */
 int	rt_dispatch(struct drover_req *) MUST_CHECK;
 

@@ -34,11 +34,11 @@
 #include "services/runtime/rt_inbox.h"
 #include "services/runtime/rt_reply.h"
 #include "services/runtime/rt_req.h"
-#include "transport.h"
+#include "proto/bus.h"
 
 struct sess {
 	struct drover_svc	*svc;
-	struct transport	*bus;
+	struct bus		*bus;
 	struct sb_slot		*slot;
 	int			 keepalive;	/* s */
 	int			 connected;
@@ -230,7 +230,7 @@ session_loop(struct sess *s)
 }
 
 int
-rt_serve(struct drover_svc *svc, struct transport *bus, struct sb_slot *slot,
+rt_serve(struct drover_svc *svc, struct bus *bus, struct sb_slot *slot,
     int keepalive, const char *raw, size_t len)
 {
 	struct proto_err	err;
@@ -246,8 +246,8 @@ rt_serve(struct drover_svc *svc, struct transport *bus, struct sb_slot *slot,
 	/* whatever waits on our bus now is stale (late sub-request
 	 * answers, messages of a finished session) */
 	(void)rt_inbox_flush(svc->inbox);
-	if ((rc = tmsg_xml_parse(raw, len, &t, &err)) < 0) {
-		log_warnx("%s: dropping an unreadable stanza: %s", svc->name,
+	if ((rc = bus_decode(bus, raw, len, &t, &err)) < 0) {
+		log_warnx("%s: dropping an unreadable message: %s", svc->name,
 		    err.reason);
 		return WORKER_OK;
 	}
@@ -272,6 +272,13 @@ rt_serve(struct drover_svc *svc, struct transport *bus, struct sb_slot *slot,
 	free(s.peer);
 	free(s.thread);
 	free(s.xid);
+	if (rc < 0 && rc != -ENOMEM) {
+		/* the client did not get its whole answer: the parent, whose
+		 * bus may still reach it, sends an error status */
+		log_warnx("%s: the reply could not be sent (%s); leaving the "
+		    "answer to the listener", svc->name, strerror(-rc));
+		return WORKER_UNSENT;
+	}
 	if (rc < 0)
 		return rc;
 	return s.panic ? WORKER_EXIT : WORKER_OK;
@@ -282,8 +289,6 @@ rt_serve(struct drover_svc *svc, struct transport *bus, struct sb_slot *slot,
 struct rt_worker {
 	struct drover_svc	*svc;
 	char			*plugindir;
-	rt_addr_fn		 addr_fn;
-	void			*addr_arg;
 };
 
 struct rt_worker *
@@ -317,17 +322,6 @@ rt_worker_free(struct rt_worker **wp)
 	*wp = NULL;
 }
 
-void
-rt_worker_set_addr_fn(struct rt_worker *w, rt_addr_fn fn, void *arg)
-{
-	w->addr_fn = fn;
-	w->addr_arg = arg;
-	if (w->svc != NULL) {
-		w->svc->addr_fn = fn;
-		w->svc->addr_arg = arg;
-	}
-}
-
 struct drover_svc *
 rt_worker_svc(struct rt_worker *w)
 {
@@ -354,14 +348,6 @@ w_parent_init(void *arg, const struct worker_env *env)
 	}
 	w->svc->conf = sc;
 	w->svc->settings = sc->app_settings;
-	w->svc->addr_fn = w->addr_fn;
-	w->svc->addr_arg = w->addr_arg;
-	if (env->core != NULL) {
-		if (env->core->router_name != NULL)
-			w->svc->router_name = xstrdup(env->core->router_name);
-		if (env->core->bus.domain != NULL)
-			w->svc->domain = xstrdup(env->core->bus.domain);
-	}
 	if ((rc = rt_svc_init(w->svc)) < 0) {
 		log_warnx("service %s: not started (%s)", sc->name,
 		    rc == -ECANCELED ? "its init hook failed" : strerror(-rc));

@@ -17,6 +17,8 @@
 
 #include "cfg.h"
 #include "log.h"
+#include "proto/bus.h"
+#include "services/runtime/rt_inbox.h"
 
 /* OpenSRF limits a method's minimum argc to what fits its registration. */
 #define RT_MAX_ARGC	255
@@ -172,8 +174,6 @@ rt_svc_free(struct drover_svc **sp)
 	free(s->index);
 	if (s->dl != NULL)
 		dlclose(s->dl);
-	free(s->router_name);
-	free(s->domain);
 	free(s->path);
 	free(s->name);
 	free(s);
@@ -357,10 +357,10 @@ rt_svc_addr(const struct drover_svc *s, const char *service, char *buf,
 
 	if (s->addr_fn != NULL)
 		return s->addr_fn(s->addr_arg, service, buf, sz);
-	if (s->router_name == NULL || s->domain == NULL)
+	if (s->inbox == NULL)
 		return -EDESTADDRREQ;
-	n = snprintf(buf, sz, "%s@%s/%s", s->router_name, s->domain, service);
-	return n < 0 || (size_t)n >= sz ? -ENAMETOOLONG : 0;
+	n = bus_service_addr(rt_inbox_bus(s->inbox), service, buf, sz);
+	return n < 0 ? n : 0;
 }
 
 /* ------------------------------------------------------- public API */

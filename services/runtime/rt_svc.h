@@ -51,9 +51,10 @@ struct rt_method {
 };
 
 /*
- * How sub-requests find a service: the default is
- * "<router_name>@<domain>/<service>"; the local bus (no router) or a test
- * replaces it.  Writes at most sz bytes into buf; returns 0 or -ENAMETOOLONG.
+ * How sub-requests find a service: by default bus_service_addr() of the
+ * child's own bus (through the router on XMPP and Redis, straight to the
+ * listener on the local bus); a test may aim them elsewhere.  Writes at
+ * most sz bytes into buf; returns 0 or -ENAMETOOLONG.
  */
 typedef int	(*rt_addr_fn)(void *arg, const char *service, char *buf,
 		    size_t sz);
@@ -77,10 +78,8 @@ struct drover_svc {
 	struct rt_cache		*cache;		/* or NULL */
 	struct rt_inbox		*inbox;		/* the child's bus, or NULL */
 	struct drover_req	*cur;		/* request being served */
-	rt_addr_fn		 addr_fn;
+	rt_addr_fn		 addr_fn;	/* NULL: the bus's */
 	void			*addr_arg;
-	char			*router_name;	/* for the default addr_fn */
-	char			*domain;
 	int			 in_child;
 };
 

@@ -9,13 +9,15 @@
  *              or a name looked up in the plugin directory; the service
  *              name when unset) and runs its init hook.
  * child_init   connects the cache (failure is logged, the child serves
- *              without it), binds the sub-request client to env->bus,
- *              runs the plugin's child_init hook.
+ *              without it), binds the sub-request client to env->bus
+ *              (sub-requests go to bus_service_addr()), runs the plugin's
+ *              child_init hook.
  * handle       one stanza from the listener: CONNECT, REQUESTs,
  *              DISCONNECT; for a connected session it keeps serving the
  *              client's direct messages from env->bus until DISCONNECT or
  *              `keepalive` seconds of silence (STATUS 408, threadTrace 0).
- *              Returns WORKER_EXIT after a panic.
+ *              Returns WORKER_EXIT after a panic, WORKER_UNSENT when the
+ *              bus lost (part of) an answer.
  * child_exit   the plugin's child_exit hook, then closes the cache.
  *
  * Callers: the MPM (parent_init in the parent; the rest in children).
@@ -37,13 +39,6 @@ struct rt_worker *rt_worker_new(const char *plugindir);
 void	rt_worker_free(struct rt_worker **);
 void	rt_worker_ops(struct rt_worker *, struct worker_ops *out);
 
-/*
- * Replace how sub-requests address a service (default
- * "<router_name>@<domain>/<service>" from opensrf_core.xml), e.g. for the
- * local bus without a router.  Call before parent_init.
- */
-void	rt_worker_set_addr_fn(struct rt_worker *, rt_addr_fn, void *arg);
-
 /* The loaded service (after parent_init), for tests. */
 struct drover_svc *rt_worker_svc(struct rt_worker *);
 
@@ -52,7 +47,7 @@ struct drover_svc *rt_worker_svc(struct rt_worker *);
  * MPM (tests and benchmarks): slot may be NULL, keepalive in seconds.
  * Same return as worker_ops.handle.
  */
-int	rt_serve(struct drover_svc *, struct transport *bus,
+int	rt_serve(struct drover_svc *, struct bus *bus,
 	    struct sb_slot *slot, int keepalive, const char *raw, size_t len)
 	    MUST_CHECK;
 

@@ -1,13 +1,35 @@
 /*
- * localbus.c: the local bus of localbus.h.
+ * bus_local.c: the local bus (bus.h) for tests and benchmarks without a
+ * server.
+ *
+ * Every endpoint is a listening UNIX stream socket in one directory,
+ * named after its JID (localbus_path()).  Sending connects to the
+ * destination's socket (a few connections are cached) and writes one
+ * frame: a 4-byte big-endian length, then the message's XML bytes,
+ * unchanged; receiving accepts connections and reads frames, so a
+ * message comes out exactly as it was sent.  Nothing stamps `from`:
+ * senders write it.  A message for an endpoint that does not exist comes
+ * back to its sender as an XMPP bounce (spec 1.4: type="error", from and
+ * to swapped, <error type="cancel" code="503"><service-unavailable/>,
+ * then the original children), so clients react as on XMPP.
+ *
+ * Addresses: a listener is "opensrf@local/<service>" (with an instance
+ * "opensrf@local/<service>@<instance>"), which is also the service's
+ * address for clients: there are no routers, so bus_register() has
+ * nothing to do (-ENOTSUP).  A drone is
+ * "opensrf@local/<service>_drone_<pid>", a client
+ * "opensrf@local/_client_<pid>_<n>" unless its params name a resource.
+ * Opening an address a live process listens on fails with -EADDRINUSE; a
+ * stale socket file is replaced.  bus_reaped() removes the socket file
+ * a killed child left.
  *
  * Layout: names and paths; framing (one connection's read buffer cut into
- * stanzas); the receive side (listening socket and accepted connections,
- * all in one private epoll set whose descriptor is what transport_fd()
- * hands out, so a caller polls one fd); the send side (a small cache of
- * connected sockets, bounces); the transport_ops table.
+ * frames); the receive side (listening socket and accepted connections,
+ * all in one private epoll set whose descriptor is what bus_fd() hands
+ * out, so a caller polls one fd); the send side (a small cache of
+ * connected sockets, bounces); the bus_ops table.
  */
-#include "localbus.h"
+#include "bus_int.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -49,7 +71,7 @@ struct lb_out {
 };
 
 struct lb_q {
-	struct xstanza	*st;
+	struct bus_frame *f;
 	struct lb_q	*next;
 };
 
@@ -163,33 +185,33 @@ localbus_dest(const char *xml, size_t len, char *buf, size_t bufsz)
 static int
 lb_enqueue(struct lb *lb, const char *data, size_t len)
 {
-	struct xstanza	*st;
+	struct bus_frame *f;
 	struct lb_q	*q;
-	const char	*p, *end, *n;
-	size_t		 i;
+	const char	*p, *end;
+	char		*raw;
+	unsigned	 flags = 0;
 
-	if ((st = calloc(1, sizeof(*st))) == NULL)
+	if ((q = malloc(sizeof(*q))) == NULL)
 		return -ENOMEM;
-	if ((q = malloc(sizeof(*q))) == NULL ||
-	    (st->raw = malloc(len + 1)) == NULL) {
+	if ((raw = malloc(len + 1)) == NULL) {
 		free(q);
-		free(st);
 		return -ENOMEM;
 	}
-	memcpy(st->raw, data, len);
-	st->raw[len] = '\0';
-	st->len = len;
-	if ((p = first_tag(st->raw, len, &end)) != NULL) {
-		n = p + 1;
-		for (i = 0; i + 1 < sizeof(st->name) && n + i < end &&
-		    n[i] != ' ' && n[i] != '/' && n[i] != '\t' &&
-		    n[i] != '\n' && n[i] != '\r'; i++)
-			st->name[i] = n[i];
-		st->name[i] = '\0';
-		st->is_error = memmem(p, end - p, "type=\"error\"", 12) != NULL
-		    || memmem(p, end - p, "type='error'", 12) != NULL;
+	memcpy(raw, data, len);
+	raw[len] = '\0';
+	if ((p = first_tag(raw, len, &end)) != NULL) {
+		if (strncmp(p + 1, "message", 7) != 0 ||
+		    (p[8] != ' ' && p[8] != '>' && p[8] != '/'))
+			flags |= BUS_F_OTHER;
+		if (memmem(p, end - p, "type=\"error\"", 12) != NULL ||
+		    memmem(p, end - p, "type='error'", 12) != NULL)
+			flags |= BUS_F_ERROR;
 	}
-	q->st = st;
+	if ((f = bus_frame_wrap(raw, len, flags)) == NULL) {
+		free(q);
+		return -ENOMEM;
+	}
+	q->f = f;
 	q->next = NULL;
 	if (lb->qtail != NULL)
 		lb->qtail->next = q;
@@ -367,7 +389,7 @@ lb_read(struct lb *lb, struct lb_conn *c)
 }
 
 static int
-lb_pop(struct lb *lb, struct xstanza **out)
+lb_pop(struct lb *lb, struct bus_frame **out)
 {
 	struct lb_q	*q = lb->qhead;
 
@@ -376,15 +398,15 @@ lb_pop(struct lb *lb, struct xstanza **out)
 	lb->qhead = q->next;
 	if (lb->qhead == NULL)
 		lb->qtail = NULL;
-	*out = q->st;
+	*out = q->f;
 	free(q);
 	return 1;
 }
 
 static int
-lb_recv(struct transport *t, struct xstanza **out)
+lb_recv(struct bus *b, struct bus_frame **out)
 {
-	struct lb		*lb = t->impl;
+	struct lb		*lb = b->impl;
 	struct epoll_event	 ev[LB_EVENTS];
 	size_t			 j;
 	int			 i, n, rc;
@@ -481,12 +503,12 @@ lb_write(int fd, const char *xml, size_t len)
 	return 0;
 }
 
+/* Write one encoded message to its destination's socket. */
 static int
-lb_send(struct transport *t, const char *xml, size_t len)
+lb_send_raw(struct lb *lb, const char *xml, size_t len)
 {
-	struct lb	*lb = t->impl;
 	struct lb_out	*o = NULL, *lru = &lb->out[0];
-	char		 to[512], path[sizeof(lb->path)];
+	char		 to[BUS_ADDR_MAX], path[sizeof(lb->path)];
 	int		 i, rc, fresh;
 
 	if (lb->lfd == -1)
@@ -533,32 +555,50 @@ lb_send(struct transport *t, const char *xml, size_t len)
 	}
 }
 
+static int
+lb_send(struct bus *b, const char *dest, const struct tmsg *m)
+{
+	struct lb	*lb = b->impl;
+	struct tmsg	 t = *m;
+	int		 rc;
+
+	if (dest != NULL)
+		t.to = dest;
+	if (t.from == NULL || *t.from == '\0')
+		t.from = lb->jid;
+	pbuf_reset(&b->scratch);
+	if ((rc = tmsg_xml_write_buf(&t, &b->scratch)) < 0)
+		return rc;
+	return lb_send_raw(lb, b->scratch.data, b->scratch.len);
+}
+
 /* ------------------------------------------------------- lifecycle */
 
 static int
-lb_open(struct transport *t, int timeout_ms)
+lb_connect_bus(struct bus *b)
 {
-	struct lb		*lb = t->impl;
+	struct lb		*lb = b->impl;
 	struct sockaddr_un	 sun;
 	struct epoll_event	 ev;
 	int			 fd, rc;
 
-	(void)timeout_ms;	/* nothing here can take long */
 	if (lb->lfd >= 0)
 		return 0;
 	if (localbus_path(lb->dir, lb->jid, lb->path, sizeof(lb->path)) < 0)
-		return -ENAMETOOLONG;
+		return bus_fail(b, -ENAMETOOLONG, "%s: no socket name fits",
+		    lb->jid);
 	/* A live listener keeps its name; a stale file is replaced. */
 	if ((fd = lb_connect(lb->path)) >= 0) {
 		close(fd);
-		return -EADDRINUSE;
+		return bus_fail(b, -EADDRINUSE, "%s: a live process listens "
+		    "there", lb->path);
 	}
 	if (fd == -ECONNREFUSED)
 		(void)unlink(lb->path);	/* stale: bind() reports real trouble */
 	lb->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0);
 	if (lb->lfd == -1)
-		return -errno;
+		return bus_fail(b, -errno, "socket: %s", strerror(errno));
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	str_copy(sun.sun_path, lb->path, sizeof(sun.sun_path));
@@ -566,7 +606,7 @@ lb_open(struct transport *t, int timeout_ms)
 	    listen(lb->lfd, LB_BACKLOG) == -1) {
 		rc = -errno;
 		fd_close(&lb->lfd);
-		return rc;
+		return bus_fail(b, rc, "%s: %s", lb->path, strerror(-rc));
 	}
 	if ((lb->efd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		goto fail;
@@ -580,27 +620,39 @@ fail:
 	fd_close(&lb->efd);
 	fd_close(&lb->lfd);
 	(void)unlink(lb->path);	/* ours: we just bound it */
-	return rc;
+	return bus_fail(b, rc, "epoll: %s", strerror(-rc));
 }
 
 static int
-lb_fd(struct transport *t)
+lb_step(struct bus *b)
 {
-	return ((struct lb *)t->impl)->efd;
+	return ((struct lb *)b->impl)->lfd >= 0 ? 0 : -ENOTCONN;
+}
+
+static int
+lb_fd(const struct bus *b)
+{
+	return ((const struct lb *)b->impl)->efd;
+}
+
+static uint32_t
+lb_events(const struct bus *b)
+{
+	return EPOLLIN;
 }
 
 static const char *
-lb_jid(const struct transport *t)
+lb_addr(const struct bus *b)
 {
-	return ((const struct lb *)t->impl)->jid;
+	return ((const struct lb *)b->impl)->jid;
 }
 
 /* Close every descriptor; unlink the socket only if `owner`. */
 static void
 lb_shut(struct lb *lb, int owner)
 {
-	struct xstanza	*st;
-	int		 i;
+	struct bus_frame *f;
+	int		  i;
 
 	while (lb->nconns > 0)
 		lb_conn_free(lb, lb->nconns - 1, owner);
@@ -612,65 +664,115 @@ lb_shut(struct lb *lb, int owner)
 		if (owner)
 			(void)unlink(lb->path);	/* gone already is fine */
 	}
-	while (lb_pop(lb, &st))
-		xstanza_free(&st);
+	while (lb_pop(lb, &f))
+		bus_frame_free(&f);
 }
 
 static void
-lb_close(struct transport *t)
+lb_drop(struct bus *b)
 {
-	lb_shut(t->impl, 1);
+	lb_shut(b->impl, 1);
 }
 
 static void
-lb_destroy(struct transport *t)
+lb_destroy(struct bus *b, int logout)
 {
-	struct lb	*lb = t->impl;
+	struct lb	*lb = b->impl;
 
+	if (lb == NULL)
+		return;
+	lb_shut(lb, logout);
 	free(lb->conns);
 	free(lb->dir);
 	free(lb->jid);
 	free(lb);
+	b->impl = NULL;
 }
 
-static const struct transport_ops lb_ops = {
-	.open = lb_open,
-	.fd = lb_fd,
-	.recv = lb_recv,
-	.send = lb_send,
-	.jid = lb_jid,
-	.close = lb_close,
-	.destroy = lb_destroy,
-};
-
-struct transport *
-localbus_new(const char *dir, const char *jid)
+static int
+lb_init(struct bus *b)
 {
-	struct transport	*t;
-	struct lb		*lb;
-	int			 i;
+	static unsigned	 nclient;
+	struct lb	*lb;
+	char		*jid;
+	int		 i;
 
-	t = xcalloc(1, sizeof(*t));
+	switch (b->p.role) {
+	case BUS_ROLE_LISTENER:
+		jid = b->p.instance != NULL ?
+		    xasprintf("opensrf@local/%s@%s", b->p.service,
+		    b->p.instance) : xasprintf("opensrf@local/%s",
+		    b->p.service);
+		break;
+	case BUS_ROLE_DRONE:
+		jid = xasprintf("opensrf@local/%s_drone_%d", b->p.service,
+		    (int)getpid());
+		break;
+	case BUS_ROLE_CLIENT:
+		jid = b->p.resource != NULL ? xasprintf("opensrf@local/%s",
+		    b->p.resource) : xasprintf("opensrf@local/_client_%d_%u",
+		    (int)getpid(), nclient++);
+		break;
+	case BUS_ROLE_ROUTER:
+	default:
+		log_warnx("bus: the local bus has no routers");
+		return -EINVAL;
+	}
 	lb = xcalloc(1, sizeof(*lb));
-	lb->dir = xstrdup(dir);
-	lb->jid = xstrdup(jid);
+	lb->dir = xstrdup(b->p.local_dir);
+	lb->jid = jid;
 	lb->lfd = lb->efd = -1;
 	for (i = 0; i < LB_SEND_CACHE; i++)
 		lb->out[i].fd = -1;
-	t->ops = &lb_ops;
-	t->impl = lb;
-	return t;
+	b->impl = lb;
+	return 0;
 }
 
-void
-localbus_forget(struct transport **tp)
+static int
+lb_decode(const struct bus *b, const char *raw, size_t len, struct tmsg *out,
+    struct proto_err *err)
 {
-	struct transport	*t = *tp;
-
-	if (t == NULL)
-		return;
-	lb_shut(t->impl, 0);
-	lb_destroy(t);
-	free(t);
-	*tp = NULL;
+	return tmsg_xml_parse(raw, len, out, err);
 }
+
+static int
+lb_service_addr(const struct bus *b, const char *service, char *buf,
+    size_t bufsz)
+{
+	int	n = snprintf(buf, bufsz, "opensrf@local/%s", service);
+
+	return n < 0 || (size_t)n >= bufsz ? -ENAMETOOLONG : n;
+}
+
+/* A child killed outright leaves its socket file: remove it. */
+static void
+lb_reaped(struct bus *b, pid_t pid, const char *addr)
+{
+	struct lb	*lb = b->impl;
+	char		 jid[BUS_ADDR_MAX], path[sizeof(lb->path)];
+
+	if (addr == NULL || *addr == '\0') {
+		(void)snprintf(jid, sizeof(jid), "opensrf@local/%s_drone_%d",
+		    b->p.service, (int)pid);
+		addr = jid;
+	}
+	if (localbus_path(lb->dir, addr, path, sizeof(path)) > 0)
+		(void)unlink(path);	/* gone already after a clean exit */
+}
+
+const struct bus_ops bus_local_ops = {
+	.name = "local",
+	.init = lb_init,
+	.destroy = lb_destroy,
+	.connect = lb_connect_bus,
+	.step = lb_step,
+	.drop = lb_drop,
+	.fd = lb_fd,
+	.events = lb_events,
+	.recv = lb_recv,
+	.decode = lb_decode,
+	.send = lb_send,
+	.addr = lb_addr,
+	.service_addr = lb_service_addr,
+	.reaped = lb_reaped,
+};

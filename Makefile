@@ -90,8 +90,8 @@ FUZZ_SRCS := $(wildcard test/fuzz_*.c)
 MAN_PAGES := $(wildcard man/*.[1-8])
 
 .DELETE_ON_ERROR:
-.PHONY: all check unit integration bench fuzz install uninstall clean \
-	lint-man deps tests demo soak FORCE
+.PHONY: all check check-layers unit integration bench fuzz install \
+	uninstall clean lint-man deps tests demo soak FORCE
 
 all: $(PROGS) $(PLUGINS)
 
@@ -161,8 +161,13 @@ tests: all $(B)/test/drover-tests
 # then builds in a second make so pkg-config sees them.
 check:
 	test/deps
+	test/check-layers
 	$(MAKE) tests
 	test/run-tests $(B)/test/drover-tests
+
+# The include boundaries between the layers (docs/architecture.md).
+check-layers:
+	test/check-layers
 
 unit:
 	$(MAKE) tests

@@ -111,16 +111,19 @@ tell(struct child *c, uint16_t kind, uint16_t flags)
 
 /*
  * Run the bus and tell the parent what changed: READY the first time it
- * is up, then BUS_DOWN / BUS_UP.  Idle input is dropped.  0 or -EPIPE.
+ * is up, then BUS_DOWN / BUS_UP.  Input that came while idle (`readable`)
+ * is dropped.  0 or -EPIPE.
  */
 static int
-bus_turn(struct child *c, int idle)
+bus_turn(struct child *c, int readable)
 {
 	struct bus_frame	*f;
 	int			 up, rc = 0;
 
-	(void)bus_run(c->bus);	/* changes are logged by the bus */
-	while (idle && bus_recv(c->bus, &f) == 1) {
+	/* changes are logged by the bus; a login may bring messages */
+	if (bus_run(c->bus) & BUS_EV_UP)
+		readable = 1;
+	while (readable && bus_recv(c->bus, &f) == 1) {
 		log_info("child slot %d: dropping a message that came while "
 		    "idle: %.200s", c->idx, f->raw);
 		bus_frame_free(&f);
@@ -149,9 +152,11 @@ static int
 idle_wait(struct child *c)
 {
 	struct pollfd	pfd[2];
-	int		n, t;
+	int		n, t, readable = 0;
 
 	for (;;) {
+		if (bus_turn(c, readable) < 0)
+			return -EPIPE;
 		pfd[0].fd = c->data_r;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = bus_fd(c->bus);
@@ -161,10 +166,9 @@ idle_wait(struct child *c)
 		n = poll(pfd, pfd[1].fd >= 0 ? 2 : 1, t);
 		if (n == -1 && errno != EINTR)
 			return -errno;
-		if (bus_turn(c, 1) < 0)
-			return -EPIPE;
 		if (n > 0 && pfd[0].revents != 0)
 			return 1;
+		readable = n > 0 && pfd[1].revents != 0;
 	}
 }
 

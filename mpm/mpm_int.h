@@ -86,6 +86,7 @@ struct mpm {
 	int		 fatal;		/* a child failed fatally: no
 					   respawning */
 	uint64_t	 next_tick_ms;
+	int		 reaped;	/* a child went: maintain now */
 
 	enum mpm_run_state run;
 	uint64_t	 stop_deadline_ms;	/* graceful_timeout */

@@ -504,7 +504,9 @@ serve_bus(struct mpm *m, int readable)
 {
 	struct bus_frame	*f;
 
-	(void)bus_run(m->bus);	/* its changes are logged by the bus */
+	/* changes are logged by the bus; a login may bring messages */
+	if (bus_run(m->bus) & BUS_EV_UP)
+		readable = 1;
 	while (readable && bus_recv(m->bus, &f) == 1) {
 		if (f->flags & (BUS_F_ERROR | BUS_F_OTHER)) {
 			log_info("dropping %s from the bus: %.200s",
@@ -610,10 +612,15 @@ mpm_loop(struct mpm *m)
 		now = mono_ms();
 		if (now >= m->next_tick_ms) {
 			m->next_tick_ms = now + MPM_TICK_MS;
+			m->reaped = 0;
 			maintain(m);
 			watchdog(m);
-		} else if (m->next_spawn_ms != 0 && now >= m->next_spawn_ms) {
+		} else if ((m->next_spawn_ms != 0 && now >= m->next_spawn_ms) ||
+		    (m->reaped && now >= m->next_spawn_ms)) {
+			/* a dead child is replaced now, not at the next tick,
+			 * unless a crash loop's back-off says wait */
 			m->next_spawn_ms = 0;
+			m->reaped = 0;
 			maintain(m);
 		}
 		spawn_on_demand(m);

@@ -460,6 +460,7 @@ reaped(struct mpm *m, int idx, int st)
 			    mpm_backoff_ms(m->early_deaths));
 	}
 	bus_reaped(m->bus, k->pid, NULL);
+	m->reaped = 1;	/* a replacement, if one is due, at once */
 	bus_frame_free(&k->req);
 	(void)mpm_kid_event(m, idx, KEV_REAPED);	/* live: legal */
 	k->pid = 0;

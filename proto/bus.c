@@ -142,21 +142,32 @@ free_params(struct bus *b)
 int
 bus_new(const struct bus_params *p, struct bus **out)
 {
-	struct bus	*b;
-	int		 rc;
-
 	*out = NULL;
 	if (ops_for(p->kind) == NULL ||
 	    (p->kind == BUS_LOCAL && p->local_dir == NULL) ||
-	    (p->kind != BUS_LOCAL && p->conf == NULL) ||
-	    ((p->role == BUS_ROLE_LISTENER || p->role == BUS_ROLE_DRONE) &&
-	    (p->service == NULL || *p->service == '\0'))) {
+	    (p->kind != BUS_LOCAL && p->conf == NULL)) {
 		log_warnx("bus: incomplete parameters for a %s bus",
 		    bus_kind_name(p->kind));
 		return -EINVAL;
 	}
+	return bus_new_ops(ops_for(p->kind), p, out);
+}
+
+int
+bus_new_ops(const struct bus_ops *ops, const struct bus_params *p,
+    struct bus **out)
+{
+	struct bus	*b;
+	int		 rc;
+
+	*out = NULL;
+	if ((p->role == BUS_ROLE_LISTENER || p->role == BUS_ROLE_DRONE) &&
+	    (p->service == NULL || *p->service == '\0')) {
+		log_warnx("bus: a %s bus for no service", ops->name);
+		return -EINVAL;
+	}
 	b = xcalloc(1, sizeof(*b));
-	b->ops = ops_for(p->kind);
+	b->ops = ops;
 	b->p = *p;
 	b->p.local_dir = dup_or_null(p->local_dir);
 	b->p.service = dup_or_null(p->service);
@@ -276,7 +287,7 @@ schedule_retry(struct bus *b)
 	log_info("bus: %s: next attempt in %u ms", b->ops->name, ms);
 }
 
-static void reg_round(struct bus *, int on);
+static int reg_round(struct bus *, int on);
 
 /* The connection is there. */
 static void
@@ -290,11 +301,12 @@ came_up(struct bus *b)
 	b->deadline_ms = 0;
 	b->err[0] = '\0';
 	b->ev |= BUS_EV_UP;
-	log_info("bus: %s: up as %s", b->ops->name, bus_addr(b));
+	str_copy(b->up_addr, bus_addr(b), sizeof(b->up_addr));
+	log_info("bus: %s: up as %s", b->ops->name, b->up_addr);
 	for (i = 0; i < b->p.nrouters; i++)
 		b->reg[i].bounces = 0;
 	if (b->want_reg)
-		reg_round(b, 1);
+		(void)reg_round(b, 1);	/* each failure logged */
 }
 
 /* An attempt failed, or the connection was lost: close and retry. */
@@ -309,7 +321,7 @@ went_down(struct bus *b, int rc, int was_up)
 	if (was_up) {
 		b->ev |= BUS_EV_DOWN;
 		log_warnx("bus: %s: connection of %s lost: %s", b->ops->name,
-		    bus_addr(b), b->err[0] != '\0' ? b->err : strerror(-rc));
+		    b->up_addr, b->err[0] != '\0' ? b->err : strerror(-rc));
 	} else {
 		b->ev |= BUS_EV_FAILED;
 		log_warnx("bus: %s: cannot connect: %s", b->ops->name,
@@ -442,11 +454,11 @@ reg_due(struct bus *b, uint64_t now)
 	}
 }
 
-int
-bus_run(struct bus *b)
+/* bus_run()'s work; the events stay for the owner's bus_run(). */
+static void
+run_due(struct bus *b)
 {
 	uint64_t	now = mono_ms();
-	unsigned	ev;
 	int		rc;
 
 	switch (b->state) {
@@ -475,6 +487,14 @@ bus_run(struct bus *b)
 			b->ops->tick(b);
 		break;
 	}
+}
+
+int
+bus_run(struct bus *b)
+{
+	unsigned	ev;
+
+	run_due(b);
 	ev = b->ev;
 	b->ev = 0;
 	return (int)ev;
@@ -563,7 +583,7 @@ bus_open(struct bus *b, int timeout_ms)
 			return -ETIMEDOUT;
 		if ((rc = poll_bus(b, (int)(deadline - now))) < 0)
 			return rc;
-		(void)bus_run(b);
+		run_due(b);
 	}
 }
 
@@ -574,7 +594,7 @@ bus_wait(struct bus *b, int timeout_ms)
 
 	if ((rc = poll_bus(b, timeout_ms)) < 0)
 		return rc;
-	(void)bus_run(b);
+	run_due(b);
 	return rc > 0;
 }
 
@@ -661,46 +681,49 @@ bus_service_addr(const struct bus *b, const char *service, char *buf,
 
 /* --------------------------------------------------- registration */
 
-/* Tell every router that wants the service; the number told. */
-static void
+/*
+ * Tell every router that wants the service; the number told.  A send
+ * that finds the connection dead ends the round: everything is sent
+ * again once the bus is back.
+ */
+static int
 reg_round(struct bus *b, int on)
 {
 	size_t	i;
 	int	rc, n = 0;
 
-	for (i = 0; i < b->p.nrouters; i++) {
+	for (i = 0; i < b->p.nrouters && b->state == BUS_UP; i++) {
 		b->reg[i].due_ms = 0;
 		if (!reg_target_wants(&b->routers[i], b->p.service))
 			continue;
-		if ((rc = b->ops->reg_send(b, &b->routers[i], on)) < 0)
-			log_warnx("bus: %sregistering %s with %s@%s: %s",
-			    on ? "" : "un", b->p.service, b->routers[i].name,
-			    b->routers[i].domain, strerror(-rc));
-		else
+		if ((rc = b->ops->reg_send(b, &b->routers[i], on)) == 0) {
 			n++;
+			continue;
+		}
+		log_warnx("bus: %sregistering %s with %s@%s: %s",
+		    on ? "" : "un", b->p.service, b->routers[i].name,
+		    b->routers[i].domain, strerror(-rc));
+		if (rc == -ENOTCONN)
+			went_down(b, rc, 1);
 	}
 	log_info("bus: %s %s with %d router%s", on ? "registered" :
 	    "unregistered", b->p.service, n, n == 1 ? "" : "s");
+	return n;
 }
 
 int
 bus_register(struct bus *b, int on)
 {
 	size_t	i;
-	int	n = 0;
 
 	if (b->ops->reg_send == NULL)
 		return -ENOTSUP;
 	b->want_reg = on;
-	for (i = 0; i < b->p.nrouters; i++) {
+	for (i = 0; i < b->p.nrouters; i++)
 		b->reg[i].bounces = 0;
-		if (reg_target_wants(&b->routers[i], b->p.service))
-			n++;
-	}
 	if (b->state != BUS_UP)
 		return 0;	/* sent when it comes up, if still wanted */
-	reg_round(b, on);
-	return n;
+	return reg_round(b, on);
 }
 
 void

@@ -52,9 +52,13 @@
  *		epoll_wait(epfd, ..., bus_timeout_ms(b, mono_ms()) or less);
  *		ev = bus_run(b);		login steps, reconnect when due,
  *						queued writes; BUS_EV_* flags
- *		while (bus_recv(b, &f) == 1)
- *			{ use f; bus_frame_free(&f); }
+ *		if (readable || (ev & BUS_EV_UP))
+ *			while (bus_recv(b, &f) == 1)
+ *				{ use f; bus_frame_free(&f); }
  *	}
+ *
+ * Messages may arrive with the last bytes of a login and wait in the
+ * bus's buffer, where no descriptor signals them: hence the BUS_EV_UP.
  *
  * Blocking.  Nothing blocks but bus_open() (start, then wait until up or
  * a deadline: for clients and children), bus_flush() and bus_wait(),
@@ -223,7 +227,9 @@ int	bus_watch(struct bus *, int epfd, uint64_t tag) MUST_CHECK;
 int	bus_timeout_ms(const struct bus *, uint64_t now_ms);
 /*
  * Do what is due: advance a connect or login, reconnect after back-off,
- * write queued bytes, register again.  Returns BUS_EV_* flags (>= 0).
+ * write queued bytes, register again.  Returns the BUS_EV_* flags of
+ * what happened since the last bus_run() (>= 0), also inside the
+ * blocking helpers, which run the bus too.
  */
 int	bus_run(struct bus *);
 /*
@@ -273,7 +279,8 @@ int	bus_service_addr(const struct bus *, const char *service, char *buf,
 /* ------------------------------------------------------ listener */
 
 /* Register (1) or unregister (0) with the routers; see above.  The
- * number of routers told now (>= 0), -ENOTSUP without routers. */
+ * number of routers told now (0 while the bus is not up: it tells them
+ * when it is), -ENOTSUP on a bus without routers. */
 int	bus_register(struct bus *, int on) MUST_CHECK;
 /*
  * The owner can hand n requests to children at once now.  A Redis

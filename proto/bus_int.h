@@ -96,11 +96,20 @@ struct bus {
 	uint64_t		 watch_tag;
 	uint32_t		 rnd;		/* jitter */
 	struct pbuf		 scratch;	/* encode buffer for backends */
+	char			 up_addr[BUS_ADDR_MAX]; /* as last up, for
+						   logs after a loss */
 	char			 err[BUS_ERR_LEN];
 };
 
 extern const struct bus_ops bus_xmpp_ops;
 extern const struct bus_ops bus_local_ops;
+
+/*
+ * bus_new() with a given backend (bus_new() picks one by params->kind):
+ * for tests that bring their own (test/th_fakebus.c).
+ */
+int	bus_new_ops(const struct bus_ops *, const struct bus_params *,
+	    struct bus **out) MUST_CHECK;
 
 /* Record why something failed for bus_error(); returns rc. */
 int	bus_fail(struct bus *, int rc, const char *fmt, ...) PRINTF(3, 4);
@@ -129,6 +138,9 @@ int	localbus_path(const char *dir, const char *jid, char *buf,
 	    size_t bufsz) MUST_CHECK;
 /* The `to` attribute of the first element; its length or -EINVAL. */
 int	localbus_dest(const char *xml, size_t len, char *buf, size_t bufsz)
+	    MUST_CHECK;
+/* Send bytes as they are (tests of framing, bounces, non-messages). */
+int	localbus_send_raw(struct bus *, const char *xml, size_t len)
 	    MUST_CHECK;
 
 #endif /* DROVER_BUS_INT_H */

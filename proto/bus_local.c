@@ -555,6 +555,12 @@ lb_send_raw(struct lb *lb, const char *xml, size_t len)
 	}
 }
 
+int
+localbus_send_raw(struct bus *b, const char *xml, size_t len)
+{
+	return lb_send_raw(b->impl, xml, len);
+}
+
 static int
 lb_send(struct bus *b, const char *dest, const struct tmsg *m)
 {

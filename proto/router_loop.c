@@ -99,6 +99,8 @@ struct router_loop {
 
 /* ------------------------------------------------------ connections */
 
+static void	rconn_input(struct rconn *);
+
 static void *
 connector(void *arg)
 {
@@ -290,6 +292,9 @@ rconn_opened(struct router_loop *L, struct rconn *c)
 	c->state = RC_UP;
 	c->attempt = 0;
 	log_info("router: logged in as %s", bus_addr(c->t));
+	/* what came with the login's last bytes waits in the bus's buffer,
+	 * where epoll does not see it */
+	rconn_input(c);
 }
 
 /* Stop using c; it is freed at the end of the batch (or when opened). */

@@ -106,7 +106,8 @@ open_bus(const struct call *c, struct bus **out)
 		return rc;
 	if ((rc = bus_open(bus, c->local_dir != NULL ? c->timeout_ms :
 	    c->core->bus.connect_timeout_ms)) < 0) {
-		fprintf(stderr, "drover-call: %s bus%s%s%s%s: %s\n",
+		fprintf(stderr, "drover-call: cannot open the bus (%s%s%s%s%s): "
+		    "%s\n",
 		    bus_kind_name(bus_kind(bus)), c->core != NULL ? " as " : "",
 		    c->core != NULL ? c->core->bus.username : "",
 		    c->core != NULL ? "@" : "",

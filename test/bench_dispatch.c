@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@
 #include "log.h"
 #include "mpm/mpm.h"
 #include "mpm/worker.h"
-#include "transport.h"
+#include "proto/bus_int.h"
 #include "util.h"
 
 #define WARMUP		2000
@@ -62,75 +63,115 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* ------------------------------------------- the generator transport */
+/* ------------------------------------------------- the generator bus */
+
+static struct gen	G;
 
 static int
-gen_open(struct transport *t, int ms)
+gen_init(struct bus *t)
 {
-	struct gen	*g = t->impl;
-
-	g->efd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);
-	return g->efd == -1 ? -errno : 0;
+	return 0;
 }
 
 static int
-gen_fd(struct transport *t)
+gen_open(struct bus *t)
 {
-	return ((struct gen *)t->impl)->efd;
+	if (t->p.role != BUS_ROLE_LISTENER)
+		return 0;	/* a drone's: up, and silent */
+	G.efd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);
+	return G.efd == -1 ? -errno : 0;
 }
 
 static int
-gen_recv(struct transport *t, struct xstanza **out)
+gen_fd(const struct bus *t)
 {
-	struct gen	*g = t->impl;
-	struct xstanza	*st;
+	return t->p.role == BUS_ROLE_LISTENER ? G.efd : -1;
+}
+
+static uint32_t
+gen_events(const struct bus *t)
+{
+	return POLLIN;
+}
+
+static int
+gen_recv(struct bus *t, struct bus_frame **out)
+{
+	struct gen	*g = &G;
+	char		*raw;
 	uint64_t	 v;
 
+	if (t->p.role != BUS_ROLE_LISTENER)
+		return 0;
 	if (g->inflight >= g->window || g->made >= g->total) {
 		if (read(g->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 			return -errno;
 		return 0;
 	}
-	st = xcalloc(1, sizeof(*st));
-	st->raw = xasprintf("<message t=\"%" PRIu64 "\"/>", now_ns());
-	st->len = strlen(st->raw);
-	str_copy(st->name, "message", sizeof(st->name));
+	raw = xasprintf("<message t=\"%" PRIu64 "\"/>", now_ns());
+	if ((*out = bus_frame_wrap(raw, strlen(raw), 0)) == NULL)
+		return -ENOMEM;
 	g->made++;
 	g->inflight++;
-	*out = st;
 	return 1;
 }
 
 static int
-gen_send(struct transport *t, const char *xml, size_t len)
+gen_decode(const struct bus *t, const char *raw, size_t len, struct tmsg *m,
+    struct proto_err *err)
+{
+	return tmsg_xml_parse(raw, len, m, err);
+}
+
+static int
+gen_send(struct bus *t, const char *dest, const struct tmsg *m)
 {
 	return 0;
 }
 
 static const char *
-gen_jid(const struct transport *t)
+gen_addr(const struct bus *t)
 {
-	return ((const struct gen *)t->impl)->jid;
+	return G.jid;
+}
+
+static int
+gen_service_addr(const struct bus *t, const char *svc, char *buf, size_t n)
+{
+	return -ENOTSUP;
 }
 
 static void
-gen_close(struct transport *t)
+gen_drop(struct bus *t)
 {
-	fd_close(&((struct gen *)t->impl)->efd);
 }
 
 static void
-gen_destroy(struct transport *t)
+gen_destroy(struct bus *t, int logout)
 {
-	(void)t;	/* the struct gen is the benchmark's */
+	/* a child forgetting the parent's bus drops its eventfd copy */
+	if (t->p.role == BUS_ROLE_LISTENER)
+		fd_close(&G.efd);
 }
 
-static const struct transport_ops gen_ops = {
-	gen_open, gen_fd, gen_recv, gen_send, gen_jid, gen_close, gen_destroy,
+static const struct bus_ops gen_ops = {
+	.name = "generator",
+	.init = gen_init,
+	.destroy = gen_destroy,
+	.connect = gen_open,
+	.step = gen_open,
+	.drop = gen_drop,
+	.fd = gen_fd,
+	.events = gen_events,
+	.recv = gen_recv,
+	.decode = gen_decode,
+	.send = gen_send,
+	.addr = gen_addr,
+	.service_addr = gen_service_addr,
 };
 
 static void
-on_done(void *arg, const struct xstanza *req)
+on_done(void *arg, const struct bus_frame *req)
 {
 	struct gen	*g = arg;
 	uint64_t	 t0, t = now_ns(), one = 1;
@@ -153,64 +194,20 @@ on_done(void *arg, const struct xstanza *req)
 		log_warn("eventfd write");
 }
 
-/* -------------------------------------------- source and worker */
-
-static struct gen	G;
-
-static struct transport *
-src_listener(void *arg)
+/* The parent's generator and each child's silent bus. */
+static struct bus *
+make_bus(void *arg, enum bus_role role)
 {
-	struct transport	*t = xcalloc(1, sizeof(*t));
+	struct bus_params	 p;
+	struct bus		*b;
 
-	t->ops = &gen_ops;
-	t->impl = &G;
-	return t;
-}
-
-static int
-null_open(struct transport *t, int ms)
-{
-	return 0;
-}
-
-static int
-null_fd(struct transport *t)
-{
-	return -1;
-}
-
-static int
-null_recv(struct transport *t, struct xstanza **out)
-{
-	return 0;
-}
-
-static void
-null_close(struct transport *t)
-{
-}
-
-static const struct transport_ops null_ops = {
-	null_open, null_fd, null_recv, gen_send, gen_jid, null_close,
-	gen_destroy,
-};
-
-static struct transport *
-src_drone(void *arg, int slot)
-{
-	struct transport	*t = xcalloc(1, sizeof(*t));
-
-	t->ops = &null_ops;
-	t->impl = &G;
-	return t;
-}
-
-static void
-src_forget(void *arg, struct transport **tp)
-{
-	fd_close(&G.efd);
-	free(*tp);
-	*tp = NULL;
+	memset(&p, 0, sizeof(p));
+	p.kind = BUS_LOCAL;	/* only named: the ops are the generator's */
+	p.role = role;
+	p.service = "bench.dispatch";
+	if (bus_new_ops(&gen_ops, &p, &b) < 0)
+		return NULL;
+	return b;
 }
 
 static int
@@ -244,8 +241,6 @@ tv_us(const struct timeval *tv)
 static void
 run_pool(int children, uint64_t n, int out)
 {
-	struct mpm_source	src = { .listener = src_listener,
-	    .drone = src_drone, .forget = src_forget };
 	struct worker_ops	w = { NULL, NULL, w_handle, NULL, NULL };
 	struct svc_conf		svc;
 	struct mpm_conf		mc;
@@ -274,7 +269,7 @@ run_pool(int children, uint64_t n, int out)
 	mc.instance = inst;
 	mc.svc = &svc;
 	mc.worker = &w;
-	mc.source = &src;
+	mc.bus = make_bus;
 	mc.on_done = on_done;
 	mc.on_done_arg = &G;
 	if (mpm_run(&mc) == 0 && G.done == G.total) {

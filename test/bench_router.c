@@ -32,7 +32,6 @@
 #include "log.h"
 #include "proto/tmsg.h"
 #include "proto/xmpp.h"
-#include "transport.h"
 
 #define SVC	"drover.bench"
 #define DOM	"private.localhost"
@@ -127,11 +126,11 @@ router_start(void)
 	die("drover-router did not log in");
 }
 
-static struct transport *
+static struct xmpp_conn *
 login(const char *resource)
 {
 	struct bus_conf	 c;
-	struct transport	*t;
+	struct xmpp_conn	*t;
 
 	memset(&c, 0, sizeof(c));
 	c.host = "127.0.0.1";
@@ -142,33 +141,33 @@ login(const char *resource)
 	c.auth = XMPP_AUTH_LEGACY;
 	c.legacy_digest = 1;
 	c.max_stanza_size = 1 << 20;
-	if ((t = transport_new_xmpp(&c, resource)) == NULL ||
-	    transport_open(t, 10000) < 0)
+	if ((t = xmpp_new(&c, resource)) == NULL ||
+	    xmpp_open(t, 10000) < 0)
 		die("XMPP login failed");
 	return t;
 }
 
 static void
-send_raw(struct transport *t, struct tmsg *m)
+send_raw(struct xmpp_conn *t, struct tmsg *m)
 {
 	char	*xml;
 	size_t	 len;
 
-	m->from = transport_jid(t);
-	if (tmsg_xml_write(m, &xml, &len) < 0 || transport_send(t, xml, len) < 0)
+	m->from = xmpp_jid(t);
+	if (tmsg_xml_write(m, &xml, &len) < 0 || xmpp_send(t, xml, len) < 0)
 		die("send failed");
 	free(xml);
 }
 
 /* Count the stanzas waiting on t. */
 static long
-drain(struct transport *t)
+drain(struct xmpp_conn *t)
 {
 	struct xstanza	*x;
 	long		 n = 0;
 	int		 rc;
 
-	while ((rc = transport_recv(t, &x)) == 1) {
+	while ((rc = xmpp_recv(t, &x)) == 1) {
 		if (!x->is_error)
 			n++;
 		xstanza_free(&x);
@@ -208,7 +207,7 @@ router_cpu(double *all_us, double *main_us)
 }
 
 static void
-run(struct transport *cli, struct transport **lis, int window, long total)
+run(struct xmpp_conn *cli, struct xmpp_conn **lis, int window, long total)
 {
 	struct pollfd	 pfd[NLIS + 1];
 	struct tmsg	 m = TMSG_INIT;
@@ -236,7 +235,7 @@ run(struct transport *cli, struct transport **lis, int window, long total)
 			sent++;
 		}
 		for (i = 0; i < NLIS; i++) {
-			pfd[i].fd = transport_fd(lis[i]);
+			pfd[i].fd = xmpp_fd(lis[i]);
 			pfd[i].events = POLLIN;
 		}
 		if (poll(pfd, NLIS, 10000) <= 0)
@@ -257,7 +256,7 @@ run(struct transport *cli, struct transport **lis, int window, long total)
 int
 main(void)
 {
-	struct transport	*cli, *lis[NLIS];
+	struct xmpp_conn	*cli, *lis[NLIS];
 	struct tmsg		 m = TMSG_INIT;
 	char			 res[64], cmd[2048];
 	const char		*t = getenv("DROVER_TOP");
@@ -294,7 +293,7 @@ main(void)
 		struct xstanza	*x;
 
 		send_raw(cli, &m);
-		while (transport_recv(cli, &x) == 1)
+		while (xmpp_recv(cli, &x) == 1)
 			xstanza_free(&x);	/* bounces while it logs in */
 		usleep(50000);
 		got += drain(lis[0]) + drain(lis[1]);
@@ -305,9 +304,9 @@ main(void)
 	run(cli, lis, 16, 30000);
 	run(cli, lis, 64, 30000);
 
-	transport_free(&cli);
+	xmpp_free(&cli);
 	for (i = 0; i < NLIS; i++)
-		transport_free(&lis[i]);
+		xmpp_free(&lis[i]);
 	kill(router, SIGTERM);
 	if (waitpid(router, &st, 0) != router || !WIFEXITED(st) ||
 	    WEXITSTATUS(st) != 0)

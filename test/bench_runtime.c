@@ -2,8 +2,9 @@
  * bench_runtime.c: what the request runtime costs a child per request
  * (make bench).
  *
- * The runtime serves stanzas in-process on a null transport (sends are
- * counted and dropped, nothing arrives), so the figures are the child's
+ * The runtime serves stanzas in-process on a null bus (messages are
+ * encoded as on XMPP, counted and dropped; nothing arrives), so the
+ * figures are the child's
  * own work: parse the stanza, decode the body, dispatch, run the
  * handler, bundle and encode the answers, write the reply stanza, plus
  * the scoreboard-free session bookkeeping.  Measured:
@@ -24,61 +25,105 @@
 #include "services/runtime/rt_inbox.h"
 #include "services/runtime/rt_svc.h"
 #include "services/runtime/runtime.h"
-#include "transport.h"
+#include "proto/bus_int.h"
 #include "util.h"
 
-struct nullbus {
+static struct {
 	unsigned long	sent;
 	size_t		bytes;
-};
+} nb;
 
 static int
-nb_open(struct transport *t, int ms)
+nb_init(struct bus *t)
 {
 	return 0;
 }
 
 static int
-nb_fd(struct transport *t)
+nb_open(struct bus *t)
+{
+	return 0;
+}
+
+static void
+nb_drop(struct bus *t)
+{
+}
+
+static void
+nb_destroy(struct bus *t, int logout)
+{
+}
+
+static int
+nb_fd(const struct bus *t)
 {
 	return -1;
 }
 
+static uint32_t
+nb_events(const struct bus *t)
+{
+	return 0;
+}
+
 static int
-nb_recv(struct transport *t, struct xstanza **out)
+nb_recv(struct bus *t, struct bus_frame **out)
 {
 	*out = NULL;
 	return 0;
 }
 
 static int
-nb_send(struct transport *t, const char *xml, size_t len)
+nb_decode(const struct bus *t, const char *raw, size_t len, struct tmsg *m,
+    struct proto_err *err)
 {
-	struct nullbus	*nb = t->impl;
+	return tmsg_xml_parse(raw, len, m, err);
+}
 
-	nb->sent++;
-	nb->bytes += len;
+/* Encode as the XMPP bus does, count, drop. */
+static int
+nb_send(struct bus *t, const char *dest, const struct tmsg *m)
+{
+	struct tmsg	msg = *m;
+	int		rc;
+
+	if (msg.from == NULL || *msg.from == '\0')
+		msg.from = "opensrf@private.localhost/opensrf.bench_drone_h_1.0_1";
+	pbuf_reset(&t->scratch);
+	if ((rc = tmsg_xml_write_buf(&msg, &t->scratch)) < 0)
+		return rc;
+	nb.sent++;
+	nb.bytes += t->scratch.len;
 	return 0;
 }
 
 static const char *
-nb_jid(const struct transport *t)
+nb_addr(const struct bus *t)
 {
 	return "opensrf@private.localhost/opensrf.bench_drone_h_1.0_1";
 }
 
-static void
-nb_close(struct transport *t)
+static int
+nb_service_addr(const struct bus *t, const char *svc, char *buf, size_t n)
 {
+	return snprintf(buf, n, "router@private.localhost/%s", svc);
 }
 
-static void
-nb_destroy(struct transport *t)
-{
-}
-
-static const struct transport_ops nb_ops = {
-	nb_open, nb_fd, nb_recv, nb_send, nb_jid, nb_close, nb_destroy,
+static const struct bus_ops nb_ops = {
+	.name = "null",
+	.init = nb_init,
+	.destroy = nb_destroy,
+	.connect = nb_open,
+	.step = nb_open,
+	.drop = nb_drop,
+	.fd = nb_fd,
+	.events = nb_events,
+	.recv = nb_recv,
+	.decode = nb_decode,
+	.send = nb_send,
+	.addr = nb_addr,
+	.service_addr = nb_service_addr,
 };
 
 static char *
@@ -117,8 +162,8 @@ static void
 run(const char *what, struct drover_svc *svc, const char *method,
     const char *params, long n)
 {
-	struct nullbus		 nb = { 0, 0 };
-	struct transport	 t = { &nb_ops, &nb };
+	struct bus_params	 p;
+	struct bus		*t;
 	char			*xml = request(method, params);
 	size_t			 len = strlen(xml);
 	uint64_t		 t0, dt;
@@ -128,9 +173,17 @@ run(const char *what, struct drover_svc *svc, const char *method,
 	/* BENCH_SCALE=100 runs 1/100 of the iterations (profilers) */
 	if (scale != NULL && atol(scale) > 0 && n / atol(scale) > 0)
 		n /= atol(scale);
+	memset(&p, 0, sizeof(p));
+	p.kind = BUS_XMPP;	/* only named: the ops are the null bus's */
+	p.role = BUS_ROLE_DRONE;
+	p.service = "opensrf.bench";
+	if (bus_new_ops(&nb_ops, &p, &t) < 0 || bus_open(t, 1000) < 0)
+		fatalx("the null bus");
+	nb.sent = 0;
+	nb.bytes = 0;
 	t0 = mono_us();
 	for (i = 0; i < n; i++)
-		if (rt_serve(svc, &t, NULL, 5, xml, len) != WORKER_OK)
+		if (rt_serve(svc, t, NULL, 5, xml, len) != WORKER_OK)
 			fatalx("%s: request failed", what);
 	dt = mono_us() - t0;
 	printf("runtime %-28s %9.0f req/s  %6.2f us/req  %lu stanzas "

@@ -17,10 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "mpm/localbus.h"
 #include "proto/tmsg.h"
 #include "scoreboard/sb.h"
-#include "transport.h"
+#include "proto/bus.h"
 #include "th_droverd.h"
 #include "util.h"
 
@@ -174,6 +173,83 @@ START_TEST(test_big_request)
 	th_reply_free(&r);
 	free(params);
 	free(want);
+}
+END_TEST
+
+/* The idle slot whose child has served `n` requests, or -1. */
+static int
+served_slot(const struct th_view *v, uint64_t n)
+{
+	int	i;
+
+	for (i = 0; i < SB_SLOTS; i++)
+		if (v->slot[i].pid > 0 && v->slot[i].requests == n &&
+		    v->slot[i].state == SB_IDLE)
+			return i;
+	return -1;
+}
+
+static int
+served_one(const struct th_view *v, void *arg)
+{
+	return served_slot(v, 1) >= 0;
+}
+
+/*
+ * A child that does not read its pipe stalls only itself: a request
+ * bigger than the pipe waits in its slot while the parent goes on
+ * serving through the other child, and it gets its answer once the
+ * child reads again.
+ */
+START_TEST(test_child_not_reading)
+{
+	struct th_conf	 c = { .min_children = 2, .max_children = 2 };
+	struct th_view	*v = xmalloc(sizeof(*v));
+	struct th_reply	 r;
+	char		*params, big_thread[64];
+	size_t		 n = 1024 * 1024, i;
+	pid_t		 stopped;
+	int		 slot;
+
+	th_droverd_start(&D, &c);
+	/* the child that serves a request is the most recently idle one,
+	 * the next to be handed work: make it the stopped one */
+	th_call(&D, "opensrf.system.echo", "[1]", &r, WAIT_MS);
+	th_reply_free(&r);
+	/* the reply may come before the child's slot says it is idle */
+	th_wait_sb(&D, served_one, NULL, WAIT_MS, "the server idle again");
+	th_view(&D, v);
+	slot = served_slot(v, 1);
+	ck_assert_int_ge(slot, 0);
+	stopped = v->slot[slot].pid;
+	ck_assert_int_eq(kill(stopped, SIGSTOP), 0);
+	params = xmalloc(n + 8);
+	params[0] = '[';
+	params[1] = '"';
+	for (i = 0; i < n; i++)
+		params[2 + i] = 'b';
+	memcpy(params + 2 + n, "\"]", 3);
+	/* a 1 MiB request to the stopped child: 64 KiB fit its pipe */
+	th_send(&D, NULL, 1, "opensrf.system.echo", params, big_thread);
+	free(params);
+	/* the parent is not stuck in that write: it serves the other */
+	for (i = 0; i < 3; i++) {
+		th_call(&D, "opensrf.system.echo", "[2]", &r, WAIT_MS);
+		ck_assert_int_eq(r.code, 205);
+		ck_assert_str_eq(r.content, "2");
+		th_reply_free(&r);
+	}
+	th_view(&D, v);
+	ck_assert_int_eq(v->slot[slot].pid, stopped);
+	ck_assert_uint_eq(v->slot[slot].requests, 1);	/* still waiting */
+	/* and the stalled request gets through once the child reads */
+	ck_assert_int_eq(kill(stopped, SIGCONT), 0);
+	th_recv(&D, &r, WAIT_MS);
+	ck_assert_str_eq(r.thread, big_thread);
+	ck_assert_int_eq(r.code, 205);
+	ck_assert_uint_eq(strlen(r.content), n + 2);
+	th_reply_free(&r);
+	free(v);
 }
 END_TEST
 
@@ -679,57 +755,61 @@ session_n(const struct th_view *v, void *arg)
 	return v->sum.by_state[SB_SESSION] == (uint32_t)*(int *)arg;
 }
 
+/* Send one body to `to` on `thread` from the test's client. */
+static void
+send_body(const char *to, const char *thread, const char *body)
+{
+	struct tmsg	t = TMSG_INIT;
+
+	t.to = to;
+	t.thread = thread;
+	t.body = body;
+	ck_assert_int_eq(bus_send(D.client, &t), 0);
+}
+
 /* CONNECT on thread `thread`; the drone's JID into drone. */
 static void
 connect_session(const char *thread, char *drone, size_t n)
 {
-	struct xstanza	*st = NULL;
-	struct tmsg	 t = TMSG_INIT;
-	struct pollfd	 p;
-	char		*x;
-	uint64_t	 end;
-	int		 rc;
+	struct bus_frame *st = NULL;
+	struct tmsg	  t = TMSG_INIT;
+	struct pollfd	  p;
+	uint64_t	  end;
+	int		  rc;
 
-	x = xasprintf("<message to=\"%s\" from=\"%s\"><thread>%s"
-	    "</thread><body>[{\"__c\":\"osrfMessage\",\"__p\":{"
-	    "\"threadTrace\":\"0\",\"type\":\"CONNECT\"}}]</body>"
-	    "</message>", D.listener, transport_jid(D.client), thread);
-	ck_assert_int_eq(transport_send(D.client, x, strlen(x)), 0);
-	free(x);
+	send_body(D.listener, thread, "[{\"__c\":\"osrfMessage\",\"__p\":{"
+	    "\"threadTrace\":\"0\",\"type\":\"CONNECT\"}}]");
 	end = mono_ms() + WAIT_MS;
-	while ((rc = transport_recv(D.client, &st)) == 0) {
+	while ((rc = bus_recv(D.client, &st)) == 0) {
 		ck_assert(mono_ms() < end);
-		p.fd = transport_fd(D.client);
+		p.fd = bus_fd(D.client);
 		p.events = POLLIN;
 		(void)poll(&p, 1, 100);
 	}
 	ck_assert_int_eq(rc, 1);
-	ck_assert_int_eq(tmsg_xml_parse(st->raw, st->len, &t, NULL), 0);
+	ck_assert_int_eq(bus_decode(D.client, st->raw, st->len, &t, NULL),
+	    0);
 	ck_assert(strstr(t.body, "\"200\"") != NULL);	/* connected */
 	str_copy(drone, t.from, n);
 	tmsg_clear(&t);
-	xstanza_free(&st);
+	bus_frame_free(&st);
 }
 
 START_TEST(test_session_rescue)
 {
 	struct th_conf	c = { .min_children = 1, .max_children = 2 };
 	struct th_reply	r;
-	char		drone[256], *x;
+	char		drone[256];
 	int		one = 1, slot;
 
 	th_droverd_start(&D, &c);
 	connect_session("sess2", drone, sizeof(drone));
 	th_wait_sb(&D, session_n, &one, WAIT_MS, "a session slot");
 	/* a request inside the session goes to the drone, not the parent */
-	x = xasprintf("<message to=\"%s\" from=\"%s\"><thread>sess2"
-	    "</thread><body>[{\"__c\":\"osrfMessage\",\"__p\":{"
+	send_body(drone, "sess2", "[{\"__c\":\"osrfMessage\",\"__p\":{"
 	    "\"threadTrace\":\"5\",\"type\":\"REQUEST\",\"payload\":{"
 	    "\"__c\":\"osrfMethod\",\"__p\":{\"method\":"
-	    "\"drover.test.sleep\",\"params\":[60]}}}}]</body></message>",
-	    drone, transport_jid(D.client));
-	ck_assert_int_eq(transport_send(D.client, x, strlen(x)), 0);
-	free(x);
+	    "\"drover.test.sleep\",\"params\":[60]}}}}]");
 	th_wait_sb(&D, busy_only_n, &one, WAIT_MS, "the session's request");
 	ck_assert_int_eq(kill(busy_pid(&slot), SIGKILL), 0);
 	/* answered from the slot's record: the session's own request */
@@ -744,19 +824,15 @@ END_TEST
 START_TEST(test_session)
 {
 	struct th_conf	 c = { .min_children = 1, .max_children = 2 };
-	char		*x, drone[256];
+	char		 drone[256];
 	int		 one = 1, zero = 0;
 
 	th_droverd_start(&D, &c);
 	connect_session("sess1", drone, sizeof(drone));
 	/* the child stays with the client; the slot shows it */
 	th_wait_sb(&D, session_n, &one, WAIT_MS, "a session slot");
-	x = xasprintf("<message to=\"%s\" from=\"%s\"><thread>sess1"
-	    "</thread><body>[{\"__c\":\"osrfMessage\",\"__p\":{"
-	    "\"threadTrace\":\"1\",\"type\":\"DISCONNECT\"}}]</body>"
-	    "</message>", drone, transport_jid(D.client));
-	ck_assert_int_eq(transport_send(D.client, x, strlen(x)), 0);
-	free(x);
+	send_body(drone, "sess1", "[{\"__c\":\"osrfMessage\",\"__p\":{"
+	    "\"threadTrace\":\"1\",\"type\":\"DISCONNECT\"}}]");
 	th_wait_sb(&D, session_n, &zero, WAIT_MS, "the session to end");
 	th_wait_idle(&D, 1, WAIT_MS);
 }
@@ -823,15 +899,27 @@ START_TEST(test_fds)
 }
 END_TEST
 
+/*
+ * The local bus has no routers: SIGUSR1 and SIGUSR2 say so, and change
+ * nothing (the service keeps answering).  On XMPP, test_droverd_xmpp.c
+ * proves an unregistered service gets no traffic.
+ */
 START_TEST(test_usr1_usr2)
 {
 	struct th_conf	c = { .min_children = 1, .max_children = 1 };
+	struct th_reply	r;
 
 	th_droverd_start(&D, &c);
 	ck_assert_int_eq(kill(D.pid, SIGUSR1), 0);
-	th_wait_log(&D, "SIGUSR1: unregistered from the routers", WAIT_MS);
+	th_wait_log(&D, "SIGUSR1: the local bus has no routers: nothing to "
+	    "leave", WAIT_MS);
+	th_call(&D, "opensrf.system.echo", "[1]", &r, WAIT_MS);
+	ck_assert_int_eq(r.code, 205);
+	th_reply_free(&r);
 	ck_assert_int_eq(kill(D.pid, SIGUSR2), 0);
-	th_wait_log(&D, "SIGUSR2: registered with the routers", WAIT_MS);
+	th_wait_log(&D, "SIGUSR2: the local bus has no routers: nothing to "
+	    "join", WAIT_MS);
+	ck_assert(!th_log_has(&D, "unregistered from"));
 }
 END_TEST
 
@@ -847,6 +935,7 @@ droverd_suite(void)
 	tcase_add_test(tc, test_spawn_to_min);
 	tcase_add_test(tc, test_fds);
 	tcase_add_test(tc, test_big_request);
+	tcase_add_test(tc, test_child_not_reading);
 	tcase_add_test(tc, test_growth_to_max);
 	tcase_add_test(tc, test_spare_shrink);
 	tcase_add_test(tc, test_max_requests);

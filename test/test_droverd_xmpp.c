@@ -18,13 +18,13 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "proto/bus.h"
 #include "proto/stanza.h"
 #include "proto/tmsg.h"
 #include "proto/xmpp.h"
 #include "scoreboard/sb.h"
 #include "th_droverd.h"
 #include "th_servers.h"
-#include "transport.h"
 #include "util.h"
 
 #define WAIT_MS		20000
@@ -54,7 +54,8 @@ start_router(void)
 	    "</server><client>%s</client></trusted_domains><transport>"
 	    "<server>%s</server><host>127.0.0.1</host><port>%d</port>"
 	    "<username>router</username><password>%s</password><resource>"
-	    "router</resource></transport><logfile>%s</logfile><loglevel>3"
+	    "router</resource><reconnect_max>2</reconnect_max></transport>"
+	    "<logfile>%s</logfile><loglevel>3"
 	    "</loglevel></router></routers></config>\n", TH_DOMAIN_PRIVATE,
 	    TH_DOMAIN_PRIVATE, TH_DOMAIN_PRIVATE,
 	    th_server(TH_EJABBERD)->port, TH_ROUTER_PW, log);
@@ -115,7 +116,8 @@ start(int router_first)
 	struct th_conf	 c = { .min_children = 2, .max_children = 3 };
 	struct bus_conf xc;
 	const char	*extra[] = { "-f", NULL };
-	char		*x, res[128];
+	char			*x;
+	struct bus_params	 bp;
 
 	memset(&D, 0, sizeof(D));
 	th_droverd_conf(&D, &c);
@@ -124,6 +126,7 @@ start(int router_first)
 	    "<domain>%s</domain><host>127.0.0.1</host><port>%d</port>"
 	    "<username>opensrf</username><passwd>%s</passwd>"
 	    "<router_name>router</router_name><tls>off</tls>"
+	    "<reconnect_max>2</reconnect_max>"
 	    "<logfile>%s</logfile><loglevel>4</loglevel>"
 	    "<settings_config>opensrf.xml</settings_config>"
 	    "</opensrf></config>\n", TH_DOMAIN_PRIVATE,
@@ -149,11 +152,12 @@ start(int router_first)
 	xc.max_stanza_size = STANZA_MAX_SIZE_DEFAULT;
 	xc.connect_timeout_ms = WAIT_MS;
 	xc.reconnect_max_ms = 30000;
-	ck_assert_int_ge(xmpp_resource_make(res, sizeof(res),
-	    XMPP_ROLE_CLIENT, NULL), 0);
-	D.client = transport_new_xmpp(&xc, res);
-	ck_assert_ptr_nonnull(D.client);
-	ck_assert_int_eq(transport_open(D.client, WAIT_MS), 0);
+	memset(&bp, 0, sizeof(bp));
+	bp.kind = BUS_XMPP;
+	bp.conf = &xc;
+	bp.role = BUS_ROLE_CLIENT;
+	ck_assert_int_eq(bus_new(&bp, &D.client), 0);
+	ck_assert_int_eq(bus_open(D.client, WAIT_MS), 0);
 	snprintf(D.listener, sizeof(D.listener), "router@%s/drover.test",
 	    TH_DOMAIN_PRIVATE);
 }
@@ -191,41 +195,60 @@ teardown(void)
  */
 #define RESEND_MS	2000
 
+/*
+ * Send one request through the router and wait for its answer: 1 when
+ * it was served (205), 0 when it came back as an error (a bounce, or the
+ * router's own error status), -1 when nothing came within RESEND_MS.
+ */
+static int
+try_routed(const char *method, const char *params)
+{
+	uint64_t		 again = mono_ms() + RESEND_MS;
+	struct bus_frame	*st;
+	struct tmsg		 t = TMSG_INIT;
+	struct pollfd		 p;
+	char			 thread[64];
+	int			 rc, served;
+
+	th_send(&D, NULL, 1, method, params, thread);
+	while (mono_ms() < again) {
+		rc = bus_recv(D.client, &st);
+		ck_assert_int_ge(rc, 0);
+		if (rc == 1 && strstr(st->raw, thread) != NULL) {
+			ck_assert_int_eq(bus_decode(D.client, st->raw,
+			    st->len, &t, NULL), 0);
+			served = !(st->flags & BUS_F_ERROR) && !t.is_error &&
+			    strstr(t.body, "\"statusCode\":\"205\"") != NULL;
+			tmsg_clear(&t);
+			bus_frame_free(&st);
+			return served;
+		}
+		if (rc == 1) {
+			bus_frame_free(&st);	/* a late answer to a resend */
+			continue;
+		}
+		p.fd = bus_fd(D.client);
+		p.events = POLLIN;
+		(void)poll(&p, 1, 100);
+	}
+	return -1;
+}
+
+/*
+ * One idempotent request through the router, sent again while the router
+ * bounces it (droverd's registration may not have reached it yet) or
+ * nothing comes back.
+ */
 static void
 call_routed(const char *method, const char *params, struct th_reply *r)
 {
-	uint64_t	 end = mono_ms() + WAIT_MS, again;
-	struct xstanza	*st = NULL;
-	struct tmsg	 t = TMSG_INIT;
-	struct pollfd	 p;
-	char		 thread[64];
-	int		 rc;
+	uint64_t	end = mono_ms() + WAIT_MS;
 
-	while (st == NULL) {
+	while (try_routed(method, params) != 1) {
 		ck_assert_msg(mono_ms() < end, "the router never served "
 		    "drover.test");
-		th_send(&D, NULL, 1, method, params, thread);
-		again = mono_ms() + RESEND_MS;
-		while (mono_ms() < again) {
-			rc = transport_recv(D.client, &st);
-			ck_assert_int_ge(rc, 0);
-			if (rc == 1 && st->is_error) {
-				xstanza_free(&st);	/* bounced */
-				(void)poll(NULL, 0, 50);	/* router's turn */
-				break;
-			}
-			if (rc == 1 && strstr(st->raw, thread) != NULL)
-				break;
-			xstanza_free(&st);	/* a late answer to a resend */
-			p.fd = transport_fd(D.client);
-			p.events = POLLIN;
-			(void)poll(&p, 1, 100);
-		}
+		(void)poll(NULL, 0, 50);	/* the router's turn */
 	}
-	ck_assert_int_eq(tmsg_xml_parse(st->raw, st->len, &t, NULL), 0);
-	ck_assert(strstr(t.body, "\"statusCode\":\"205\"") != NULL);
-	tmsg_clear(&t);
-	xstanza_free(&st);
 	memset(r, 0, sizeof(*r));
 	r->code = 205;
 }
@@ -296,12 +319,30 @@ START_TEST(test_xmpp_unregister)
 {
 	struct th_reply	r;
 
+	struct th_view	*v = xmalloc(sizeof(*v));
+	uint64_t	 end, accepted;
+	int		 rc;
+
 	call_routed("opensrf.system.echo", "[1]", &r);
 	ck_assert_int_eq(kill(D.pid, SIGUSR1), 0);
-	th_wait_log(&D, "SIGUSR1: unregistered from the routers", WAIT_MS);
+	/* the unregister is on its way; then the router refuses the class
+	 * (a request sent before it arrived may still be served) */
+	th_wait_log(&D, "SIGUSR1: unregistered from 1 router", WAIT_MS);
+	end = mono_ms() + WAIT_MS;
+	while ((rc = try_routed("opensrf.system.echo", "[2]")) != 0)
+		ck_assert_msg(mono_ms() < end, "still routed to droverd "
+		    "after SIGUSR1");
+	/* and droverd really gets no traffic: another refused request
+	 * leaves its accepted count as it was */
+	th_view(&D, v);
+	accepted = v->info.counters[SB_C_ACCEPTED];
+	ck_assert_int_eq(try_routed("opensrf.system.echo", "[3]"), 0);
+	th_view(&D, v);
+	ck_assert_uint_eq(v->info.counters[SB_C_ACCEPTED], accepted);
+	free(v);
 	ck_assert_int_eq(kill(D.pid, SIGUSR2), 0);
-	th_wait_log(&D, "SIGUSR2: registered with the routers", WAIT_MS);
-	call_routed("opensrf.system.echo", "[2]", &r);
+	th_wait_log(&D, "SIGUSR2: registered with 1 router", WAIT_MS);
+	call_routed("opensrf.system.echo", "[4]", &r);
 	ck_assert_int_eq(th_droverd_stop(&D, SIGTERM, WAIT_MS) & 0xffff, 0);
 }
 END_TEST
@@ -311,11 +352,83 @@ START_TEST(test_xmpp_router_late)
 	struct th_reply	r;
 
 	/* droverd first: its registration bounces; it tries again */
-	th_wait_log(&D, "registration bounced", WAIT_MS);
+	th_wait_log(&D, "registration with router@private.localhost "
+	    "bounced", WAIT_MS);
 	start_router();
 	router_ready();
 	call_routed("opensrf.system.echo", "[3]", &r);
 	ck_assert_int_eq(r.code, 205);
+}
+END_TEST
+
+/* Some live slot's pid is not in old[0..n). */
+struct pids {
+	pid_t	old[SB_SLOTS];
+	int	n;
+};
+
+static int
+new_child(const struct th_view *v, void *arg)
+{
+	const struct pids	*p = arg;
+	int			 i, j;
+
+	for (i = 0; i < SB_SLOTS; i++) {
+		if (v->slot[i].pid <= 0 || v->slot[i].state == SB_DEAD ||
+		    v->slot[i].state == SB_EMPTY)
+			continue;
+		for (j = 0; j < p->n && p->old[j] != v->slot[i].pid; j++)
+			;
+		if (j == p->n)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The XMPP server goes away: the parent goes on reaping and respawning
+ * (a child killed meanwhile is replaced at once, not after the bus is
+ * back), and once the server is back the service answers again: the
+ * parent, the router and every child reconnect by themselves.
+ */
+START_TEST(test_xmpp_server_down)
+{
+	struct th_view	*v = xmalloc(sizeof(*v));
+	struct pids	 p;
+	struct th_reply	 r;
+	pid_t		 victim = 0;
+	int		 i;
+
+	call_routed("opensrf.system.echo", "[1]", &r);
+	ck_assert_int_eq(th_server_stop(TH_EJABBERD), 0);
+	th_wait_log(&D, "bus: xmpp: connection of opensrf@", WAIT_MS);
+	th_view(&D, v);
+	p.n = 0;
+	for (i = 0; i < SB_SLOTS; i++)
+		if (v->slot[i].pid > 0 && v->slot[i].state != SB_DEAD &&
+		    v->slot[i].state != SB_EMPTY) {
+			p.old[p.n++] = v->slot[i].pid;
+			victim = v->slot[i].pid;
+		}
+	ck_assert_int_gt(victim, 0);
+	ck_assert_int_eq(kill(victim, SIGKILL), 0);
+	/* reaped and replaced within a second, the bus still down */
+	th_wait_sb(&D, new_child, &p, 1000, "a replacement child");
+	free(v);
+	ck_assert_int_eq(th_server_start_again(TH_EJABBERD), 0);
+	/* the test's own client lost its connection too: log in again */
+	while (bus_state(D.client) == BUS_UP) {
+		struct bus_frame *f;
+
+		if (bus_recv(D.client, &f) == 1)
+			bus_frame_free(&f);
+		else
+			ck_assert_int_ge(bus_wait(D.client, 100), 0);
+	}
+	ck_assert_int_eq(bus_open(D.client, WAIT_MS), 0);
+	call_routed("opensrf.system.echo", "[2]", &r);
+	ck_assert_int_eq(r.code, 205);
+	ck_assert_int_eq(th_droverd_stop(&D, SIGTERM, WAIT_MS) & 0xffff, 0);
 }
 END_TEST
 
@@ -333,6 +446,15 @@ droverd_xmpp_suite(void)
 	tcase_add_test(tc, test_xmpp_serve);
 	tcase_add_test(tc, test_xmpp_rescue);
 	tcase_add_test(tc, test_xmpp_unregister);
+	suite_add_tcase(s, tc);
+
+	/* its own TCase: it stops and restarts the shared server */
+	tc = tcase_create("server_down");
+	tcase_set_tags(tc, "integration");
+	tcase_set_timeout(tc, 120);
+	tcase_add_unchecked_fixture(tc, th_ejabberd_setup, NULL);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_xmpp_server_down);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("router_late");

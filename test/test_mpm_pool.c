@@ -5,6 +5,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -224,9 +225,12 @@ START_TEST(test_frame_big)
 	ck_assert_int_ne(pid, -1);
 	if (pid == 0) {
 		close(fds[0]);
-		_exit(mpm_frame_send(fds[1], MPM_FRAME_REQ, out, big) == 0 &&
-		    mpm_frame_send(fds[1], MPM_FRAME_RETIRE, NULL, 0) == 0 ?
-		    0 : 1);
+		/* a blocking pipe: each frame goes whole in one call */
+		size_t o1 = 0, o2 = 0;
+
+		_exit(mpm_frame_write(fds[1], MPM_FRAME_REQ, out, big, &o1) ==
+		    1 && mpm_frame_write(fds[1], MPM_FRAME_RETIRE, NULL, 0,
+		    &o2) == 1 ? 0 : 1);
 	}
 	close(fds[1]);
 	ck_assert_int_eq(mpm_frame_recv(fds[0], &kind, &in, &cap, &len,
@@ -252,12 +256,13 @@ END_TEST
 START_TEST(test_frame_too_big)
 {
 	char		*in = NULL;
-	size_t		 cap = 0, len = 99;
+	size_t		 cap = 0, len = 99, off = 0;
 	uint32_t	 kind = 99;
 	int		 fds[2];
 
 	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
-	ck_assert_int_eq(mpm_frame_send(fds[1], MPM_FRAME_REQ, "hello", 5), 0);
+	ck_assert_int_eq(mpm_frame_write(fds[1], MPM_FRAME_REQ, "hello", 5,
+	    &off), 1);
 	ck_assert_int_eq(mpm_frame_recv(fds[0], &kind, &in, &cap, &len, 4),
 	    -EMSGSIZE);
 	ck_assert_uint_eq(kind, 99);	/* untouched on error */
@@ -268,6 +273,54 @@ START_TEST(test_frame_too_big)
 }
 END_TEST
 
+/*
+ * The parent's side never blocks: a frame bigger than the pipe is
+ * written in parts, each call resuming where the last stopped, and the
+ * child reads it whole.
+ */
+START_TEST(test_frame_nonblocking)
+{
+	size_t		 big = 300 * 1024, off = 0, cap = 0, len;
+	char		*out, *in = NULL;
+	uint32_t	 kind;
+	int		 fds[2], rc, st;
+	pid_t		 pid;
+
+	out = malloc(big);
+	ck_assert_ptr_nonnull(out);
+	memset(out, 'x', big);
+	ck_assert_int_eq(pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
+	/* nobody reads yet: the first call fills the pipe and stops */
+	ck_assert_int_eq(mpm_frame_write(fds[1], MPM_FRAME_REQ, out, big,
+	    &off), 0);
+	ck_assert_uint_gt(off, 0);
+	ck_assert_uint_lt(off, big);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		/* the child: a blocking reader of the whole frame */
+		close(fds[1]);
+		ck_assert_int_eq(fcntl(fds[0], F_SETFL, 0), 0);
+		_exit(mpm_frame_recv(fds[0], &kind, &in, &cap, &len, big) ==
+		    0 && len == big && kind == MPM_FRAME_REQ &&
+		    memcmp(in, out, big) == 0 ? 0 : 1);
+	}
+	close(fds[0]);
+	while ((rc = mpm_frame_write(fds[1], MPM_FRAME_REQ, out, big,
+	    &off)) == 0) {
+		struct pollfd p = { fds[1], POLLOUT, 0 };
+
+		ck_assert_int_eq(poll(&p, 1, 10000), 1);
+	}
+	ck_assert_int_eq(rc, 1);
+	ck_assert_uint_eq(off, big + 8);	/* header and payload */
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(fds[1]);
+	free(out);
+}
+END_TEST
+
 START_TEST(test_done_records)
 {
 	struct mpm_done	d;
@@ -275,12 +328,14 @@ START_TEST(test_done_records)
 
 	ck_assert_int_eq(pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
 	ck_assert_int_eq(mpm_done_read(fds[0], &d), 0);
-	ck_assert_int_eq(mpm_done_send(fds[1], MPM_DONE_READY, 0), 0);
-	ck_assert_int_eq(mpm_done_send(fds[1], MPM_DONE_IDLE, 7), 0);
+	ck_assert_int_eq(mpm_done_send(fds[1], MPM_DONE_READY, 0, 0), 0);
+	ck_assert_int_eq(mpm_done_send(fds[1], MPM_DONE_IDLE,
+	    MPM_DONE_F_UNSENT, 7), 0);
 	ck_assert_int_eq(mpm_done_read(fds[0], &d), 1);
 	ck_assert_uint_eq(d.kind, MPM_DONE_READY);
 	ck_assert_int_eq(mpm_done_read(fds[0], &d), 1);
 	ck_assert_uint_eq(d.kind, MPM_DONE_IDLE);
+	ck_assert_uint_eq(d.flags, MPM_DONE_F_UNSENT);
 	ck_assert_uint_eq(d.requests, 7);
 	ck_assert_int_eq(mpm_done_read(fds[0], &d), 0);
 	close(fds[1]);
@@ -320,6 +375,7 @@ mpm_pool_suite(void)
 	tcase_set_tags(tc, "unit");
 	tcase_add_test(tc, test_frame_big);
 	tcase_add_test(tc, test_frame_too_big);
+	tcase_add_test(tc, test_frame_nonblocking);
 	tcase_add_test(tc, test_done_records);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,12 +1,14 @@
 /*
- * test_mpm_run.c: mpm_run() in process with a scripted source and a
- * tiny worker, for what the local bus cannot show: the source hooks
- * (register at start, again after the bus came back, unregister at
- * stop; forget in every child) and reconnecting a lost bus with
- * back-off while the children keep serving.
+ * test_mpm_run.c: mpm_run() in process with a scripted bus (a backend
+ * of its own through bus_new_ops()) and a tiny worker, for what the local
+ * bus cannot show: registration sent when the bus comes up, again after
+ * it came back, unregistration at stop; every child forgets the parent's
+ * bus; a lost bus reconnected with back-off while children keep serving.
  */
 #include <check.h>
 #include <errno.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -15,7 +17,7 @@
 #include "cfg.h"
 #include "mpm/mpm.h"
 #include "mpm/worker.h"
-#include "transport.h"
+#include "proto/bus_int.h"
 #include "util.h"
 
 struct script {
@@ -30,29 +32,53 @@ struct script {
 static struct script S;
 
 static int
-s_open(struct transport *t, int ms)
+is_parent(const struct bus *b)
 {
+	return b->p.role == BUS_ROLE_LISTENER;
+}
+
+static int
+s_init(struct bus *b)
+{
+	return 0;
+}
+
+static int
+s_connect(struct bus *b)
+{
+	if (!is_parent(b))
+		return 0;	/* a drone's bus: up, and silent */
 	S.opens++;
 	if (S.efd < 0)
 		S.efd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);
 	return S.efd < 0 ? -errno : 0;
 }
 
-static int
-s_fd(struct transport *t)
+static void
+s_drop(struct bus *b)
 {
-	return S.efd;
 }
 
-static struct xstanza *
+static int
+s_fd(const struct bus *b)
+{
+	return is_parent(b) ? S.efd : -1;
+}
+
+static uint32_t
+s_events(const struct bus *b)
+{
+	return POLLIN;
+}
+
+static struct bus_frame *
 request(void)
 {
-	struct xstanza	*st = xcalloc(1, sizeof(*st));
+	struct bus_frame *f = bus_frame_wrap(xstrdup("<message to='x'/>"),
+	    17, 0);
 
-	st->raw = xstrdup("<message to='x'/>");
-	st->len = strlen(st->raw);
-	str_copy(st->name, "message", sizeof(st->name));
-	return st;
+	ck_assert_ptr_nonnull(f);
+	return f;
 }
 
 /*
@@ -60,10 +86,12 @@ request(void)
  * after the reconnect one more request; then nothing.
  */
 static int
-s_recv(struct transport *t, struct xstanza **out)
+s_recv(struct bus *b, struct bus_frame **out)
 {
 	uint64_t	v;
 
+	if (!is_parent(b))
+		return 0;
 	if (S.opens == 1 && S.step == 0) {
 		S.step++;
 		*out = request();
@@ -84,70 +112,84 @@ s_recv(struct transport *t, struct xstanza **out)
 }
 
 static int
-s_send(struct transport *t, const char *xml, size_t len)
+s_decode(const struct bus *b, const char *raw, size_t len, struct tmsg *t,
+    struct proto_err *err)
+{
+	return tmsg_xml_parse(raw, len, t, err);
+}
+
+static int
+s_send(struct bus *b, const char *dest, const struct tmsg *m)
 {
 	return 0;
 }
 
 static const char *
-s_jid(const struct transport *t)
+s_addr(const struct bus *b)
 {
 	return S.jid;
 }
 
-static void
-s_close(struct transport *t)
+static int
+s_service_addr(const struct bus *b, const char *svc, char *buf, size_t n)
 {
+	return snprintf(buf, n, "%s", svc);
+}
+
+static int
+s_reg_send(struct bus *b, const struct reg_target *t, int on)
+{
+	if (on)
+		S.regs++;
+	else
+		S.unregs++;
+	return 0;
 }
 
 static void
-s_destroy(struct transport *t)
+s_destroy(struct bus *b, int logout)
 {
+	/* a child forgetting the parent's bus closes its copy of the
+	 * script's eventfd */
+	if (!logout && is_parent(b))
+		fd_close(&S.efd);
 }
 
-static const struct transport_ops s_ops = {
-	s_open, s_fd, s_recv, s_send, s_jid, s_close, s_destroy,
+static const struct bus_ops s_ops = {
+	.name = "script",
+	.init = s_init,
+	.destroy = s_destroy,
+	.connect = s_connect,
+	.step = s_connect,
+	.drop = s_drop,
+	.fd = s_fd,
+	.events = s_events,
+	.recv = s_recv,
+	.decode = s_decode,
+	.send = s_send,
+	.addr = s_addr,
+	.service_addr = s_service_addr,
+	.reg_send = s_reg_send,
 };
 
-static struct transport *
-src_listener(void *arg)
+static struct bus *
+make_bus(void *arg, enum bus_role role)
 {
-	struct transport	*t = xcalloc(1, sizeof(*t));
+	static const struct reg_target	router = { (char *)"router",
+	    (char *)"local", NULL, 0 };
+	struct bus_params		p;
+	struct bus			*b;
 
-	t->ops = &s_ops;
-	return t;
-}
-
-static struct transport *
-src_drone(void *arg, int slot)
-{
-	struct transport	*t = xcalloc(1, sizeof(*t));
-
-	t->ops = &s_ops;
-	return t;
-}
-
-static void
-src_forget(void *arg, struct transport **tp)
-{
-	/* the child's copy of the script's eventfd goes with it */
-	fd_close(&S.efd);
-	free(*tp);
-	*tp = NULL;
-}
-
-static int
-src_reg(void *arg, struct transport *t)
-{
-	S.regs++;
-	return 0;
-}
-
-static int
-src_unreg(void *arg, struct transport *t)
-{
-	S.unregs++;
-	return 0;
+	memset(&p, 0, sizeof(p));
+	p.kind = BUS_LOCAL;	/* only named: the ops are the script's */
+	p.role = role;
+	p.service = "test.mpm_run";
+	p.routers = &router;
+	p.nrouters = 1;
+	p.reconnect = 1;
+	if (bus_new_ops(&s_ops, &p, &b) < 0)
+		return NULL;
+	return b;
 }
 
 static int
@@ -157,7 +199,7 @@ w_handle(void *arg, struct worker_env *env, const char *raw, size_t len)
 }
 
 static void
-on_done(void *arg, const struct xstanza *req)
+on_done(void *arg, const struct bus_frame *req)
 {
 	uint64_t	one = 1;
 
@@ -170,9 +212,6 @@ on_done(void *arg, const struct xstanza *req)
 
 START_TEST(test_reconnect_and_hooks)
 {
-	struct mpm_source	src = { .listener = src_listener,
-	    .drone = src_drone, .forget = src_forget, .reg = src_reg,
-	    .unreg = src_unreg };
 	struct worker_ops	w = { NULL, NULL, w_handle, NULL, NULL };
 	struct svc_conf		svc;
 	struct mpm_conf		mc;
@@ -196,7 +235,7 @@ START_TEST(test_reconnect_and_hooks)
 	mc.instance = inst;
 	mc.svc = &svc;
 	mc.worker = &w;
-	mc.source = &src;
+	mc.bus = make_bus;
 	mc.on_done = on_done;
 	ck_assert_int_eq(mpm_run(&mc), MPM_DEXIT_OK);
 	ck_assert_int_eq(S.done, 2);
@@ -213,7 +252,7 @@ mpm_run_suite(void)
 	Suite	*s = suite_create("mpm_run");
 	TCase	*tc;
 
-	tc = tcase_create("source");
+	tc = tcase_create("bus");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_reconnect_and_hooks);
 	suite_add_tcase(s, tc);

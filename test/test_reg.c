@@ -1,10 +1,10 @@
 /*
- * test_reg.c: router registration (proto/reg.c).
+ * test_reg.c: router registration on XMPP (proto/reg.c, bus_xmpp.c).
  *
- * The bytes against captures/listener_register.xml, the choice of
- * routers (simple and restricted forms, spec 5.2) through a recording
- * fake transport, and, tagged "integration", a real router account on
- * the private ejabberd receiving a listener's register and unregister.
+ * The bytes against captures/listener_register.xml and, tagged
+ * "integration", a real router account on the private ejabberd receiving
+ * a listener bus's register and unregister.  Which routers hear and the
+ * per-router back-off are bus.c's, tested in test_bus.c.
  */
 #include <check.h>
 #include <errno.h>
@@ -13,59 +13,13 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "proto/bus.h"
 #include "proto/reg.h"
 #include "proto/tmsg.h"
 #include "proto/xmpp.h"
 #include "th_capture.h"
 #include "th_servers.h"
 #include "util.h"
-
-/* ------------------------------------------------ recording transport */
-
-#define FAKE_MAX	8
-
-struct fake {
-	char	*sent[FAKE_MAX];
-	size_t	 nsent;
-	int	 fail_at;	/* 1-based send to fail, 0 never */
-	int	 calls;
-};
-
-static int
-fake_send(struct transport *t, const char *xml, size_t len)
-{
-	struct fake	*f = t->impl;
-
-	f->calls++;
-	if (f->calls == f->fail_at)
-		return -ENOTCONN;
-	ck_assert_uint_lt(f->nsent, FAKE_MAX);
-	f->sent[f->nsent] = strndup(xml, len);
-	ck_assert_ptr_nonnull(f->sent[f->nsent]);
-	f->nsent++;
-	return 0;
-}
-
-static const char *
-fake_jid(const struct transport *t)
-{
-	return "opensrf@private.localhost/opensrf.math_listener_vm_"
-	    "1795549618.932885_22486";
-}
-
-static const struct transport_ops fake_ops = {
-	.send = fake_send,
-	.jid = fake_jid,
-};
-
-static void
-fake_free(struct fake *f)
-{
-	size_t	i;
-
-	for (i = 0; i < f->nsent; i++)
-		free(f->sent[i]);
-}
 
 /* ------------------------------------------------------------ bytes */
 
@@ -129,61 +83,6 @@ START_TEST(test_reg_stanza_bad)
 }
 END_TEST
 
-/* ------------------------------------------------- choice of routers */
-
-static char *math_only[] = { (char *)"opensrf.math" };
-
-/* The stock layout: public router restricted, private router for all. */
-static const struct reg_target stock[] = {
-	{ (char *)"router", (char *)"public.localhost", math_only, 1 },
-	{ (char *)"router", (char *)"private.localhost", NULL, 0 },
-};
-
-static const struct {
-	const char	*service;
-	enum reg_cmd	 cmd;
-	int		 fail_at;
-	int		 rc;
-	size_t		 nsent;
-	const char	*first_to;
-} send_vec[] = {
-	{ "opensrf.math", REG_REGISTER, 0, 2, 2,
-	  "router@public.localhost/router" },
-	{ "opensrf.dbmath", REG_REGISTER, 0, 1, 1,
-	  "router@private.localhost/router" },
-	{ "opensrf.math", REG_UNREGISTER, 0, 2, 2,
-	  "router@public.localhost/router" },
-	/* one router unreachable: the other still hears, error returned */
-	{ "opensrf.math", REG_REGISTER, 1, -ENOTCONN, 1,
-	  "router@private.localhost/router" },
-};
-
-START_TEST(test_reg_send)
-{
-	struct fake		 f = { .fail_at = send_vec[_i].fail_at };
-	struct transport	 t = { &fake_ops, &f };
-	struct tmsg		 m = TMSG_INIT;
-	size_t			 i;
-
-	ck_assert_int_eq(reg_send(&t, stock, ARRAY_LEN(stock),
-	    send_vec[_i].service, send_vec[_i].cmd), send_vec[_i].rc);
-	ck_assert_uint_eq(f.nsent, send_vec[_i].nsent);
-	for (i = 0; i < f.nsent; i++) {
-		ck_assert_int_eq(tmsg_xml_parse(f.sent[i], strlen(f.sent[i]), &m,
-		    NULL), 0);
-		if (i == 0)
-			ck_assert_str_eq(m.to, send_vec[_i].first_to);
-		ck_assert_str_eq(m.router_class, send_vec[_i].service);
-		ck_assert_str_eq(m.router_command,
-		    send_vec[_i].cmd == REG_REGISTER ? "register" :
-		    "unregister");
-		ck_assert_str_eq(m.from, fake_jid(&t));
-		tmsg_clear(&m);
-	}
-	fake_free(&f);
-}
-END_TEST
-
 /* ------------------------------------------------------ integration */
 
 #define LIVE_TIMEOUT_MS	10000
@@ -238,8 +137,9 @@ START_TEST(test_reg_live)
 	static const struct reg_target	 priv[] = {
 		{ (char *)"router", (char *)"private.localhost", NULL, 0 },
 	};
-	struct transport		*t;
-	struct bus_conf		 conf;
+	struct bus_params		 bp;
+	struct bus			*t;
+	struct bus_conf			 conf;
 	struct xmpp_conn		*router;
 
 	router = login("router", TH_ROUTER_PW, "router");
@@ -251,18 +151,22 @@ START_TEST(test_reg_live)
 	conf.password = (char *)TH_OPENSRF_PW;
 	conf.auth = XMPP_AUTH_LEGACY;
 	conf.legacy_digest = 1;
-	t = transport_new_xmpp(&conf, "opensrf.math_listener_test_1.0_1");
-	ck_assert_ptr_nonnull(t);
-	ck_assert_ptr_nonnull(transport_xmpp(t));
-	ck_assert_int_eq(transport_open(t, LIVE_TIMEOUT_MS), 0);
-	ck_assert_int_ge(transport_fd(t), 0);
-	ck_assert_int_eq(reg_send(t, priv, 1, "opensrf.math", REG_REGISTER),
-	    1);
-	expect_command(router, transport_jid(t), "register");
-	ck_assert_int_eq(reg_send(t, priv, 1, "opensrf.math",
-	    REG_UNREGISTER), 1);
-	expect_command(router, transport_jid(t), "unregister");
-	transport_free(&t);
+	memset(&bp, 0, sizeof(bp));
+	bp.kind = BUS_XMPP;
+	bp.conf = &conf;
+	bp.role = BUS_ROLE_LISTENER;
+	bp.service = "opensrf.math";
+	bp.resource = "opensrf.math_listener_test_1.0_1";
+	bp.routers = priv;
+	bp.nrouters = 1;
+	ck_assert_int_eq(bus_new(&bp, &t), 0);
+	ck_assert_int_eq(bus_open(t, LIVE_TIMEOUT_MS), 0);
+	ck_assert_int_ge(bus_fd(t), 0);
+	ck_assert_int_eq(bus_register(t, 1), 1);
+	expect_command(router, bus_addr(t), "register");
+	ck_assert_int_eq(bus_register(t, 0), 1);
+	expect_command(router, bus_addr(t), "unregister");
+	bus_free(&t);
 	ck_assert_ptr_null(t);
 	xmpp_free(&router);
 }
@@ -277,7 +181,6 @@ reg_suite(void)
 	tc = tcase_create("stanza");
 	tcase_add_test(tc, test_reg_capture_bytes);
 	tcase_add_test(tc, test_reg_stanza_bad);
-	tcase_add_loop_test(tc, test_reg_send, 0, ARRAY_LEN(send_vec));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("live");

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "proto/pbuf.h"
 #include "proto/router.h"
+#include "proto/osrfmsg.h"
 #include "proto/router_api.h"
 
 #define MAXREP	8

@@ -1,8 +1,8 @@
 /*
- * test_router_loop.c: proto/router_loop.c over a fake transport.
+ * test_router_loop.c: proto/router_loop.c over a fake bus.
  *
- * Every transport the loop creates is a SOCK_SEQPACKET socketpair: one
- * packet is one stanza.  The test plays the XMPP server: it holds the
+ * Every bus the loop creates is a SOCK_SEQPACKET socketpair: one packet
+ * is one stanza (a backend of the test's own, through bus_new_ops()).  The test plays the XMPP server: it holds the
  * peer end of each connection (found by resource), writes the stanzas
  * listeners and clients would send, and reads back, byte for byte, what
  * the router sends.  The loop runs in a thread of the test process; all
@@ -25,8 +25,8 @@
 
 #include "cfg.h"
 #include "log.h"
+#include "proto/bus_int.h"
 #include "proto/router_loop.h"
-#include "transport.h"
 
 #define DEADLINE_MS	5000
 #define PEERS_MAX	16
@@ -38,7 +38,7 @@
 #define CLI		"opensrf@" DOM "/_vm_1_2"
 #define EVIL		"opensrf@evil.example/_x_1"
 
-/* ------------------------------------------------- fake transport */
+/* ------------------------------------------------------- fake bus */
 
 struct fake {
 	int	fd;
@@ -56,7 +56,7 @@ static int	npeers;
 static int	fail_opens;	/* opens still to fail, under peers_mu */
 
 static int
-fake_open(struct transport *t, int timeout_ms)
+fake_connect(struct bus *t)
 {
 	struct fake	*f = t->impl;
 	int		 sv[2];
@@ -82,19 +82,24 @@ fake_open(struct transport *t, int timeout_ms)
 }
 
 static int
-fake_fd(struct transport *t)
+fake_fd(const struct bus *t)
 {
 	return ((struct fake *)t->impl)->fd;
 }
 
+static uint32_t
+fake_events(const struct bus *t)
+{
+	return POLLIN;
+}
+
 static int
-fake_recv(struct transport *t, struct xstanza **out)
+fake_recv(struct bus *t, struct bus_frame **out)
 {
 	struct fake	*f = t->impl;
-	struct xstanza	*x;
 	char		 buf[65536];
+	unsigned	 flags = 0;
 	ssize_t		 n;
-	size_t		 i;
 
 	n = recv(f->fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
 	if (n < 0)
@@ -102,78 +107,111 @@ fake_recv(struct transport *t, struct xstanza **out)
 	if (n == 0)
 		return -ENOTCONN;
 	buf[n] = '\0';
-	x = calloc(1, sizeof(*x));
-	x->raw = strdup(buf);
-	x->len = (size_t)n;
-	for (i = 0; i + 1 < sizeof(x->name) && buf[i + 1] != ' ' &&
-	    buf[i + 1] != '>' && buf[i + 1] != '\0'; i++)
-		x->name[i] = buf[i + 1];
-	x->is_error = strstr(buf, "type='error'") != NULL;
-	*out = x;
-	return 1;
+	if (strncmp(buf, "<message", 8) != 0)
+		flags |= BUS_F_OTHER;
+	if (strstr(buf, "type='error'") != NULL)
+		flags |= BUS_F_ERROR;
+	*out = bus_frame_wrap(strdup(buf), (size_t)n, flags);
+	return *out != NULL ? 1 : -ENOMEM;
 }
 
-/*
- * The router may write several stanzas at once; the test reads one
- * packet per stanza, so split them (text is escaped: a "<message" is
- * always a stanza's start).
- */
 static int
-fake_send(struct transport *t, const char *xml, size_t len)
+fake_decode(const struct bus *t, const char *raw, size_t len, struct tmsg *m,
+    struct proto_err *err)
+{
+	return tmsg_xml_parse(raw, len, m, err);
+}
+
+/* One packet per message. */
+static int
+fake_send(struct bus *t, const char *dest, const struct tmsg *m)
 {
 	struct fake	*f = t->impl;
-	const char	*p = xml, *end = xml + len, *next;
+	struct tmsg	 msg = *m;
+	char		*xml;
+	size_t		 len;
+	int		 rc;
 
-	while (p < end) {
-		next = p + 1;
-		while (next < end && strncmp(next, "<message", 8) != 0)
-			next++;
-		if (send(f->fd, p, (size_t)(next - p), MSG_NOSIGNAL) !=
-		    next - p)
-			return -ENOTCONN;
-		p = next;
-	}
-	return 0;
+	if (dest != NULL)
+		msg.to = dest;
+	if (msg.from == NULL || *msg.from == '\0')
+		msg.from = f->jid;
+	if ((rc = tmsg_xml_write(&msg, &xml, &len)) < 0)
+		return rc;
+	rc = send(f->fd, xml, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 :
+	    -ENOTCONN;
+	free(xml);
+	return rc;
 }
 
 static const char *
-fake_jid(const struct transport *t)
+fake_addr(const struct bus *t)
 {
 	return ((const struct fake *)t->impl)->jid;
 }
 
+static int
+fake_service_addr(const struct bus *t, const char *svc, char *buf, size_t n)
+{
+	return snprintf(buf, n, "router@" DOM "/%s", svc);
+}
+
 static void
-fake_close(struct transport *t)
+fake_drop(struct bus *t)
 {
 	fd_close(&((struct fake *)t->impl)->fd);
 }
 
 static void
-fake_destroy(struct transport *t)
+fake_destroy(struct bus *t, int logout)
 {
+	fake_drop(t);
 	free(t->impl);
+	t->impl = NULL;
 }
 
-static const struct transport_ops fake_ops = {
-	fake_open, fake_fd, fake_recv, fake_send, fake_jid, fake_close,
-	fake_destroy,
+static int
+fake_init(struct bus *t)
+{
+	struct fake	*f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -ENOMEM;
+	f->fd = -1;
+	str_copy(f->resource, t->p.resource, sizeof(f->resource));
+	snprintf(f->jid, sizeof(f->jid), "%s@%s/%s", t->conf.username,
+	    t->conf.domain, t->p.resource);
+	t->impl = f;
+	return 0;
+}
+
+static const struct bus_ops fake_ops = {
+	.name = "fake",
+	.init = fake_init,
+	.destroy = fake_destroy,
+	.connect = fake_connect,
+	.step = fake_connect,
+	.drop = fake_drop,
+	.fd = fake_fd,
+	.events = fake_events,
+	.recv = fake_recv,
+	.decode = fake_decode,
+	.send = fake_send,
+	.addr = fake_addr,
+	.service_addr = fake_service_addr,
 };
 
 static int
-fake_new(const struct bus_conf *conf, const char *resource,
-    struct transport **out)
+fake_new(const struct bus_conf *conf, const char *resource, struct bus **out)
 {
-	struct transport	*t = calloc(1, sizeof(*t));
-	struct fake		*f = calloc(1, sizeof(*f));
+	struct bus_params	p;
 
-	f->fd = -1;
-	str_copy(f->resource, resource, sizeof(f->resource));
-	snprintf(f->jid, sizeof(f->jid), "%s@%s/%s", conf->username,
-	    conf->domain, resource);
-	t->ops = &fake_ops;
-	t->impl = f;
-	*out = t;
-	return 0;
+	memset(&p, 0, sizeof(p));
+	p.kind = conf->kind;
+	p.conf = conf;
+	p.role = BUS_ROLE_ROUTER;
+	p.resource = resource;
+	return bus_new_ops(&fake_ops, &p, out);
 }
 
 /* The n-th (0-based) connection opened with `resource`. */

@@ -48,7 +48,6 @@
 #include "proto/tmsg.h"
 #include "proto/xmpp.h"
 #include "th_servers.h"
-#include "transport.h"
 
 #define DEADLINE_MS	10000
 #define NLIS		4
@@ -277,7 +276,7 @@ setup_prosody(void)
 /* ------------------------------------------------------ the peers */
 
 struct peer {
-	struct transport	*t;
+	struct xmpp_conn	*t;
 	char			 name[64];	/* listener name, "" = client */
 	int			 served;	/* requests answered */
 	/* client: the last answer or error seen */
@@ -287,11 +286,11 @@ struct peer {
 	char			 status[512];	/* body of an error/status */
 };
 
-static struct transport *
+static struct xmpp_conn *
 login(const char *domain, const char *resource)
 {
-	struct bus_conf	 c;
-	struct transport	*t;
+	struct bus_conf		 c;
+	struct xmpp_conn	*t;
 
 	memset(&c, 0, sizeof(c));
 	c.host = "127.0.0.1";
@@ -302,8 +301,8 @@ login(const char *domain, const char *resource)
 	c.auth = XMPP_AUTH_LEGACY;
 	c.legacy_digest = kind == TH_EJABBERD;
 	c.max_stanza_size = 1 << 20;
-	ck_assert_ptr_nonnull(t = transport_new_xmpp(&c, resource));
-	ck_assert_int_eq(transport_open(t, DEADLINE_MS), 0);
+	ck_assert_ptr_nonnull(t = xmpp_new(&c, resource));
+	ck_assert_int_eq(xmpp_open(t, DEADLINE_MS), 0);
 	return t;
 }
 
@@ -313,9 +312,9 @@ send_msg(struct peer *p, struct tmsg *m)
 	char	*xml;
 	size_t	 len;
 
-	m->from = transport_jid(p->t);	/* as OpenSRF: always our own */
+	m->from = xmpp_jid(p->t);	/* as OpenSRF: always our own */
 	ck_assert_int_eq(tmsg_xml_write(m, &xml, &len), 0);
-	ck_assert_int_eq(transport_send(p->t, xml, len), 0);
+	ck_assert_int_eq(xmpp_send(p->t, xml, len), 0);
 	free(xml);
 }
 
@@ -424,12 +423,12 @@ pump(struct peer *cli, struct peer *lis, int nlis, int want)
 	while (cli->got < want) {
 		router_alive();
 		n = 0;
-		pfd[n].fd = transport_fd(cli->t);
+		pfd[n].fd = xmpp_fd(cli->t);
 		pfd[n].events = POLLIN;
 		who[n++] = cli;
 		for (i = 0; i < nlis; i++)
 			if (lis[i].t != NULL) {
-				pfd[n].fd = transport_fd(lis[i].t);
+				pfd[n].fd = xmpp_fd(lis[i].t);
 				pfd[n].events = POLLIN;
 				who[n++] = &lis[i];
 			}
@@ -440,7 +439,7 @@ pump(struct peer *cli, struct peer *lis, int nlis, int want)
 		for (i = 0; i < n; i++) {
 			if (pfd[i].revents == 0)
 				continue;
-			while ((rc = transport_recv(who[i]->t, &x)) == 1) {
+			while ((rc = xmpp_recv(who[i]->t, &x)) == 1) {
 				memset(&m, 0, sizeof(m));
 				if (strcmp(x->name, "message") == 0 &&
 				    tmsg_xml_parse(x->raw, x->len, &m, NULL) == 0) {
@@ -485,7 +484,7 @@ call(struct peer *cli, struct peer *lis, int nlis, const char *svc,
 static void
 peer_free(struct peer *p)
 {
-	transport_free(&p->t);
+	xmpp_free(&p->t);
 }
 
 /* ------------------------------------------------------- the tests */
@@ -509,7 +508,7 @@ START_TEST(test_round_robin_and_failover)
 	ck_assert_int_eq(lis[0].served, 5);
 	ck_assert_int_eq(lis[1].served, 5);
 	snprintf(want, sizeof(want), "forwarded 5\n    listener %s",
-	    transport_jid(lis[1].t));
+	    xmpp_jid(lis[1].t));
 	status_wait(want);
 	status_wait("class " SVC " state up listeners 2 forwarded 10 ");
 
@@ -726,12 +725,12 @@ session_gone(struct peer *cli, const char *jid)
 		m.to = jid;
 		m.thread = "probe";
 		send_msg(cli, &m);
-		pfd.fd = transport_fd(cli->t);
+		pfd.fd = xmpp_fd(cli->t);
 		pfd.events = POLLIN;
 		/* one probe per 100 ms of silence; any answer ends the wait */
 		if (poll(&pfd, 1, 100) <= 0)
 			continue;
-		while (transport_recv(cli->t, &x) == 1) {
+		while (xmpp_recv(cli->t, &x) == 1) {
 			bounced |= x->is_error;
 			xstanza_free(&x);
 		}

@@ -26,14 +26,12 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "mpm/localbus.h"
-#include "mpm/mpm_source.h"
 #include "proto/osrfmsg.h"
 #include "proto/tmsg.h"
 #include "services/runtime/rt_cache.h"
 #include "services/runtime/rt_client.h"
 #include "services/runtime/rt_inbox.h"
-#include "transport.h"
+#include "proto/bus.h"
 
 #define NSVC		5
 #define READY_MS	15000	/* servers start within this, or fail */
@@ -236,7 +234,7 @@ stop(pid_t *pid)
 
 /* A client session of its own on the bus. */
 struct cli {
-	struct transport	*bus;
+	struct bus		*bus;
 	struct rt_inbox		*ib;
 	struct rt_client	*c;
 };
@@ -244,16 +242,27 @@ struct cli {
 static void
 cli_open(struct cli *cl, const char *service)
 {
-	char	jid[128], addr[256];
+	struct bus_params	p;
+	char			res[128], addr[256];
 
-	snprintf(jid, sizeof(jid), "opensrf@local/_e2e_%ld_%llu",
-	    (long)getpid(), (unsigned long long)mono_us());
-	cl->bus = localbus_new(busdir, jid);
-	ck_assert_ptr_nonnull(cl->bus);
-	ck_assert_int_eq(transport_open(cl->bus, 1000), 0);
+	snprintf(res, sizeof(res), "_e2e_%ld_%llu", (long)getpid(),
+	    (unsigned long long)mono_us());
+	memset(&p, 0, sizeof(p));
+	p.kind = BUS_LOCAL;
+	p.local_dir = busdir;
+	p.role = BUS_ROLE_CLIENT;
+	p.resource = res;
+	ck_assert_int_eq(bus_new(&p, &cl->bus), 0);
+	ck_assert_int_eq(bus_open(cl->bus, 1000), 0);
 	cl->ib = rt_inbox_new(cl->bus);
-	ck_assert_int_ge(mpm_local_listener_jid(addr, sizeof(addr), service,
-	    inst(service)), 0);
+	/* the local bus's listener address of service[@instance] */
+	if (inst(service) != NULL)
+		ck_assert_int_lt(snprintf(addr, sizeof(addr),
+		    "opensrf@local/%s@%s", service, inst(service)),
+		    (int)sizeof(addr));
+	else
+		ck_assert_int_lt(snprintf(addr, sizeof(addr),
+		    "opensrf@local/%s", service), (int)sizeof(addr));
 	ck_assert_int_eq(rt_client_new(cl->ib, addr, "e2e1", "e2e", &cl->c),
 	    0);
 }
@@ -263,7 +272,7 @@ cli_close(struct cli *cl)
 {
 	rt_client_free(&cl->c);
 	rt_inbox_free(&cl->ib);
-	transport_free(&cl->bus);
+	bus_free(&cl->bus);
 }
 
 /* Call and collect: 0 with *out an array of results, or the error. */

@@ -37,13 +37,13 @@
 #include "cfg.h"
 #include "log.h"
 #include "proto/reg.h"
+#include "proto/bus.h"
 #include "proto/stanza.h"
 #include "proto/xmpp.h"
 #include "services/runtime/rt_svc.h"
 #include "services/runtime/runtime.h"
 #include "th_sb.h"
 #include "th_servers.h"
-#include "transport.h"
 
 #define READY_MS	15000
 #define NDRONE		3
@@ -88,11 +88,11 @@ drone_main(int i)
 {
 	struct reg_target	 target = { (char *)"router",
 				    (char *)TH_DOMAIN_PRIVATE, NULL, 0 };
-	struct bus_conf	 c;
+	struct bus_conf		 c;
+	struct bus_params	 bp;
 	struct drover_svc	*svc;
-	struct transport	*bus;
-	struct xstanza		*st;
-	struct pollfd		 pfd;
+	struct bus		*bus;
+	struct bus_frame	*st;
 	char			 err[RT_ERR_MAX], res[96];
 	const char		*lib = getenv("DROVER_LIB");
 	int			 rc;
@@ -105,32 +105,34 @@ drone_main(int i)
 		fprintf(stderr, "drone: %s\n", err);
 		_exit(2);
 	}
-	if (via_router) {
-		/* the default: <router_name>@<domain>/<service> */
-		svc->router_name = strdup("router");
-		svc->domain = strdup(TH_DOMAIN_PRIVATE);
-	} else if (i == 1)
+	/* via the router: the bus's own service address, the default */
+	if (!via_router && i == 1)
 		svc->addr_fn = to_dbmath;
 	snprintf(res, sizeof(res), "%s", strchr(drone_jid[i], '/') + 1);
 	xconf(&c, "opensrf", TH_OPENSRF_PW);
-	bus = transport_new_xmpp(&c, res);
-	if (bus == NULL || transport_open(bus, READY_MS) < 0)
+	memset(&bp, 0, sizeof(bp));
+	bp.kind = BUS_XMPP;
+	bp.conf = &c;
+	bp.role = BUS_ROLE_LISTENER;	/* registers; serves directly too */
+	bp.service = drone_svc[i];
+	bp.resource = res;
+	bp.routers = &target;
+	bp.nrouters = 1;
+	if (bus_new(&bp, &bus) < 0 || bus_open(bus, READY_MS) < 0)
 		_exit(3);
-	if (via_router && reg_send(bus, &target, 1, drone_svc[i],
-	    REG_REGISTER) != 1)
+	if (via_router && bus_register(bus, 1) != 1)
 		_exit(7);
 	for (;;) {
-		while ((rc = transport_recv(bus, &st)) == 1) {
-			if (strcmp(st->name, "message") == 0 &&
-			    rt_serve(svc, bus, NULL, 2, st->raw, st->len) < 0)
+		while ((rc = bus_recv(bus, &st)) == 1) {
+			if (!(st->flags & BUS_F_OTHER) &&
+			    (rc = rt_serve(svc, bus, NULL, 2, st->raw,
+			    st->len)) != WORKER_OK && rc != WORKER_EXIT)
 				_exit(4);
-			xstanza_free(&st);
+			bus_frame_free(&st);
 		}
 		if (rc < 0)
 			_exit(5);
-		pfd.fd = transport_fd(bus);
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+		if ((rc = bus_wait(bus, -1)) < 0)
 			_exit(6);
 	}
 }

@@ -25,6 +25,7 @@
 
 #include "cfg.h"
 #include "proto/pbuf.h"
+#include "proto/bus.h"
 #include "proto/reg.h"
 #include "th_capture.h"
 #include "th_servers.h"
@@ -271,73 +272,6 @@ START_TEST(test_resource_too_long)
 	ck_assert_int_gt(xmpp_resource_make(name, sizeof(name),
 	    XMPP_ROLE_DRONE, "svc"), 0);
 	ck_assert_ptr_nonnull(strstr(name, "svc_drone_"));
-}
-END_TEST
-
-static const struct {
-	unsigned	attempt, cap;
-	unsigned	lo, hi;
-} backoff_vec[] = {
-	{ 0, 30000, 250, 500 },
-	{ 1, 30000, 500, 1000 },
-	{ 2, 30000, 1000, 2000 },
-	{ 5, 30000, 8000, 16000 },
-	{ 6, 30000, 15000, 30000 },	/* 32 s capped at 30 s */
-	{ 40, 30000, 15000, 30000 },	/* no overflow */
-	{ 4000000000u, 30000, 15000, 30000 },
-	{ 3, 1000, 500, 1000 },
-	{ 0, 0, 0, 0 },
-	{ 0, 1, 1, 1 },
-};
-
-START_TEST(test_backoff)
-{
-	static const uint32_t	rnds[] = { 0, 1, 7, 12345, UINT32_MAX };
-	size_t			i;
-	unsigned		d, seen_lo = 0, seen_hi = 0;
-
-	for (i = 0; i < ARRAY_LEN(rnds); i++) {
-		d = xmpp_backoff_ms(backoff_vec[_i].attempt,
-		    backoff_vec[_i].cap, rnds[i]);
-		ck_assert_uint_ge(d, backoff_vec[_i].lo);
-		ck_assert_uint_le(d, backoff_vec[_i].hi);
-		seen_lo |= d == backoff_vec[_i].lo;
-		seen_hi |= d == backoff_vec[_i].hi;
-	}
-	ck_assert(seen_lo);	/* rnd 0 gives the lower bound */
-	(void)seen_hi;	/* reached for some rnd only; range checked */
-}
-END_TEST
-
-START_TEST(test_retry)
-{
-	struct xmpp_retry	r = XMPP_RETRY_INIT;
-	unsigned		d, prev = 0, i;
-
-	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 1000), -1);
-	d = xmpp_retry_schedule(&r, 1000, 30000, 0);
-	ck_assert_uint_eq(d, 250);
-	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 1000), 250);
-	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 1249), 1);
-	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 1250), 0);
-	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 99999), 0);
-	/* rnd 0 gives the lower bound: 250, 500, 1000, ... up to 15000 */
-	for (i = 0; i < 12; i++) {
-		d = xmpp_retry_schedule(&r, 0, 30000, 0);
-		ck_assert_uint_ge(d, prev);
-		ck_assert_uint_le(d, 30000);
-		prev = d;
-	}
-	ck_assert_uint_eq(d, 15000);
-	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 0), 15000);
-	xmpp_retry_reset(&r);
-	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 0), -1);
-	ck_assert_uint_eq(xmpp_retry_schedule(&r, 0, 30000, 0), 250);
-	/* a due time is never 0 ("none"), even at time 0 with no delay */
-	xmpp_retry_reset(&r);
-	ck_assert_uint_eq(xmpp_retry_schedule(&r, 0, 0, 0), 0);
-	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 0), 1);
-	ck_assert_int_eq(xmpp_retry_wait_ms(&r, 1), 0);
 }
 END_TEST
 
@@ -1160,53 +1094,78 @@ live_wait_lost(struct xmpp_conn *c)
 	ck_assert_int_eq(xmpp_fd(c), -1);
 }
 
-/* What a listener's loop does: back off, reopen, until it works. */
+/* Back off (bus_backoff_ms(), capped at 2 s) and reopen until it works. */
 static void
 live_reconnect(struct xmpp_conn *c)
 {
-	struct xmpp_retry	r = XMPP_RETRY_INIT;
-	uint64_t		deadline = mono_ms() + LIVE_TIMEOUT_MS;
-	int			wait;
+	uint64_t	deadline = mono_ms() + LIVE_TIMEOUT_MS;
+	unsigned	attempt = 0;
 
-	(void)xmpp_retry_schedule(&r, mono_ms(), 2000, 0);
-	for (;;) {
+	while (xmpp_open(c, LIVE_TIMEOUT_MS) != 0) {
 		ck_assert_msg(mono_ms() < deadline, "no reconnect: %s",
 		    xmpp_error(c));
-		wait = xmpp_retry_wait_ms(&r, mono_ms());
-		if (wait > 0) {
-			(void)poll(NULL, 0, wait);	/* the back-off itself */
-			continue;
-		}
-		if (xmpp_open(c, LIVE_TIMEOUT_MS) == 0)
-			break;
-		(void)xmpp_retry_schedule(&r, mono_ms(), 2000, 0);
+		(void)poll(NULL, 0, (int)bus_backoff_ms(attempt++, 2000, 0));
 	}
-	xmpp_retry_reset(&r);
+}
+
+/* Run a bus until it is up again (it reconnects by itself). */
+static void
+live_bus_up(struct bus *b)
+{
+	uint64_t	deadline = mono_ms() + LIVE_TIMEOUT_MS;
+
+	while (bus_state(b) != BUS_UP) {
+		ck_assert_msg(mono_ms() < deadline, "no reconnect: %s",
+		    bus_error(b));
+		ck_assert_int_ge(bus_wait(b, 100), 0);
+	}
 }
 
 /*
  * The server goes away under a listener and a router: both see
  * -ENOTCONN, cannot log in while it is down, come back with the back-off
- * once it is up, and the listener's registration reaches the router.
+ * once it is up, and the listener's bus registers again by itself: the
+ * registration reaches the router without being asked for.
  */
 START_TEST(test_live_server_restart)
 {
 	static const struct reg_target	 priv[] = {
 		{ (char *)"router", (char *)TH_DOMAIN_PRIVATE, NULL, 0 },
 	};
-	struct bus_conf		 conf;
-	struct transport		*t;
+	struct bus_conf			 conf;
+	struct bus_params		 bp;
+	struct bus			*t;
+	struct bus_frame		*f;
 	struct xmpp_conn		*lsn, *router;
 	struct xstanza			*st = NULL;
 	struct tmsg			 m = TMSG_INIT;
+	uint64_t			 deadline;
+	int				 rc;
 
 	live_conf(&conf, TH_EJABBERD, "opensrf", TH_OPENSRF_PW);
-	t = transport_new_xmpp(&conf, "opensrf.math_listener_restart");
-	ck_assert_ptr_nonnull(t);
-	lsn = transport_xmpp(t);
-	ck_assert_int_eq(transport_open(t, LIVE_TIMEOUT_MS), 0);
+	conf.reconnect_max_ms = 2000;
+	/* a plain connection first: the server's side of a loss */
+	lsn = xmpp_new(&conf, "opensrf.math_listener_plain");
+	ck_assert_ptr_nonnull(lsn);
+	ck_assert_int_eq(xmpp_open(lsn, LIVE_TIMEOUT_MS), 0);
+	/* and a listener's bus, which must look after itself */
+	memset(&bp, 0, sizeof(bp));
+	bp.kind = BUS_XMPP;
+	bp.conf = &conf;
+	bp.role = BUS_ROLE_LISTENER;
+	bp.service = "opensrf.math";
+	bp.resource = "opensrf.math_listener_restart";
+	bp.routers = priv;
+	bp.nrouters = 1;
+	bp.reconnect = 1;
+	ck_assert_int_eq(bus_new(&bp, &t), 0);
+	ck_assert_int_eq(bus_open(t, LIVE_TIMEOUT_MS), 0);
 	router = live_open(XMPP_AUTH_SASL, "router", TH_ROUTER_PW, "router",
 	    0);
+	ck_assert_int_eq(bus_register(t, 1), 1);
+	st = live_wait(router);
+	ck_assert_ptr_nonnull(st);
+	xstanza_free(&st);
 
 	ck_assert_int_eq(th_server_stop(TH_EJABBERD), 0);
 	live_wait_lost(lsn);
@@ -1214,20 +1173,28 @@ START_TEST(test_live_server_restart)
 	ck_assert_int_eq(xmpp_recv(lsn, &st), -ENOTCONN);
 	ck_assert_int_eq(xmpp_send(lsn, "<x/>", 4), -ENOTCONN);
 	ck_assert_int_eq(xmpp_open(lsn, 1000), -ECONNREFUSED);
+	/* the bus notices, and keeps trying (never up while down) */
+	deadline = mono_ms() + LIVE_TIMEOUT_MS;
+	while ((rc = bus_recv(t, &f)) != -ENOTCONN) {
+		ck_assert_msg(mono_ms() < deadline, "the bus never noticed");
+		if (rc == 1)
+			bus_frame_free(&f);
+		ck_assert_int_ge(bus_wait(t, 100), 0);
+	}
+	ck_assert_int_ne(bus_state(t), BUS_UP);
 
 	ck_assert_int_eq(th_server_start_again(TH_EJABBERD), 0);
 	live_reconnect(router);
-	live_reconnect(lsn);
-	ck_assert_int_eq(reg_send(t, priv, 1, "opensrf.math", REG_REGISTER),
-	    1);
+	live_bus_up(t);
 	st = live_wait(router);
 	ck_assert_ptr_nonnull(st);
 	ck_assert_int_eq(tmsg_xml_parse(st->raw, st->len, &m, NULL), 0);
 	ck_assert_str_eq(m.router_command, "register");
-	ck_assert_str_eq(m.from, transport_jid(t));
+	ck_assert_str_eq(m.from, bus_addr(t));
 	tmsg_clear(&m);
 	xstanza_free(&st);
-	transport_free(&t);
+	bus_free(&t);
+	xmpp_free(&lsn);
 	xmpp_free(&router);
 }
 END_TEST
@@ -1305,8 +1272,6 @@ xmpp_suite(void)
 	tc = tcase_create("helpers");
 	tcase_add_loop_test(tc, test_resource_fmt, 0, ARRAY_LEN(res_vec));
 	tcase_add_test(tc, test_resource_too_long);
-	tcase_add_loop_test(tc, test_backoff, 0, ARRAY_LEN(backoff_vec));
-	tcase_add_test(tc, test_retry);
 	tcase_add_loop_test(tc, test_iq_reply, 0, ARRAY_LEN(iq_vec));
 	tcase_add_test(tc, test_mechanisms_pin);
 	suite_add_tcase(s, tc);

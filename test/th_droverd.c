@@ -21,12 +21,10 @@
 #include <jansson.h>
 
 #include "log.h"
-#include "mpm/localbus.h"
-#include "mpm/mpm_source.h"
 #include "proto/osrfmsg.h"
 #include "proto/pbuf.h"
 #include "proto/tmsg.h"
-#include "transport.h"
+#include "proto/bus.h"
 #include "util.h"
 
 #define TH_SERVICE	"drover.test"
@@ -174,8 +172,9 @@ th_droverd_conf(struct th_droverd *d, const struct th_conf *c)
 		    (int)getpid());
 	ck_assert_int_eq(sb_shm_name(d->shm, sizeof(d->shm), TH_SERVICE,
 	    d->instance), 0);
-	ck_assert_int_gt(mpm_local_listener_jid(d->listener,
-	    sizeof(d->listener), TH_SERVICE, d->instance), 0);
+	/* the local bus's listener address (proto/bus_local.c) */
+	snprintf(d->listener, sizeof(d->listener), "opensrf@local/%s@%s",
+	    TH_SERVICE, d->instance);
 }
 
 pid_t
@@ -344,15 +343,21 @@ th_wait_log(struct th_droverd *d, const char *needle, int ms)
 void
 th_droverd_start(struct th_droverd *d, const struct th_conf *c)
 {
-	const char	*extra[] = { "-f", NULL };
-	char		 jid[128];
+	const char		*extra[] = { "-f", NULL };
+	char			 res[64];
+	struct bus_params	 p;
 
 	memset(d, 0, sizeof(*d));
 	th_droverd_conf(d, c);
 	d->pid = th_droverd_exec(d, extra);
-	snprintf(jid, sizeof(jid), "client@local/th_%d", (int)getpid());
-	d->client = localbus_new(d->dir, jid);
-	ck_assert_int_eq(transport_open(d->client, 1000), 0);
+	snprintf(res, sizeof(res), "th_%d", (int)getpid());
+	memset(&p, 0, sizeof(p));
+	p.kind = BUS_LOCAL;
+	p.local_dir = d->dir;
+	p.role = BUS_ROLE_CLIENT;
+	p.resource = res;
+	ck_assert_int_eq(bus_new(&p, &d->client), 0);
+	ck_assert_int_eq(bus_open(d->client, 1000), 0);
 	th_wait_idle(d, def(c->min_children, 2), 10000);
 }
 
@@ -429,7 +434,7 @@ th_droverd_cleanup(struct th_droverd *d)
 	}
 	if (d->shm[0] != '\0')
 		(void)shm_unlink(d->shm);	/* ours alone: unique name */
-	transport_free(&d->client);
+	bus_free(&d->client);
 	sb_close(&d->sb);
 	pend_free_all(d);
 	if (d->dir[0] != '\0' && getenv("TH_KEEP") == NULL) {
@@ -449,8 +454,9 @@ void
 th_send(struct th_droverd *d, const char *thread, int trace,
     const char *method, const char *params, char *thread_out)
 {
-	char	 th[64];
-	char	*x;
+	struct tmsg	 t = TMSG_INIT;
+	char		 th[64], xid[32];
+	char		*x;
 
 	if (thread == NULL) {
 		snprintf(th, sizeof(th), "th.%d.%u", (int)getpid(),
@@ -459,15 +465,16 @@ th_send(struct th_droverd *d, const char *thread, int trace,
 	}
 	if (thread_out != NULL)
 		str_copy(thread_out, thread, 64);
-	x = xasprintf("<message to=\"%s\" from=\"%s\"><opensrf "
-	    "router_from=\"\" router_to=\"\" router_class=\"\" "
-	    "router_command=\"\" osrf_xid=\"xid%u\"/><thread>%s</thread>"
-	    "<body>[{\"__c\":\"osrfMessage\",\"__p\":{\"threadTrace\":\"%d\","
-	    "\"locale\":\"en-US\",\"type\":\"REQUEST\",\"payload\":{\"__c\":"
-	    "\"osrfMethod\",\"__p\":{\"method\":\"%s\",\"params\":%s}}}}]"
-	    "</body></message>", d->listener, transport_jid(d->client),
-	    d->nthread, thread, trace, method, params);
-	ck_assert_int_eq(transport_send(d->client, x, strlen(x)), 0);
+	x = xasprintf("[{\"__c\":\"osrfMessage\",\"__p\":{\"threadTrace\":"
+	    "\"%d\",\"locale\":\"en-US\",\"type\":\"REQUEST\",\"payload\":"
+	    "{\"__c\":\"osrfMethod\",\"__p\":{\"method\":\"%s\",\"params\":"
+	    "%s}}}}]", trace, method, params);
+	snprintf(xid, sizeof(xid), "xid%u", d->nthread);
+	t.to = d->listener;
+	t.thread = thread;
+	t.osrf_xid = xid;
+	t.body = x;
+	ck_assert_int_eq(bus_send(d->client, &t), 0);
 	free(x);
 }
 
@@ -502,9 +509,9 @@ pend_drop(struct th_droverd *d, struct th_pend *x)
 	free(x);
 }
 
-/* Fold one stanza's messages in; 1 and *r filled when one ended. */
+/* Fold one message's bodies in; 1 and *r filled when one ended. */
 static int
-fold(struct th_droverd *d, const struct xstanza *st, struct th_reply *r)
+fold(struct th_droverd *d, const struct bus_frame *st, struct th_reply *r)
 {
 	struct tmsg		 t = TMSG_INIT;
 	struct osrfmsg_list	 l = OSRFMSG_LIST_INIT;
@@ -513,7 +520,7 @@ fold(struct th_droverd *d, const struct xstanza *st, struct th_reply *r)
 	size_t			 i;
 	int			 done = 0;
 
-	ck_assert_msg(tmsg_xml_parse(st->raw, st->len, &t, NULL) == 0,
+	ck_assert_msg(bus_decode(d->client, st->raw, st->len, &t, NULL) == 0,
 	    "reply does not parse: %.300s", st->raw);
 	ck_assert_msg(!t.is_error, "error stanza: %.300s", st->raw);
 	ck_assert_msg(osrfmsg_decode(t.body, strlen(t.body), &l, NULL) == 0,
@@ -561,17 +568,17 @@ fold(struct th_droverd *d, const struct xstanza *st, struct th_reply *r)
 void
 th_recv(struct th_droverd *d, struct th_reply *r, int ms)
 {
-	struct xstanza	*st;
-	struct pollfd	 p;
-	uint64_t	 end = mono_ms() + (uint64_t)ms;
-	int		 rc, left, gone = 0;
+	struct bus_frame *st;
+	struct pollfd	  p;
+	uint64_t	  end = mono_ms() + (uint64_t)ms;
+	int		  rc, left, gone = 0;
 
 	for (;;) {
-		rc = transport_recv(d->client, &st);
+		rc = bus_recv(d->client, &st);
 		ck_assert_int_ge(rc, 0);
 		if (rc == 1) {
 			rc = fold(d, st, r);
-			xstanza_free(&st);
+			bus_frame_free(&st);
 			if (rc)
 				return;
 			continue;
@@ -589,7 +596,7 @@ th_recv(struct th_droverd *d, struct th_reply *r, int ms)
 		left = (int)(end - mono_ms());
 		ck_assert_msg(mono_ms() < end, "timed out waiting for a "
 		    "reply");
-		p.fd = transport_fd(d->client);
+		p.fd = bus_fd(d->client);
 		p.events = POLLIN;
 		rc = poll(&p, 1, left < 100 ? left : 100);
 		ck_assert_msg(!(gone && rc == 0), "droverd exited and no "

@@ -52,7 +52,7 @@ struct th_droverd {
 	pid_t		 pid;			/* -1 once reaped */
 	int		 status;		/* wait status once reaped */
 	struct sb	*sb;			/* read-only map */
-	struct transport *client;
+	struct bus	*client;
 	unsigned	 nthread;
 	void		*pend;			/* replies being assembled */
 	int		 xmpp;			/* 1: no --local (the test

@@ -1,15 +1,18 @@
 /*
- * th_fakebus.c: the in-memory transport of th_fakebus.h.
+ * th_fakebus.c: the in-memory bus of th_fakebus.h.
  */
 #include "th_fakebus.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "proto/bus_int.h"
 #include "util.h"
 
 struct fakebus {
@@ -25,62 +28,81 @@ struct fakebus {
 };
 
 static struct fakebus *
-fb(struct transport *t)
+fb(const struct bus *t)
 {
 	return t->impl;
 }
 
 static int
-fb_open(struct transport *t, int timeout_ms)
+fb_connect(struct bus *t)
 {
 	return 0;
 }
 
+static void
+fb_drop(struct bus *t)
+{
+}
+
 static int
-fb_fd(struct transport *t)
+fb_fd(const struct bus *t)
 {
 	return fb(t)->pfd[0];
 }
 
+static uint32_t
+fb_events(const struct bus *t)
+{
+	return POLLIN;
+}
+
 static int
-fb_recv(struct transport *t, struct xstanza **out)
+fb_recv(struct bus *t, struct bus_frame **out)
 {
 	struct fakebus	*b = fb(t);
-	struct xstanza	*st;
-	const char	*p;
-	char		 c;
-	size_t		 n;
+	unsigned	 flags = 0;
+	char		*raw, c;
 
 	*out = NULL;
 	if (b->headin == b->nin)
 		return 0;
 	if (read(b->pfd[0], &c, 1) != 1)
 		return -EIO;
-	if ((st = calloc(1, sizeof(*st))) == NULL)
-		return -ENOMEM;
-	st->raw = b->in[b->headin];
+	raw = b->in[b->headin];
 	b->in[b->headin++] = NULL;
-	st->len = strlen(st->raw);
-	p = st->raw + 1;
-	n = strcspn(p, " />");
-	if (n >= sizeof(st->name))
-		n = sizeof(st->name) - 1;
-	memcpy(st->name, p, n);
-	st->name[n] = '\0';
-	st->is_error = strstr(st->raw, "type=\"error\"") != NULL;
-	*out = st;
+	if (strncmp(raw, "<message", 8) != 0)
+		flags |= BUS_F_OTHER;
+	if (strstr(raw, "type=\"error\"") != NULL)
+		flags |= BUS_F_ERROR;
+	if ((*out = bus_frame_wrap(raw, strlen(raw), flags)) == NULL)
+		return -ENOMEM;
 	return 1;
 }
 
 static int
-fb_send(struct transport *t, const char *xml, size_t len)
+fb_decode(const struct bus *t, const char *raw, size_t len, struct tmsg *m,
+    struct proto_err *err)
+{
+	return tmsg_xml_parse(raw, len, m, err);
+}
+
+static int
+fb_send(struct bus *t, const char *dest, const struct tmsg *m)
 {
 	struct fakebus	*b = fb(t);
-	char		**ns;
-	size_t		  cap;
+	struct tmsg	 msg = *m;
+	char		**ns, *xml;
+	size_t		  cap, len;
+	int		  rc;
 
 	if (b->fail != 0)
 		return -b->fail;
+	if (dest != NULL)
+		msg.to = dest;
+	if (msg.from == NULL || *msg.from == '\0')
+		msg.from = b->jid;
+	if ((rc = tmsg_xml_write(&msg, &xml, &len)) < 0)
+		return rc;
 	if (b->nsent == b->capsent) {
 		cap = b->capsent ? 2 * b->capsent : 16;
 		if ((ns = realloc(b->sent, cap * sizeof(*ns))) == NULL)
@@ -88,27 +110,29 @@ fb_send(struct transport *t, const char *xml, size_t len)
 		b->sent = ns;
 		b->capsent = cap;
 	}
-	if ((b->sent[b->nsent] = strndup(xml, len)) == NULL)
-		return -ENOMEM;
-	b->nsent++;
+	b->sent[b->nsent++] = xml;
 	if (b->hook != NULL)
 		b->hook(b->hook_arg, xml, len);
 	return 0;
 }
 
 static const char *
-fb_jid(const struct transport *t)
+fb_addr(const struct bus *t)
 {
-	return ((const struct fakebus *)t->impl)->jid;
+	return fb(t)->jid;
+}
+
+static int
+fb_service_addr(const struct bus *t, const char *service, char *buf,
+    size_t bufsz)
+{
+	int	n = snprintf(buf, bufsz, "router@fake/%s", service);
+
+	return n < 0 || (size_t)n >= bufsz ? -ENAMETOOLONG : n;
 }
 
 static void
-fb_close(struct transport *t)
-{
-}
-
-static void
-fb_destroy(struct transport *t)
+fb_destroy(struct bus *t, int logout)
 {
 	struct fakebus	*b = fb(t);
 	size_t		 i;
@@ -122,42 +146,67 @@ fb_destroy(struct transport *t)
 	fd_close(&b->pfd[1]);
 	free(b->jid);
 	free(b);
+	t->impl = NULL;
 }
 
-static const struct transport_ops fb_ops = {
-	fb_open, fb_fd, fb_recv, fb_send, fb_jid, fb_close, fb_destroy,
+static int
+fb_init(struct bus *t)
+{
+	t->impl = xcalloc(1, sizeof(struct fakebus));
+	return 0;
+}
+
+static const struct bus_ops fb_ops = {
+	.name = "fake",
+	.init = fb_init,
+	.destroy = fb_destroy,
+	.connect = fb_connect,
+	.step = fb_connect,
+	.drop = fb_drop,
+	.fd = fb_fd,
+	.events = fb_events,
+	.recv = fb_recv,
+	.decode = fb_decode,
+	.send = fb_send,
+	.addr = fb_addr,
+	.service_addr = fb_service_addr,
 };
 
-struct transport *
+struct bus *
 th_fakebus_new(const char *jid)
 {
-	struct transport	*t;
+	struct bus_params	 p;
+	struct bus		*t;
 	struct fakebus		*b;
 
-	t = xcalloc(1, sizeof(*t));
-	b = xcalloc(1, sizeof(*b));
+	memset(&p, 0, sizeof(p));
+	p.kind = BUS_LOCAL;
+	p.role = BUS_ROLE_CLIENT;
+	if (bus_new_ops(&fb_ops, &p, &t) < 0)
+		fatalx("fakebus: bus_new_ops");
+	b = fb(t);
 	b->jid = xstrdup(jid);
 	if (pipe2(b->pfd, O_CLOEXEC | O_NONBLOCK) < 0)
 		fatal("pipe2");
-	t->ops = &fb_ops;
-	t->impl = b;
+	if (bus_start(t) < 0)
+		fatalx("fakebus: bus_start");
 	return t;
 }
 
 size_t
-th_fakebus_nsent(struct transport *t)
+th_fakebus_nsent(struct bus *t)
 {
 	return fb(t)->nsent;
 }
 
 const char *
-th_fakebus_sent(struct transport *t, size_t i)
+th_fakebus_sent(struct bus *t, size_t i)
 {
 	return i < fb(t)->nsent ? fb(t)->sent[i] : NULL;
 }
 
 void
-th_fakebus_clear(struct transport *t)
+th_fakebus_clear(struct bus *t)
 {
 	struct fakebus	*b = fb(t);
 	size_t		 i;
@@ -168,7 +217,7 @@ th_fakebus_clear(struct transport *t)
 }
 
 int
-th_fakebus_inject(struct transport *t, const char *xml)
+th_fakebus_inject(struct bus *t, const char *xml)
 {
 	struct fakebus	*b = fb(t);
 	char		**ni;
@@ -190,20 +239,20 @@ th_fakebus_inject(struct transport *t, const char *xml)
 }
 
 size_t
-th_fakebus_pending(struct transport *t)
+th_fakebus_pending(struct bus *t)
 {
 	return fb(t)->nin - fb(t)->headin;
 }
 
 void
-th_fakebus_on_send(struct transport *t, th_fakebus_hook fn, void *arg)
+th_fakebus_on_send(struct bus *t, th_fakebus_hook fn, void *arg)
 {
 	fb(t)->hook = fn;
 	fb(t)->hook_arg = arg;
 }
 
 void
-th_fakebus_fail_send(struct transport *t, int err)
+th_fakebus_fail_send(struct bus *t, int err)
 {
 	fb(t)->fail = err;
 }

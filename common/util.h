@@ -1,8 +1,8 @@
 /*
  * util.h: small helpers every drover module uses.
  *
- * Callers: any process, parent or child; nothing here is safe in signal
- * context except fd_close_quiet() (close(2) only).
+ * Callers: any process, parent or child; nothing here is for signal
+ * context (drover takes its signals from a signalfd or a self-pipe).
  *
  * Allocation: the x*() allocators call fatalx() on exhaustion and are for
  * start-up and parent bookkeeping only.  Request paths use plain malloc()

@@ -98,6 +98,9 @@ request(struct sb_slot *s, uint64_t start_us)
 		.xid = TH_XID,
 		.thread_trace = 3,
 		.start_us = start_us,
+		/* the same instant on the monotonic clock */
+		.start_mono_us = start_us != 0 ? mono_us() -
+		    (wall_us() - start_us) : 0,
 	};
 
 	sb_slot_begin_request(s, &r);

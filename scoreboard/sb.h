@@ -854,9 +854,9 @@ pid_t	 sb_slot_pid(const struct sb_slot *);
  * parent would read the parent) opens /proc/self/statm once, O_CLOEXEC;
  * sb_sample() then costs one pread(2) of it (the resident set, exact to
  * the page) and one clock_gettime(CLOCK_PROCESS_CPUTIME_ID) (user+system
- * CPU to the nanosecond), about 1.5 us together (docs/benchmarks.md;
+ * CPU to the nanosecond), about 0.8 us together (docs/benchmarks.md;
  * getrusage() has no current RSS, /proc/self/stat counts CPU in 10 ms
- * ticks and costs more).  The sampler is process-local (not in the
+ * ticks and costs three times more, reopening statm each time too).  The sampler is process-local (not in the
  * segment); sb_sampler_close() closes its fd and is a no-op when closed.
  */
 struct sb_sampler {
@@ -919,7 +919,7 @@ sb_cell_add(_Atomic uint64_t *c, uint64_t n)
  * counts as other) that took dur_us and ended with OpenSRF status
  * `status`: 100-399 success, 400-499 and 500-599 errors by class, any
  * other value (0 or negative for "failed without a status") an other
- * error.  No syscall, lock, fence or division: about 2 ns
+ * error.  No syscall, lock, fence or division: 3 to 5 ns
  * (docs/benchmarks.md).
  */
 static inline void

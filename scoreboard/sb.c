@@ -765,6 +765,12 @@ sb_slot_set_rss(struct sb_slot *s, uint64_t rss_kb)
 	seq_write_end(&s->seq, odd);
 }
 
+void
+sb_slot_count(struct sb_slot *s, enum sb_counter c, uint64_t n)
+{
+	hdr_count(slot_header(s), c, n);
+}
+
 uint32_t
 sb_slot_state(const struct sb_slot *s)
 {

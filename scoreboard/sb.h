@@ -91,6 +91,7 @@
  *			  after child_init: sb_sample() + sb_slot_set_baseline()
  *	child, request	  sb_slot_begin_request() ... sb_slot_end_request();
  *			  sb_method_record(); sb_sample() + sb_slot_set_sample();
+ *			  sb_slot_count(UNSENT) for a reply it could not send;
  *			  then mpm_recycle_why() (mpm_recycle.h)
  *	child, exit	  sb_slot_set_exit_reason() as soon as it decides
  *	parent, reap	  sb_read_slot() (addr, for bus_reaped()), then
@@ -844,6 +845,12 @@ void	 sb_slot_begin_request(struct sb_slot *, const struct sb_request *);
  */
 void	 sb_slot_end_request(struct sb_slot *, uint64_t dur_us,
 	    uint64_t cpu_us, int ok, enum sb_state next_state);
+/*
+ * A header counter bumped from a child that holds only its slot (the
+ * runtime): as sb_count() on the slot's segment.  SB_C_UNSENT when a
+ * reply could not be sent.
+ */
+void	 sb_slot_count(struct sb_slot *, enum sb_counter, uint64_t n);
 /* The two single words anyone mapping the segment may read unlocked. */
 uint32_t sb_slot_state(const struct sb_slot *);
 pid_t	 sb_slot_pid(const struct sb_slot *);

@@ -357,6 +357,11 @@ struct svc_conf {
 	int	 slow_request_ms;	/* 0 = off, default 0 */
 	int	 graceful_timeout;	/* s, 0-3600, default 30 */
 	size_t	 max_request_size;	/* bytes, default 10 MiB */
+	/* recycling (mpm/mpm_recycle.h); 0 = off for each */
+	int	 max_rss_growth_kb;	/* KiB over the post-init RSS */
+	int	 max_rss_kb;		/* KiB, absolute */
+	int	 max_child_lifetime;	/* s */
+	int	 max_child_lifetime_jitter; /* s, < max_child_lifetime */
 	json_t	*app_settings;		/* owned; JSON null if absent */
 	char   **cache_servers;		/* cache/global/servers/server, split
 					   at commas; NULL-terminated */

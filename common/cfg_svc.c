@@ -32,6 +32,15 @@
 #define REQSIZE_MIN	4096LL
 #define REQSIZE_MAX	(1024LL * 1024 * 1024)
 #define REQSIZE_DEF	(10LL * 1024 * 1024)
+/*
+ * Recycling: RSS limits in KiB up to 1 TiB (still an int); below 1 MiB a
+ * non-zero RSS limit would recycle every child after one request (a
+ * drover child is several MiB before it serves anything).  A lifetime
+ * of a year is "never" in practice.
+ */
+#define RSS_KB_MAX	(1024LL * 1024 * 1024)
+#define RSS_KB_MIN	1024
+#define LIFETIME_MAX	(365 * DAY_S)
 
 #define SK(field)	offsetof(struct svc_conf, field)
 #define U		"unix_config/"
@@ -70,6 +79,17 @@ static const struct cfg_key svc_keys[] = {
 	{ U "max_request_size", CFG_T_SIZE, CFG_K_DROVER, REQSIZE_MIN,
 	  REQSIZE_MAX, REQSIZE_DEF, NULL, NULL, SK(max_request_size),
 	  "largest request stanza, bytes" },
+	{ U "max_rss_growth_kb", CFG_T_INT, CFG_K_DROVER, 0, RSS_KB_MAX, 0,
+	  NULL, NULL, SK(max_rss_growth_kb),
+	  "recycle a child grown this many KiB over its post-init RSS; 0 off" },
+	{ U "max_rss_kb", CFG_T_INT, CFG_K_DROVER, 0, RSS_KB_MAX, 0, NULL,
+	  NULL, SK(max_rss_kb), "recycle a child over this RSS, KiB; 0 off" },
+	{ U "max_child_lifetime", CFG_T_INT, CFG_K_DROVER, 0, LIFETIME_MAX, 0,
+	  NULL, NULL, SK(max_child_lifetime),
+	  "recycle a child this many s old; 0 off" },
+	{ U "max_child_lifetime_jitter", CFG_T_INT, CFG_K_DROVER, 0,
+	  LIFETIME_MAX, 0, NULL, NULL, SK(max_child_lifetime_jitter),
+	  "random 0..jitter s added per child" },
 };
 
 /* Relative to the root of the merged tree: host-wide settings. */
@@ -152,6 +172,18 @@ svc_conf_validate(const struct svc_conf *sc, struct cfg_err *err)
 	if (sc->keepalive < 1)
 		return bad(sc, err, "keepalive: expected an integer from 1 to "
 		    "%lld, got %d", HOUR_S, sc->keepalive);
+	if (sc->max_rss_kb != 0 && sc->max_rss_kb < RSS_KB_MIN)
+		return bad(sc, err, "unix_config/max_rss_kb: expected 0 (off) "
+		    "or at least %d, got %d", RSS_KB_MIN, sc->max_rss_kb);
+	if (sc->max_rss_growth_kb != 0 && sc->max_rss_growth_kb < RSS_KB_MIN)
+		return bad(sc, err, "unix_config/max_rss_growth_kb: expected "
+		    "0 (off) or at least %d, got %d", RSS_KB_MIN,
+		    sc->max_rss_growth_kb);
+	if (sc->max_child_lifetime_jitter != 0 &&
+	    sc->max_child_lifetime_jitter >= sc->max_child_lifetime)
+		return bad(sc, err, "unix_config: max_child_lifetime_jitter "
+		    "(%d) must be less than max_child_lifetime (%d)",
+		    sc->max_child_lifetime_jitter, sc->max_child_lifetime);
 	return 0;
 }
 

@@ -4,8 +4,11 @@
  * Divisions of this file (the pure functions are in sb_logic.c):
  *	seqlock		the writer's begin/end and the reader's bounded copy
  *	parent		create (with stale reclaim), destroy, conf, counters,
- *			spawn, reap
+ *			bus and queues, spawn, reap
+ *	methods		the name table, the fold (parent) and the summing
+ *			reader
  *	child		the writers of a child's own slot
+ *	sampler		a child's own RSS and CPU, cheaply
  *	reader		open read-only, validate, copy header/slot/deaths,
  *			enumerate /dev/shm
  *
@@ -180,6 +183,9 @@ init_header(struct sb_segment *seg, const char *service, const char *instance)
 	h->slot_size = sizeof(struct sb_slot);
 	h->slot_count = SB_SLOTS;
 	h->death_count = SB_DEATHS;
+	h->methods_offset = offsetof(struct sb_segment, methods);
+	h->method_cells = SB_METHOD_CELLS;
+	h->method_buckets = SB_METHOD_BUCKETS;
 	atomic_store(&h->parent_pid, (int32_t)getpid());
 	h->start_us = wall_us();
 	(void)str_copy(h->service, service, sizeof(h->service));
@@ -330,8 +336,12 @@ sb_set_max_children_now(struct sb *sb, uint32_t n)
 static void
 hdr_count(struct sb_header *h, unsigned c, uint64_t n)
 {
-	if (c < SB_NCOUNTERS && c != SB_C_QUEUED && c != SB_C_MAX_QUEUED)
-		atomic_fetch_add_explicit(&h->counters[c], n,
+	if (c >= SB_NCOUNTERS || c == SB_C_QUEUED || c == SB_C_MAX_QUEUED)
+		return;
+	atomic_fetch_add_explicit(&h->counters[c], n, memory_order_relaxed);
+	/* A rescued request failed: accepted = completed + failed + ... */
+	if (c == SB_C_RESCUED)
+		atomic_fetch_add_explicit(&h->counters[SB_C_FAILED], n,
 		    memory_order_relaxed);
 }
 
@@ -355,6 +365,37 @@ sb_set_queued(struct sb *sb, uint64_t n)
 	if (n > max)
 		atomic_store_explicit(&h->counters[SB_C_MAX_QUEUED], n,
 		    memory_order_relaxed);
+	if (n == 0)
+		atomic_store_explicit(&h->backlog_oldest_mono_us, 0,
+		    memory_order_relaxed);
+}
+
+void
+sb_set_backlog(struct sb *sb, uint64_t n, uint64_t oldest_mono_us)
+{
+	sb_set_queued(sb, n);
+	atomic_store_explicit(&sb->seg->hdr.backlog_oldest_mono_us,
+	    n == 0 ? 0 : oldest_mono_us, memory_order_relaxed);
+}
+
+void
+sb_set_bus(struct sb *sb, uint32_t kind, uint32_t state)
+{
+	struct sb_header	*h = &sb->seg->hdr;
+
+	atomic_store_explicit(&h->bus_kind, kind, memory_order_relaxed);
+	atomic_store_explicit(&h->bus_state, state, memory_order_relaxed);
+}
+
+void
+sb_set_svc_queue(struct sb *sb, const struct sb_svc_queue *q)
+{
+	struct sb_header	*h = &sb->seg->hdr;
+	uint32_t		 odd;
+
+	odd = seq_write_begin(&h->queue_seq);
+	h->svc_queue = *q;
+	seq_write_end(&h->queue_seq, odd);
 }
 
 struct sb_slot *
@@ -372,23 +413,34 @@ sb_slot_spawn(struct sb *sb, unsigned idx, uint32_t generation)
 
 	if ((s = sb_slot(sb, idx)) == NULL)
 		return NULL;
+	/* Figures a previous child left (not reaped through us) are kept. */
+	sb_methods_fold(sb, idx);
 	odd = seq_write_begin(&s->seq);
 	atomic_store_explicit(&s->state, SB_STARTING, memory_order_relaxed);
 	atomic_store_explicit(&s->pid, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->bus_state, SB_BUS_NONE,
+	    memory_order_relaxed);
+	atomic_store_explicit(&s->exit_reason, SB_EXIT_NONE,
+	    memory_order_relaxed);
 	s->generation = generation;
 	s->errors = 0;
 	s->requests = 0;
 	s->spawn_us = now;
+	s->spawn_mono_us = mono_us();
 	s->state_us = now;
 	s->req_start_us = 0;
+	s->req_start_mono_us = 0;
 	s->last_dur_us = 0;
 	s->last_cpu_us = 0;
 	s->rss_kb = 0;
+	s->rss_base_kb = 0;
+	s->cpu_us = 0;
 	s->thread_trace = 0;
 	memset(s->method, 0, sizeof(s->method));
 	memset(s->client, 0, sizeof(s->client));
 	memset(s->thread, 0, sizeof(s->thread));
 	memset(s->xid, 0, sizeof(s->xid));
+	memset(s->addr, 0, sizeof(s->addr));
 	seq_write_end(&s->seq, odd);
 	sb_count(sb, SB_C_SPAWNED, 1);
 	return s;
@@ -397,11 +449,18 @@ sb_slot_spawn(struct sb *sb, unsigned idx, uint32_t generation)
 void
 sb_slot_reaped(struct sb *sb, unsigned idx, pid_t pid, int wstatus)
 {
+	sb_slot_reaped_by(sb, idx, pid, wstatus, SB_EXIT_NONE);
+}
+
+void
+sb_slot_reaped_by(struct sb *sb, unsigned idx, pid_t pid, int wstatus,
+    uint32_t parent_says)
+{
 	struct sb_header	*h = &sb->seg->hdr;
 	struct sb_slot		*s;
 	struct sb_death		*d;
 	uint64_t		 total, now = wall_us();
-	uint32_t		 seq, odd;
+	uint32_t		 seq, odd, reason;
 	int			 abnormal;
 
 	if ((s = sb_slot(sb, idx)) == NULL)
@@ -428,8 +487,13 @@ sb_slot_reaped(struct sb *sb, unsigned idx, pid_t pid, int wstatus)
 		d->core_dumped = 0;
 		abnormal = d->exit_code != 0;
 	}
+	reason = sb_exit_reason_pick(atomic_load_explicit(&s->exit_reason,
+	    memory_order_relaxed), parent_says, wstatus);
+	d->exit_reason = reason;
 	d->requests = s->requests;
 	d->time_us = now;
+	d->rss_kb = s->rss_kb;
+	d->cpu_us = s->cpu_us;
 	memcpy(d->last_method, s->method, sizeof(d->last_method));
 	d->last_method[sizeof(d->last_method) - 1] = '\0';
 	seq_write_end(&d->seq, odd);
@@ -437,6 +501,9 @@ sb_slot_reaped(struct sb *sb, unsigned idx, pid_t pid, int wstatus)
 	    memory_order_release);
 	if (abnormal)
 		sb_count(sb, SB_C_ABNORMAL, 1);
+	if (sb_exit_reason_recycles(reason))
+		sb_count(sb, SB_C_RECYCLED, 1);
+	sb_methods_fold(sb, idx);
 
 	odd = seq_write_begin(&s->seq);
 	atomic_store_explicit(&s->state, abnormal ? SB_DEAD : SB_EMPTY,
@@ -446,6 +513,7 @@ sb_slot_reaped(struct sb *sb, unsigned idx, pid_t pid, int wstatus)
 	else
 		atomic_store_explicit(&s->pid, (int32_t)pid,
 		    memory_order_relaxed);
+	atomic_store_explicit(&s->exit_reason, reason, memory_order_relaxed);
 	s->state_us = now;
 	seq_write_end(&s->seq, odd);
 }
@@ -463,6 +531,115 @@ sb_slot_clear(struct sb *sb, unsigned idx)
 	atomic_store_explicit(&s->pid, 0, memory_order_relaxed);
 	s->state_us = wall_us();
 	seq_write_end(&s->seq, odd);
+}
+
+/* --------------------------------------------------------------- methods */
+
+int
+sb_methods_set(struct sb *sb, const char *const *names, size_t n)
+{
+	struct sb_methods	*m = &sb->seg->methods;
+	char			 cut[SB_METHOD_LEN];
+	uint32_t		 named, odd;
+	size_t			 i;
+
+	if (n > SB_METHOD_NAMED)
+		n = SB_METHOD_NAMED;
+	named = atomic_load_explicit(&m->named, memory_order_relaxed);
+	if (named != 0) {
+		/* Again: fine if it is the same table, else indices moved. */
+		if (named != n)
+			return -EBUSY;
+		for (i = 0; i < n; i++) {
+			(void)str_copy(cut, names[i] != NULL ? names[i] : "",
+			    sizeof(cut));	/* cut as stored */
+			if (strncmp(cut, m->names[i], sizeof(cut)) != 0)
+				return -EBUSY;
+		}
+		return (int)n;
+	}
+	odd = seq_write_begin(&m->seq);
+	for (i = 0; i < n; i++) {
+		memset(m->names[i], 0, sizeof(m->names[i]));
+		(void)str_copy(m->names[i], names[i] != NULL ? names[i] : "",
+		    sizeof(m->names[i]));
+	}
+	atomic_store_explicit(&m->named, (uint32_t)n, memory_order_relaxed);
+	seq_write_end(&m->seq, odd);
+	return (int)n;
+}
+
+unsigned
+sb_method_index(const struct sb *sb, const char *name)
+{
+	const struct sb_methods	*m = &sb->seg->methods;
+	uint32_t		 i, n;
+
+	n = atomic_load_explicit(&m->named, memory_order_acquire);
+	if (name == NULL || n > SB_METHOD_NAMED)
+		return SB_METHOD_OTHER;
+	for (i = 0; i < n; i++)
+		if (strncmp(m->names[i], name, SB_METHOD_LEN) == 0)
+			return i;
+	return SB_METHOD_OTHER;
+}
+
+/* dst += src, field by field; src = 0.  The parent, during a fold. */
+static void
+cell_move(struct sb_method_cell *dst, struct sb_method_cell *src)
+{
+	unsigned	k;
+
+	for (k = 0; k < SB_METHOD_BUCKETS; k++) {
+		sb_cell_add(&dst->buckets[k], atomic_load_explicit(
+		    &src->buckets[k], memory_order_relaxed));
+		atomic_store_explicit(&src->buckets[k], 0,
+		    memory_order_relaxed);
+	}
+#define MOVE(f)	do {							\
+	sb_cell_add(&dst->f, atomic_load_explicit(&src->f,		\
+	    memory_order_relaxed));					\
+	atomic_store_explicit(&src->f, 0, memory_order_relaxed);	\
+} while (0)
+	MOVE(sum_us);
+	MOVE(err_4xx);
+	MOVE(err_5xx);
+	MOVE(err_other);
+#undef MOVE
+}
+
+void
+sb_methods_fold(struct sb *sb, unsigned idx)
+{
+	struct sb_methods	*m = &sb->seg->methods;
+	struct sb_slot		*s;
+	uint64_t		 used[SB_METHOD_CELLS / 64], bits;
+	uint32_t		 odd;
+	unsigned		 w, i;
+	int			 any = 0;
+
+	if ((s = sb_slot(sb, idx)) == NULL)
+		return;
+	for (w = 0; w < ARRAY_LEN(used); w++) {
+		used[w] = atomic_load_explicit(&s->methods_used[w],
+		    memory_order_relaxed);
+		any |= used[w] != 0;
+	}
+	if (!any)
+		return;
+	odd = seq_write_begin(&m->seq);
+	for (w = 0; w < ARRAY_LEN(used); w++) {
+		for (bits = used[w]; bits != 0; bits &= bits - 1) {
+			i = w * 64 + (unsigned)__builtin_ctzll(bits);
+			cell_move(&m->rows[SB_METHOD_RETIRED].cells[i],
+			    &m->rows[idx].cells[i]);
+		}
+		atomic_fetch_or_explicit(&m->retired_used[w], used[w],
+		    memory_order_relaxed);
+		atomic_store_explicit(&s->methods_used[w], 0,
+		    memory_order_relaxed);
+	}
+	seq_write_end(&m->seq, odd);
 }
 
 /* ----------------------------------------------------------------- child */
@@ -499,6 +676,18 @@ sb_slot_set_state(struct sb_slot *s, enum sb_state state)
 	seq_write_end(&s->seq, odd);
 }
 
+void
+sb_slot_set_bus(struct sb_slot *s, uint32_t bus_state)
+{
+	atomic_store_explicit(&s->bus_state, bus_state, memory_order_relaxed);
+}
+
+void
+sb_slot_set_exit_reason(struct sb_slot *s, uint32_t reason)
+{
+	atomic_store_explicit(&s->exit_reason, reason, memory_order_relaxed);
+}
+
 /* Copy a possibly NULL string into a fixed field, zero-padding the rest. */
 static void
 field_set(char *dst, size_t dstsz, const char *src)
@@ -513,15 +702,28 @@ field_set(char *dst, size_t dstsz, const char *src)
 }
 
 void
+sb_slot_set_addr(struct sb_slot *s, const char *addr)
+{
+	uint32_t	odd;
+
+	odd = seq_write_begin(&s->seq);
+	field_set(s->addr, sizeof(s->addr), addr);
+	seq_write_end(&s->seq, odd);
+}
+
+void
 sb_slot_begin_request(struct sb_slot *s, const struct sb_request *r)
 {
 	uint64_t	now = wall_us();
+	uint64_t	mono = r->start_mono_us != 0 ? r->start_mono_us :
+			    mono_us();
 	uint32_t	odd;
 
 	odd = seq_write_begin(&s->seq);
 	atomic_store_explicit(&s->state, SB_BUSY, memory_order_relaxed);
 	s->state_us = now;
 	s->req_start_us = r->start_us != 0 ? r->start_us : now;
+	s->req_start_mono_us = mono;
 	s->thread_trace = r->thread_trace;
 	field_set(s->method, sizeof(s->method), r->method);
 	field_set(s->client, sizeof(s->client), r->client);
@@ -563,6 +765,12 @@ sb_slot_set_rss(struct sb_slot *s, uint64_t rss_kb)
 	seq_write_end(&s->seq, odd);
 }
 
+void
+sb_slot_count(struct sb_slot *s, enum sb_counter c, uint64_t n)
+{
+	hdr_count(slot_header(s), c, n);
+}
+
 uint32_t
 sb_slot_state(const struct sb_slot *s)
 {
@@ -575,32 +783,89 @@ sb_slot_pid(const struct sb_slot *s)
 	return atomic_load_explicit(&s->pid, memory_order_relaxed);
 }
 
-uint64_t
-sb_self_cpu_us(void)
+void
+sb_slot_set_baseline(struct sb_slot *s, const struct sb_sample *x)
 {
-	struct timespec	ts;
+	uint32_t	odd;
 
-	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == -1)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	odd = seq_write_begin(&s->seq);
+	s->rss_kb = x->rss_kb;
+	s->rss_base_kb = x->rss_kb;
+	s->cpu_us = x->cpu_us;
+	seq_write_end(&s->seq, odd);
 }
 
-uint64_t
-sb_self_rss_kb(void)
+void
+sb_slot_set_sample(struct sb_slot *s, const struct sb_sample *x)
 {
-	unsigned long long	size, resident;
-	long			page = sysconf(_SC_PAGESIZE);
-	FILE			*f;
-	int			 n;
+	uint32_t	odd;
 
-	/* statm: total and resident pages first; Linux only, as is drover. */
-	if (page <= 0 || (f = fopen("/proc/self/statm", "re")) == NULL)
-		return 0;
-	n = fscanf(f, "%llu %llu", &size, &resident);
-	(void)fclose(f);		/* read-only stream */
-	if (n != 2)
-		return 0;
-	return (uint64_t)resident * (uint64_t)page / 1024u;
+	odd = seq_write_begin(&s->seq);
+	s->rss_kb = x->rss_kb;
+	s->cpu_us = x->cpu_us;
+	seq_write_end(&s->seq, odd);
+}
+
+/* --------------------------------------------------------------- sampler */
+
+/*
+ * /proc/self/statm is "size resident shared text lib data dt" in pages:
+ * the kernel prints counters it keeps per mm, no page-table walk, so a
+ * pread() at offset 0 of the file opened once costs one short syscall.
+ * The CPU clock is a syscall too (not in the vDSO), but exact.
+ */
+#define SB_STATM	"/proc/self/statm"
+/* statm's seven numbers fit easily; only the first two are read. */
+#define SB_STATM_BUF	128
+
+int
+sb_sampler_open(struct sb_sampler *sp)
+{
+	long	page = sysconf(_SC_PAGESIZE);
+
+	sp->fd = -1;
+	sp->page_kb = 0;
+	if (page < 1024)
+		return -EINVAL;		/* Linux pages are 4 KiB or more */
+	if ((sp->fd = open(SB_STATM, O_RDONLY | O_CLOEXEC)) == -1)
+		return -errno;
+	sp->page_kb = (uint32_t)(page / 1024);
+	return 0;
+}
+
+int
+sb_sample(struct sb_sampler *sp, struct sb_sample *out)
+{
+	char		 buf[SB_STATM_BUF];
+	const char	*p, *end;
+	struct timespec	 ts;
+	uint64_t	 pages = 0;
+	ssize_t		 n;
+
+	if (sp->fd < 0)
+		return -EBADF;
+	if ((n = pread(sp->fd, buf, sizeof(buf), 0)) == -1)
+		return -errno;
+	/* Skip "size ", then the resident page count. */
+	end = buf + n;
+	for (p = buf; p < end && *p != ' '; p++)
+		;
+	if (++p >= end || *p < '0' || *p > '9')
+		return -EPROTO;
+	for (; p < end && *p >= '0' && *p <= '9'; p++)
+		pages = pages * 10 + (uint64_t)(*p - '0');
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == -1)
+		return -errno;
+	out->rss_kb = pages * sp->page_kb;
+	out->cpu_us = (uint64_t)ts.tv_sec * 1000000u +
+	    (uint64_t)ts.tv_nsec / 1000u;
+	return 0;
+}
+
+void
+sb_sampler_close(struct sb_sampler *sp)
+{
+	fd_close(&sp->fd);
 }
 
 /* ---------------------------------------------------------------- reader */
@@ -618,9 +883,44 @@ validate(const struct sb_header *h, size_t size)
 	if (h->header_size != sizeof(struct sb_header) ||
 	    h->slot_size != sizeof(struct sb_slot) ||
 	    h->slot_count != SB_SLOTS || h->death_count != SB_DEATHS ||
+	    h->methods_offset != offsetof(struct sb_segment, methods) ||
+	    h->method_cells != SB_METHOD_CELLS ||
+	    h->method_buckets != SB_METHOD_BUCKETS ||
 	    size < sizeof(struct sb_segment))
 		return -EBADMSG;
 	return 0;
+}
+
+int
+sb_peek_version(const char *shm_name, uint32_t *version)
+{
+	struct stat	 st;
+	const uint32_t	*w;
+	void		*p;
+	int		 fd, rc;
+
+	if ((fd = shm_open(shm_name, O_RDONLY | O_CLOEXEC, 0)) == -1)
+		return -errno;
+	if (fstat(fd, &st) == -1) {
+		rc = -errno;
+		fd_close(&fd);
+		return rc;
+	}
+	if (st.st_size < SB_PREFIX_LEN) {
+		fd_close(&fd);
+		return -EBADMSG;
+	}
+	p = mmap(NULL, SB_PREFIX_LEN, PROT_READ, MAP_SHARED, fd, 0);
+	rc = p == MAP_FAILED ? -errno : 0;
+	fd_close(&fd);
+	if (rc != 0)
+		return rc;
+	w = p;
+	if (w[0] == SB_MAGIC)
+		*version = w[1];
+	rc = w[0] == SB_MAGIC ? 0 : w[0] == 0 ? -EBADMSG : -EPROTO;
+	(void)munmap(p, SB_PREFIX_LEN);		/* only fails on bad args */
+	return rc;
 }
 
 int
@@ -714,6 +1014,10 @@ sb_read_info(const struct sb *sb, struct sb_info *info)
 	unsigned		 i;
 	int			 rc;
 
+	/* generation + limits: 4 + 64 bytes, no padding in between. */
+	_Static_assert(sizeof(conf) == 4 + sizeof(struct sb_limits),
+	    "conf block");
+
 	memset(info, 0, sizeof(*info));
 	/* generation and limits are adjacent, so one copy takes both. */
 	_Static_assert(offsetof(struct sb_header, limits) ==
@@ -738,7 +1042,18 @@ sb_read_info(const struct sb *sb, struct sb_info *info)
 		    memory_order_relaxed);
 	info->deaths_total = atomic_load_explicit(&h->deaths_total,
 	    memory_order_acquire);
-	return 0;
+	info->bus_state = atomic_load_explicit(&h->bus_state,
+	    memory_order_relaxed);
+	info->bus_kind = atomic_load_explicit(&h->bus_kind,
+	    memory_order_relaxed);
+	info->backlog_oldest_mono_us = atomic_load_explicit(
+	    &h->backlog_oldest_mono_us, memory_order_relaxed);
+	info->methods_named = atomic_load_explicit(&sb->seg->methods.named,
+	    memory_order_acquire);
+	if (info->methods_named > SB_METHOD_NAMED)
+		info->methods_named = SB_METHOD_NAMED;
+	return seq_read(&h->queue_seq, &info->svc_queue, &h->svc_queue,
+	    sizeof(info->svc_queue));
 }
 
 int
@@ -762,16 +1077,25 @@ sb_read_slot(const struct sb *sb, unsigned idx, struct sb_slot_info *info)
 	info->errors = c.errors;
 	info->requests = c.requests;
 	info->spawn_us = c.spawn_us;
+	info->spawn_mono_us = c.spawn_mono_us;
 	info->state_us = c.state_us;
 	info->req_start_us = c.req_start_us;
+	info->req_start_mono_us = c.req_start_mono_us;
 	info->last_dur_us = c.last_dur_us;
 	info->last_cpu_us = c.last_cpu_us;
 	info->rss_kb = c.rss_kb;
+	info->rss_base_kb = c.rss_base_kb;
+	info->cpu_us = c.cpu_us;
 	info->thread_trace = c.thread_trace;
+	info->bus_state = atomic_load_explicit(&c.bus_state,
+	    memory_order_relaxed);
+	info->exit_reason = atomic_load_explicit(&c.exit_reason,
+	    memory_order_relaxed);
 	field_get(info->method, c.method, sizeof(info->method));
 	field_get(info->client, c.client, sizeof(info->client));
 	field_get(info->thread, c.thread, sizeof(info->thread));
 	field_get(info->xid, c.xid, sizeof(info->xid));
+	field_get(info->addr, c.addr, sizeof(info->addr));
 	return 0;
 }
 
@@ -799,13 +1123,87 @@ sb_read_deaths(const struct sb *sb, struct sb_death_info *out, size_t max)
 		out[got].exit_code = c.exit_code;
 		out[got].signal = c.signal;
 		out[got].core_dumped = c.core_dumped != 0;
+		out[got].exit_reason = c.exit_reason;
 		out[got].requests = c.requests;
 		out[got].time_us = c.time_us;
+		out[got].rss_kb = c.rss_kb;
+		out[got].cpu_us = c.cpu_us;
 		field_get(out[got].last_method, c.last_method,
 		    sizeof(out[got].last_method));
 		got++;
 	}
 	return got;
+}
+
+/* out[i] += the used cells of one row. */
+static void
+add_row(struct sb_method_info *out, const struct sb_method_row *row,
+    const _Atomic uint64_t *used)
+{
+	const struct sb_method_cell	*c;
+	struct sb_method_info		*o;
+	uint64_t			 bits;
+	unsigned			 w, i, k;
+
+	for (w = 0; w < SB_METHOD_CELLS / 64; w++) {
+		bits = atomic_load_explicit(&used[w], memory_order_relaxed);
+		for (; bits != 0; bits &= bits - 1) {
+			i = w * 64 + (unsigned)__builtin_ctzll(bits);
+			c = &row->cells[i];
+			o = &out[i];
+			for (k = 0; k < SB_METHOD_BUCKETS; k++)
+				o->buckets[k] += atomic_load_explicit(
+				    &c->buckets[k], memory_order_relaxed);
+			o->sum_us += atomic_load_explicit(&c->sum_us,
+			    memory_order_relaxed);
+			o->err_4xx += atomic_load_explicit(&c->err_4xx,
+			    memory_order_relaxed);
+			o->err_5xx += atomic_load_explicit(&c->err_5xx,
+			    memory_order_relaxed);
+			o->err_other += atomic_load_explicit(&c->err_other,
+			    memory_order_relaxed);
+		}
+	}
+}
+
+int
+sb_read_methods(const struct sb *sb, struct sb_method_info *out)
+{
+	const struct sb_segment	*seg = sb->seg;
+	const struct sb_methods	*m = &seg->methods;
+	uint32_t		 s1, s2, n;
+	unsigned		 try, i, k;
+
+	for (try = 0; try < SB_READ_RETRIES; try++) {
+		s1 = atomic_load_explicit(&m->seq, memory_order_acquire);
+		if (s1 & 1) {
+			cpu_relax(try);
+			continue;
+		}
+		memset(out, 0, SB_METHOD_CELLS * sizeof(*out));
+		n = atomic_load_explicit(&m->named, memory_order_relaxed);
+		if (n > SB_METHOD_NAMED)
+			n = SB_METHOD_NAMED;
+		for (i = 0; i < n; i++)
+			field_get(out[i].name, m->names[i],
+			    sizeof(out[i].name));
+		for (i = 0; i < SB_SLOTS; i++)
+			add_row(out, &m->rows[i], seg->slots[i].methods_used);
+		add_row(out, &m->rows[SB_METHOD_RETIRED], m->retired_used);
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&m->seq, memory_order_relaxed);
+		if (s1 != s2) {
+			cpu_relax(try);
+			continue;
+		}
+		(void)str_copy(out[SB_METHOD_OTHER].name,
+		    SB_METHOD_OTHER_NAME, sizeof(out[0].name));
+		for (i = 0; i < SB_METHOD_CELLS; i++)
+			for (k = 0; k < SB_METHOD_BUCKETS; k++)
+				out[i].calls += out[i].buckets[k];
+		return (int)n;
+	}
+	return -EAGAIN;
 }
 
 static int

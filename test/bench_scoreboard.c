@@ -4,7 +4,7 @@
  * A scoreboard with 256 busy slots.  A writer process plays the children:
  * it runs WRITER_REQUESTS requests round-robin over the slots, each one
  * sb_slot_begin_request() plus sb_slot_end_request() (the two seqlocked
- * writes a real request makes).  A reader process plays drover-status:
+ * writes a real request makes) plus sb_method_record().  A reader process plays drover-status:
  * each "dump" copies the header, all 256 slots and the death ring, as
  * drover-status does before formatting.  Measured, best of RUNS:
  *
@@ -13,11 +13,26 @@
  *	both at once		requests/s (and the writer's slowdown against
  *				alone), dumps/s, unstable slot copies
  *
+ * A dump includes the per-method sums (sb_read_methods()) over the rows
+ * the writer filled.  Then, in one process, the per-request costs a
+ * child adds in layout 2, in ns per call, best of RUNS:
+ *
+ *	sb_method_record()	one call counted (cycling over 16 methods
+ *				and durations from 30 us to 3 s)
+ *	sb_slot_set_sample()	the sample published under the seqlock
+ *	self-sampling		sb_sample() against the alternatives it was
+ *				chosen over: pread of /proc/self/statm alone,
+ *				the CPU clock alone, getrusage(), pread of
+ *				/proc/self/stat (pre-opened, parsed),
+ *				fopen+fscanf of statm (the layout 1 way) and
+ *				open+read+close of statm
+ *
  * Processes, not threads, because that is how drover shares the segment.
  * Timing belongs here, never in a test (STYLE.md).  Run with `make bench`;
  * record the figures in docs/benchmarks.md with the machine.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -25,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +54,11 @@
 /* A reader-alone run does this many dumps. */
 #define READER_DUMPS	20000u
 #define RUNS		3
+/* Calls per timed loop of the in-process measurements. */
+#define RECORD_CALLS	20000000u
+#define SAMPLE_CALLS	200000u
+/* Methods the record loop cycles over (a typical service's share). */
+#define BENCH_METHODS	16
 
 /* Shared between the bench and its two processes (anonymous mapping). */
 struct shared {
@@ -89,6 +110,7 @@ writer(struct sb *sb)
 		r.start_us = 1 + i;
 		sb_slot_begin_request(s, &r);
 		sb_slot_end_request(s, 250, 200, 1, SB_BUSY);
+		sb_method_record(s, i % BENCH_METHODS, 250, 200);
 	}
 	atomic_store(&sh->writer_ns, now_ns() - t0);
 	atomic_store(&sh->writer_done, 1);
@@ -100,6 +122,7 @@ dump(const struct sb *rd)
 {
 	static struct sb_slot_info	slots[SB_SLOTS];
 	static struct sb_death_info	deaths[SB_DEATHS];
+	static struct sb_method_info	methods[SB_METHOD_CELLS];
 	struct sb_info			info;
 	uint64_t			unstable = 0;
 	unsigned			i;
@@ -110,6 +133,8 @@ dump(const struct sb *rd)
 		if (sb_read_slot(rd, i, &slots[i]) != 0)
 			unstable++;
 	if (sb_read_deaths(rd, deaths, SB_DEATHS) < 0)
+		unstable++;
+	if (sb_read_methods(rd, methods) < 0)
 		unstable++;
 	return unstable;
 }
@@ -200,6 +225,190 @@ per_s(uint64_t n, uint64_t ns)
 	return ns == 0 ? 0.0 : (double)n * 1e9 / (double)ns;
 }
 
+/* ------------------------------------------------ per-call costs, in-process */
+
+/* Keeps the compiler from dropping a measured result. */
+static volatile uint64_t	sink;
+
+/* One timed loop of a measured operation; ns per call. */
+typedef void	(*op_fn)(void *arg, unsigned i);
+
+static double
+time_op(op_fn fn, void *arg, unsigned n)
+{
+	double		best = 0, v;
+	uint64_t	t0;
+	unsigned	i;
+	int		run;
+
+	for (run = 0; run < RUNS; run++) {
+		t0 = now_ns();
+		for (i = 0; i < n; i++)
+			fn(arg, i);
+		v = (double)(now_ns() - t0) / n;
+		if (run == 0 || v < best)
+			best = v;
+	}
+	return best;
+}
+
+/* Durations from 30 us to 3 s, so every bucket path is taken. */
+static const uint64_t bench_dur[8] = {
+	30, 250, 1200, 9000, 48000, 310000, 1100000, 3000000
+};
+
+static void
+op_record(void *arg, unsigned i)
+{
+	sb_method_record(arg, i % BENCH_METHODS, bench_dur[i % 8],
+	    i % 64 == 0 ? 404 : 200);
+}
+
+static void
+op_set_sample(void *arg, unsigned i)
+{
+	struct sb_sample	x = { .rss_kb = 20000 + i % 7, .cpu_us = i };
+
+	sb_slot_set_sample(arg, &x);
+}
+
+static void
+op_sample(void *arg, unsigned i)
+{
+	struct sb_sample	x;
+
+	if (sb_sample(arg, &x) != 0)
+		fatalx("sb_sample failed");
+	sink += x.rss_kb + x.cpu_us;
+}
+
+/* The pieces of sb_sample() alone, and the alternatives. */
+static void
+op_pread_statm(void *arg, unsigned i)
+{
+	char	buf[128];
+
+	if (pread(*(int *)arg, buf, sizeof(buf), 0) <= 0)
+		fatal("pread(statm)");
+	sink += (uint64_t)buf[0];
+}
+
+static void
+op_cpu_clock(void *arg, unsigned i)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == -1)
+		fatal("clock_gettime");
+	sink += (uint64_t)ts.tv_nsec;
+}
+
+static void
+op_getrusage(void *arg, unsigned i)
+{
+	struct rusage	ru;
+
+	/* CPU yes, but ru_maxrss is the peak, not the current RSS */
+	if (getrusage(RUSAGE_SELF, &ru) == -1)
+		fatal("getrusage");
+	sink += (uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_maxrss;
+}
+
+static void
+op_pread_stat(void *arg, unsigned i)
+{
+	char			 buf[1024];
+	unsigned long long	 ut, st;
+	long long		 rss;
+	const char		*p;
+	ssize_t			 n;
+
+	/* utime, stime (fields 14, 15, in clock ticks) and rss (24) */
+	if ((n = pread(*(int *)arg, buf, sizeof(buf) - 1, 0)) <= 0)
+		fatal("pread(stat)");
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%llu %llu %*d %*d %*d %*d %*d %*d %*u %*u %lld", &ut, &st,
+	    &rss) != 3)
+		fatalx("/proc/self/stat: unexpected");
+	sink += ut + st + (uint64_t)rss;
+}
+
+static void
+op_fopen_statm(void *arg, unsigned i)
+{
+	unsigned long long	 size, res;
+	FILE			*f;
+
+	if ((f = fopen("/proc/self/statm", "re")) == NULL)
+		fatal("fopen(statm)");
+	if (fscanf(f, "%llu %llu", &size, &res) != 2)
+		fatalx("statm: unexpected");
+	(void)fclose(f);		/* read-only */
+	sink += res;
+}
+
+static void
+op_open_statm(void *arg, unsigned i)
+{
+	char	buf[128];
+	int	fd;
+
+	if ((fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)) == -1)
+		fatal("open(statm)");
+	if (read(fd, buf, sizeof(buf)) <= 0)
+		fatal("read(statm)");
+	fd_close(&fd);
+	sink += (uint64_t)buf[0];
+}
+
+static void
+per_call_costs(struct sb *sb)
+{
+	static const char *const names[BENCH_METHODS] = {
+		"m.0", "m.1", "m.2", "m.3", "m.4", "m.5", "m.6", "m.7",
+		"m.8", "m.9", "m.10", "m.11", "m.12", "m.13", "m.14", "m.15",
+	};
+	struct sb_sampler	 sp;
+	struct sb_slot		*s = sb_slot(sb, 7);
+	int			 statm, stat;
+
+	if (sb_methods_set(sb, names, BENCH_METHODS) != BENCH_METHODS)
+		fatalx("sb_methods_set");
+	if (sb_sampler_open(&sp) != 0)
+		fatalx("sb_sampler_open");
+	if ((statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)) == -1 ||
+	    (stat = open("/proc/self/stat", O_RDONLY | O_CLOEXEC)) == -1)
+		fatal("open(/proc/self)");
+
+	printf("per request, one child (ns per call, best of %d runs):\n",
+	    RUNS);
+	printf("  sb_method_record():        %8.1f ns (%u calls, %d "
+	    "methods)\n", time_op(op_record, s, RECORD_CALLS), RECORD_CALLS,
+	    BENCH_METHODS);
+	printf("  sb_slot_set_sample():      %8.1f ns\n",
+	    time_op(op_set_sample, s, RECORD_CALLS / 4));
+	printf("self-sampling (%u calls each):\n", SAMPLE_CALLS);
+	printf("  sb_sample() (chosen):      %8.1f ns  RSS exact, CPU in ns\n",
+	    time_op(op_sample, &sp, SAMPLE_CALLS));
+	printf("    pread(statm) alone:      %8.1f ns\n",
+	    time_op(op_pread_statm, &statm, SAMPLE_CALLS));
+	printf("    CPU clock alone:         %8.1f ns\n",
+	    time_op(op_cpu_clock, NULL, SAMPLE_CALLS));
+	printf("  getrusage():               %8.1f ns  no current RSS (peak "
+	    "only)\n", time_op(op_getrusage, NULL, SAMPLE_CALLS));
+	printf("  pread(/proc/self/stat):    %8.1f ns  CPU in 10 ms ticks\n",
+	    time_op(op_pread_stat, &stat, SAMPLE_CALLS));
+	printf("  fopen+fscanf(statm):       %8.1f ns  (layout 1's "
+	    "sb_self_rss_kb)\n", time_op(op_fopen_statm, NULL, SAMPLE_CALLS));
+	printf("  open+read+close(statm):    %8.1f ns\n",
+	    time_op(op_open_statm, NULL, SAMPLE_CALLS));
+	fd_close(&statm);
+	fd_close(&stat);
+	sb_sampler_close(&sp);
+}
+
 int
 main(void)
 {
@@ -242,8 +451,9 @@ main(void)
 			dumps = sh->dumps;
 		}
 	}
-	printf("scoreboard: %u busy slots, %u requests (begin+end) per "
-	    "writer run, best of %d runs\n", SB_SLOTS, WRITER_REQUESTS, RUNS);
+	printf("scoreboard: %u busy slots, %u requests (begin+end+method "
+	    "record) per writer run, best of %d runs\n", SB_SLOTS,
+	    WRITER_REQUESTS, RUNS);
 	printf("  writer alone:        %10.0f requests/s\n", w_alone);
 	printf("  reader alone:        %10.0f dumps/s (%.1f us/dump)\n",
 	    r_alone, r_alone > 0 ? 1e6 / r_alone : 0.0);
@@ -252,6 +462,7 @@ main(void)
 	printf("  reader with writer:  %10.0f dumps/s, %" PRIu64
 	    " unstable slot copies in %" PRIu64 " dumps\n", r_both, unstable,
 	    dumps);
+	per_call_costs(sb);
 	(void)munmap(sh, sizeof(*sh));	/* at exit; failure changes nothing */
 	sb_destroy(&sb);
 	return 0;

@@ -2,17 +2,22 @@
  * test_status.c: drover-status(8), run as a subprocess.
  *
  * Each test fills a scoreboard with th_sb_fill() (a known mix of slots,
- * counters and deaths), runs $DROVER_BIN/drover-status on it and checks
- * the output: text by its lines, JSON parsed back with jansson,
- * OpenMetrics line by line against the exposition grammar.  Exit codes
- * are checked for every error class.  --watch is stopped with SIGINT
- * once its first frame has arrived (an event, not a sleep).
+ * counters, deaths, bus and queue figures and method calls), runs
+ * $DROVER_BIN/drover-status on it and checks the output: text by its
+ * lines, the --methods table, JSON parsed back with jansson, OpenMetrics
+ * line by line against the exposition grammar and then through a real
+ * parser (Debian's python3-prometheus-client, strict OpenMetrics and
+ * the Prometheus text format), values compared.  Exit codes are checked
+ * for every error class, a layout 1 segment included.  --watch is
+ * stopped with SIGINT once its first frame has arrived (an event, not a
+ * sleep).
  */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,10 +330,13 @@ START_TEST(test_openmetrics)
 
 	run_status(&r, "--openmetrics", fx_svc, NULL);
 	ck_assert_msg(exit_code(&r) == 0, "stderr: %s", r.err);
-	ck_assert_int_eq(regcomp(&re_meta, "^# (TYPE [a-z_]+ (gauge|counter)|"
-	    "HELP [a-z_]+ .+|UNIT [a-z_]+ [a-z]+|EOF)$", REG_EXTENDED), 0);
+	ck_assert_int_eq(regcomp(&re_meta, "^# (TYPE [a-z_]+ (gauge|counter|"
+	    "histogram|info)|HELP [a-z_]+ .+|UNIT [a-z_]+ [a-z]+|EOF)$",
+	    REG_EXTENDED), 0);
+	/* label values: anything but a bare quote or backslash, or escapes */
 	ck_assert_int_eq(regcomp(&re_sample, "^([a-z_]+)\\{service=\"[^\"]+\""
-	    "(,[a-z]+=\"[a-z_]+\")?\\} [0-9]+(\\.[0-9]+)?$", REG_EXTENDED), 0);
+	    "(,[a-z]+=\"([^\"\\\\]|\\\\.)*\")*\\} [0-9]+(\\.[0-9]+)?$",
+	    REG_EXTENDED), 0);
 	/* Every line is metadata or a sample; the last is "# EOF". */
 	ck_assert_uint_gt(strlen(r.out), 0);
 	ck_assert_int_eq(r.out[strlen(r.out) - 1], '\n');
@@ -410,6 +418,409 @@ START_TEST(test_unstable_slot)
 }
 END_TEST
 
+/* --------------------------------------------------------- layout 2 */
+
+/* Does out hold a line containing each of the words, in that order? */
+static int
+has_line(const char *out, const char *const *words, size_t n)
+{
+	const char	*line = out, *end, *p;
+	size_t		 i;
+
+	for (; *line != '\0'; line = *end ? end + 1 : end) {
+		end = strchr(line, '\n');
+		if (end == NULL)
+			end = line + strlen(line);
+		for (p = line, i = 0; i < n; i++) {
+			p = strstr(p, words[i]);
+			if (p == NULL || p >= end)
+				break;
+			p += strlen(words[i]);
+		}
+		if (i == n)
+			return 1;
+	}
+	return 0;
+}
+
+#define HAS_LINE(out, ...) do {						\
+	const char *const w_[] = { __VA_ARGS__ };			\
+	ck_assert_msg(has_line((out), w_, ARRAY_LEN(w_)),		\
+	    "no line with: %s ...", w_[0]);				\
+} while (0)
+
+START_TEST(test_text_v2)
+{
+	struct run	 r;
+	char		 pid[32];
+
+	sb_count(fx_sb, SB_C_RESCUED, 2);
+	run_status(&r, fx_svc, NULL, NULL);
+	ck_assert_msg(exit_code(&r) == 0, "stderr: %s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "\nbus:        redis, up\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "unstable 0, bus not up 2\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "memory:     RSS 30.0M in all, "
+	    "largest 10.0M (slot 2), CPU "));
+	/* the parent's backlog: 1.5 s old at the fill, older now */
+	HAS_LINE(r.out, "queue:", "now 4, max 17, limit 100, oldest 1.");
+	ck_assert_ptr_nonnull(strstr(r.out, "svc queue:  depth 12, oldest "
+	    ">= 0.80s, sampled 0."));
+	/* rescued requests are failed too: 1 + 2 */
+	ck_assert_ptr_nonnull(strstr(r.out, "accepted 1234, completed 3, "
+	    "failed 3, rejected (503) 5, slow 1, rescued 2, unsent 1\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "times, recycled 1\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "max_requests 1000 (+100)"));
+	ck_assert_ptr_nonnull(strstr(r.out, "recycling:  max_rss_growth "
+	    "65536kB, max_rss 524288kB, max_child_lifetime 3600s (+60s)\n"));
+	/* slots: bus letter, RSS and CPU columns */
+	HAS_LINE(r.out, "   0 ", " idle ", " U ", " 10.0M ", TH_METHOD);
+	HAS_LINE(r.out, "   6 ", " starting", " C ");
+	HAS_LINE(r.out, "   7 ", " exiting ", " D ");
+	/* busy for two seconds at the fill, on the monotonic clock */
+	(void)snprintf(pid, sizeof(pid), " %d ", TH_PID_BASE + 3);
+	HAS_LINE(r.out, "   3", pid, " busy ", TH_METHOD, " 2.");
+	/* deaths: reason and RSS at death */
+	HAS_LINE(r.out, "signal 11 core", "crashed", TH_METHOD);
+	HAS_LINE(r.out, "exit 0", "max_requests", "19.5M");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(test_methods_text)
+{
+	struct run	 r;
+	char		 head[128];
+
+	run_status(&r, "--methods", fx_svc, NULL);
+	ck_assert_msg(exit_code(&r) == 0, "stderr: %s", r.err);
+	(void)snprintf(head, sizeof(head), "methods of %s (3 in the table;",
+	    fx_svc);
+	ck_assert_ptr_nonnull(strstr(r.out, head));
+	HAS_LINE(r.out, "METHOD", "CALLS", "4XX", "5XX", "OTHER", "MEAN",
+	    "P50", "P90", "P99");
+	/*
+	 * add: 4 calls (50 us 404, 100 us, 2 ms 500, 1 s); mean 250.5 ms;
+	 * p50 at rank 2, the top of (64, 128] us; p90 at rank 3.6, in
+	 * (524288, 1048576] us; p99 near its top.
+	 */
+	HAS_LINE(r.out, "opensrf.math.add ", " 4 ", " 1 ", " 1 ", " 0 ",
+	    " 250.5ms ", " 128us ", " 838.9ms ", " 1.03s");
+	HAS_LINE(r.out, "opensrf.math.sub ", " 1 ", " 0 ", " 300us ");
+	HAS_LINE(r.out, "opensrf.math.div ", " 1 ", " 10.0ms ");
+	HAS_LINE(r.out, SB_METHOD_OTHER_NAME, " 1 ", " 1 ", " 0 ", " 70us ");
+	/* the normal view is not printed */
+	ck_assert_ptr_null(strstr(r.out, "recent deaths"));
+	run_free(&r);
+
+	/* every service, tables one after another */
+	run_status(&r, "--methods", NULL, NULL);
+	ck_assert_msg(exit_code(&r) == 0, "stderr: %s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, head));
+	run_free(&r);
+}
+END_TEST
+
+static json_t *
+jfind_method(json_t *a, const char *name)
+{
+	json_t	*m;
+	size_t	 i;
+
+	json_array_foreach(a, i, m)
+		if (strcmp(jget_str(m, "method"), name) == 0)
+			return m;
+	ck_abort_msg("JSON: no method %s", name);
+	return NULL;
+}
+
+START_TEST(test_json_v2)
+{
+	struct run	 r;
+	json_t		*j, *s, *m, *b;
+	size_t		 i;
+	int		 seen = 0;
+	char		 addr[SB_ADDR_LEN];
+
+	run_status(&r, "--json", fx_svc, NULL);
+	ck_assert_msg(exit_code(&r) == 0, "stderr: %s", r.err);
+	j = jparse(r.out);
+	ck_assert_int_eq(jget_int(j, "layout_version"), 2);
+	ck_assert_str_eq(jget_str(json_object_get(j, "parent"), "bus_kind"),
+	    "redis");
+	ck_assert_str_eq(jget_str(json_object_get(j, "parent"), "bus_state"),
+	    "up");
+	ck_assert_int_eq(jget_int(j, "children.bus_not_up"), TH_BUS_NOT_UP);
+	ck_assert_int_eq(jget_int(j, "children.rss_kb"), TH_RSS_TOTAL_KB);
+	ck_assert_int_ge(jget_int(j, "queue.oldest_age_us"),
+	    TH_BACKLOG_AGE_US);
+	ck_assert_int_eq(jget_int(j, "service_queue.depth"), TH_SQ_DEPTH);
+	ck_assert_int_eq(jget_int(j, "service_queue.oldest_ms"),
+	    TH_SQ_OLDEST_MS);
+	ck_assert_int_ge(jget_int(j, "service_queue.sample_age_us"), 300000);
+	ck_assert_int_eq(jget_int(j, "counters.rescued"), 0);
+	ck_assert_int_eq(jget_int(j, "counters.unsent"), TH_UNSENT);
+	ck_assert_int_eq(jget_int(j, "counters.recycled"), TH_RECYCLED);
+	ck_assert_int_eq(jget_int(j, "limits.max_rss_growth_kb"),
+	    TH_MAX_RSS_GROWTH_KB);
+	ck_assert_int_eq(jget_int(j, "limits.max_rss_kb"), TH_MAX_RSS_KB);
+	ck_assert_int_eq(jget_int(j, "limits.max_child_lifetime_s"),
+	    TH_LIFETIME_S);
+	ck_assert_int_eq(jget_int(j, "limits.max_child_lifetime_jitter_s"),
+	    60);
+	ck_assert_int_eq(jget_int(j, "limits.max_requests_jitter"), 100);
+
+	json_array_foreach(json_object_get(j, "slots"), i, s) {
+		if (jget_int(s, "slot") != 1)
+			continue;
+		seen++;
+		ck_assert_str_eq(jget_str(s, "bus_state"), "up");
+		ck_assert_int_eq(jget_int(s, "rss_kb"), TH_RSS_KB(1));
+		ck_assert_int_eq(jget_int(s, "rss_base_kb"), TH_RSS_BASE_KB);
+		ck_assert_int_eq(jget_int(s, "cpu_us"), TH_CPU_US(1));
+		ck_assert_str_eq(jget_str(s, "exit_reason"), "unknown");
+		(void)snprintf(addr, sizeof(addr), TH_ADDR, TH_PID_BASE + 1);
+		ck_assert_str_eq(jget_str(s, "addr"), addr);
+		ck_assert_int_ne(jget_int(s, "request_start_mono_us"), 0);
+		ck_assert_int_ge(jget_int(s, "age_us"), 0);
+	}
+	ck_assert_int_eq(seen, 1);
+	s = json_array_get(json_object_get(j, "deaths"), 1);	/* slot 8 */
+	ck_assert_str_eq(jget_str(s, "exit_reason"), "max_requests");
+	ck_assert_int_eq(jget_int(s, "rss_kb"), TH_DEATH_RSS_KB);
+	s = json_array_get(json_object_get(j, "deaths"), 0);	/* slot 9 */
+	ck_assert_str_eq(jget_str(s, "exit_reason"), "crashed");
+
+	/* methods: the four called, cumulative buckets, estimates */
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "methods")), 4);
+	m = jfind_method(json_object_get(j, "methods"), "opensrf.math.add");
+	ck_assert_int_eq(jget_int(m, "calls"), TH_ADD_CALLS);
+	ck_assert_int_eq(jget_int(m, "errors.4xx"), 1);
+	ck_assert_int_eq(jget_int(m, "errors.5xx"), 1);
+	ck_assert_int_eq(jget_int(m, "errors.other"), 0);
+	ck_assert_int_eq(jget_int(m, "sum_us"), TH_ADD_SUM_US);
+	ck_assert_int_eq(jget_int(m, "mean_us"), TH_ADD_SUM_US / 4);
+	ck_assert_int_eq(jget_int(m, "p50_us"), 128);
+	b = json_object_get(m, "buckets");
+	ck_assert_uint_eq(json_array_size(b), SB_METHOD_BUCKETS);
+	ck_assert_int_eq(jget_int(json_array_get(b, 0), "le_us"), 64);
+	ck_assert_int_eq(jget_int(json_array_get(b, 0), "count"), 1);
+	ck_assert_int_eq(jget_int(json_array_get(b, 13), "count"), 3);
+	ck_assert_int_eq(jget_int(json_array_get(b, 14), "le_us"), 1048576);
+	ck_assert_int_eq(jget_int(json_array_get(b, 14), "count"), 4);
+	ck_assert(json_is_null(json_object_get(json_array_get(b,
+	    SB_METHOD_BUCKETS - 1), "le_us")));
+	ck_assert_int_eq(jget_int(json_array_get(b, SB_METHOD_BUCKETS - 1),
+	    "count"), 4);
+	m = jfind_method(json_object_get(j, "methods"), SB_METHOD_OTHER_NAME);
+	ck_assert_int_eq(jget_int(m, "errors.4xx"), 1);
+	json_decref(j);
+	run_free(&r);
+
+	/* the listing has methods only with --methods */
+	run_status(&r, "--json", "--methods", NULL);
+	ck_assert_msg(exit_code(&r) == 0, "stderr: %s", r.err);
+	j = jparse(r.out);
+	seen = 0;
+	json_array_foreach(json_object_get(j, "services"), i, s) {
+		if (json_object_get(s, "error") != NULL ||
+		    strcmp(jget_str(s, "service"), fx_svc) != 0)
+			continue;
+		seen++;
+		ck_assert_uint_eq(json_array_size(json_object_get(s,
+		    "methods")), 4);
+	}
+	ck_assert_int_eq(seen, 1);
+	json_decref(j);
+	run_free(&r);
+}
+END_TEST
+
+/*
+ * The exposition through a real parser: prometheus_client's strict
+ * OpenMetrics parser prints every sample as "S name labels value", and
+ * its Prometheus text-format parser must accept the same bytes.
+ * Debian's own python3 (the package is installed for it, test/deps).
+ */
+#define PY		"/usr/bin/python3"
+#define PY_PARSE							\
+	"import sys\n"							\
+	"from prometheus_client.openmetrics.parser import "		\
+	"text_string_to_metric_families as om\n"			\
+	"from prometheus_client.parser import "				\
+	"text_string_to_metric_families as pt\n"			\
+	"s = open(sys.argv[1]).read()\n"				\
+	"n = len(list(pt(s)))\n"					\
+	"for f in om(s):\n"						\
+	"    print('F %s %s %s' % (f.name, f.type, f.unit))\n"		\
+	"    for x in f.samples:\n"					\
+	"        l = ','.join('%s=%s' % kv for kv in "			\
+	"sorted(x.labels.items()))\n"					\
+	"        print('S %s %s %.6f' % (x.name, l, float(x.value)))\n"	\
+	"print('TEXT %d' % n)\n"
+
+static void
+om_want(const char *parsed, const char *fmt, ...)
+{
+	char	line[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	ck_assert_msg(strstr(parsed, line) != NULL, "parser output lacks "
+	    "\"%s\"", line);
+}
+
+START_TEST(test_openmetrics_parser)
+{
+	char		 path[] = "/tmp/drover-om-XXXXXX";
+	char		*argv[5];
+	struct run	 r, p;
+	const char	*v = fx_svc;
+	int		 fd;
+
+	ck_assert_msg(access(PY, X_OK) == 0, "%s: %s (install "
+	    "python3-prometheus-client: test/deps)", PY, strerror(errno));
+	run_status(&r, "--openmetrics", fx_svc, NULL);
+	ck_assert_msg(exit_code(&r) == 0, "stderr: %s", r.err);
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write_full(fd, r.out, strlen(r.out)), 0);
+	fd_close(&fd);
+	argv[0] = (char *)PY;
+	argv[1] = (char *)"-c";
+	argv[2] = (char *)PY_PARSE;
+	argv[3] = path;
+	argv[4] = NULL;
+	p.status = th_run(argv, &p.out, &p.err);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_msg(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0,
+	    "the parser refused the exposition: %s", p.err);
+	ck_assert_ptr_nonnull(strstr(p.out, "\nTEXT "));
+	/* families and their types */
+	om_want(p.out, "F drover_method_duration_seconds histogram seconds\n");
+	om_want(p.out, "F drover_method_calls counter \n");
+	om_want(p.out, "F drover_method_errors counter \n");
+	om_want(p.out, "F drover_bus info \n");
+	om_want(p.out, "F drover_child_rss_bytes gauge bytes\n");
+	om_want(p.out, "F drover_requests_rescued counter \n");
+	/* add's histogram: cumulative, +Inf = _count, _sum in seconds */
+#define ADD	"method=opensrf.math.add,service=%s"
+	om_want(p.out, "S drover_method_duration_seconds_bucket le=0.000064,"
+	    ADD " 1.000000\n", v);
+	om_want(p.out, "S drover_method_duration_seconds_bucket le=0.000128,"
+	    ADD " 2.000000\n", v);
+	om_want(p.out, "S drover_method_duration_seconds_bucket le=0.002048,"
+	    ADD " 3.000000\n", v);
+	om_want(p.out, "S drover_method_duration_seconds_bucket le=0.524288,"
+	    ADD " 3.000000\n", v);
+	om_want(p.out, "S drover_method_duration_seconds_bucket le=1.048576,"
+	    ADD " 4.000000\n", v);
+	om_want(p.out, "S drover_method_duration_seconds_bucket le=+Inf,"
+	    ADD " 4.000000\n", v);
+	om_want(p.out, "S drover_method_duration_seconds_sum " ADD
+	    " 1.002150\n", v);
+	om_want(p.out, "S drover_method_duration_seconds_count " ADD
+	    " 4.000000\n", v);
+	om_want(p.out, "S drover_method_calls_total " ADD " 4.000000\n", v);
+	om_want(p.out, "S drover_method_errors_total class=4xx," ADD
+	    " 1.000000\n", v);
+	om_want(p.out, "S drover_method_errors_total class=5xx," ADD
+	    " 1.000000\n", v);
+	om_want(p.out, "S drover_method_errors_total class=other," ADD
+	    " 0.000000\n", v);
+#undef ADD
+	om_want(p.out, "S drover_method_calls_total method=(other),"
+	    "service=%s 1.000000\n", v);
+	om_want(p.out, "S drover_method_duration_seconds_sum "
+	    "method=opensrf.math.div,service=%s 0.010000\n", v);
+	/* children, bus, queues, counters, limits */
+	om_want(p.out, "S drover_child_rss_bytes service=%s,slot=2 "
+	    "%d.000000\n", v, TH_RSS_KB(2) * 1024);
+	om_want(p.out, "S drover_child_cpu_seconds service=%s,slot=0 "
+	    "0.005000\n", v);
+	om_want(p.out, "S drover_children_rss_bytes service=%s %d.000000\n",
+	    v, TH_RSS_TOTAL_KB * 1024);
+	om_want(p.out, "S drover_children_bus_not_up service=%s 2.000000\n",
+	    v);
+	om_want(p.out, "S drover_bus_info kind=redis,service=%s,state=up "
+	    "1.000000\n", v);
+	om_want(p.out, "S drover_bus_up service=%s 1.000000\n", v);
+	om_want(p.out, "S drover_service_queue_depth service=%s 12.000000\n",
+	    v);
+	om_want(p.out, "S drover_service_queue_oldest_age_seconds service=%s "
+	    "0.800000\n", v);
+	om_want(p.out, "S drover_children_recycled_total service=%s "
+	    "1.000000\n", v);
+	om_want(p.out, "S drover_replies_unsent_total service=%s 1.000000\n",
+	    v);
+	om_want(p.out, "S drover_requests_rescued_total service=%s "
+	    "0.000000\n", v);
+	om_want(p.out, "S drover_limit limit=max_rss_kilobytes,service=%s "
+	    "%d.000000\n", v, TH_MAX_RSS_KB);
+	om_want(p.out, "S drover_limit limit=max_child_lifetime_seconds,"
+	    "service=%s %d.000000\n", v, TH_LIFETIME_S);
+	/* slot 3 is busy and never sampled: no figure rather than 0 */
+	ck_assert_msg(strstr(p.out, "slot=3 ") == NULL, "unsampled slot 3 "
+	    "exported");
+	run_free(&p);
+	run_free(&r);
+}
+END_TEST
+
+/* An older droverd's segment: refused, both versions named, exit 3. */
+START_TEST(test_version1_exit)
+{
+	struct sb_header	*h;
+	char			 svc[SB_NAME_LEN];
+	struct run		 r;
+	json_t			*j, *s;
+	size_t			 i;
+	int			 seen = 0;
+	const size_t		 v1_len = 6016 + 256 * 576;
+
+	h = xcalloc(1, v1_len);
+	h->magic = SB_MAGIC;
+	h->version = 1;
+	h->header_size = 6016;
+	h->slot_size = 576;
+	h->slot_count = SB_SLOTS;
+	h->death_count = SB_DEATHS;
+	atomic_store(&h->parent_pid, getpid());
+	ck_assert_int_lt(snprintf(svc, sizeof(svc), "th-v1st-%d",
+	    (int)getpid()), (int)sizeof(svc));
+	th_shm_write(svc, h, v1_len);
+	free(h);
+
+	run_status(&r, svc, NULL, NULL);
+	ck_assert_int_eq(exit_code(&r), 3);
+	ck_assert_msg(strstr(r.err, "incompatible segment: scoreboard "
+	    "layout version 1, this drover-status reads version 2") != NULL,
+	    "stderr: %s", r.err);
+	run_free(&r);
+	run_status(&r, "--openmetrics", svc, NULL);
+	ck_assert_int_eq(exit_code(&r), 3);
+	ck_assert_ptr_nonnull(strstr(r.err, "layout version 1"));
+	run_free(&r);
+	/* the listing names it with the reason and goes on */
+	run_status(&r, "--json", NULL, NULL);
+	ck_assert_int_eq(exit_code(&r), 0);
+	j = jparse(r.out);
+	json_array_foreach(json_object_get(j, "services"), i, s) {
+		if (strstr(jget_str(s, "segment"), svc) == NULL)
+			continue;
+		seen++;
+		ck_assert_ptr_nonnull(strstr(jget_str(s, "error"),
+		    "layout version 1"));
+		ck_assert_int_eq(jget_int(s, "layout_version"), 1);
+	}
+	ck_assert_int_eq(seen, 1);
+	json_decref(j);
+	run_free(&r);
+	th_shm_unlink(svc);
+}
+END_TEST
+
 /* ---------------------------------------------------------- dead parent */
 
 START_TEST(test_dead_parent)
@@ -476,6 +887,9 @@ static const struct {
 	{ "th-no-such-service-here", NULL, NULL, 1, NULL, "no such service" },
 	{ "--json", "th-no-such-service-here", NULL, 1, NULL,
 	    "no such service" },
+	{ "--methods", "th-no-such-service-here", NULL, 1, NULL,
+	    "no such service" },
+	{ "--help", NULL, NULL, 0, "[--methods]", NULL },
 };
 
 START_TEST(test_usage_exit)
@@ -520,12 +934,8 @@ START_TEST(test_bad_segment_exit)
 	struct run		 r;
 
 	h = xcalloc(1, sizeof(struct sb_segment));
+	th_sb_fake_header(h, bad_cases[_i].version);
 	h->magic = bad_cases[_i].magic;
-	h->version = bad_cases[_i].version;
-	h->header_size = sizeof(struct sb_header);
-	h->slot_size = sizeof(struct sb_slot);
-	h->slot_count = SB_SLOTS;
-	h->death_count = SB_DEATHS;
 	ck_assert_int_lt(snprintf(svc, sizeof(svc), "th-bad%d-%d", _i,
 	    (int)getpid()), (int)sizeof(svc));
 	th_shm_write(svc, h, bad_cases[_i].len);
@@ -603,12 +1013,17 @@ status_suite(void)
 	tcase_add_test(tc, test_openmetrics);
 	tcase_add_test(tc, test_watch_sigint);
 	tcase_add_test(tc, test_unstable_slot);
+	tcase_add_test(tc, test_text_v2);
+	tcase_add_test(tc, test_methods_text);
+	tcase_add_test(tc, test_json_v2);
+	tcase_add_test(tc, test_openmetrics_parser);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("segments");
 	tcase_add_unchecked_fixture(tc, NULL, th_sb_sweep);
 	tcase_add_test(tc, test_openmetrics_instance);
 	tcase_add_test(tc, test_dead_parent);
+	tcase_add_test(tc, test_version1_exit);
 	tcase_add_loop_test(tc, test_bad_segment_exit, 0,
 	    ARRAY_LEN(bad_cases));
 	suite_add_tcase(s, tc);

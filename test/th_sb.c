@@ -31,6 +31,11 @@ static const struct sb_limits th_limits = {
 	.max_backlog_queue = 100,
 	.request_timeout_s = 60,
 	.slow_request_ms = 1000,
+	.max_requests_jitter = 100,
+	.max_rss_growth_kb = TH_MAX_RSS_GROWTH_KB,
+	.max_rss_kb = TH_MAX_RSS_KB,
+	.max_child_lifetime_s = TH_LIFETIME_S,
+	.max_child_lifetime_jitter_s = 60,
 };
 
 const struct sb_limits *
@@ -54,14 +59,33 @@ th_sb_create(const char *tag, const char *instance, mode_t mode, char *svc,
 	return sb;
 }
 
+void
+th_sb_fake_header(struct sb_header *h, uint32_t version)
+{
+	h->magic = SB_MAGIC;
+	h->version = version;
+	h->header_size = sizeof(struct sb_header);
+	h->slot_size = sizeof(struct sb_slot);
+	h->slot_count = SB_SLOTS;
+	h->death_count = SB_DEATHS;
+	h->methods_offset = offsetof(struct sb_segment, methods);
+	h->method_cells = SB_METHOD_CELLS;
+	h->method_buckets = SB_METHOD_BUCKETS;
+	atomic_store(&h->parent_pid, getpid());
+}
+
 static void
 start_child(struct sb *sb, unsigned i)
 {
 	struct sb_slot	*s;
+	char		 addr[SB_ADDR_LEN];
 
 	s = sb_slot_spawn(sb, i, TH_GENERATION);
 	ck_assert_ptr_nonnull(s);
 	sb_slot_child_start(s, TH_PID_BASE + (pid_t)i);
+	(void)snprintf(addr, sizeof(addr), TH_ADDR, TH_PID_BASE + (int)i);
+	sb_slot_set_addr(s, addr);
+	sb_slot_set_bus(s, SB_BUS_UP);
 }
 
 static void
@@ -74,6 +98,9 @@ request(struct sb_slot *s, uint64_t start_us)
 		.xid = TH_XID,
 		.thread_trace = 3,
 		.start_us = start_us,
+		/* the same instant on the monotonic clock */
+		.start_mono_us = start_us != 0 ? mono_us() -
+		    (wall_us() - start_us) : 0,
 	};
 
 	sb_slot_begin_request(s, &r);
@@ -82,26 +109,48 @@ request(struct sb_slot *s, uint64_t start_us)
 void
 th_sb_fill(struct sb *sb)
 {
+	static const char *const names[] = TH_M_NAMES;
+	const struct sb_svc_queue sq = {
+		.depth = TH_SQ_DEPTH,
+		.oldest_ms = TH_SQ_OLDEST_MS,
+		.sampled_mono_us = mono_us() - 300000,
+	};
+	struct sb_sample x;
 	uint64_t	now = wall_us();
 	unsigned	i;
 
 	sb_set_conf(sb, TH_GENERATION, &th_limits);
 	sb_set_max_children_now(sb, 12);
+	ck_assert_int_eq(sb_methods_set(sb, names, ARRAY_LEN(names)),
+	    TH_METHODS);
+	sb_set_bus(sb, SB_BUSKIND_REDIS, SB_BUS_UP);
+	sb_set_svc_queue(sb, &sq);
 	sb_count(sb, SB_C_ACCEPTED, TH_ACCEPTED);
 	sb_count(sb, SB_C_REJECTED, TH_REJECTED);
 	sb_count(sb, SB_C_MAXCHILD, 2);
+	sb_count(sb, SB_C_UNSENT, TH_UNSENT);
 	sb_set_queued(sb, TH_MAX_QUEUED);
-	sb_set_queued(sb, TH_QUEUED);
+	sb_set_backlog(sb, TH_QUEUED, mono_us() - TH_BACKLOG_AGE_US);
 
 	/* 0-2 idle after one request each: ok, ok and slow, failed */
 	for (i = 0; i < 3; i++) {
 		start_child(sb, i);
+		x.rss_kb = TH_RSS_BASE_KB;
+		x.cpu_us = 1000;
+		sb_slot_set_baseline(sb_slot(sb, i), &x);
 		sb_slot_set_state(sb_slot(sb, i), SB_IDLE);
 		request(sb_slot(sb, i), 0);
 		sb_slot_end_request(sb_slot(sb, i), i == 1 ? 2000000 : 1500,
 		    1200, i != 2, SB_IDLE);
-		sb_slot_set_rss(sb_slot(sb, i), 10240 + i);
+		x.rss_kb = TH_RSS_KB(i);
+		x.cpu_us = TH_CPU_US(i);
+		sb_slot_set_sample(sb_slot(sb, i), &x);
 	}
+	sb_method_record(sb_slot(sb, 0), TH_M_ADD, 100, 200);
+	sb_method_record(sb_slot(sb, 0), TH_M_ADD, 1000000, 205);
+	sb_method_record(sb_slot(sb, 1), TH_M_ADD, 50, 404);
+	sb_method_record(sb_slot(sb, 1), TH_M_ADD, 2000, 500);
+	sb_method_record(sb_slot(sb, 2), TH_M_SUB, 300, 200);
 	/* 3-4 busy for two seconds */
 	for (i = 3; i < 5; i++) {
 		start_child(sb, i);
@@ -111,16 +160,25 @@ th_sb_fill(struct sb *sb)
 	start_child(sb, 5);
 	request(sb_slot(sb, 5), 0);
 	sb_slot_end_request(sb_slot(sb, 5), 800, 700, 1, SB_SESSION);
-	/* 6 starting, 7 exiting */
+	/* 6 starting (bus connecting), 7 exiting (bus lost) */
 	start_child(sb, 6);
+	sb_slot_set_bus(sb_slot(sb, 6), SB_BUS_CONNECTING);
 	start_child(sb, 7);
+	sb_slot_set_bus(sb_slot(sb, 7), SB_BUS_DOWN);
+	sb_slot_set_exit_reason(sb_slot(sb, 7), SB_EXIT_BUS_LOST);
 	sb_slot_set_state(sb_slot(sb, 7), SB_EXITING);
-	/* 8 exited cleanly, 9 crashed mid-request with a core */
+	/* 8 exited cleanly after max_requests, 9 crashed mid-request */
 	start_child(sb, 8);
 	sb_slot_set_state(sb_slot(sb, 8), SB_IDLE);
+	sb_method_record(sb_slot(sb, 8), SB_METHOD_OTHER + 5, 70, 404);
+	x.rss_kb = TH_DEATH_RSS_KB;
+	x.cpu_us = 7000;
+	sb_slot_set_sample(sb_slot(sb, 8), &x);
+	sb_slot_set_exit_reason(sb_slot(sb, 8), SB_EXIT_MAX_REQUESTS);
 	sb_slot_reaped(sb, 8, TH_PID_BASE + 8, 0);
 	start_child(sb, 9);
 	request(sb_slot(sb, 9), 0);
+	sb_method_record(sb_slot(sb, 9), TH_M_DIV, 10000, 200);
 	sb_slot_reaped(sb, 9, TH_PID_BASE + 9, SIGSEGV | 0x80);
 }
 

@@ -99,6 +99,12 @@ mpm_publish_conf(struct mpm *m)
 	sl.max_backlog_queue = m->max_backlog;
 	sl.request_timeout_s = m->conf->svc->request_timeout;
 	sl.slow_request_ms = m->conf->svc->slow_request_ms;
+	sl.max_requests_jitter = m->conf->svc->max_requests_jitter;
+	sl.max_rss_growth_kb = (uint32_t)m->conf->svc->max_rss_growth_kb;
+	sl.max_rss_kb = (uint32_t)m->conf->svc->max_rss_kb;
+	sl.max_child_lifetime_s = m->conf->svc->max_child_lifetime;
+	sl.max_child_lifetime_jitter_s =
+	    m->conf->svc->max_child_lifetime_jitter;
 	sb_set_conf(m->sb, m->generation, &sl);
 	sb_set_max_children_now(m->sb, m->lim.max_children);
 }
@@ -180,6 +186,7 @@ start(struct mpm *m)
 	memset(&env, 0, sizeof(env));
 	env.core = m->conf->core;
 	env.svc = svc;
+	env.sb = m->sb;
 	env.generation = m->generation;
 	env.slot_index = -1;
 	if (m->conf->worker->parent_init != NULL &&

@@ -63,13 +63,18 @@ struct worker_ops;
 /*
  * Child exit codes, an API between child and parent (Apache's
  * APEXIT_CHILDSICK / CHILDFATAL; values from sysexits.h so they read well
- * in a shell): OK is a normal exit (max_requests, retired, stop); SICK a
- * failure that may pass (the parent slows forking); FATAL one that will
- * not (plugin child_init failed: the parent stops respawning).  Losing
- * the bus is none of these: a child reconnects by itself and is not
- * dispatched to meanwhile.
+ * in a shell): OK is a normal exit (retired, stop); RECYCLE a child that
+ * retired itself after its request (max_requests, max_rss_growth_kb,
+ * max_rss_kb, max_child_lifetime: mpm_recycle.h; its slot's exit reason
+ * says which, and the death ring keeps it); SICK a failure that may pass
+ * (the parent slows forking); FATAL one that will not (plugin child_init
+ * failed: the parent stops respawning).  Losing the bus is none of
+ * these: a child reconnects by itself and is not dispatched to
+ * meanwhile.
  */
 #define MPM_EXIT_OK	0
+#define MPM_EXIT_RECYCLE 80	/* retired itself: max_requests, memory,
+				   lifetime (the slot says which) */
 #define MPM_EXIT_SICK	75	/* EX_TEMPFAIL */
 #define MPM_EXIT_FATAL	78	/* EX_CONFIG */
 

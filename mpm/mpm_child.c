@@ -15,15 +15,19 @@
  * session that already timed out, a late answer) are dropped with a log
  * line.  A REQ frame is handed to the worker; RETIRE (or end of file: the
  * parent is gone) ends the child normally through the worker's
- * child_exit.  After each request it writes a done record, flagged
- * UNSENT when the reply could not be sent (the parent then answers the
- * client); after its last (max_requests with jitter, or the worker asked
- * to exit) it says EXITING and exits.
+ * child_exit.  After each request it samples its own RSS and CPU
+ * (sb_sample(): about a microsecond) into its slot, writes a done record,
+ * flagged UNSENT when the reply could not be sent (the parent then
+ * answers the client), and asks mpm_recycle_why() whether to retire
+ * itself (max_requests with jitter, memory growth over its post-init
+ * baseline, absolute memory, lifetime); after its last request (that, or
+ * the worker asked to exit) it says EXITING and exits.  Why it exits is
+ * written into its slot first, for the death ring.
  *
- * Exit codes (mpm.h): OK normally; SICK when a request fails hard; FATAL
- * when child_init fails (the parent stops respawning).  Losing the bus is
- * not a reason to exit.  The scoreboard slot is this child's to write
- * until exit.
+ * Exit codes (mpm.h): OK normally; RECYCLE after retiring itself; SICK
+ * when a request fails hard; FATAL when child_init fails (the parent
+ * stops respawning).  Losing the bus is not a reason to exit.  The
+ * scoreboard slot is this child's to write until exit.
  */
 #include "mpm_int.h"
 
@@ -47,8 +51,13 @@ struct child {
 	int			 done_w;
 	struct bus		*bus;
 	struct sb_slot		*slot;
+	struct sb_sampler	 sampler;	/* fd -1: no sampling */
+	struct sb_sample	 last;		/* after the last request */
+	uint64_t		 rss_base_kb;	/* after init */
+	uint64_t		 born_us;	/* mono */
 	int			 ready;		/* READY sent */
 	int			 bus_up;	/* as last told to the parent */
+	enum bus_state		 bus_shown;	/* as last written to the slot */
 	uint32_t		 served;
 };
 
@@ -109,6 +118,34 @@ tell(struct child *c, uint16_t kind, uint16_t flags)
 	return mpm_done_send(c->done_w, kind, flags, c->served);
 }
 
+/* Its resident set right after init: the fair baseline for growth. */
+static void
+baseline(struct child *c)
+{
+	if (c->sampler.fd < 0 || sb_sample(&c->sampler, &c->last) < 0)
+		return;
+	c->rss_base_kb = c->last.rss_kb;
+	sb_slot_set_baseline(c->slot, &c->last);
+}
+
+/*
+ * After a request: publish RSS and CPU, and say whether to retire now
+ * (an enum sb_exit_reason, 0 to keep serving).
+ */
+static uint32_t
+after_request(struct child *c)
+{
+	struct mpm_recycle_sample	rs;
+
+	if (c->sampler.fd >= 0 && sb_sample(&c->sampler, &c->last) == 0)
+		sb_slot_set_sample(c->slot, &c->last);
+	rs.requests = c->served;
+	rs.rss_kb = c->sampler.fd >= 0 ? c->last.rss_kb : 0;
+	rs.rss_base_kb = c->rss_base_kb;
+	rs.age_us = mono_us() - c->born_us;
+	return mpm_recycle_why(&c->m->kids[c->idx].recycle, &rs);
+}
+
 /*
  * Run the bus and tell the parent what changed: READY the first time it
  * is up, then BUS_DOWN / BUS_UP.  Input that came while idle (`readable`)
@@ -128,10 +165,17 @@ bus_turn(struct child *c, int readable)
 		    "idle: %.200s", c->idx, f->raw);
 		bus_frame_free(&f);
 	}
-	up = bus_state(c->bus) == BUS_UP;
+	if (bus_state(c->bus) != c->bus_shown) {
+		c->bus_shown = bus_state(c->bus);
+		sb_slot_set_bus(c->slot, SB_BUS_FROM(c->bus_shown));
+		if (c->bus_shown == BUS_UP)
+			sb_slot_set_addr(c->slot, bus_addr(c->bus));
+	}
+	up = c->bus_shown == BUS_UP;
 	if (!c->ready) {
 		if (up) {
 			c->ready = c->bus_up = 1;
+			baseline(c);
 			sb_slot_set_state(c->slot, SB_IDLE);
 			mpm_title_set("drover drone [%s] idle",
 			    c->m->conf->service);
@@ -181,9 +225,9 @@ mpm_child_main(struct mpm *m, int idx, int data_r, int done_w)
 	struct child		 c;
 	char			*buf = NULL;
 	size_t			 cap = 0, len;
-	uint32_t		 kind;
+	uint32_t		 kind, why = SB_EXIT_NORMAL;
 	uint64_t		 t0;
-	int			 rc, code = MPM_EXIT_OK, limit, last;
+	int			 rc, code = MPM_EXIT_OK, last;
 	uint16_t		 flags;
 
 	child_signals();
@@ -195,13 +239,18 @@ mpm_child_main(struct mpm *m, int idx, int data_r, int done_w)
 	c.data_r = data_r;
 	c.done_w = done_w;
 	c.slot = sb_slot(m->sb, idx);
+	c.born_us = mono_us();
+	c.bus_shown = BUS_DOWN;
 	sb_slot_child_start(c.slot, getpid());
 	mpm_title_set("drover drone [%s] starting", svc);
-	limit = m->kids[idx].limit;
+	if ((rc = sb_sampler_open(&c.sampler)) < 0)
+		log_warnx("child slot %d: no RSS or CPU figures: "
+		    "/proc/self/statm: %s", idx, strerror(-rc));
 
 	if ((c.bus = m->conf->bus(m->conf->bus_arg, BUS_ROLE_DRONE)) ==
 	    NULL) {
 		log_errx("child slot %d: cannot make its bus", idx);
+		sb_slot_set_exit_reason(c.slot, SB_EXIT_INIT_FAILED);
 		exit(MPM_EXIT_SICK);
 	}
 	if ((rc = bus_start(c.bus)) < 0)
@@ -217,6 +266,7 @@ mpm_child_main(struct mpm *m, int idx, int data_r, int done_w)
 	if (w->child_init != NULL && (rc = w->child_init(w->arg, &env)) < 0) {
 		log_errx("child slot %d: child_init failed: %s", idx,
 		    strerror(-rc));
+		sb_slot_set_exit_reason(c.slot, SB_EXIT_INIT_FAILED);
 		bus_free(&c.bus);
 		exit(MPM_EXIT_FATAL);
 	}
@@ -231,25 +281,41 @@ mpm_child_main(struct mpm *m, int idx, int data_r, int done_w)
 		if (rc < 0) {
 			log_errx("child slot %d: data pipe: %s", idx,
 			    strerror(-rc));
+			why = SB_EXIT_REQUEST_FAILED;
 			code = MPM_EXIT_SICK;
 			break;
 		}
-		if (kind == MPM_FRAME_RETIRE)
+		if (kind == MPM_FRAME_RETIRE) {
+			why = SB_EXIT_RETIRED;
 			break;
+		}
 		mpm_title_set("drover drone [%s] busy", svc);
 		t0 = mono_us();
 		rc = w->handle(w->arg, &env, buf, len);
 		c.served++;
 		log_set_xid(NULL);
 		log_slow(m, c.slot, (mono_us() - t0) / 1000);
-		flags = rc == WORKER_UNSENT ? MPM_DONE_F_UNSENT : 0;
+		flags = 0;
+		if (rc == WORKER_UNSENT) {
+			flags = MPM_DONE_F_UNSENT;
+			sb_slot_count(c.slot, SB_C_UNSENT, 1);
+		}
+		last = 1;
 		if (rc < 0) {
 			log_errx("child slot %d: request failed hard: %s; "
 			    "exiting", idx, strerror(-rc));
+			why = SB_EXIT_REQUEST_FAILED;
 			code = MPM_EXIT_SICK;
-		}
-		last = rc < 0 || rc == WORKER_EXIT ||
-		    (limit > 0 && c.served >= (uint32_t)limit);
+		} else if (rc == WORKER_EXIT)
+			why = SB_EXIT_PANIC;
+		else if ((why = after_request(&c)) != 0) {
+			log_info("child slot %d: retiring after %u requests: "
+			    "%s", idx, c.served, sb_exit_reason_name(why));
+			code = MPM_EXIT_RECYCLE;
+		} else
+			last = 0;
+		if (last)
+			sb_slot_set_exit_reason(c.slot, why);
 		sb_slot_set_state(c.slot, last ? SB_EXITING : SB_IDLE);
 		if (tell(&c, last ? MPM_DONE_EXITING : MPM_DONE_IDLE,
 		    flags) < 0 || last)
@@ -264,6 +330,7 @@ mpm_child_main(struct mpm *m, int idx, int data_r, int done_w)
 	if (w->child_exit != NULL)
 		w->child_exit(w->arg, &env);
 	free(buf);
+	sb_sampler_close(&c.sampler);
 	bus_free(&c.bus);
 	close(data_r);
 	close(done_w);

@@ -15,6 +15,7 @@
 #include "mpm.h"
 #include "mpm_kid.h"
 #include "mpm_pool.h"
+#include "mpm_recycle.h"
 
 struct sb;
 
@@ -43,13 +44,11 @@ struct mpm_kid {
 	int		 out_polled;	/* data_w is in the epoll set */
 	unsigned	 generation;	/* config generation at fork */
 	enum mpm_kill_why killed;
-	int		 limit;		/* max_requests with jitter */
+	struct mpm_recycle_limits recycle; /* this child's, set at spawn */
 	uint32_t	 served;	/* from the last done record */
 	int		 ready_seen;	/* it said READY once */
 	uint64_t	 spawn_ms;	/* mono */
-	uint64_t	 busy_ms;	/* mono: req dispatched */
-	uint64_t	 busy_wall_us;	/* wall: the same, to compare with the
-					   slot's request start */
+	uint64_t	 busy_us;	/* mono: req dispatched */
 	uint64_t	 sigkill_ms;	/* mono: SIGKILL sent; 0 none */
 	struct bus_frame *req;		/* the request dispatched, kept for
 					   rescue until done; owned */

@@ -49,6 +49,32 @@ static const char txt_stopping[] =
 
 /* ---------------------------------------------------------- dispatch */
 
+/* The backlog's length and the arrival of its oldest, for drover-status. */
+static void
+publish_backlog(struct mpm *m)
+{
+	const struct bus_frame	*f = mpm_fifo_peek(&m->backlog);
+
+	sb_set_backlog(m->sb, m->backlog.len, f != NULL ? f->rx_us : 0);
+}
+
+/* The parent's bus and, on Redis, its service queue, for drover-status. */
+static void
+publish_bus(struct mpm *m)
+{
+	struct bus_queue_info	qi;
+	struct sb_svc_queue	q;
+
+	sb_set_bus(m->sb, SB_BUSKIND_FROM(bus_kind(m->bus)),
+	    SB_BUS_FROM(bus_state(m->bus)));
+	if (bus_queue_info(m->bus, &qi) == 0) {
+		q.depth = qi.depth;
+		q.oldest_ms = qi.oldest_ms;
+		q.sampled_mono_us = qi.sampled_us;
+		sb_set_svc_queue(m->sb, &q);
+	}
+}
+
 /*
  * Hand f to idle child idx.  On success the child owns the request and
  * the slot keeps f for a rescue; when not a byte reached the child (its
@@ -65,8 +91,7 @@ give(struct mpm *m, int idx, struct bus_frame *f)
 	k->req = f;
 	k->req_off = 0;
 	k->req_pending = 1;
-	k->busy_ms = mono_ms();
-	k->busy_wall_us = wall_us();
+	k->busy_us = mono_us();
 	mpm_kid_output(m, idx);
 	if (k->killed == KILL_BROKEN && k->req_off == 0) {
 		k->req = NULL;		/* never reached it: try another */
@@ -104,7 +129,7 @@ take_request(struct mpm *m, struct bus_frame *f)
 	}
 	if (m->nkids >= m->lim.max_children)
 		sb_count(m->sb, SB_C_MAXCHILD, 1);	/* queued at the cap */
-	sb_set_queued(m->sb, m->backlog.len);
+	publish_backlog(m);
 }
 
 void
@@ -118,7 +143,7 @@ mpm_dispatch_backlog(struct mpm *m)
 		if (give(m, idx, f) == 0)
 			(void)mpm_fifo_pop(&m->backlog);	/* == f */
 	}
-	sb_set_queued(m->sb, m->backlog.len);
+	publish_backlog(m);
 }
 
 /* Requests waiting: the parent's backlog, or a Redis service queue. */
@@ -220,16 +245,13 @@ watchdog(struct mpm *m)
 		if (k->pid == 0 || k->fsm.state != KID_BUSY ||
 		    k->killed != KILL_NONE)
 			continue;
-		start = k->busy_ms;
+		start = k->busy_us / 1000;
 		si.method[0] = '\0';
 		if (sb_read_slot(m->sb, i, &si) == 0) {
 			if (si.state == SB_SESSION)
 				continue;	/* between session requests */
-			/* XXX issue 10: the slot's monotonic start (layout 2)
-			 * replaces this offset from the dispatch */
-			if (si.req_start_us > k->busy_wall_us)
-				start += (si.req_start_us - k->busy_wall_us) /
-				    1000;
+			if (si.req_start_mono_us / 1000 > start)
+				start = si.req_start_mono_us / 1000;
 		}
 		if (now < start || now - start < lim_ms)
 			continue;
@@ -251,7 +273,7 @@ reject_backlog(struct mpm *m)
 
 	while ((f = mpm_fifo_pop(&m->backlog)) != NULL)
 		reject(m, f, txt_stopping);
-	sb_set_queued(m->sb, 0);
+	publish_backlog(m);
 }
 
 static void
@@ -503,10 +525,14 @@ static void
 serve_bus(struct mpm *m, int readable)
 {
 	struct bus_frame	*f;
+	int			 ev;
 
 	/* changes are logged by the bus; a login may bring messages */
-	if (bus_run(m->bus) & BUS_EV_UP)
+	ev = bus_run(m->bus);
+	if (ev & BUS_EV_UP)
 		readable = 1;
+	if (ev != 0)
+		publish_bus(m);
 	while (readable && bus_recv(m->bus, &f) == 1) {
 		if (f->flags & (BUS_F_ERROR | BUS_F_OTHER)) {
 			log_info("dropping %s from the bus: %.200s",
@@ -615,6 +641,7 @@ mpm_loop(struct mpm *m)
 			m->reaped = 0;
 			maintain(m);
 			watchdog(m);
+			publish_bus(m);
 		} else if ((m->next_spawn_ms != 0 && now >= m->next_spawn_ms) ||
 		    (m->reaped && now >= m->next_spawn_ms)) {
 			/* a dead child is replaced now, not at the next tick,

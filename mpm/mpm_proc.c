@@ -115,8 +115,9 @@ mpm_spawn(struct mpm *m)
 		return rc;
 	}
 	k = &m->kids[idx];
-	k->limit = mpm_req_limit(m->conf->svc->max_requests,
-	    m->conf->svc->max_requests_jitter, mpm_rand(m));
+	mpm_recycle_limits_set(&k->recycle, m->conf->svc,
+	    mpm_req_limit(m->conf->svc->max_requests,
+	    m->conf->svc->max_requests_jitter, mpm_rand(m)), mpm_rand(m));
 	(void)sb_slot_spawn(m->sb, idx, m->generation);	/* ours: idx valid */
 	/* a child exits through exit(3): it must not flush our buffers */
 	(void)fflush(NULL);	/* best effort: nothing to do if it fails */
@@ -158,8 +159,8 @@ mpm_spawn(struct mpm *m)
 		log_warn("epoll_ctl for slot %d", idx);
 		mpm_kill(m, idx, SIGKILL, KILL_BROKEN);
 	}
-	log_debug("spawned child %d into slot %d (limit %d requests)",
-	    (int)pid, idx, k->limit);
+	log_debug("spawned child %d into slot %d (limit %llu requests)",
+	    (int)pid, idx, (unsigned long long)k->recycle.max_requests);
 	return idx;
 }
 
@@ -244,7 +245,7 @@ mpm_rescue(struct mpm *m, int idx, int code, const char *text)
 	struct bus_rescue	 rs, *rp = NULL;
 
 	if (sb_read_slot(m->sb, idx, &si) == 0 && si.thread[0] != '\0' &&
-	    si.req_start_us >= k->busy_wall_us) {
+	    si.req_start_mono_us >= k->busy_us) {
 		/* the slot describes this request, or a later one of its
 		 * session: bus_answer() picks */
 		rs.client = si.client;
@@ -258,7 +259,8 @@ mpm_rescue(struct mpm *m, int idx, int code, const char *text)
 		    "recorded to answer it with", idx, (int)k->pid);
 		return;
 	}
-	(void)bus_answer(m->bus, k->req, rp, code, text);	/* logged */
+	if (bus_answer(m->bus, k->req, rp, code, text) == 0)
+		sb_count(m->sb, SB_C_RESCUED, 1);	/* and failed */
 }
 
 /* A request's end, told by its child. */
@@ -414,7 +416,8 @@ reaped(struct mpm *m, int idx, int st)
 	fd_close(&k->data_w);
 	m->nkids--;
 
-	abnormal = WIFSIGNALED(st) || WEXITSTATUS(st) != MPM_EXIT_OK;
+	abnormal = WIFSIGNALED(st) || (WEXITSTATUS(st) != MPM_EXIT_OK &&
+	    WEXITSTATUS(st) != MPM_EXIT_RECYCLE);
 	/* children we stopped ourselves die as asked: not a warning */
 	planned = k->killed == KILL_STOP && !busy;
 	describe_status(st, how, sizeof(how));
@@ -439,9 +442,10 @@ reaped(struct mpm *m, int idx, int st)
 			mpm_rescue(m, idx, 500, "Internal Server Error: the "
 			    "service child died while processing the "
 			    "request");
-		sb_count(m->sb, SB_C_FAILED, 1);	/* it never could */
 	}
-	sb_slot_reaped(m->sb, idx, k->pid, st);
+	sb_slot_reaped_by(m->sb, idx, k->pid, st, k->killed ==
+	    KILL_WATCHDOG ? SB_EXIT_WATCHDOG : k->killed != KILL_NONE ?
+	    SB_EXIT_KILLED : SB_EXIT_NONE);
 	if (code == MPM_EXIT_FATAL) {
 		if (!m->fatal)
 			log_errx("child %d (slot %d) failed to initialise "
@@ -459,7 +463,7 @@ reaped(struct mpm *m, int idx, int st)
 			    "row; next fork in %u ms", m->early_deaths,
 			    mpm_backoff_ms(m->early_deaths));
 	}
-	bus_reaped(m->bus, k->pid, NULL);
+	bus_reaped(m->bus, k->pid, si.addr);	/* what it left behind */
 	m->reaped = 1;	/* a replacement, if one is due, at once */
 	bus_frame_free(&k->req);
 	(void)mpm_kid_event(m, idx, KEV_REAPED);	/* live: legal */

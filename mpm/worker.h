@@ -10,8 +10,9 @@
  * worker_ops.
  *
  * Call order, all in the child unless noted:
- *   parent_init  once in the parent before any fork (plugin init hook);
- *                non-zero: the service does not start.
+ *   parent_init  once in the parent before any fork (plugin init hook,
+ *                and the method names for the scoreboard's per-method
+ *                figures); non-zero: the service does not start.
  *   child_init   after fork, once env->bus exists (it may still be
  *                connecting); < 0: the child exits with the "fatal" code
  *                and the parent stops respawning.
@@ -42,12 +43,15 @@
 struct svc_conf;
 struct core_conf;
 struct bus;
+struct sb;
 struct sb_slot;
 
 struct worker_env {
 	const struct core_conf	*core;		/* opensrf_core.xml view */
 	const struct svc_conf	*svc;		/* this service's settings */
 	struct bus		*bus;		/* the child's own connection */
+	struct sb		*sb;		/* parent_init: publish the
+						   method names (sb_methods_set) */
 	struct sb_slot		*slot;		/* this child's scoreboard slot;
 						   the child is its writer */
 	int			 slot_index;

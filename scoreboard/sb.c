@@ -489,6 +489,10 @@ sb_slot_reaped_by(struct sb *sb, unsigned idx, pid_t pid, int wstatus,
 	}
 	reason = sb_exit_reason_pick(atomic_load_explicit(&s->exit_reason,
 	    memory_order_relaxed), parent_says, wstatus);
+	/* a child that retired itself exits with a code of its own
+	 * (droverd's "recycle"), which is no failure */
+	if (!WIFSIGNALED(wstatus) && sb_exit_reason_recycles(reason))
+		abnormal = 0;
 	d->exit_reason = reason;
 	d->requests = s->requests;
 	d->time_us = now;

@@ -797,7 +797,9 @@ struct sb_slot *sb_slot_spawn(struct sb *, unsigned idx, uint32_t generation);
  * sb_exit_reason_pick() from what the child wrote and `parent_says`
  * (SB_EXIT_WATCHDOG after a watchdog kill, SB_EXIT_KILLED after another
  * kill of its own, SB_EXIT_NONE otherwise); count SB_C_ABNORMAL for a
- * signal or non-zero exit and SB_C_RECYCLED for a recycling reason; fold
+ * signal or a non-zero exit (except the exit of a child that said it
+ * recycled itself: sb_exit_reason_recycles()) and SB_C_RECYCLED for a
+ * recycling reason; fold
  * the method row; leave the slot DEAD (abnormal) or EMPTY (clean), its
  * last request, address and samples kept.  Repairs a seq a child left
  * odd when it died mid-update.  The parent is the slot's writer from

@@ -45,6 +45,7 @@ req_fail(struct drover_req *r, int code, const char *text)
 {
 	r->done = 1;
 	r->failed = 1;
+	r->status = code;
 	json_decref(r->atomic);
 	r->atomic = NULL;
 	log_info("%s %s: status %d: %s", r->svc->name, r->method, code,
@@ -89,6 +90,7 @@ req_complete(struct drover_req *r)
 			return rc;
 	}
 	r->done = 1;
+	r->status = OSRFMSG_STATUS_COMPLETE;
 	return sent(r, rt_reply_status(r->reply, r->trace,
 	    "osrfConnectStatus", 205, "Request Complete"));
 }

@@ -39,6 +39,7 @@ struct drover_req {
 	int			 done;		/* 205 or an error was sent */
 	int			 failed;	/* ended with an error status */
 	int			 send_rc;	/* first failed send, or 0 */
+	int			 status;	/* final status code sent */
 	int			 panic;		/* exit the child afterwards */
 };
 

@@ -80,7 +80,7 @@ run_request(struct sess *s, const struct osrfmsg *m)
 	struct sb_request	 sr;
 	struct drover_req	 r;
 	struct rt_reply		 reply;
-	uint64_t		 t0, c0;
+	uint64_t		 t0, c0, dur;
 	int			 rc;
 
 	memset(&r, 0, sizeof(r));
@@ -111,10 +111,15 @@ run_request(struct sess *s, const struct osrfmsg *m)
 	if (r.panic)
 		s->panic = 1;
 	s->served++;
-	if (s->slot != NULL)
-		sb_slot_end_request(s->slot, mono_us() - t0, cpu_us() - c0,
+	if (s->slot != NULL) {
+		dur = mono_us() - t0;
+		sb_method_record(s->slot, r.m != NULL ?
+		    (unsigned)(r.m - s->svc->methods) : SB_METHOD_OTHER, dur,
+		    rc == 0 ? r.status : 500);
+		sb_slot_end_request(s->slot, dur, cpu_us() - c0,
 		    rc == 0 && !r.failed, s->panic ? SB_EXITING :
 		    s->connected ? SB_SESSION : SB_IDLE);
+	}
 	return rc;
 }
 
@@ -328,6 +333,30 @@ rt_worker_svc(struct rt_worker *w)
 	return w->svc;
 }
 
+/*
+ * The scoreboard's per-method cells, in registration order: a method's
+ * cell is its index in svc->methods (run_request()).
+ */
+static void
+publish_methods(const struct drover_svc *svc, struct sb *sb)
+{
+	const char	**names;
+	size_t		  i;
+	int		  rc;
+
+	names = xcalloc(svc->nmethods + 1, sizeof(*names));
+	for (i = 0; i < svc->nmethods; i++)
+		names[i] = svc->methods[i].name;
+	if ((rc = sb_methods_set(sb, names, svc->nmethods)) < 0)
+		log_warnx("service %s: per-method figures unavailable: %s",
+		    svc->name, strerror(-rc));
+	else if ((size_t)rc < svc->nmethods)
+		log_info("service %s: %zu methods past the first %d are "
+		    "counted as \"" SB_METHOD_OTHER_NAME "\"", svc->name,
+		    svc->nmethods - (size_t)rc, rc);
+	free(names);
+}
+
 static int
 w_parent_init(void *arg, const struct worker_env *env)
 {
@@ -353,6 +382,8 @@ w_parent_init(void *arg, const struct worker_env *env)
 		    rc == -ECANCELED ? "its init hook failed" : strerror(-rc));
 		return rc;
 	}
+	if (env->sb != NULL)
+		publish_methods(w->svc, env->sb);
 	log_info("service %s: plugin %s loaded, %zu methods", sc->name,
 	    w->svc->path, w->svc->nmethods);
 	return 0;

@@ -294,6 +294,22 @@ scan_key_colon(struct scan *s)
 	return 0;
 }
 
+/* Bit i of a bit stack. */
+static void
+bit_put(unsigned char *bits, size_t i, int v)
+{
+	if (v)
+		bits[i / 8] |= (unsigned char)(1u << (i % 8));
+	else
+		bits[i / 8] &= (unsigned char)~(1u << (i % 8));
+}
+
+static int
+bit_get(const unsigned char *bits, size_t i)
+{
+	return (bits[i / 8] >> (i % 8)) & 1;
+}
+
 /*
  * Skip (and validate) one JSON value of any kind at s->p, whitespace
  * before it included.  Iterative: bit d of `obj` says whether the
@@ -320,15 +336,12 @@ skip_value(struct scan *s)
 				return fail(s, "nested too deep");
 			s->p++;
 			skip_ws(s);
-			if (s->p < s->end && *s->p == (open == '{' ? '}' : ']')) {
+			if (s->p < s->end &&
+			    *s->p == (open == '{' ? '}' : ']')) {
 				s->p++;		/* empty: a complete value */
 				break;
 			}
-			if (open == '{')
-				obj[depth / 8] |= (unsigned char)(1u << (depth % 8));
-			else
-				obj[depth / 8] &= (unsigned char)~(1u << (depth % 8));
-			depth++;
+			bit_put(obj, depth++, open == '{');
 			if (open == '{' && (rc = scan_key_colon(s)) != 0)
 				return rc;
 			continue;	/* its first value */
@@ -357,7 +370,7 @@ skip_value(struct scan *s)
 		for (;;) {
 			if (depth == 0)
 				return 0;
-			in_obj = (obj[(depth - 1) / 8] >> ((depth - 1) % 8)) & 1;
+			in_obj = bit_get(obj, depth - 1);
 			skip_ws(s);
 			if (s->p == s->end)
 				return fail(s, "unterminated container");

@@ -355,7 +355,8 @@ static const struct {
 	    "", "", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "", "", "", "", "",
 	    "" },
 	{ "escaped key names are the same keys",
-	    "{\"\\u0074o\":\"a\",\"fro\\u006d\":\"b\",\"osrf\\u005fxid\":\"x\"}",
+	    "{\"\\u0074o\":\"a\",\"fro\\u006d\":\"b\","
+	    "\"osrf\\u005fxid\":\"x\"}",
 	    "a", "b", "", "x", "", "", "", "", "" },
 	{ "unknown keys of every kind are skipped",
 	    "{\"x\":{\"to\":\"no\",\"a\":[1,-2.5e+3,true,false,null,\"s\"]},"
@@ -512,8 +513,9 @@ static const struct {
 	{ "unknown key, unterminated", "{\"x\":\"abc", 0, "unterminated" },
 	{ "escaped unknown key, bad escape", "{\"\\q\":1}", 0, "bad escape" },
 	{ "long escaped key, bad UTF-8",
-	    "{\"\\u0061aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xff\":1}", 0,
+	    "{\"\\u0061aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "\xff\":1}", 0,
 	    "invalid UTF-8" },
 };
 

@@ -480,7 +480,8 @@ resolve(struct rds_conn *c)
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_ADDRCONFIG;
+	/* No AI_ADDRCONFIG: it ignores loopback, so on a host whose only
+	   addresses are loopback "localhost" would not resolve. */
 	(void)snprintf(port, sizeof(port), "%d", c->port); /* fits */
 	if ((gai = getaddrinfo(c->host, port, &hints, &c->ai)) != 0) {
 		c->ai = NULL;

@@ -394,6 +394,24 @@ START_TEST(test_login)
 }
 END_TEST
 
+/* A host name, resolved (the domain is the host in OpenSRF's files). */
+START_TEST(test_login_by_name)
+{
+	struct rds_params	 p = { 0 };
+	struct rds_conn		*c;
+
+	p.host = "localhost";
+	p.port = th_server(TH_REDIS)->port;
+	p.user = "opensrf";
+	p.pass = TH_OPENSRF_PW;
+	ck_assert_int_eq(rds_new(&p, &c), 0);
+	ck_assert_msg(rds_open(c) == 0, "%s", rds_error(c));
+	ck_assert_int_eq(call_rc(c, "DEL", key("client", "name"), NULL,
+	    NULL), 0);
+	rds_free(&c);
+}
+END_TEST
+
 START_TEST(test_wrong_password)
 {
 	static const char *const who[][2] = {
@@ -1018,6 +1036,7 @@ redis_conn_suite(void)
 	tcase_add_unchecked_fixture(tc, th_redis_setup, NULL);
 	tcase_add_checked_fixture(tc, fd_setup, fd_teardown);
 	tcase_add_loop_test(tc, test_login, 0, 3);
+	tcase_add_test(tc, test_login_by_name);
 	tcase_add_loop_test(tc, test_wrong_password, 0, 3);
 	tcase_add_test(tc, test_opensrf_rights);
 	tcase_add_test(tc, test_gateway_rights);

@@ -269,13 +269,13 @@ teardown(struct rds_conn *c)
 	c->gen++;
 }
 
+static void auth_done(void *arg, int err, struct rds_reply *r);
+
 /*
  * Close and run the completions that were in flight with cmd_err; they
  * were detached first, so a callback that issues commands or reconnects
  * meets a clean DOWN connection.  The first entry may be our AUTH.
  */
-static void auth_done(void *arg, int err, struct rds_reply *r);
-
 static void
 fail_pending(struct rds_conn *c, int cmd_err)
 {

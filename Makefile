@@ -32,7 +32,7 @@ SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 UNITDIR    ?= $(LIBDIR)/systemd/system
 CFLAGS     ?= -O2 -g
 
-PKGS := libxml-2.0 jansson libmemcached libssl libcrypto
+PKGS := libxml-2.0 jansson libmemcached libssl libcrypto hiredis
 # Recursive on purpose: pkg-config runs only when a rule needs it, so
 # `make check` on a fresh machine can install the packages first.
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))

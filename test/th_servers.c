@@ -24,6 +24,7 @@ static const struct {
 	const char	*envdir;	/* adopt an external instance */
 	const char	*portkey;	/* in DIR/env */
 	const char	*cakey;		/* in DIR/env, or NULL */
+	const char	*accounts;	/* redis: --accounts, from the top */
 } kinds[TH_NSERVERS] = {
 	[TH_EJABBERD] = { "ejabberd", "DROVER_TEST_EJABBERD_DIR",
 	    "EJABBERD_PORT", "EJABBERD_CAFILE" },
@@ -31,6 +32,11 @@ static const struct {
 	    "PROSODY_PORT", "PROSODY_CAFILE" },
 	[TH_MEMCACHED] = { "memcached", "DROVER_TEST_MEMCACHED_DIR",
 	    "MEMCACHED_PORT", NULL },
+	[TH_REDIS] = { "redis", "DROVER_TEST_REDIS_DIR", "REDIS_PORT", NULL,
+	    "conf/redis-accounts.txt" },
+	[TH_REDIS_OSRF] = { "redis", "DROVER_TEST_REDIS_OSRF_DIR",
+	    "REDIS_PORT", NULL,
+	    "test/data/captures-redis/00-redis-accounts.txt" },
 };
 
 static struct th_server	servers[TH_NSERVERS];
@@ -174,10 +180,10 @@ static int
 start(enum th_server_kind k)
 {
 	struct th_server	*s = &servers[k];
-	const char		*ext, *tmp;
-	char			 fd[8];
+	const char		*ext, *tmp, *top;
+	char			 fd[8], accounts[PATH_MAX];
 	const char		*args[] = { "start", s->dir, "--guard-fd", fd,
-				    NULL };
+				    NULL, NULL, NULL };
 
 	if ((ext = getenv(kinds[k].envdir)) != NULL && *ext != '\0') {
 		snprintf(s->dir, sizeof(s->dir), "%s", ext);
@@ -203,6 +209,13 @@ start(enum th_server_kind k)
 		return -1;
 	}
 	snprintf(fd, sizeof(fd), "%d", GUARD_FD);
+	if (kinds[k].accounts != NULL) {
+		top = getenv("DROVER_TOP");
+		snprintf(accounts, sizeof(accounts), "%s/%s",
+		    top != NULL ? top : ".", kinds[k].accounts);
+		args[4] = "--accounts";
+		args[5] = accounts;
+	}
 	if (run_script(kinds[k].script, args, 1) != 0)
 		return -1;
 	if (load_env(s, k) != 0)
@@ -288,4 +301,16 @@ void
 th_memcached_setup(void)
 {
 	(void)th_server_get(TH_MEMCACHED);
+}
+
+void
+th_redis_setup(void)
+{
+	(void)th_server_get(TH_REDIS);
+}
+
+void
+th_redis_osrf_setup(void)
+{
+	(void)th_server_get(TH_REDIS_OSRF);
 }

@@ -1,6 +1,6 @@
 /*
- * th_servers.h: private ejabberd, prosody and memcached for integration
- * tests.
+ * th_servers.h: private ejabberd, prosody, memcached and redis-server for
+ * integration tests.
  *
  * A test case that needs a server adds the matching unchecked fixture
  * to its TCase (tagged "integration"):
@@ -21,6 +21,15 @@
  * with data in a fresh directory under $TMPDIR.  Accounts: opensrf and
  * router on private.localhost and public.localhost, password = user
  * name followed by "pw" (TH_OPENSRF_PW, TH_ROUTER_PW).
+ *
+ * Redis comes twice.  TH_REDIS loads drover's accounts file
+ * (conf/redis-accounts.txt); TH_REDIS_OSRF loads OpenSRF main's own file
+ * exactly as captured (test/data/captures-redis/00-redis-accounts.txt),
+ * for the tests that prove drover works on an unmodified OpenSRF
+ * install.  Both have the ACL users opensrf, router and gateway
+ * (TH_GATEWAY_PW); tests never log in as the default user, whose
+ * password only the script knows.  DIR/acl-list.txt holds the server's
+ * ACL LIST as loaded.
  *
  * Servers started outside the binary (by hand, for debugging) are used
  * instead when DROVER_TEST_<NAME>_DIR names their instance directory
@@ -45,11 +54,14 @@
 #define TH_DOMAIN_PUBLIC	"public.localhost"
 #define TH_OPENSRF_PW		"opensrfpw"
 #define TH_ROUTER_PW		"routerpw"
+#define TH_GATEWAY_PW		"gatewaypw"
 
 enum th_server_kind {
 	TH_EJABBERD,
 	TH_PROSODY,
 	TH_MEMCACHED,
+	TH_REDIS,		/* drover's accounts */
+	TH_REDIS_OSRF,		/* OpenSRF main's accounts, unmodified */
 	TH_NSERVERS
 };
 
@@ -87,5 +99,7 @@ int	th_server_adduser(enum th_server_kind, const char *user,
 void	th_ejabberd_setup(void);
 void	th_prosody_setup(void);
 void	th_memcached_setup(void);
+void	th_redis_setup(void);
+void	th_redis_osrf_setup(void);
 
 #endif /* DROVER_TH_SERVERS_H */

@@ -362,6 +362,9 @@ struct svc_conf {
 	int	 max_rss_kb;		/* KiB, absolute */
 	int	 max_child_lifetime;	/* s */
 	int	 max_child_lifetime_jitter; /* s, < max_child_lifetime */
+	int	 max_sessions_per_client; /* 0-256; 0: max_children / 2 */
+	int	 max_queued_per_client;	/* 0-10^6; 0: max_backlog_queue / 2 */
+	int	 max_connect_wait;	/* s a CONNECT may wait; 0 off, 5 */
 	json_t	*app_settings;		/* owned; JSON null if absent */
 	char   **cache_servers;		/* cache/global/servers/server, split
 					   at commas; NULL-terminated */

@@ -90,6 +90,15 @@ static const struct cfg_key svc_keys[] = {
 	{ U "max_child_lifetime_jitter", CFG_T_INT, CFG_K_DROVER, 0,
 	  LIFETIME_MAX, 0, NULL, NULL, SK(max_child_lifetime_jitter),
 	  "random 0..jitter s added per child" },
+	{ U "max_sessions_per_client", CFG_T_INT, CFG_K_DROVER, 0,
+	  DROVER_MAX_CHILDREN, 0, NULL, NULL, SK(max_sessions_per_client),
+	  "connected sessions one client may hold; 0: max_children / 2" },
+	{ U "max_queued_per_client", CFG_T_INT, CFG_K_DROVER, 0, BACKLOG_MAX,
+	  0, NULL, NULL, SK(max_queued_per_client),
+	  "requests of one client in the backlog; 0: max_backlog_queue / 2" },
+	{ U "max_connect_wait", CFG_T_INT, CFG_K_DROVER, 0, HOUR_S, 5, NULL,
+	  NULL, SK(max_connect_wait),
+	  "s a queued CONNECT stays useful (clients wait 5 s); 0 off" },
 };
 
 /* Relative to the root of the merged tree: host-wide settings. */

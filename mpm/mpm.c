@@ -159,6 +159,8 @@ start(struct mpm *m)
 	mpm_publish_conf(m);
 	if (mpm_fifo_init(&m->backlog, (size_t)m->max_backlog) < 0)
 		fatalx("out of memory for the backlog");
+	mpm_clients_init(&m->clients);
+	mpm_client_limits(m);
 	mpm_idle_init(&m->idle);
 	for (i = 0; i < MPM_MAX_SLOTS; i++) {
 		m->kids[i].data_w = -1;
@@ -271,6 +273,7 @@ mpm_run(struct mpm_conf *conf)
 	while ((f = mpm_fifo_pop(&m->backlog)) != NULL)
 		bus_frame_free(&f);
 	mpm_fifo_free(&m->backlog);
+	mpm_clients_free(&m->clients);
 	bus_free(&m->bus);
 	fd_close(&m->epfd);
 	fd_close(&m->sigfd);

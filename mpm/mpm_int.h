@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "mpm.h"
+#include "mpm_clients.h"
 #include "mpm_kid.h"
 #include "mpm_pool.h"
 #include "mpm_recycle.h"
@@ -75,6 +76,9 @@ struct mpm {
 	struct mpm_kid	 kids[MPM_MAX_SLOTS];
 	struct mpm_idle	 idle;
 	struct mpm_fifo	 backlog;	/* struct bus_frame *, owned */
+	struct mpm_clients clients;	/* per client: queued, sessions */
+	uint32_t	 max_sessions;	/* one client's share, resolved */
+	uint32_t	 max_queued;
 	int		 nkids;		/* processes not yet reaped */
 	int		 nstarting;	/* of which STARTING */
 
@@ -152,6 +156,11 @@ uint32_t mpm_rand(struct mpm *);
 /* mpm_loop.c */
 void	mpm_dispatch_backlog(struct mpm *);
 int	mpm_loop(struct mpm *);
+/* A child is done with request f (answered, or rescued): its client's
+ * session, if f opened one, is over. */
+void	mpm_req_release(struct mpm *, const struct bus_frame *f);
+/* The per-client shares from the configuration in force. */
+void	mpm_client_limits(struct mpm *);
 
 /* mpm_title.c */
 void	mpm_title_init(int argc, char **argv);

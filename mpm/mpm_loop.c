@@ -46,6 +46,52 @@
 
 static const char txt_stopping[] =
     "Service unavailable: the service is shutting down";
+static const char txt_sessions[] =
+    "Service unavailable: this client holds its share of sessions";
+static const char txt_queued[] =
+    "Service unavailable: this client holds its share of the backlog";
+static const char txt_connect_late[] =
+    "Service unavailable: the CONNECT waited longer than a client waits";
+
+void
+mpm_client_limits(struct mpm *m)
+{
+	m->max_sessions = mpm_clients_share(
+	    m->conf->svc->max_sessions_per_client, m->lim.max_children);
+	m->max_queued = mpm_clients_share(
+	    m->conf->svc->max_queued_per_client, m->max_backlog);
+}
+
+void
+mpm_req_release(struct mpm *m, const struct bus_frame *f)
+{
+	if ((f->flags & BUS_F_CONNECT) && f->sender[0] != '\0')
+		mpm_clients_sub(&m->clients, f->sender, MPM_CLIENT_SESSIONS);
+}
+
+/* Take a session for f's client, if f opens one; 0 or -EDQUOT. */
+static int
+session_take(struct mpm *m, const struct bus_frame *f)
+{
+	if (!(f->flags & BUS_F_CONNECT) || f->sender[0] == '\0')
+		return 0;
+	if (mpm_clients_get(&m->clients, f->sender, MPM_CLIENT_SESSIONS) >=
+	    m->max_sessions)
+		return -EDQUOT;
+	return mpm_clients_add(&m->clients, f->sender, MPM_CLIENT_SESSIONS) <
+	    0 ? -EDQUOT : 0;
+}
+
+/* A queued CONNECT whose client no longer waits for it. */
+static int
+connect_too_late(const struct mpm *m, const struct bus_frame *f,
+    uint64_t now_us)
+{
+	int	wait = m->conf->svc->max_connect_wait;
+
+	return (f->flags & BUS_F_CONNECT) && wait > 0 &&
+	    now_us - f->rx_us > (uint64_t)wait * 1000000;
+}
 
 /* ---------------------------------------------------------- dispatch */
 
@@ -88,7 +134,7 @@ give(struct mpm *m, int idx, struct bus_frame *f)
 
 	if (mpm_kid_event(m, idx, KEV_DISPATCH) < 0)
 		return -EINVAL;
-	k->req = f;
+	k->req = f;	/* its session, if any, was taken by the caller */
 	k->req_off = 0;
 	k->req_pending = 1;
 	k->busy_us = mono_us();
@@ -98,6 +144,19 @@ give(struct mpm *m, int idx, struct bus_frame *f)
 		return -EPIPE;
 	}
 	return 0;
+}
+
+/* Hand f to the most recently idle child: 0, or -EAGAIN when none. */
+static int
+give_idle(struct mpm *m, struct bus_frame *f)
+{
+	int	idx;
+
+	/* a child that fails leaves the idle list: the loop ends */
+	while ((idx = m->idle.head) >= 0)
+		if (give(m, idx, f) == 0)
+			return 0;
+	return -EAGAIN;
 }
 
 static void
@@ -112,19 +171,35 @@ reject(struct mpm *m, struct bus_frame *f, const char *why)
 static void
 take_request(struct mpm *m, struct bus_frame *f)
 {
-	int	idx;
-
-	/* a child that fails leaves the idle list: the loop ends */
-	if (m->backlog.len == 0)
-		while ((idx = m->idle.head) >= 0)
-			if (give(m, idx, f) == 0)
-				return;
+	if (m->backlog.len == 0 && m->idle.head >= 0) {
+		if (session_take(m, f) < 0) {
+			m->rejected++;
+			reject(m, f, txt_sessions);
+			return;
+		}
+		if (give_idle(m, f) == 0)
+			return;
+		mpm_req_release(m, f);	/* it queues: taken again then */
+	}
+	if (f->sender[0] != '\0' && mpm_clients_get(&m->clients, f->sender,
+	    MPM_CLIENT_QUEUED) >= m->max_queued) {
+		m->rejected++;
+		reject(m, f, txt_queued);
+		return;
+	}
 	if (m->backlog.len >= (size_t)m->max_backlog ||
-	    mpm_fifo_push(&m->backlog, f) < 0) {
+	    (f->sender[0] != '\0' && mpm_clients_add(&m->clients, f->sender,
+	    MPM_CLIENT_QUEUED) < 0)) {
 		/* logged once a tick with a count (maintain()), so an
 		 * overload does not also flood the log */
 		m->rejected++;
 		reject(m, f, NULL);	/* OpenSRF's own 503 text */
+		return;
+	}
+	if (mpm_fifo_push(&m->backlog, f) < 0) {	/* cannot: len < cap */
+		mpm_clients_sub(&m->clients, f->sender, MPM_CLIENT_QUEUED);
+		m->rejected++;
+		reject(m, f, NULL);
 		return;
 	}
 	if (m->nkids >= m->lim.max_children)
@@ -132,16 +207,76 @@ take_request(struct mpm *m, struct bus_frame *f)
 	publish_backlog(m);
 }
 
+/* Take the head of the backlog out; its client's queue count too. */
+static struct bus_frame *
+unqueue(struct mpm *m)
+{
+	struct bus_frame	*f = mpm_fifo_pop(&m->backlog);
+
+	if (f != NULL && f->sender[0] != '\0')
+		mpm_clients_sub(&m->clients, f->sender, MPM_CLIENT_QUEUED);
+	return f;
+}
+
 void
 mpm_dispatch_backlog(struct mpm *m)
 {
 	struct bus_frame	*f;
-	int			 idx;
+	uint64_t		 now = 0;
 
-	while (m->backlog.len > 0 && (idx = m->idle.head) >= 0) {
+	while (m->backlog.len > 0 && m->idle.head >= 0) {
 		f = mpm_fifo_peek(&m->backlog);
-		if (give(m, idx, f) == 0)
-			(void)mpm_fifo_pop(&m->backlog);	/* == f */
+		if (now == 0)
+			now = mono_us();
+		if (connect_too_late(m, f, now)) {
+			f = unqueue(m);
+			m->rejected++;
+			reject(m, f, txt_connect_late);
+			continue;
+		}
+		if (session_take(m, f) < 0) {
+			f = unqueue(m);
+			m->rejected++;
+			reject(m, f, txt_sessions);
+			continue;
+		}
+		if (give_idle(m, f) == 0)
+			(void)unqueue(m);	/* == f */
+		else
+			mpm_req_release(m, f);	/* no child after all */
+	}
+	publish_backlog(m);
+}
+
+/*
+ * Once a tick: answer the CONNECTs no client waits for any more, so that
+ * they neither hold a child later nor keep the backlog full meanwhile.
+ * The backlog keeps its order otherwise.
+ */
+static void
+expire_connects(struct mpm *m)
+{
+	struct bus_frame	*f;
+	uint64_t		 now = mono_us();
+	size_t			 i, n = m->backlog.len;
+
+	if (m->conf->svc->max_connect_wait <= 0)
+		return;
+	for (i = 0; i < n; i++) {
+		f = unqueue(m);
+		if (connect_too_late(m, f, now)) {
+			m->rejected++;
+			reject(m, f, txt_connect_late);
+			continue;
+		}
+		/* back at the tail: after n turns the order is as it was */
+		if (f->sender[0] != '\0' && mpm_clients_add(&m->clients,
+		    f->sender, MPM_CLIENT_QUEUED) < 0) {
+			reject(m, f, NULL);
+			continue;
+		}
+		if (mpm_fifo_push(&m->backlog, f) < 0)
+			reject(m, f, NULL);	/* cannot: one was taken */
 	}
 	publish_backlog(m);
 }
@@ -271,7 +406,7 @@ reject_backlog(struct mpm *m)
 {
 	struct bus_frame	*f;
 
-	while ((f = mpm_fifo_pop(&m->backlog)) != NULL)
+	while ((f = unqueue(m)) != NULL)
 		reject(m, f, txt_stopping);
 	publish_backlog(m);
 }
@@ -415,6 +550,7 @@ reload(struct mpm *m)
 		m->conf->svc = svc;
 		m->lim = lim;
 		m->max_backlog = svc->max_backlog_queue;
+		mpm_client_limits(m);
 	}
 	m->generation++;
 	mpm_publish_conf(m);
@@ -444,6 +580,7 @@ adjust_max(struct mpm *m, int delta)
 	m->lim.max_children = n;
 	if (m->lim.max_spare > 0 && m->lim.min_spare > n)
 		m->lim.min_spare = n;
+	mpm_client_limits(m);
 	sb_set_max_children_now(m->sb, (uint32_t)n);
 	log_info("max_children now %d", n);
 }
@@ -641,6 +778,7 @@ mpm_loop(struct mpm *m)
 			m->reaped = 0;
 			maintain(m);
 			watchdog(m);
+			expire_connects(m);
 			publish_bus(m);
 		} else if ((m->next_spawn_ms != 0 && now >= m->next_spawn_ms) ||
 		    (m->reaped && now >= m->next_spawn_ms)) {

@@ -279,6 +279,7 @@ kid_done(struct mpm *m, int idx, const struct mpm_done *d)
 		if (m->conf->on_done != NULL)
 			m->conf->on_done(m->conf->on_done_arg, k->req);
 		k->req_pending = 0;
+		mpm_req_release(m, k->req);
 		bus_frame_free(&k->req);
 	}
 	m->early_deaths = 0;	/* it served: not a crash loop */
@@ -465,6 +466,8 @@ reaped(struct mpm *m, int idx, int st)
 	}
 	bus_reaped(m->bus, k->pid, si.addr);	/* what it left behind */
 	m->reaped = 1;	/* a replacement, if one is due, at once */
+	if (k->req != NULL)
+		mpm_req_release(m, k->req);
 	bus_frame_free(&k->req);
 	(void)mpm_kid_event(m, idx, KEV_REAPED);	/* live: legal */
 	k->pid = 0;

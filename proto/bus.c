@@ -537,7 +537,78 @@ bus_frame_wrap(char *raw, size_t len, unsigned flags)
 	f->len = len;
 	f->flags = flags;
 	f->rx_us = mono_us();
+	f->sender[0] = '\0';
 	return f;
+}
+
+/*
+ * The value of attribute `name` in the tag [p, end): copied into out
+ * (cut to outsz), 1 when found.  Attribute names are matched after a
+ * blank so that "router_from" is not taken for "from".
+ */
+static int
+attr(const char *p, const char *end, const char *name, char *out,
+    size_t outsz)
+{
+	size_t		 n = strlen(name);
+	const char	*v, *q;
+	char		 quote;
+
+	for (; p + n + 2 < end; p++) {
+		if ((*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') ||
+		    strncmp(p + 1, name, n) != 0 || p[n + 1] != '=')
+			continue;
+		v = p + n + 2;
+		if (v >= end || (*v != '"' && *v != '\''))
+			continue;
+		quote = *v++;
+		if ((q = memchr(v, quote, (size_t)(end - v))) == NULL)
+			return 0;
+		n = (size_t)(q - v) < outsz ? (size_t)(q - v) : outsz - 1;
+		memcpy(out, v, n);
+		out[n] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+void
+bus_frame_peek_xml(struct bus_frame *f)
+{
+	const char	*end = f->raw + f->len, *tag, *gt;
+	char		 rf[BUS_SENDER_MAX];
+
+	if ((tag = memchr(f->raw, '<', f->len)) == NULL ||
+	    (gt = memchr(tag, '>', (size_t)(end - tag))) == NULL)
+		return;
+	(void)attr(tag, gt, "from", f->sender, sizeof(f->sender));
+	if ((tag = memmem(gt, (size_t)(end - gt), "<opensrf", 8)) != NULL &&
+	    (gt = memchr(tag, '>', (size_t)(end - tag))) != NULL &&
+	    attr(tag, gt, "router_from", rf, sizeof(rf)) && rf[0] != '\0')
+		str_copy(f->sender, rf, sizeof(f->sender));
+	if (!(f->flags & BUS_F_ERROR) &&
+	    (memmem(f->raw, f->len, "\"type\":\"CONNECT\"", 16) != NULL ||
+	    memmem(f->raw, f->len, "&quot;type&quot;:&quot;CONNECT&quot;",
+	    36) != NULL))
+		f->flags |= BUS_F_CONNECT;
+}
+
+void
+bus_frame_peek_json(struct bus_frame *f)
+{
+	const char	*v, *q, *end = f->raw + f->len;
+	size_t		 n;
+
+	/* addresses carry no escapes: the value ends at the next quote */
+	if ((v = memmem(f->raw, f->len, "\"from\":\"", 8)) != NULL &&
+	    (q = memchr(v + 8, '"', (size_t)(end - v - 8))) != NULL) {
+		n = (size_t)(q - v - 8) < sizeof(f->sender) ?
+		    (size_t)(q - v - 8) : sizeof(f->sender) - 1;
+		memcpy(f->sender, v + 8, n);
+		f->sender[n] = '\0';
+	}
+	if (memmem(f->raw, f->len, "\"type\":\"CONNECT\"", 16) != NULL)
+		f->flags |= BUS_F_CONNECT;
 }
 
 /* ------------------------------------------------------- blocking */

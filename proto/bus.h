@@ -147,12 +147,20 @@ struct bus_params {
 	int			 reconnect;	/* 1: keep connected (daemons) */
 };
 
-/* One message as the bus delivered it. */
+/* Room for a sender's address in a frame (longer ones are cut). */
+#define BUS_SENDER_MAX		256
+
+/*
+ * One message as the bus delivered it, with what the parent needs to
+ * know of it without decoding it: who it is from (the address a reply
+ * goes to: XMPP router_from, else from) and whether it opens a session.
+ */
 struct bus_frame {
 	char		*raw;		/* its bytes, NUL-terminated, owned */
 	size_t		 len;		/* strlen(raw) */
 	unsigned	 flags;		/* BUS_F_* */
 	uint64_t	 rx_us;		/* mono_us() when received */
+	char		 sender[BUS_SENDER_MAX]; /* "" when unknown */
 };
 
 #define BUS_F_ERROR	0x1u	/* a bounce or error message (XMPP, local) */
@@ -160,6 +168,7 @@ struct bus_frame {
 #define BUS_F_OVERFLOW	0x4u	/* LISTENER on Redis: taken off the service
 				   queue because it was longer than
 				   bus_set_queue_max(): answer 503 */
+#define BUS_F_CONNECT	0x8u	/* it holds a CONNECT: a session starts */
 
 /* What bus_run() saw happen, as flags. */
 #define BUS_EV_UP	0x1u	/* came up (and re-registered if asked) */

@@ -122,6 +122,13 @@ void	bus_reg_bounced(struct bus *, size_t i);
 /* A frame owning raw (len bytes, NUL-terminated); NULL on ENOMEM, raw
  * then freed too. */
 struct bus_frame *bus_frame_wrap(char *raw, size_t len, unsigned flags);
+/*
+ * Fill a frame's sender and BUS_F_CONNECT from its bytes without
+ * decoding it (a scan of the start tag and <opensrf/>, or of the
+ * envelope's "from"), for XML (XMPP, local) and JSON (Redis) frames.
+ */
+void	bus_frame_peek_xml(struct bus_frame *);
+void	bus_frame_peek_json(struct bus_frame *);
 /* A pseudo-random 32-bit number for jitter and tokens. */
 uint32_t bus_rand(struct bus *);
 

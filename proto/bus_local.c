@@ -211,6 +211,7 @@ lb_enqueue(struct lb *lb, const char *data, size_t len)
 		free(q);
 		return -ENOMEM;
 	}
+	bus_frame_peek_xml(f);
 	q->f = f;
 	q->next = NULL;
 	if (lb->qtail != NULL)

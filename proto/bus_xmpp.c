@@ -199,6 +199,7 @@ bx_recv(struct bus *b, struct bus_frame **out)
 		xstanza_free(&st);
 		if (*out == NULL)
 			return -ENOMEM;
+		bus_frame_peek_xml(*out);
 		return 1;
 	}
 }

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "proto/osrfmsg.h"
 #include "proto/tmsg.h"
 #include "scoreboard/sb.h"
 #include "proto/bus.h"
@@ -320,8 +321,10 @@ END_TEST
 
 START_TEST(test_backlog_503)
 {
+	/* one client fills the whole backlog: give it all of it */
 	struct th_conf	c = { .min_children = 1, .max_children = 1,
-	    .max_backlog_queue = 2 };
+	    .max_backlog_queue = 2,
+	    .unix_extra = "<max_queued_per_client>2</max_queued_per_client>" };
 	struct th_reply	r;
 	int		i, one = 1, seen = 0;
 
@@ -749,6 +752,124 @@ START_TEST(test_crash_loop)
 }
 END_TEST
 
+/* One more client on droverd's local bus, "opensrf@local/<name>". */
+static struct bus *
+other_client(const char *name)
+{
+	struct bus_params	 p;
+	struct bus		*b;
+
+	memset(&p, 0, sizeof(p));
+	p.kind = BUS_LOCAL;
+	p.local_dir = D.dir;
+	p.role = BUS_ROLE_CLIENT;
+	p.resource = name;
+	ck_assert_int_eq(bus_new(&p, &b), 0);
+	ck_assert_int_eq(bus_open(b, WAIT_MS), 0);
+	return b;
+}
+
+/* The final STATUS codes of n answers on b, counted by code class. */
+static void
+answers(struct bus *b, int n, int *ok, int *unavailable, char *why,
+    size_t whysz)
+{
+	struct bus_frame	*f;
+	struct tmsg		 t = TMSG_INIT;
+	struct osrfmsg_list	 l = OSRFMSG_LIST_INIT;
+	struct pollfd		 p;
+	uint64_t		 end = mono_ms() + WAIT_MS;
+	size_t			 i;
+	int			 rc;
+
+	*ok = *unavailable = 0;
+	while (*ok + *unavailable < n) {
+		ck_assert_msg(mono_ms() < end, "%d of %d answered",
+		    *ok + *unavailable, n);
+		if ((rc = bus_recv(b, &f)) == 0) {
+			p.fd = bus_fd(b);
+			p.events = POLLIN;
+			(void)poll(&p, 1, 100);
+			continue;
+		}
+		ck_assert_int_eq(rc, 1);
+		ck_assert_int_eq(bus_decode(b, f->raw, f->len, &t, NULL), 0);
+		ck_assert_int_eq(osrfmsg_decode(t.body, strlen(t.body), &l,
+		    NULL), 0);
+		for (i = 0; i < l.n; i++) {
+			if (l.msg[i].type != OSRFMSG_STATUS)
+				continue;
+			if (l.msg[i].status_code == 200 ||
+			    l.msg[i].status_code == 205)
+				(*ok)++;
+			else if (l.msg[i].status_code == 503) {
+				(*unavailable)++;
+				if (why != NULL && l.msg[i].status != NULL)
+					str_copy(why, l.msg[i].status, whysz);
+			}
+		}
+		osrfmsg_list_clear(&l);
+		tmsg_clear(&t);
+		bus_frame_free(&f);
+	}
+}
+
+#define CONNECT_BODY	"[{\"__c\":\"osrfMessage\",\"__p\":{" \
+	"\"threadTrace\":\"0\",\"type\":\"CONNECT\"}}]"
+
+/*
+ * One client floods the service with CONNECTs: it gets its share of
+ * the children and of the backlog, the rest of its CONNECTs are refused
+ * at once, the queued ones are refused once no client would still wait
+ * for them, and another client is served meanwhile.  Every CONNECT gets
+ * an answer.
+ */
+START_TEST(test_connect_flood)
+{
+	struct th_conf	 c = { .min_children = 2, .max_children = 2,
+	    .max_backlog_queue = 10, .keepalive = 30,
+	    .unix_extra = "<max_connect_wait>1</max_connect_wait>" };
+	struct bus	*flood;
+	struct tmsg	 t = TMSG_INIT;
+	struct th_reply	 r;
+	char		 thread[32], why[256] = "";
+	int		 i, ok, unavailable, one = 1;
+
+	th_droverd_start(&D, &c);
+	/* one child busy for 2 s: the flood finds one idle child */
+	th_send(&D, NULL, 1, "drover.test.sleep", "[2]", NULL);
+	th_wait_sb(&D, busy_only_n, &one, WAIT_MS, "the sleep running");
+	flood = other_client("flooder");
+	for (i = 0; i < 20; i++) {
+		snprintf(thread, sizeof(thread), "flood.%d", i);
+		t.to = D.listener;
+		t.thread = thread;
+		t.body = CONNECT_BODY;
+		ck_assert_int_eq(bus_send(flood, &t), 0);
+	}
+	/* one session (the idle child), 5 queued (half of the backlog of
+	 * 10), 14 refused at once */
+	answers(flood, 15, &ok, &unavailable, why, sizeof(why));
+	ck_assert_int_eq(ok, 1);
+	ck_assert_int_eq(unavailable, 14);
+	ck_assert_ptr_nonnull(strstr(why, "share of the backlog"));
+	th_recv(&D, &r, WAIT_MS);	/* the sleep ends: a child frees */
+	ck_assert_int_eq(r.code, 205);
+	th_reply_free(&r);
+	/* the 5 queued ones are refused, not served: no client waits that
+	 * long for a CONNECT (1 s here) */
+	answers(flood, 5, &ok, &unavailable, why, sizeof(why));
+	ck_assert_int_eq(ok, 0);
+	ck_assert_int_eq(unavailable, 5);
+	ck_assert_ptr_nonnull(strstr(why, "waited longer"));
+	/* and another client is served while the flooder holds its session */
+	th_call(&D, "opensrf.system.echo", "[1]", &r, WAIT_MS);
+	ck_assert_int_eq(r.code, 205);
+	th_reply_free(&r);
+	bus_free(&flood);
+}
+END_TEST
+
 static int
 session_n(const struct th_view *v, void *arg)
 {
@@ -944,6 +1065,7 @@ droverd_suite(void)
 	tcase_add_test(tc, test_slow_request);
 	tcase_add_test(tc, test_session);
 	tcase_add_test(tc, test_session_rescue);
+	tcase_add_test(tc, test_connect_flood);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("failures");

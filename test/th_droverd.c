@@ -153,6 +153,8 @@ th_droverd_conf(struct th_droverd *d, const struct th_conf *c)
 	key(&u, "request_timeout", c->request_timeout);
 	key(&u, "slow_request_ms", c->slow_request_ms);
 	key(&u, "graceful_timeout", def(c->graceful_timeout, 10));
+	if (c->unix_extra != NULL)
+		ck_assert_int_eq(pbuf_adds(&u, c->unix_extra), 0);
 	x = xasprintf("<?xml version=\"1.0\"?>\n<opensrf version=\"0.0.3\">"
 	    "<default><dirs><pid>%s</pid></dirs>"
 	    "<apps><" TH_SERVICE "><language>c</language>"

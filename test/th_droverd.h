@@ -37,6 +37,7 @@ struct th_conf {
 	int		 graceful_timeout;	/* default 10 */
 	int		 keepalive;		/* default 5 */
 	const char	*app_settings;		/* XML inside <app_settings> */
+	const char	*unix_extra;		/* more XML inside <unix_config> */
 	const char	*instance;		/* default "th<pid>", so tests
 					   never meet another droverd */
 };

@@ -272,6 +272,7 @@ mpm_child_main(struct mpm *m, int idx, int data_r, int done_w)
 	}
 
 	for (;;) {
+		why = SB_EXIT_NORMAL;
 		if ((rc = idle_wait(&c)) < 0)
 			break;		/* the parent is gone */
 		rc = mpm_frame_recv(data_r, &kind, &buf, &cap, &len,
@@ -287,6 +288,10 @@ mpm_child_main(struct mpm *m, int idx, int data_r, int done_w)
 		}
 		if (kind == MPM_FRAME_RETIRE) {
 			why = SB_EXIT_RETIRED;
+			if (len == sizeof(why))
+				memcpy(&why, buf, sizeof(why));
+			if (sb_exit_reason_recycles(why))
+				code = MPM_EXIT_RECYCLE;
 			break;
 		}
 		mpm_title_set("drover drone [%s] busy", svc);
@@ -325,6 +330,10 @@ mpm_child_main(struct mpm *m, int idx, int data_r, int done_w)
 			break;
 		mpm_title_set("drover drone [%s] idle", svc);
 	}
+	/* what a request's end decided is written already */
+	if (why == SB_EXIT_NORMAL || why == SB_EXIT_RETIRED ||
+	    why == SB_EXIT_LIFETIME || why == SB_EXIT_REQUEST_FAILED)
+		sb_slot_set_exit_reason(c.slot, why);
 	sb_slot_set_state(c.slot, SB_EXITING);
 	mpm_title_set("drover drone [%s] exiting", svc);
 	if (w->child_exit != NULL)

@@ -42,6 +42,7 @@ struct mpm_kid {
 	int		 req_pending;	/* req's frame not all written */
 	int		 retire_due;	/* RETIRE to write after it */
 	size_t		 retire_off;
+	uint32_t	 retire_why;	/* its payload: an sb exit reason */
 	int		 out_polled;	/* data_w is in the epoll set */
 	unsigned	 generation;	/* config generation at fork */
 	enum mpm_kill_why killed;
@@ -121,7 +122,10 @@ struct mpm {
 /* mpm_proc.c */
 int	mpm_spawn(struct mpm *) MUST_CHECK;
 void	mpm_reap(struct mpm *);
+/* Ask slot idx's child to exit after its request (RETIRE frame); why
+ * is the exit reason it records (SB_EXIT_RETIRED, SB_EXIT_LIFETIME). */
 void	mpm_retire(struct mpm *, int idx);
+void	mpm_retire_why(struct mpm *, int idx, uint32_t why);
 void	mpm_kill(struct mpm *, int idx, int sig, enum mpm_kill_why);
 void	mpm_census(const struct mpm *, struct mpm_census *);
 int	mpm_alive_current(const struct mpm *);

@@ -320,6 +320,30 @@ spawn_on_demand(struct mpm *m)
 
 /* ------------------------------------------------------ maintenance */
 
+/*
+ * A child checks its own lifetime after each request; one that stays
+ * idle is retired here, on the tick, with the same reason.
+ */
+static void
+retire_aged(struct mpm *m)
+{
+	uint64_t	now = mono_ms();
+	int		i;
+
+	for (i = 0; i < MPM_MAX_SLOTS; i++) {
+		struct mpm_kid *k = &m->kids[i];
+
+		if (k->pid == 0 || k->fsm.state != KID_IDLE ||
+		    k->recycle.max_lifetime_us == 0 ||
+		    (now - k->spawn_ms) * 1000 < k->recycle.max_lifetime_us)
+			continue;
+		log_info("slot %d (child %d): idle past its lifetime of %llu "
+		    "s: retiring it", i, (int)k->pid, (unsigned long long)
+		    (k->recycle.max_lifetime_us / 1000000));
+		mpm_retire_why(m, i, SB_EXIT_LIFETIME);
+	}
+}
+
 static void
 maintain(struct mpm *m)
 {
@@ -336,6 +360,7 @@ maintain(struct mpm *m)
 	}
 	if (m->run != RUN_SERVING)
 		return;
+	retire_aged(m);
 	mpm_census(m, &c);
 	mpm_maintain(&m->lim, &c, &m->spawn_rate, &p);
 	if (m->fatal || mono_ms() < m->next_spawn_ms) {

@@ -870,6 +870,42 @@ START_TEST(test_connect_flood)
 }
 END_TEST
 
+/* The newest death record says `reason`. */
+static int
+died_for(const struct th_view *v, void *arg)
+{
+	struct sb_death_info	d;
+
+	return v->info.deaths_total > 0 &&
+	    sb_read_deaths(D.sb, &d, 1) == 1 &&
+	    d.exit_reason == *(uint32_t *)arg;
+}
+
+/*
+ * A child that stays idle past max_child_lifetime is retired on the
+ * parent's tick (it checks its own age only after a request), for that
+ * reason, without counting as a failure, and replaced.
+ */
+START_TEST(test_idle_lifetime)
+{
+	struct th_conf	 c = { .min_children = 1, .max_children = 1,
+	    .unix_extra = "<max_child_lifetime>1</max_child_lifetime>" };
+	struct th_view	*v = xmalloc(sizeof(*v));
+	uint32_t	 why = SB_EXIT_LIFETIME;
+	struct th_reply	 r;
+
+	th_droverd_start(&D, &c);
+	th_wait_sb(&D, died_for, &why, WAIT_MS, "a death for its lifetime");
+	th_view(&D, v);
+	ck_assert_uint_eq(v->info.counters[SB_C_ABNORMAL], 0);
+	ck_assert_uint_ge(v->info.counters[SB_C_RECYCLED], 1);
+	free(v);
+	th_call(&D, "opensrf.system.echo", "[1]", &r, WAIT_MS);
+	ck_assert_int_eq(r.code, 205);
+	th_reply_free(&r);
+}
+END_TEST
+
 static int
 session_n(const struct th_view *v, void *arg)
 {
@@ -1066,6 +1102,7 @@ droverd_suite(void)
 	tcase_add_test(tc, test_session);
 	tcase_add_test(tc, test_session_rescue);
 	tcase_add_test(tc, test_connect_flood);
+	tcase_add_test(tc, test_idle_lifetime);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("failures");

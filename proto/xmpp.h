@@ -3,18 +3,37 @@
  *
  * One struct xmpp_conn is one client connection to ejabberd or prosody,
  * as every OpenSRF process has (spec 1.1): a listener, each drone, each
- * client.  Logging in may block (up to the timeout given to
- * xmpp_open(), once at process start or on reconnect); after that the
- * connection is driven from the caller's poll loop:
+ * client.  Nothing here blocks but the functions that say so
+ * (xmpp_open(), xmpp_flush_wait(), xmpp_close() for at most 200 ms, and
+ * the transport.h face), so droverd's parent and drover-router drive
+ * their connections from their event loops:
  *
  *	c = xmpp_new(&conf, resource);
- *	if (xmpp_open(c, conf.connect_timeout_ms) < 0) ... xmpp_error(c)
- *	poll on xmpp_fd(c) for POLLIN; then
- *	while ((rc = xmpp_recv(c, &st)) == 1)
- *		{ handle st; xstanza_free(&st); }
- *	if (rc == -ENOTCONN) { reconnect after xmpp_backoff_ms(...) }
- *	xmpp_send(c, xml, len);		(blocks until written)
+ *	rc = xmpp_connect_start(c);		resolve, connect, log in...
+ *	while (rc == -EINPROGRESS) {		...one step per readiness
+ *		wait for xmpp_events(c) on xmpp_fd(c), under the
+ *		    caller's own connect deadline;
+ *		rc = xmpp_connect_step(c);
+ *	}
+ *	if (rc < 0) ... xmpp_error(c); retry after xmpp_backoff_ms(...)
+ *	then, logged in, on each readiness of xmpp_fd(c):
+ *		if (xmpp_flush(c) == -ENOTCONN) reconnect;
+ *		while ((rc = xmpp_recv(c, &st)) == 1)
+ *			{ handle st; xstanza_free(&st); }
+ *		if (rc == -ENOTCONN) { reconnect after xmpp_backoff_ms(...) }
+ *	xmpp_send(c, xml, len);		(writes or queues, never waits)
  *	xmpp_free(&c);			(logs out)
+ * The poll set always follows xmpp_events(c) (re-read it after every
+ * call above): POLLOUT while the TCP connect is under way and while
+ * bytes are queued, what TLS asks for during its handshake, POLLIN
+ * otherwise.  Clients and children that may block call xmpp_open(c,
+ * timeout_ms) instead of the start/step loop.
+ *
+ * Login states (xmpp_int.h, enum xmpp_phase): closed -> TCP connect ->
+ * stream -> legacy iq:auth, or STARTTLS -> TLS handshake -> stream ->
+ * SASL -> stream -> bind -> session -> ready.  A failure in any state
+ * closes the socket (xmpp_fd() -1) with xmpp_error() set; a caller
+ * whose deadline passes abandons the login with xmpp_close().
  *
  * Login methods (bus_conf.auth):
  *  - XMPP_AUTH_LEGACY, exactly as OpenSRF: a stream without version,
@@ -33,15 +52,25 @@
  *  - XMPP_AUTH_AUTO: a version='1.0' stream; SASL when the server offers
  *    a mechanism we have, else legacy iq:auth on that stream.
  *
+ * Output queue: xmpp_send() writes what the socket takes at once and
+ * queues the rest inside the connection; so do the login requests and
+ * the answers the connection sends by itself (iq results, 406
+ * refusals).  xmpp_flush() writes more when xmpp_events() reported
+ * POLLOUT ready; xmpp_recv() also tries.  The queue is bounded (see
+ * XMPP_OUTQ_MIN): a send that would pass the bound fails with -ENOBUFS
+ * and the connection is dead.  Bytes go out in the order they were
+ * queued.
+ *
  * Received stanzas come from the stanza parser (proto/stanza.h) with
  * their raw bytes.  A stanza over bus_conf.max_stanza_size is dropped
  * by the parser; xmpp_recv() then sends its sender a <message
  * type="error"> with <error type="modify" code="406"><not-acceptable/>
  * (OpenSRF's reply-to rule: router_from, else from) and goes on: the
- * connection survives. iq requests (get/set) are answered here, never
+ * connection survives.  iq requests (get/set) are answered here, never
  * returned: a result for an XEP-0199 ping (servers that ping idle
- * clients drop those that stay silent), service-unavailable otherwise.  <stream:error>, </stream:stream>, end of file
- * and socket errors make the connection dead: -ENOTCONN.
+ * clients drop those that stay silent), service-unavailable otherwise.
+ * <stream:error>, </stream:stream>, end of file and socket errors make
+ * the connection dead: -ENOTCONN.
  *
  * Every socket is close-on-exec, non-blocking, TCP_NODELAY (with Nagle a
  * connection that only receives stalls on delayed ACKs: performance.md)
@@ -51,16 +80,22 @@
  * its own, never its parent's).  Not thread-safe, not for signal
  * context.  After fork() the child must not use the parent's
  * connection; it calls xmpp_forget_after_fork() (or just xmpp_free()):
- * closing in a process other than the one that logged in only closes
- * that process's copy of the socket and never logs the parent out.
+ * closing in a process other than the one that created the socket only
+ * closes that process's copy, never logs the parent out and never
+ * writes the parent's queued bytes.
  *
  * Ownership: xmpp_new() copies the config and resource.  Received
- * stanzas belong to the caller (xstanza_free()).  xmpp_send() does not
- * keep the buffer.  xmpp_free(&c) logs out, closes and resets c.
+ * stanzas belong to the caller (xstanza_free()).  xmpp_send() copies
+ * what it queues and does not keep the buffer.  xmpp_free(&c) logs out,
+ * closes and resets c.
  *
  * Errors: 0 / 1 or a negative errno:
- *	-ENOTCONN	not connected or the connection died
- *	-ETIMEDOUT	login or write did not finish in time
+ *	-EINPROGRESS	the login goes on: wait for xmpp_events()
+ *	-EAGAIN		xmpp_flush(): bytes remain queued
+ *	-ENOTCONN	not connected (or not logged in yet), or the
+ *			connection died
+ *	-ETIMEDOUT	a blocking wrapper's time ran out
+ *	-ENOBUFS	the output queue is full: the connection is dead
  *	-EACCES		the server refused the credentials
  *			(xmpp_error(): "not-authorized", ...)
  *	-EPROTONOSUPPORT no usable login method (no common mechanism,
@@ -88,6 +123,20 @@
 #define XMPP_DIGEST_LEN		41
 /* Base of the reconnect back-off: first retry after 0.25-0.5 s. */
 #define XMPP_BACKOFF_BASE_MS	500u
+/*
+ * Bound of the output queue: the larger of XMPP_OUTQ_MIN and
+ * XMPP_OUTQ_STANZAS times bus_conf.max_stanza_size.  The queue only
+ * grows while the server reads less than we write.  64 MiB is some
+ * 90,000 typical OpenSRF messages (~700 bytes), or a few seconds of a
+ * busy router's traffic: far more than a server's pause (a GC, a
+ * burst) leaves behind, so a connection whose queue passes it has a
+ * server that reads nothing, and is given up rather than let it grow
+ * without limit.  The multiple keeps a few of the largest stanzas the
+ * configuration allows (up to 1 GiB) sendable behind a partly written
+ * one.
+ */
+#define XMPP_OUTQ_MIN		(64u * 1024 * 1024)
+#define XMPP_OUTQ_STANZAS	4u
 
 struct xmpp_conn;
 
@@ -103,20 +152,78 @@ void	xmpp_free(struct xmpp_conn **);
 int	xmpp_set_mechanisms(struct xmpp_conn *, const char *mechs)
 	    MUST_CHECK;
 
-/* Connect and log in, blocking at most timeout_ms; 0 or -errno. */
+/*
+ * Begin to log in: forget any previous connection (xmpp_close()),
+ * resolve the host (getaddrinfo(3), which may wait for DNS), start a
+ * non-blocking TCP connect and go as far as the login can without
+ * waiting.  -EINPROGRESS while under way (wait for xmpp_events(), then
+ * xmpp_connect_step()), 0 if already logged in (never in practice), or
+ * a negative errno with xmpp_error() set and the socket closed.
+ */
+int	xmpp_connect_start(struct xmpp_conn *) MUST_CHECK;
+/*
+ * Advance the login as far as it goes without blocking; call it when
+ * xmpp_fd() is ready for xmpp_events(), or any time.  0 once logged in
+ * (again 0 on later calls), -EINPROGRESS to wait for the socket, or a
+ * negative errno with xmpp_error() set and the socket closed
+ * (-ENOTCONN when no login is under way).  Keeps no deadline: the
+ * caller's own bounds the login (xmpp_close() abandons it).
+ */
+int	xmpp_connect_step(struct xmpp_conn *) MUST_CHECK;
+/*
+ * What the connection waits for now: POLLIN and/or POLLOUT, which equal
+ * EPOLLIN and EPOLLOUT; 0 when there is no socket.
+ */
+uint32_t xmpp_events(const struct xmpp_conn *);
+/*
+ * xmpp_connect_start() and steps, polling until logged in or
+ * timeout_ms (<= 0: connect_timeout_ms, else 10 s) has passed: 0,
+ * -ETIMEDOUT or the login's error; the socket is closed on failure.
+ * Blocks.
+ */
 int	xmpp_open(struct xmpp_conn *, int timeout_ms) MUST_CHECK;
-/* The socket to poll for POLLIN, -1 while not connected. */
+/* The socket to poll (see xmpp_events()), -1 while not connected. */
 int	xmpp_fd(const struct xmpp_conn *);
-/* See transport_ops.recv in transport.h: 1, 0 or -errno. */
+/*
+ * See transport_ops.recv in transport.h: 1, 0 or -errno.  Writes queued
+ * bytes first if it can.
+ */
 int	xmpp_recv(struct xmpp_conn *, struct xstanza **out) MUST_CHECK;
-/* Write one complete stanza; blocks until written (bounded).  0/-errno. */
+/*
+ * Send one complete stanza: write what the socket takes now, queue the
+ * rest.  0 once written or queued; -ENOTCONN (not logged in, or the
+ * connection died writing), -ENOBUFS (the queue would pass its bound:
+ * the connection is now dead), -ENOMEM (nothing sent: the connection
+ * lives on, unless part of the stanza was written, then it is dead).
+ * Never blocks.
+ */
 int	xmpp_send(struct xmpp_conn *, const char *xml, size_t len)
 	    MUST_CHECK;
+/*
+ * Write queued bytes without blocking: 0 when the queue is empty,
+ * -EAGAIN when some remain (wait for POLLOUT), -ENOTCONN if the
+ * connection died (or was not there).
+ */
+int	xmpp_flush(struct xmpp_conn *) MUST_CHECK;
+/*
+ * Write everything queued, waiting up to timeout_ms (-1: no bound; 0:
+ * just xmpp_flush()): 0, -ETIMEDOUT (the connection stays; bytes
+ * remain queued), -ENOTCONN.  Blocks.
+ */
+int	xmpp_flush_wait(struct xmpp_conn *, int timeout_ms) MUST_CHECK;
 /* Our full JID once logged in ("" before). */
 const char *xmpp_jid(const struct xmpp_conn *);
-/* Log out (</stream:stream>) and close; xmpp_open() may follow. */
+/*
+ * Log out and close; a new login may follow.  When logged in, writes
+ * what is queued and </stream:stream>, waiting at most 200 ms (call
+ * xmpp_flush_wait() first for a longer bound); abandons a login under
+ * way.
+ */
 void	xmpp_close(struct xmpp_conn *);
-/* In a forked child: close our copy of the socket without logging out. */
+/*
+ * In a forked child: close our copy of the socket without logging out,
+ * and drop the queue without writing it.
+ */
 void	xmpp_forget_after_fork(struct xmpp_conn *);
 /* Reason for the last failure, "" if none. */
 const char *xmpp_error(const struct xmpp_conn *);
@@ -126,8 +233,10 @@ const char *xmpp_auth_used(const struct xmpp_conn *);
 int	xmpp_is_tls(const struct xmpp_conn *);
 
 /*
- * The transport.h face of a connection: ops call the xmpp_* functions.
- * NULL on allocation failure.  transport_xmpp() gives the connection
+ * The transport.h face of a connection: ops call the xmpp_* functions;
+ * send is xmpp_send() then xmpp_flush_wait() for up to 30 s (transport.h
+ * says send blocks until written; after 30 s the connection is dead and
+ * send returns -ETIMEDOUT).  NULL on allocation failure.  transport_xmpp() gives the connection
  * back (NULL if t is not an XMPP transport).
  */
 struct transport *transport_new_xmpp(const struct bus_conf *,

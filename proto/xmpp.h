@@ -52,6 +52,21 @@
  *  - XMPP_AUTH_AUTO: a version='1.0' stream; SASL when the server offers
  *    a mechanism we have, else legacy iq:auth on that stream.
  *
+ * Presence: after either login, drover queues XMPP_PRESENCE, an
+ * initial presence with priority -1.  OpenSRF 3.2 sends no presence:
+ * this is the one stanza drover sends that it does not.  A message for
+ * a full JID whose resource is gone is handled as if sent to the bare
+ * JID (RFC 6121 8.5.3.2.1), and a resource with a negative priority
+ * never receives those (RFC 6121 4.7.2.3, 8.5.2.1.1).  All drover
+ * processes share one account (spec 1.2), so a request routed to a
+ * listener that vanished without unregistering must bounce to its
+ * sender, never reach another process of the account (issue 14, "Stray
+ * deliveries").  The price of being available: the connection receives
+ * the presences of the account's other available resources (its own
+ * echo, one from each at login, an unavailable one as each leaves).
+ * xmpp_recv() returns every <presence> like any non-message stanza
+ * (st->name "presence"); the transport.h face drops them.
+ *
  * Output queue: xmpp_send() writes what the socket takes at once and
  * queues the rest inside the connection; so do the login requests and
  * the answers the connection sends by itself (iq results, 406
@@ -123,6 +138,8 @@
 #define XMPP_DIGEST_LEN		41
 /* Base of the reconnect back-off: first retry after 0.25-0.5 s. */
 #define XMPP_BACKOFF_BASE_MS	500u
+/* What drover says right after logging in (see "Presence" above). */
+#define XMPP_PRESENCE	"<presence><priority>-1</priority></presence>"
 /*
  * Bound of the output queue: the larger of XMPP_OUTQ_MIN and
  * XMPP_OUTQ_STANZAS times bus_conf.max_stanza_size.  The queue only

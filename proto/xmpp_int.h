@@ -7,7 +7,7 @@
  *			output queue, receive/send/flush, the blocking
  *			wrappers, the transport.h face
  *	xmpp_login.c	the login state machine: stream set-up, legacy
- *			iq:auth, STARTTLS, SASL, bind, session
+ *			iq:auth, STARTTLS, SASL, bind, session, presence
  *	xmpp_tls.c	STARTTLS with libssl, non-blocking
  *	xmpp_sasl.c	SCRAM and base64 (pure)
  *	xmpp_util.c	digest, resource names, back-off, escaping (pure)
@@ -109,6 +109,7 @@ struct xmpp_conn {
 	size_t			 out_off;
 	size_t			 out_max;
 	int			 out_secret;
+	int			 no_presence; /* test knob: skip it */
 	struct stanza_parser	*parser;
 	struct xstanza		*features; /* last <stream:features> */
 	char			*mechs;	/* pinned SASL mechanisms */
@@ -209,5 +210,7 @@ size_t	xmpp_outq_max(size_t max_stanza_size);
 
 /* Bound the output queue at max bytes (0: the default). */
 void	xmpp_set_outq_max(struct xmpp_conn *, size_t max);
+/* on 0: log in without the initial presence (the OpenSRF way). */
+void	xmpp_set_presence(struct xmpp_conn *, int on);
 
 #endif /* DROVER_XMPP_INT_H */

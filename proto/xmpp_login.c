@@ -3,7 +3,7 @@
  *
  * Two roads (xmpp.h): OpenSRF's legacy one (a pre-1.0 stream and a
  * jabber:iq:auth set), and RFC 6120's (features, STARTTLS, SASL, bind,
- * session).
+ * session).  Both end with our initial presence (xmpp.h says why).
  *
  * The login is a state machine over enum xmpp_phase (xmpp_int.h): one
  * function per phase, ph_*(), reads what the socket has, and either
@@ -464,10 +464,18 @@ wait_iq(struct xmpp_conn *c, const char *id, const char *waiting,
 	return rc;
 }
 
-/* Logged in: become ready. */
+/*
+ * Logged in: queue the initial presence (xmpp.h says why drover sends
+ * one and OpenSRF does not) and become ready.
+ */
 static int
 logged_in(struct xmpp_conn *c)
 {
+	int	rc;
+
+	if (!c->no_presence && (rc = xmpp_queues(c, XMPP_PRESENCE)) != 0)
+		return xmpp_fail(c, rc, "queueing the presence: %s",
+		    strerror(-rc));
 	c->phase = XMPP_PH_READY;
 	c->ready = 1;
 	return 0;

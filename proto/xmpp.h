@@ -171,20 +171,21 @@ int	xmpp_set_mechanisms(struct xmpp_conn *, const char *mechs)
 
 /*
  * Begin to log in: forget any previous connection (xmpp_close()),
- * resolve the host (getaddrinfo(3), which may wait for DNS), start a
- * non-blocking TCP connect and go as far as the login can without
- * waiting.  -EINPROGRESS while under way (wait for xmpp_events(), then
- * xmpp_connect_step()), 0 if already logged in (never in practice), or
- * a negative errno with xmpp_error() set and the socket closed.
+ * resolve the host (getaddrinfo(3), which may wait for DNS) and start a
+ * non-blocking TCP connect.  -EINPROGRESS once under way (wait for
+ * xmpp_events(), then xmpp_connect_step(); the login never completes
+ * inside this call, so it does not return 0), or a negative errno with
+ * xmpp_error() set and the socket closed.
  */
 int	xmpp_connect_start(struct xmpp_conn *) MUST_CHECK;
 /*
  * Advance the login as far as it goes without blocking; call it when
  * xmpp_fd() is ready for xmpp_events(), or any time.  0 once logged in
- * (again 0 on later calls), -EINPROGRESS to wait for the socket, or a
- * negative errno with xmpp_error() set and the socket closed
- * (-ENOTCONN when no login is under way).  Keeps no deadline: the
- * caller's own bounds the login (xmpp_close() abandons it).
+ * (again 0 on later calls; a quick server may let one call go all the
+ * way), -EINPROGRESS to wait for the socket, or a negative errno with
+ * xmpp_error() set and the socket closed (-ENOTCONN when no login is
+ * under way).  Keeps no deadline: the caller's own bounds the login
+ * (xmpp_close() abandons it).
  */
 int	xmpp_connect_step(struct xmpp_conn *) MUST_CHECK;
 /*

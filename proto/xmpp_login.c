@@ -919,8 +919,9 @@ xmpp_connect_start(struct xmpp_conn *c)
 		return login_failed(c, xmpp_fail(c, -ENOMEM, "out of memory"));
 	if ((rc = xmpp_tcp_start(c)) != 0 && rc != -EINPROGRESS)
 		return login_failed(c, rc);
+	/* Even when connect() was through at once: the first step sees it. */
 	c->phase = XMPP_PH_TCP;
-	return xmpp_connect_step(c);
+	return -EINPROGRESS;
 }
 
 int

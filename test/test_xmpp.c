@@ -1836,6 +1836,211 @@ START_TEST(test_prosody_digest)
 }
 END_TEST
 
+/* ---------------------------------------- start/step against servers */
+
+/*
+ * Log in the way bus.c does: xmpp_connect_start(), then a step at each
+ * readiness of what xmpp_events() asks for, under our own deadline.
+ * *steps: the steps it took.
+ */
+static int
+live_steps(struct xmpp_conn *c, int *steps)
+{
+	struct pollfd	pfd;
+	uint64_t	deadline = mono_ms() + LIVE_TIMEOUT_MS;
+	int		rc;
+
+	*steps = 0;
+	rc = xmpp_connect_start(c);
+	while (rc == -EINPROGRESS) {
+		ck_assert_msg(mono_ms() < deadline, "login stuck waiting for "
+		    "%s", xmpp_login_waiting(c));
+		pfd.fd = xmpp_fd(c);
+		pfd.events = (short)xmpp_events(c);
+		ck_assert_int_ne(pfd.events, 0);
+		ck_assert_int_ge(poll(&pfd, 1, (int)(deadline - mono_ms())), 0);
+		rc = xmpp_connect_step(c);
+		(*steps)++;
+	}
+	return rc;
+}
+
+struct step_vec {
+	enum xmpp_auth	 auth;
+	int		 digest;
+	enum xmpp_tls	 tls;
+	const char	*mechs;
+	const char	*used;		/* auth_used, NULL: any */
+	int		 is_tls;
+	const char	*pw;		/* NULL: the right one */
+	int		 rc;
+};
+
+static const struct step_vec steps_ejabberd[] = {
+	{ XMPP_AUTH_LEGACY, 1, XMPP_TLS_OFF, NULL, "legacy-digest", 0,
+	  NULL, 0 },
+	{ XMPP_AUTH_LEGACY, 0, XMPP_TLS_OFF, NULL, "legacy-password", 0,
+	  NULL, 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_OFF, "SCRAM-SHA-1", "SCRAM-SHA-1", 0,
+	  NULL, 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_OFF, "SCRAM-SHA-256", "SCRAM-SHA-256",
+	  0, NULL, 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_OFF, "PLAIN", "PLAIN", 0, NULL, 0 },
+	{ XMPP_AUTH_AUTO, 1, XMPP_TLS_OFF, NULL, NULL, 0, NULL, 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_REQUIRED, "SCRAM-SHA-256",
+	  "SCRAM-SHA-256", 1, NULL, 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_REQUIRED, "SCRAM-SHA-1", "SCRAM-SHA-1",
+	  1, NULL, 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_OPTIONAL, "PLAIN", "PLAIN", 1, NULL,
+	  0 },
+	{ XMPP_AUTH_LEGACY, 1, XMPP_TLS_OFF, NULL, NULL, 0, "wrong", -EACCES },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_REQUIRED, "SCRAM-SHA-1", NULL, 1,
+	  "wrong", -EACCES },
+};
+
+/* prosody: no <digest> (test_prosody_digest), the rest as ejabberd. */
+static const struct step_vec steps_prosody[] = {
+	{ XMPP_AUTH_LEGACY, 0, XMPP_TLS_OFF, NULL, "legacy-password", 0,
+	  NULL, 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_OFF, "SCRAM-SHA-1", "SCRAM-SHA-1", 0,
+	  NULL, 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_OFF, "SCRAM-SHA-256", "SCRAM-SHA-256",
+	  0, NULL, 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_OFF, "PLAIN", "PLAIN", 0, NULL, 0 },
+	{ XMPP_AUTH_AUTO, 0, XMPP_TLS_OFF, NULL, NULL, 0, NULL, 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_REQUIRED, "SCRAM-SHA-1", "SCRAM-SHA-1",
+	  1, NULL, 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_REQUIRED, "PLAIN", "PLAIN", 1, NULL,
+	  0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_OFF, "SCRAM-SHA-1", NULL, 0, "wrong",
+	  -EACCES },
+};
+
+static void
+check_steps(enum th_server_kind k, const struct step_vec *v, int i)
+{
+	struct bus_conf	 conf;
+	struct xmpp_conn	*c;
+	char			 res[64];
+	int			 steps, rc;
+
+	live_conf(&conf, k, "opensrf", v->pw ? v->pw : TH_OPENSRF_PW);
+	conf.auth = v->auth;
+	conf.legacy_digest = v->digest;
+	conf.tls = v->tls;
+	conf.tls_ca_file = (char *)th_server(k)->cafile;
+	snprintf(res, sizeof(res), "steps_%d", i);
+	c = xmpp_new(&conf, res);
+	ck_assert_ptr_nonnull(c);
+	if (v->mechs != NULL)
+		ck_assert_int_eq(xmpp_set_mechanisms(c, v->mechs), 0);
+	rc = live_steps(c, &steps);
+	ck_assert_msg(rc == v->rc, "login %d: %d, %s", i, rc, xmpp_error(c));
+	ck_assert_int_gt(steps, 0);	/* nothing was done in one go */
+	if (v->rc != 0) {
+		ck_assert_int_eq(xmpp_fd(c), -1);
+		xmpp_free(&c);
+		return;
+	}
+	ck_assert_str_eq(xmpp_jid(c) + strlen("opensrf@private.localhost/"),
+	    res);
+	if (v->used != NULL)
+		ck_assert_str_eq(xmpp_auth_used(c), v->used);
+	ck_assert_int_eq(xmpp_is_tls(c), v->is_tls);
+	ck_assert(xmpp_events(c) & POLLIN);
+	xmpp_free(&c);
+}
+
+START_TEST(test_live_steps)
+{
+	check_steps(TH_EJABBERD, &steps_ejabberd[_i], _i);
+}
+END_TEST
+
+START_TEST(test_prosody_steps)
+{
+	check_steps(TH_PROSODY, &steps_prosody[_i], _i);
+}
+END_TEST
+
+/*
+ * Over TLS with a tiny send buffer: 8 MiB in four messages go into the
+ * queue (growing, so moving under SSL_write's retry) and come out
+ * whole and in order at the other end.
+ */
+START_TEST(test_live_tls_queue)
+{
+	enum { NMSG = 4, BODY = 2 * 1024 * 1024 };
+	struct bus_conf	 conf;
+	struct xmpp_conn	*a, *b;
+	struct xstanza		*st;
+	struct tmsg		 m = TMSG_INIT;
+	struct pollfd		 p[2];
+	char			*body, thread[16];
+	uint64_t		 deadline;
+	int			 steps, n = 0, queued = 0, rc, i;
+
+	live_conf(&conf, TH_EJABBERD, "opensrf", TH_OPENSRF_PW);
+	conf.auth = XMPP_AUTH_SASL;
+	conf.tls = XMPP_TLS_REQUIRED;
+	conf.tls_ca_file = (char *)th_server(TH_EJABBERD)->cafile;
+	a = xmpp_new(&conf, "tlsq_a");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_msg(live_steps(a, &steps) == 0, "%s", xmpp_error(a));
+	ck_assert(xmpp_is_tls(a));
+	b = live_open(XMPP_AUTH_LEGACY, "opensrf", TH_OPENSRF_PW, "tlsq_b",
+	    BODY + 4096);
+	i = SM_TINY_BUF;
+	ck_assert_int_eq(setsockopt(xmpp_fd(a), SOL_SOCKET, SO_SNDBUF, &i,
+	    sizeof(i)), 0);
+	body = malloc(BODY + 1);
+	ck_assert_ptr_nonnull(body);
+	for (i = 0; i < NMSG; i++) {
+		memset(body, 'a' + i, BODY);
+		body[BODY] = '\0';
+		snprintf(thread, sizeof(thread), "q%d", i);
+		send_msg(a, xmpp_jid(b), thread, body);
+		queued |= (xmpp_events(a) & POLLOUT) != 0;
+	}
+	ck_assert(queued);
+	deadline = mono_ms() + LIVE_TIMEOUT_MS;
+	while (n < NMSG) {
+		ck_assert_msg(mono_ms() < deadline, "%d of %d arrived", n,
+		    NMSG);
+		p[0].fd = xmpp_fd(a);
+		p[0].events = (short)xmpp_events(a);
+		p[1].fd = xmpp_fd(b);
+		p[1].events = POLLIN;
+		p[0].revents = p[1].revents = 0;
+		ck_assert_int_ge(poll(p, 2, (int)(deadline - mono_ms())), 0);
+		rc = xmpp_flush(a);
+		ck_assert_msg(rc == 0 || rc == -EAGAIN, "flush: %d %s", rc,
+		    xmpp_error(a));
+		while (xmpp_recv(a, &st) == 1)
+			xstanza_free(&st);	/* presences */
+		while ((rc = xmpp_recv(b, &st)) == 1) {
+			if (strcmp(st->name, "presence") != 0) {
+				ck_assert_int_eq(tmsg_xml_parse(st->raw,
+				    st->len, &m, NULL), 0);
+				snprintf(thread, sizeof(thread), "q%d", n);
+				ck_assert_str_eq(m.thread, thread);
+				ck_assert_uint_eq(strlen(m.body), BODY);
+				ck_assert_int_eq(m.body[0], 'a' + n);
+				ck_assert_int_eq(m.body[BODY - 1], 'a' + n);
+				tmsg_clear(&m);
+				n++;
+			}
+			xstanza_free(&st);
+		}
+		ck_assert_int_ge(rc, 0);
+	}
+	ck_assert_int_eq(xmpp_flush(a), 0);
+	free(body);
+	xmpp_free(&a);
+	xmpp_free(&b);
+}
+END_TEST
+
 Suite *
 xmpp_suite(void)
 {
@@ -1906,6 +2111,8 @@ xmpp_suite(void)
 	tcase_add_test(tc, test_live_toobig);
 	tcase_add_test(tc, test_live_bounce);
 	tcase_add_test(tc, test_live_server_restart);
+	tcase_add_loop_test(tc, test_live_steps, 0, ARRAY_LEN(steps_ejabberd));
+	tcase_add_test(tc, test_live_tls_queue);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("prosody");
@@ -1915,6 +2122,8 @@ xmpp_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_prosody_scram);
 	tcase_add_test(tc, test_prosody_digest);
+	tcase_add_loop_test(tc, test_prosody_steps, 0,
+	    ARRAY_LEN(steps_prosody));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2041,6 +2041,166 @@ START_TEST(test_live_tls_queue)
 }
 END_TEST
 
+/* ------------------------------------------- unreachable by bare JID */
+
+/* A connection to server k for the bare-JID checks. */
+static struct xmpp_conn *
+bare_open(enum th_server_kind k, const char *user, const char *pw,
+    const char *res, int presence)
+{
+	struct bus_conf	 conf;
+	struct xmpp_conn	*c;
+	int			 steps;
+
+	live_conf(&conf, k, user, pw);
+	conf.legacy_digest = k == TH_EJABBERD;	/* prosody: no <digest> */
+	c = xmpp_new(&conf, res);
+	ck_assert_ptr_nonnull(c);
+	xmpp_set_presence(c, presence);
+	ck_assert_msg(live_steps(c, &steps) == 0, "%s: %s", res,
+	    xmpp_error(c));
+	return c;
+}
+
+/* Wait (bounded) for a presence from `from`, skipping other stanzas. */
+static struct xstanza *
+wait_presence(struct xmpp_conn *c, const char *from, int unavailable)
+{
+	struct xstanza	*st = NULL;
+	struct pollfd	 pfd;
+	uint64_t	 deadline = mono_ms() + LIVE_TIMEOUT_MS;
+	char		 want[300];
+	int		 rc;
+
+	snprintf(want, sizeof(want), "from='%s'", from);
+	for (;;) {
+		while ((rc = xmpp_recv(c, &st)) == 1) {
+			if (strcmp(st->name, "presence") == 0 &&
+			    strstr(st->raw, want) != NULL &&
+			    (strstr(st->raw, "'unavailable'") != NULL) ==
+			    unavailable)
+				return st;
+			xstanza_free(&st);
+		}
+		ck_assert_int_eq(rc, 0);
+		ck_assert_msg(mono_ms() < deadline, "no presence from %s",
+		    from);
+		pfd.fd = xmpp_fd(c);
+		pfd.events = POLLIN;
+		ck_assert_int_ge(poll(&pfd, 1, (int)(deadline - mono_ms())),
+		    0);
+	}
+}
+
+/*
+ * The next message on c (presences skipped) must be the marker: the
+ * sender wrote it after the strays, so a stray delivered to c would
+ * have come first.
+ */
+static void
+expect_marker(struct xmpp_conn *c)
+{
+	struct xstanza	*st;
+	struct tmsg	 m = TMSG_INIT;
+
+	st = live_wait(c);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(tmsg_xml_parse(st->raw, st->len, &m, NULL), 0);
+	ck_assert_msg(strcmp(m.thread, "marker") == 0, "%s got a stray: %s",
+	    xmpp_jid(c), st->raw);
+	tmsg_clear(&m);
+	xstanza_free(&st);
+}
+
+/* A message to `to` comes back to s as an error from `to`. */
+static void
+expect_bounce(struct xmpp_conn *s, const char *to)
+{
+	struct xstanza	*st;
+	struct tmsg	 m = TMSG_INIT;
+
+	send_msg(s, to, "stray", "[]");
+	st = live_wait(s);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_msg(st->is_error, "not a bounce: %s", st->raw);
+	ck_assert_int_eq(tmsg_xml_parse(st->raw, st->len, &m, NULL), 0);
+	ck_assert_str_eq(m.from, to);
+	tmsg_clear(&m);
+	xstanza_free(&st);
+}
+
+/*
+ * Issue 14: two resources A and B of the shared account, a message to
+ * a resource C that never existed and to D that logged out: the sender
+ * gets it back, A and B never see it.  Then the control: a resource E
+ * that announces priority 0 does get such a message, while A and B
+ * still do not.
+ */
+static void
+check_bare_jid(enum th_server_kind k)
+{
+	static const char	 gone[] = "opensrf@" TH_DOMAIN_PRIVATE
+	    "/bare_c_never_there";
+	struct xmpp_conn	*a, *b, *d, *e, *s;
+	struct xstanza		*st;
+	struct tmsg		 m = TMSG_INIT;
+	char			 djid[128];
+
+	a = bare_open(k, "opensrf", TH_OPENSRF_PW, "bare_a", 1);
+	b = bare_open(k, "opensrf", TH_OPENSRF_PW, "bare_b", 1);
+	s = bare_open(k, "router", TH_ROUTER_PW, "bare_sender", 1);
+	/* b's presence reached a: priority -1 */
+	st = wait_presence(a, xmpp_jid(b), 0);
+	ck_assert_ptr_nonnull(strstr(st->raw, "<priority>-1</priority>"));
+	xstanza_free(&st);
+	/* d comes and goes; a sees it leave */
+	d = bare_open(k, "opensrf", TH_OPENSRF_PW, "bare_d", 1);
+	str_copy(djid, xmpp_jid(d), sizeof(djid));
+	xmpp_free(&d);
+	st = wait_presence(a, djid, 1);
+	xstanza_free(&st);
+
+	expect_bounce(s, gone);
+	expect_bounce(s, djid);
+	send_msg(s, xmpp_jid(a), "marker", "[]");
+	send_msg(s, xmpp_jid(b), "marker", "[]");
+	expect_marker(a);
+	expect_marker(b);
+
+	/* control: priority 0 takes what the server falls back with */
+	e = bare_open(k, "opensrf", TH_OPENSRF_PW, "bare_e", 0);
+	ck_assert_int_eq(xmpp_send(e, "<presence/>", 11), 0);
+	st = wait_presence(a, xmpp_jid(e), 0);
+	xstanza_free(&st);
+	send_msg(s, gone, "stray", "[]");
+	st = live_wait(e);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(tmsg_xml_parse(st->raw, st->len, &m, NULL), 0);
+	ck_assert_str_eq(m.thread, "stray");
+	tmsg_clear(&m);
+	xstanza_free(&st);
+	send_msg(s, xmpp_jid(a), "marker", "[]");
+	send_msg(s, xmpp_jid(b), "marker", "[]");
+	expect_marker(a);
+	expect_marker(b);
+	xmpp_free(&e);
+	xmpp_free(&s);
+	xmpp_free(&b);
+	xmpp_free(&a);
+}
+
+START_TEST(test_live_bare_jid)
+{
+	check_bare_jid(TH_EJABBERD);
+}
+END_TEST
+
+START_TEST(test_prosody_bare_jid)
+{
+	check_bare_jid(TH_PROSODY);
+}
+END_TEST
+
 Suite *
 xmpp_suite(void)
 {
@@ -2113,6 +2273,7 @@ xmpp_suite(void)
 	tcase_add_test(tc, test_live_server_restart);
 	tcase_add_loop_test(tc, test_live_steps, 0, ARRAY_LEN(steps_ejabberd));
 	tcase_add_test(tc, test_live_tls_queue);
+	tcase_add_test(tc, test_live_bare_jid);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("prosody");
@@ -2124,6 +2285,7 @@ xmpp_suite(void)
 	tcase_add_test(tc, test_prosody_digest);
 	tcase_add_loop_test(tc, test_prosody_steps, 0,
 	    ARRAY_LEN(steps_prosody));
+	tcase_add_test(tc, test_prosody_bare_jid);
 	suite_add_tcase(s, tc);
 	return s;
 }

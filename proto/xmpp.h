@@ -4,9 +4,10 @@
  * One struct xmpp_conn is one client connection to ejabberd or prosody,
  * as every OpenSRF process has (spec 1.1): a listener, each drone, each
  * client.  Nothing here blocks but the functions that say so
- * (xmpp_open(), xmpp_flush_wait(), xmpp_close() for at most 200 ms, and
- * the transport.h face), so droverd's parent and drover-router drive
- * their connections from their event loops:
+ * (xmpp_open(), xmpp_flush_wait(), xmpp_close() for at most 200 ms,
+ * the transport.h face, and name resolution in xmpp_connect_start()),
+ * so droverd's parent and drover-router drive their connections from
+ * their event loops:
  *
  *	c = xmpp_new(&conf, resource);
  *	rc = xmpp_connect_start(c);		resolve, connect, log in...
@@ -26,8 +27,11 @@
  * The poll set always follows xmpp_events(c) (re-read it after every
  * call above): POLLOUT while the TCP connect is under way and while
  * bytes are queued, what TLS asks for during its handshake, POLLIN
- * otherwise.  Clients and children that may block call xmpp_open(c,
- * timeout_ms) instead of the start/step loop.
+ * otherwise.  During the login xmpp_connect_step() writes the queue
+ * itself.  Once it returns 0, call xmpp_recv() before the next wait:
+ * stanzas that came with the login's last answer are already read.
+ * Clients and children that may block call xmpp_open(c, timeout_ms)
+ * instead of the start/step loop.
  *
  * Login states (xmpp_int.h, enum xmpp_phase): closed -> TCP connect ->
  * stream -> legacy iq:auth, or STARTTLS -> TLS handshake -> stream ->

@@ -237,9 +237,11 @@ int	xmpp_flush_wait(struct xmpp_conn *, int timeout_ms) MUST_CHECK;
 const char *xmpp_jid(const struct xmpp_conn *);
 /*
  * Log out and close; a new login may follow.  When logged in, writes
- * what is queued and </stream:stream>, waiting at most 200 ms (call
- * xmpp_flush_wait() first for a longer bound); abandons a login under
- * way.
+ * what is queued and </stream:stream>, then reads (and drops) what
+ * comes until the server ends its stream: closing with unread input
+ * would reset the connection and lose our last stanzas at the server.
+ * All of it within 200 ms (call xmpp_flush_wait() first for a longer
+ * bound on the writing).  Abandons a login under way.
  */
 void	xmpp_close(struct xmpp_conn *);
 /*

@@ -50,9 +50,10 @@ _Static_assert(POLLIN == EPOLLIN && POLLOUT == EPOLLOUT,
 #define XMPP_READ_CHUNK		16384
 /*
  * Closing: how long to try to write what is queued and
- * </stream:stream>.  Logging out is a courtesy (the server notices the
- * closed socket anyway); a caller that must not lose queued stanzas
- * calls xmpp_flush_wait() with its own bound first.
+ * </stream:stream>, and to wait for the server's (ejabberd answers in
+ * a millisecond or two).  Logging out is a courtesy (the server notices
+ * the closed socket anyway); a caller that must not lose queued
+ * stanzas calls xmpp_flush_wait() with its own bound first.
  */
 #define XMPP_CLOSE_TIMEOUT_MS	200
 /*
@@ -723,9 +724,40 @@ xmpp_flush_wait(struct xmpp_conn *c, int timeout_ms)
 	return rc;
 }
 
+/*
+ * After our </stream:stream>: read and discard until the server ends
+ * its stream too (RFC 6120 4.4), or the connection ends, or deadline.
+ * Closing a socket with unread input sends a reset instead of a FIN,
+ * and a reset makes the server's kernel drop what the server has not
+ * read yet: our last stanzas (a listener's unregistration, a drone's
+ * last reply) and the logout.  Presences of the account's resources
+ * arrive at any time, so there is often unread input.
+ */
+static void
+await_stream_end(struct xmpp_conn *c, uint64_t deadline)
+{
+	struct stanza_event	ev;
+	int			rc;
+
+	for (;;) {
+		memset(&ev, 0, sizeof(ev));
+		if ((rc = xmpp_next_event(c, &ev)) == 1) {
+			rc = ev.type == STANZA_EV_CLOSE;
+			stanza_event_clear(&ev);
+			if (rc)
+				return;
+			continue;
+		}
+		if (rc < 0 || xmpp_io_wait(c, POLLIN, deadline) != 0)
+			return;
+	}
+}
+
 void
 xmpp_close(struct xmpp_conn *c)
 {
+	uint64_t	deadline;
+
 	if (c->fd != -1 && c->owner != getpid()) {
 		/* A forked child closing its copy: never log the parent out. */
 		xmpp_forget_after_fork(c);
@@ -733,9 +765,12 @@ xmpp_close(struct xmpp_conn *c)
 	}
 	if (c->fd != -1 && c->ready) {
 		/* Best effort: the socket goes away whatever happens. */
+		deadline = mono_ms() + XMPP_CLOSE_TIMEOUT_MS;
 		if (xmpp_queues(c, "</stream:stream>") != 0 ||
-		    flush_until(c, mono_ms() + XMPP_CLOSE_TIMEOUT_MS) != 0)
+		    flush_until(c, deadline) != 0)
 			log_debug("xmpp: logout not sent: %s", c->err);
+		else
+			await_stream_end(c, deadline);
 		xmpp_tls_close(c, 1);
 	}
 	xmpp_drop(c);

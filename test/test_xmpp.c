@@ -1836,6 +1836,64 @@ START_TEST(test_prosody_digest)
 }
 END_TEST
 
+/*
+ * Closing with input unread resets the connection, and a reset makes
+ * the server's kernel drop what the server has not read: our last
+ * stanza.  xmpp_close() waits for the server's </stream:stream>, so the
+ * server (a child here: it must answer while the client waits) reads
+ * the last message, then the logout, then a clean end of file.
+ */
+START_TEST(test_close_waits_for_stream_end)
+{
+	static const char	 last[] = "<message to='router@private."
+	    "localhost/router'><body>unregister</body></message>";
+	static const char	 gone[] = "<presence from='opensrf@private."
+	    "localhost/x' type='unavailable'/>";
+	struct sm		 s;
+	struct xmpp_conn	*c;
+	char			 buf[512];
+	size_t			 len = 0;
+	ssize_t			 r;
+	pid_t			 pid;
+	int			 wst;
+
+	c = sm_login(&s);
+	/* input the client has not read when it closes */
+	ck_assert_int_eq(write_full(s.fd, gone, strlen(gone)), 0);
+	sm_poll(xmpp_fd(c), POLLIN);
+	ck_assert_int_eq(xmpp_send(c, last, strlen(last)), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* plain code: no Check assertions in this child */
+		close(xmpp_fd(c));	/* or its end of file never comes */
+		buf[0] = '\0';
+		while (strstr(buf, "</stream:stream>") == NULL) {
+			if (len + 1 >= sizeof(buf) || (r = read(s.fd, buf + len,
+			    sizeof(buf) - len - 1)) <= 0)
+				_exit(2);
+			len += (size_t)r;
+			buf[len] = '\0';
+		}
+		if (strstr(buf, last) == NULL)
+			_exit(3);
+		if (write_full(s.fd, "</stream:stream>", 16) != 0)
+			_exit(4);
+		while ((r = read(s.fd, buf, sizeof(buf))) > 0)
+			;
+		_exit(r == 0 ? 0 : 5);	/* 5: reset instead of FIN */
+	}
+	fd_close(&s.fd);	/* the child's now */
+	xmpp_close(c);
+	ck_assert_int_eq(xmpp_fd(c), -1);
+	ck_assert_int_eq(waitpid(pid, &wst, 0), pid);
+	ck_assert(WIFEXITED(wst));
+	ck_assert_int_eq(WEXITSTATUS(wst), 0);
+	xmpp_free(&c);
+	sm_close(&s);
+}
+END_TEST
+
 /* ---------------------------------------- start/step against servers */
 
 /*
@@ -2256,6 +2314,7 @@ xmpp_suite(void)
 	tcase_add_test(tc, test_queue_bound);
 	tcase_add_test(tc, test_queue_iq_answer_in_turn);
 	tcase_add_test(tc, test_queue_flush_wait);
+	tcase_add_test(tc, test_close_waits_for_stream_end);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("ejabberd");

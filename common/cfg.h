@@ -256,6 +256,8 @@ struct bus_conf {
 	size_t		 max_stanza_size; /* bytes, default 10 MiB */
 	int		 connect_timeout_ms; /* default 10 s */
 	int		 reconnect_max_ms; /* backoff cap, default 30 s */
+	int		 presence;	/* XMPP: send an initial presence */
+	int		 presence_priority; /* with this priority, -128..127 */
 };
 
 /* Deep copy into dst (all strings duplicated); 0 or -ENOMEM. */

@@ -69,6 +69,9 @@ static const struct cfg_key bus_keys[] = {
 	  NULL, XK(connect_timeout_ms), "seconds to connect and log in" },
 	{ "reconnect_max", CFG_T_MS, CFG_K_DROVER, 1, TIMEOUT_MAX, 30, NULL,
 	  NULL, XK(reconnect_max_ms), "cap of the reconnect backoff, s" },
+	{ "presence_priority", CFG_T_INT, CFG_K_DROVER, -128, 127, 0, NULL,
+	  NULL, XK(presence_priority),
+	  "XMPP: announce with this priority; absent: no presence (OpenSRF)" },
 };
 
 #define CK(field)	offsetof(struct core_conf, field)
@@ -205,6 +208,10 @@ bus_load(const struct cfg_node *base, struct bus_conf *x,
 	if ((rc = cfg_table_load(base, bus_keys, ARRAY_LEN(bus_keys), x,
 	    err)) != 0)
 		return rc;
+	/* absent is "no presence", as OpenSRF: not priority 0 */
+	x->presence = cfg_get(base, "presence_priority") != NULL &&
+	    cfg_get(base, "presence_priority")->text != NULL &&
+	    *cfg_get(base, "presence_priority")->text != '\0';
 	switch (x->kind_conf) {
 	case BUS_CONF_XMPP:
 		x->kind = BUS_XMPP;

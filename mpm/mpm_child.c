@@ -48,7 +48,8 @@ struct child {
 	struct mpm		*m;
 	int			 idx;
 	int			 data_r;
-	int			 done_w;
+	int			 done_w;	/* shared by all children */
+	pid_t			 pid;
 	struct bus		*bus;
 	struct sb_slot		*slot;
 	struct sb_sampler	 sampler;	/* fd -1: no sampling */
@@ -90,8 +91,8 @@ close_inherited(struct mpm *m, int idx)
 		if (i == idx)
 			continue;
 		fd_close(&m->kids[i].data_w);
-		fd_close(&m->kids[i].done_r);
 	}
+	fd_close(&m->done_r);
 	fd_close(&m->epfd);
 	fd_close(&m->sigfd);
 	bus_forget(&m->bus);
@@ -115,7 +116,15 @@ log_slow(struct mpm *m, struct sb_slot *slot, uint64_t ms)
 static int
 tell(struct child *c, uint16_t kind, uint16_t flags)
 {
-	return mpm_done_send(c->done_w, kind, flags, c->served);
+	struct mpm_done	d;
+
+	d.kind = kind;
+	d.flags = flags;
+	d.requests = c->served;
+	d.pid = (uint32_t)c->pid;
+	d.slot = (uint16_t)c->idx;
+	d.pad = 0;
+	return mpm_done_send(c->done_w, &d);
 }
 
 /* Its resident set right after init: the fair baseline for growth. */
@@ -161,6 +170,7 @@ bus_turn(struct child *c, int readable)
 	if (bus_run(c->bus) & BUS_EV_UP)
 		readable = 1;
 	while (readable && bus_recv(c->bus, &f) == 1) {
+		readable = bus_more(c->bus);
 		log_info("child slot %d: dropping a message that came while "
 		    "idle: %.200s", c->idx, f->raw);
 		bus_frame_free(&f);
@@ -217,7 +227,7 @@ idle_wait(struct child *c)
 }
 
 void
-mpm_child_main(struct mpm *m, int idx, int data_r, int done_w)
+mpm_child_main(struct mpm *m, int idx, int data_r)
 {
 	const struct worker_ops	*w = m->conf->worker;
 	const char		*svc = m->conf->service;
@@ -237,11 +247,12 @@ mpm_child_main(struct mpm *m, int idx, int data_r, int done_w)
 	c.m = m;
 	c.idx = idx;
 	c.data_r = data_r;
-	c.done_w = done_w;
+	c.done_w = m->done_w;
+	c.pid = getpid();
 	c.slot = sb_slot(m->sb, idx);
 	c.born_us = mono_us();
 	c.bus_shown = BUS_DOWN;
-	sb_slot_child_start(c.slot, getpid());
+	sb_slot_child_start(c.slot, c.pid);
 	mpm_title_set("drover drone [%s] starting", svc);
 	if ((rc = sb_sampler_open(&c.sampler)) < 0)
 		log_warnx("child slot %d: no RSS or CPU figures: "
@@ -342,6 +353,6 @@ mpm_child_main(struct mpm *m, int idx, int data_r, int done_w)
 	sb_sampler_close(&c.sampler);
 	bus_free(&c.bus);
 	close(data_r);
-	close(done_w);
+	close(c.done_w);
 	exit(code);
 }

@@ -85,29 +85,24 @@ mpm_frame_recv(int fd, uint32_t *kind, char **buf, size_t *cap, size_t *len,
 }
 
 int
-mpm_done_send(int fd, uint16_t kind, uint16_t flags, uint32_t requests)
+mpm_done_send(int fd, const struct mpm_done *d)
 {
-	struct mpm_done	d;
-
-	d.kind = kind;
-	d.flags = flags;
-	d.requests = requests;
-	return write_full(fd, &d, sizeof(d));
+	return write_full(fd, d, sizeof(*d));
 }
 
 int
-mpm_done_read(int fd, struct mpm_done *d)
+mpm_done_read(int fd, struct mpm_done *d, size_t max)
 {
 	ssize_t	r;
 
 	do
-		r = read(fd, d, sizeof(*d));
+		r = read(fd, d, max * sizeof(*d));
 	while (r == -1 && errno == EINTR);
 	if (r == -1)
 		return errno == EAGAIN ? 0 : -errno;
 	if (r == 0)
 		return -EPIPE;
-	if ((size_t)r != sizeof(*d))
+	if ((size_t)r % sizeof(*d) != 0)
 		return -EPROTO;	/* records are atomic: cannot happen */
-	return 1;
+	return (int)((size_t)r / sizeof(*d));
 }

@@ -12,9 +12,11 @@
  * it only after its request; its payload, when 4 bytes, is the exit
  * reason the child records (an enum sb_exit_reason, host order).
  *
- * Done pipe, child -> parent: fixed 8-byte records (kind, flags, requests
- * served so far), each well under PIPE_BUF so a write is atomic and the
- * parent reads whole records.  READY once child_init ran and the child's
+ * Done pipe, children -> parent, one for all children: fixed 16-byte
+ * records (kind, flags, requests served so far, and the writer's slot
+ * and pid), each well under PIPE_BUF so a write is atomic and the parent,
+ * reading in multiples of the record size, only ever sees whole records.
+ * READY once child_init ran and the child's
  * bus is up; IDLE after each request, EXITING after the last one
  * (max_requests or a worker asking to exit), either with flag UNSENT
  * when the request's reply could not be sent (the parent then answers
@@ -54,6 +56,9 @@ struct mpm_done {
 	uint16_t	kind;		/* enum mpm_done_kind */
 	uint16_t	flags;		/* MPM_DONE_F_* */
 	uint32_t	requests;	/* served by this child so far */
+	uint32_t	pid;		/* the child's */
+	uint16_t	slot;		/* its slot index */
+	uint16_t	pad;		/* 0 */
 };
 
 /*
@@ -72,9 +77,12 @@ int	mpm_frame_write(int fd, uint32_t kind, const void *buf, size_t len,
 int	mpm_frame_recv(int fd, uint32_t *kind, char **buf, size_t *cap,
 	    size_t *len, size_t max) MUST_CHECK;
 
-int	mpm_done_send(int fd, uint16_t kind, uint16_t flags, uint32_t requests)
-	    MUST_CHECK;
-/* 1 and *d filled, 0 when nothing is waiting, -EPIPE at end of file. */
-int	mpm_done_read(int fd, struct mpm_done *d) MUST_CHECK;
+int	mpm_done_send(int fd, const struct mpm_done *d) MUST_CHECK;
+/*
+ * Read up to max waiting records into d: their count (fewer than max:
+ * the pipe was empty after them), 0 when none is waiting, -EPIPE at end
+ * of file (no writer left), or -errno.
+ */
+int	mpm_done_read(int fd, struct mpm_done *d, size_t max) MUST_CHECK;
 
 #endif /* DROVER_MPM_FRAME_H */

@@ -67,6 +67,7 @@ struct bus_ops {
 	int		(*queue_info)(const struct bus *,
 			    struct bus_queue_info *);
 	void		(*reaped)(struct bus *, pid_t, const char *);
+	int		(*more)(const struct bus *);	/* bus_more() */
 };
 
 /* Per router target: the back-off of its bounced registrations. */

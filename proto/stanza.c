@@ -909,6 +909,12 @@ stanza_next(struct stanza_parser *p, struct stanza_event *ev)
 	return 1;
 }
 
+size_t
+stanza_queued(const struct stanza_parser *p)
+{
+	return p->q_len;
+}
+
 void
 stanza_event_clear(struct stanza_event *ev)
 {

@@ -323,23 +323,30 @@ END_TEST
 
 START_TEST(test_done_records)
 {
-	struct mpm_done	d;
+	struct mpm_done	d[4], a = { MPM_DONE_READY, 0, 0, 100, 3, 0 };
+	struct mpm_done	b = { MPM_DONE_IDLE, MPM_DONE_F_UNSENT, 7, 200, 9, 0 };
 	int		fds[2];
 
 	ck_assert_int_eq(pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
-	ck_assert_int_eq(mpm_done_read(fds[0], &d), 0);
-	ck_assert_int_eq(mpm_done_send(fds[1], MPM_DONE_READY, 0, 0), 0);
-	ck_assert_int_eq(mpm_done_send(fds[1], MPM_DONE_IDLE,
-	    MPM_DONE_F_UNSENT, 7), 0);
-	ck_assert_int_eq(mpm_done_read(fds[0], &d), 1);
-	ck_assert_uint_eq(d.kind, MPM_DONE_READY);
-	ck_assert_int_eq(mpm_done_read(fds[0], &d), 1);
-	ck_assert_uint_eq(d.kind, MPM_DONE_IDLE);
-	ck_assert_uint_eq(d.flags, MPM_DONE_F_UNSENT);
-	ck_assert_uint_eq(d.requests, 7);
-	ck_assert_int_eq(mpm_done_read(fds[0], &d), 0);
+	ck_assert_int_eq(mpm_done_read(fds[0], d, 4), 0);
+	ck_assert_int_eq(mpm_done_send(fds[1], &a), 0);
+	ck_assert_int_eq(mpm_done_send(fds[1], &b), 0);
+	ck_assert_int_eq(mpm_done_send(fds[1], &a), 0);
+	/* a batch, then the rest */
+	ck_assert_int_eq(mpm_done_read(fds[0], d, 2), 2);
+	ck_assert_uint_eq(d[0].kind, MPM_DONE_READY);
+	ck_assert_uint_eq(d[0].pid, 100);
+	ck_assert_uint_eq(d[0].slot, 3);
+	ck_assert_uint_eq(d[1].kind, MPM_DONE_IDLE);
+	ck_assert_uint_eq(d[1].flags, MPM_DONE_F_UNSENT);
+	ck_assert_uint_eq(d[1].requests, 7);
+	ck_assert_uint_eq(d[1].pid, 200);
+	ck_assert_uint_eq(d[1].slot, 9);
+	ck_assert_int_eq(mpm_done_read(fds[0], d, 4), 1);
+	ck_assert_uint_eq(d[0].kind, MPM_DONE_READY);
+	ck_assert_int_eq(mpm_done_read(fds[0], d, 4), 0);
 	close(fds[1]);
-	ck_assert_int_eq(mpm_done_read(fds[0], &d), -EPIPE);
+	ck_assert_int_eq(mpm_done_read(fds[0], d, 4), -EPIPE);
 	close(fds[0]);
 }
 END_TEST

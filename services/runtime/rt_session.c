@@ -174,6 +174,8 @@ serve_stanza(struct sess *s, const struct tmsg *t)
 	for (i = 0; i < l.n && rc >= 0; i++) {
 		switch (l.msg[i].type) {
 		case OSRFMSG_CONNECT:
+			/* what reached us before the session is not its own */
+			(void)rt_inbox_flush(s->svc->inbox, 1);
 			osrfmsg_make_connect_ok(&out, &l.msg[i]);
 			s->connected = 1;
 			rc = send_one(s, &out);
@@ -248,9 +250,9 @@ rt_serve(struct drover_svc *svc, struct bus *bus, struct sb_slot *slot,
 		if ((svc->inbox = rt_inbox_new(bus)) == NULL)
 			return -ENOMEM;
 	}
-	/* whatever waits on our bus now is stale (late sub-request
-	 * answers, messages of a finished session) */
-	(void)rt_inbox_flush(svc->inbox);
+	/* whatever is queued now is stale (late sub-request answers,
+	 * messages of a finished session); a CONNECT also clears the bus */
+	(void)rt_inbox_flush(svc->inbox, 0);
 	if ((rc = bus_decode(bus, raw, len, &t, &err)) < 0) {
 		log_warnx("%s: dropping an unreadable message: %s", svc->name,
 		    err.reason);

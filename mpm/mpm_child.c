@@ -47,7 +47,7 @@
 struct child {
 	struct mpm		*m;
 	int			 idx;
-	int			 data_r;
+	struct mpm_frame_in	 in;		/* the data pipe */
 	int			 done_w;	/* shared by all children */
 	pid_t			 pid;
 	struct bus		*bus;
@@ -211,7 +211,9 @@ idle_wait(struct child *c)
 	for (;;) {
 		if (bus_turn(c, readable) < 0)
 			return -EPIPE;
-		pfd[0].fd = c->data_r;
+		if (mpm_frame_in_buffered(&c->in) > 0)
+			return 1;	/* read ahead with the last one */
+		pfd[0].fd = c->in.fd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = bus_fd(c->bus);
 		pfd[1].events = (short)bus_events(c->bus);
@@ -233,8 +235,8 @@ mpm_child_main(struct mpm *m, int idx, int data_r)
 	const char		*svc = m->conf->service;
 	struct worker_env	 env;
 	struct child		 c;
-	char			*buf = NULL;
-	size_t			 cap = 0, len;
+	const char		*buf;
+	size_t			 len;
 	uint32_t		 kind, why = SB_EXIT_NORMAL;
 	uint64_t		 t0;
 	int			 rc, code = MPM_EXIT_OK, last;
@@ -246,7 +248,7 @@ mpm_child_main(struct mpm *m, int idx, int data_r)
 	memset(&c, 0, sizeof(c));
 	c.m = m;
 	c.idx = idx;
-	c.data_r = data_r;
+	c.in.fd = data_r;
 	c.done_w = m->done_w;
 	c.pid = getpid();
 	c.slot = sb_slot(m->sb, idx);
@@ -286,7 +288,7 @@ mpm_child_main(struct mpm *m, int idx, int data_r)
 		why = SB_EXIT_NORMAL;
 		if ((rc = idle_wait(&c)) < 0)
 			break;		/* the parent is gone */
-		rc = mpm_frame_recv(data_r, &kind, &buf, &cap, &len,
+		rc = mpm_frame_next(&c.in, &kind, &buf, &len,
 		    m->conf->svc->max_request_size);
 		if (rc == -EPIPE)
 			break;		/* parent gone: exit quietly */
@@ -349,7 +351,7 @@ mpm_child_main(struct mpm *m, int idx, int data_r)
 	mpm_title_set("drover drone [%s] exiting", svc);
 	if (w->child_exit != NULL)
 		w->child_exit(w->arg, &env);
-	free(buf);
+	mpm_frame_in_free(&c.in);
 	sb_sampler_close(&c.sampler);
 	bus_free(&c.bus);
 	close(data_r);

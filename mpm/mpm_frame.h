@@ -24,7 +24,7 @@
  * goes and comes back (the parent dispatches nothing to it meanwhile).
  *
  * Callers: mpm_frame_write() and mpm_done_read() in the parent (both
- * pipes non-blocking on its side); mpm_frame_recv() and mpm_done_send()
+ * pipes non-blocking on its side); mpm_frame_next() and mpm_done_send()
  * in the child (both blocking).  Nothing here owns a descriptor.
  * Errors: negative errno; -EPIPE when the other end is gone.
  */
@@ -70,12 +70,34 @@ struct mpm_done {
 int	mpm_frame_write(int fd, uint32_t kind, const void *buf, size_t len,
 	    size_t *off) MUST_CHECK;
 /*
- * Read one frame into *buf (grown with realloc as needed; the caller owns
- * and frees it, *cap its size); the payload is NUL-terminated.  -EMSGSIZE
- * when it exceeds max (the pipe is then out of step: the child exits).
+ * The child's reading end: it reads ahead (a request and the RETIRE
+ * after it often come in one read(2), and a small request's header and
+ * payload always do), so a frame may wait in its buffer where poll()
+ * cannot see it: check mpm_frame_in_buffered() before polling.  Zeroed,
+ * then fd set; mpm_frame_in_free() releases its buffer.
  */
-int	mpm_frame_recv(int fd, uint32_t *kind, char **buf, size_t *cap,
-	    size_t *len, size_t max) MUST_CHECK;
+struct mpm_frame_in {
+	int	 fd;
+	char	*buf;		/* malloc'd; grows to the largest frame */
+	size_t	 cap;
+	size_t	 have;		/* bytes read */
+	size_t	 used;		/* of which handed out */
+	size_t	 nul_at;	/* where the last payload's NUL sits, 0 none */
+	char	 nul_was;	/* the byte it covers */
+};
+
+/*
+ * Read one frame: *payload (NUL-terminated, len bytes, valid until the
+ * next call) and *kind.  Blocks until the whole frame is in.  0, -EPIPE
+ * at end of file (the parent is gone), -EMSGSIZE when the payload would
+ * exceed max (the pipe is then out of step: the child exits; *kind and
+ * *len untouched), -ENOMEM, -errno.
+ */
+int	mpm_frame_next(struct mpm_frame_in *, uint32_t *kind,
+	    const char **payload, size_t *len, size_t max) MUST_CHECK;
+/* Bytes read ahead and not handed out yet. */
+size_t	mpm_frame_in_buffered(const struct mpm_frame_in *);
+void	mpm_frame_in_free(struct mpm_frame_in *);
 
 int	mpm_done_send(int fd, const struct mpm_done *d) MUST_CHECK;
 /*

@@ -166,8 +166,9 @@ th_droverd_conf(struct th_droverd *d, const struct th_conf *c)
 	    "<router_name>router</router_name>"
 	    "<logfile>%s</logfile><loglevel>4</loglevel>"
 	    "<settings_config>opensrf.xml</settings_config>%s"
-	    "</opensrf></config>\n", d->log, c->core_extra != NULL ?
-	    c->core_extra : TH_CORE_ROOT);
+	    "</opensrf>%s</config>\n", d->log, c->core_extra != NULL ?
+	    c->core_extra : TH_CORE_ROOT, c->core_after != NULL ?
+	    c->core_after : "");
 	write_file(d->core, x);
 	free(x);
 	memset(&u, 0, sizeof(u));

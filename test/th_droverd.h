@@ -43,6 +43,8 @@ struct th_conf {
 	const char	*core_extra;		/* more XML inside <opensrf>;
 					   NULL: <allow_root>true</allow_root>
 					   (tests run as root) */
+	const char	*core_after;		/* XML after </opensrf>, such
+					   as <shared> */
 };
 
 struct th_droverd {

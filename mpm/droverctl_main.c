@@ -50,6 +50,7 @@
 
 #include "cfg.h"
 #include "log.h"
+#include "priv.h"
 #include "scoreboard/sb.h"
 #include "util.h"
 
@@ -289,7 +290,11 @@ msleep(int ms)
 		;
 }
 
-/* The pid in path; 0 when there is no file; -EINVAL when it is junk. */
+/*
+ * The pid in path; 0 when there is no file, or an empty one (droverd
+ * makes it empty at start and writes its pid once serving); -EINVAL when
+ * it is junk.
+ */
 static pid_t
 pidfile_read(const char *path)
 {
@@ -302,7 +307,9 @@ pidfile_read(const char *path)
 		return errno == ENOENT ? 0 : -errno;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
-	if (n <= 0)
+	if (n == 0)
+		return 0;
+	if (n < 0)
 		return -EINVAL;
 	buf[n] = '\0';
 	buf[strcspn(buf, " \t\r\n")] = '\0';
@@ -439,6 +446,63 @@ prog_path(const struct ctl *c, const char *prog)
 		free(p);
 	}
 	return xstrdup(prog);
+}
+
+/*
+ * The user a target's daemon switches to when started as root: <user>
+ * of context opensrf for a service, the first router entry's for the
+ * router; NULL when none.  Strings point into c's configuration or rc.
+ */
+static const char *
+target_user(const struct ctl *c, const struct target *t,
+    const struct router_conf *rc, size_t n, const char **group)
+{
+	size_t	i;
+
+	*group = NULL;
+	if (!t->is_router) {
+		*group = c->core->group;
+		return c->core->user;
+	}
+	for (i = 0; i < n; i++)
+		if (rc[i].user != NULL) {
+			*group = rc[i].group;
+			return rc[i].user;
+		}
+	return NULL;
+}
+
+/*
+ * Run as root, droverctl creates the directory of the pid (and router
+ * status) files; a daemon that then switches to its user must still
+ * write there (the router's status file) and remove its pid file, so a
+ * directory droverctl has just created goes to that user.  A directory
+ * that existed is left as it is.
+ */
+static void
+give_dir(const struct ctl *c, const struct target *t, const char *dir)
+{
+	struct router_conf	*rc = NULL;
+	struct priv_ids		 ids;
+	struct cfg_err		 err;
+	const char		*user, *group;
+	char			 why[256];
+	size_t			 n = 0;
+
+	if (geteuid() != 0)
+		return;
+	if (t->is_router && router_conf_load(c->core_path, &rc, &n,
+	    &err) < 0)
+		return;		/* start reports it */
+	user = target_user(c, t, rc, n, &group);
+	if (user != NULL && *user != '\0') {
+		if (priv_resolve(user, group, &ids, why, sizeof(why)) < 0)
+			fprintf(stderr, "droverctl: %s: %s\n", t->name, why);
+		else if (chown(dir, ids.uid, ids.gid) == -1)
+			fprintf(stderr, "droverctl: chown(%s, %s): %s\n", dir,
+			    ids.user, strerror(errno));
+	}
+	router_conf_free(&rc, n);
 }
 
 static int
@@ -734,9 +798,9 @@ wait_router(const struct ctl *c, const struct target *t)
 static int
 do_start(const struct ctl *c, const struct target *t)
 {
-	char	*dir;
+	char	*dir, *d;
 	pid_t	 pid;
-	int	 rc;
+	int	 rc, existed;
 
 	if ((pid = target_pid(t)) > 0) {
 		printf("%s: already running, pid %d; not started\n", t->name,
@@ -751,7 +815,10 @@ do_start(const struct ctl *c, const struct target *t)
 		return -1;
 	}
 	dir = xstrdup(t->pidfile);
-	rc = mkdir_p(dirname(dir));
+	d = dirname(dir);		/* within dir */
+	existed = access(d, F_OK) == 0;
+	if ((rc = mkdir_p(d)) == 0 && !existed)
+		give_dir(c, t, d);
 	free(dir);
 	if (rc < 0)
 		return -1;

@@ -57,6 +57,7 @@
 #include "proto/bus.h"
 
 struct core_conf;
+struct priv_ids;
 struct svc_conf;
 struct worker_ops;
 
@@ -81,6 +82,7 @@ struct worker_ops;
 /* droverd's own exit codes */
 #define MPM_DEXIT_OK	0
 #define MPM_DEXIT_FAIL	1	/* start-up failed, or no child can run */
+#define MPM_DEXIT_PRIV	77	/* EX_NOPERM: could not become run_as */
 
 /*
  * Make this process's bus, closed: role LISTENER in the parent (once, at
@@ -115,6 +117,14 @@ struct mpm_conf {
 	void			*on_done_arg;
 	unsigned		 sb_mode;	/* scoreboard mode, e.g. 0640 */
 	const char		*pidfile;	/* written once serving; NULL */
+	/*
+	 * NULL: keep the process's identity.  Else the scoreboard and the
+	 * pid file are made and given to run_as, and the parent switches
+	 * to it for good (priv_drop(), common/priv.h) before it makes its
+	 * bus and runs the worker's parent_init: no plugin code and no bus
+	 * input ever runs with the start-up identity.
+	 */
+	const struct priv_ids	*run_as;
 	int			 argc;		/* for process titles; 0: */
 	char			**argv;		/* leave them alone */
 };
@@ -122,7 +132,8 @@ struct mpm_conf {
 /*
  * Serve until stopped.  Returns MPM_DEXIT_OK after a stop signal or
  * mpm_stop(), MPM_DEXIT_FAIL when start-up failed (logged) or no child
- * can run (every child failed fatally).
+ * can run (every child failed fatally), MPM_DEXIT_PRIV when the switch
+ * to run_as failed (logged).
  */
 int	mpm_run(struct mpm_conf *) MUST_CHECK;
 

@@ -73,6 +73,8 @@ struct mpm {
 	int		 epfd;
 	int		 sigfd;
 	int		 want_reg;	/* registered unless SIGUSR1 */
+	int		 pidfd;		/* conf->pidfile until written */
+	int		 priv_failed;	/* the switch to run_as failed */
 
 	struct mpm_kid	 kids[MPM_MAX_SLOTS];
 	struct mpm_idle	 idle;

@@ -203,6 +203,7 @@ write_conf(void)
 	    "<passwd>password</passwd>\n"
 	    "<logfile>%s/osrfsys.log</logfile><loglevel>3</loglevel>\n"
 	    "<settings_config>opensrf.xml</settings_config>\n"
+	    "<allow_root>true</allow_root>\n"
 	    "</opensrf></config>\n", dir);
 	settings = xasprintf(
 	    "<?xml version=\"1.0\"?>\n<opensrf version=\"0.0.3\"><default>"
@@ -634,6 +635,7 @@ START_TEST(test_xmpp_router_and_service)
 	    "<tls>off</tls>\n"
 	    "<logfile>%s/osrfsys.log</logfile><loglevel>3</loglevel>\n"
 	    "<settings_config>opensrf.xml</settings_config>\n"
+	    "<allow_root>true</allow_root>\n"
 	    "</opensrf>\n<routers><router>\n"
 	    "<trusted_domains><server>%s</server><client>%s</client>"
 	    "</trusted_domains>\n<transport><server>%s</server>"

@@ -643,7 +643,8 @@ write_droverd_conf(void)
 	    "<port>%d</port><username>opensrf</username><passwd>"
 	    TH_OPENSRF_PW "</passwd><router_name>router</router_name>"
 	    "<logfile>%s/droverd.log</logfile><loglevel>3</loglevel>"
-	    "<settings_config>opensrf.xml</settings_config></opensrf>"
+	    "<settings_config>opensrf.xml</settings_config>"
+	    "<allow_root>true</allow_root></opensrf>"
 	    "</config>\n", port, dir);
 	ck_assert_int_eq(fclose(f), 0);
 	snprintf(path, sizeof(path), "%s/opensrf.xml", dir);

@@ -13,6 +13,9 @@
  * settings.  -d daemonizes and writes a pid file.  SIGHUP re-reads both
  * files through reload_conf() below.
  *
+ * Under systemd (Type=notify), the MPM's events become notifications
+ * through $NOTIFY_SOCKET (on_event(), common/notify.h).
+ *
  * Identity: started as root with a user (-u, else <user>), droverd
  * opens its log, gives it to that user and lets mpm_run() switch to it
  * before the plugin is loaded (mpm_conf.run_as); --check switches
@@ -38,6 +41,7 @@
 #include "log.h"
 #include "mpm/mpm.h"
 #include "mpm/worker.h"
+#include "notify.h"
 #include "priv.h"
 #include "proto/bus.h"
 #include "services/runtime/runtime.h"
@@ -60,6 +64,7 @@ struct droverd {
 	struct core_conf	*core;
 	struct svc_conf		*svc;
 	struct mpm_conf		 mc;	/* mc.core: the live configuration */
+	struct notify		 sm;	/* the service manager, if any */
 };
 
 static void
@@ -212,6 +217,40 @@ plan_identity(struct droverd *d, struct priv_ids *ids,
 		return -EPERM;
 	}
 	return 0;
+}
+
+/*
+ * The MPM's events as systemd notifications (notify.h): READY once the
+ * service serves, RELOADING at a SIGHUP (READY follows once the new
+ * generation's children are ready), STOPPING, and STATUS lines with the
+ * figures when they change.
+ */
+static void
+on_event(void *arg, enum mpm_event ev, const struct mpm_status *st)
+{
+	struct droverd	*d = arg;
+	char		 status[128];
+	int		 rc = 0;
+
+	snprintf(status, sizeof(status), "STATUS=serving %d children, %d "
+	    "busy, %d queued", st->children, st->busy, st->queued);
+	switch (ev) {
+	case MPM_EVENT_READY:
+		rc = notify_send(&d->sm, "READY=1\n%s", status);
+		break;
+	case MPM_EVENT_RELOADING:
+		rc = notify_send(&d->sm, "RELOADING=1\nMONOTONIC_USEC=%llu\n"
+		    "STATUS=reloading", (unsigned long long)mono_us());
+		break;
+	case MPM_EVENT_STOPPING:
+		rc = notify_send(&d->sm, "STOPPING=1\nSTATUS=stopping");
+		break;
+	case MPM_EVENT_STATUS:
+		rc = notify_send(&d->sm, "%s", status);
+		break;
+	}
+	if (rc < 0)
+		log_warnx("systemd notification: sendto: %s", strerror(-rc));
 }
 
 static void
@@ -412,6 +451,14 @@ main(int argc, char **argv)
 		pidfile = pidfile_path(&d);
 		daemonize();
 		log_after_fork(NULL);
+	}
+	/* after -d: the manager follows the process that serves */
+	if ((rc = notify_init(&d.sm)) < 0)
+		log_warnx("NOTIFY_SOCKET: %s; no systemd notifications",
+		    strerror(-rc));
+	if (notify_on(&d.sm)) {
+		mc->on_event = on_event;
+		mc->on_event_arg = &d;
 	}
 	mc->service = d.service;
 	mc->instance = d.instance;

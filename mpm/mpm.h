@@ -103,6 +103,32 @@ typedef int (*mpm_reload_fn)(void *arg, struct core_conf **core,
 /* Observer for benchmarks: a request's child reported done. */
 typedef void (*mpm_done_fn)(void *arg, const struct bus_frame *req);
 
+/*
+ * What the parent tells its caller as it goes (mpm_conf.on_event), for a
+ * service manager: droverd turns these into systemd notifications.
+ */
+enum mpm_event {
+	MPM_EVENT_READY,	/* serving: the bus is up (and registered
+				   when it has routers) and min_children
+				   of the current generation are ready;
+				   once after start, once after each
+				   reload */
+	MPM_EVENT_RELOADING,	/* a SIGHUP reload begins; READY follows */
+	MPM_EVENT_STOPPING,	/* a stop begins */
+	MPM_EVENT_STATUS,	/* the figures changed (looked at once a
+				   tick, and only then) */
+};
+
+/* The figures every event carries. */
+struct mpm_status {
+	int	children;	/* processes alive */
+	int	busy;		/* of which busy with a request */
+	int	queued;		/* requests waiting: backlog, Redis queue */
+};
+
+typedef void (*mpm_event_fn)(void *arg, enum mpm_event,
+    const struct mpm_status *);
+
 struct mpm_conf {
 	const char		*service;
 	const char		*instance;	/* NULL or "" for none */
@@ -115,6 +141,8 @@ struct mpm_conf {
 	void			*reload_arg;
 	mpm_done_fn		 on_done;	/* NULL normally */
 	void			*on_done_arg;
+	mpm_event_fn		 on_event;	/* NULL: nobody to tell */
+	void			*on_event_arg;
 	unsigned		 sb_mode;	/* scoreboard mode, e.g. 0640 */
 	const char		*pidfile;	/* written once serving; NULL */
 	/*

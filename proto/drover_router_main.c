@@ -28,6 +28,7 @@
 
 #include "cfg.h"
 #include "log.h"
+#include "notify.h"
 #include "priv.h"
 #include "router_loop.h"
 #include "proto/bus.h"
@@ -94,10 +95,42 @@ load(const char *path, struct router_conf **out, size_t *n)
 	return rc;
 }
 
+/* What the loop's callbacks need: the file, the service manager. */
+struct router_main {
+	const char	*conf;
+	struct notify	 sm;	/* systemd, if any: notify.h */
+};
+
+static void
+notify(struct router_main *rm, const char *what)
+{
+	int	rc;
+
+	if ((rc = notify_send(&rm->sm, "%s", what)) < 0)
+		log_warnx("systemd notification: sendto: %s", strerror(-rc));
+}
+
+/* router_loop's on_up: every top-level connection is up. */
+static void
+on_up(void *arg)
+{
+	notify(arg, "READY=1\nSTATUS=routing");
+}
+
 static int
 reload_conf(void *arg, struct router_conf **out, size_t *n)
 {
-	return load(arg, out, n);
+	struct router_main	*rm = arg;
+	char			 buf[96];
+	int			 rc;
+
+	/* the reload is this call and the copy of the lists after it */
+	snprintf(buf, sizeof(buf), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)mono_us());
+	notify(rm, buf);
+	rc = load(rm->conf, out, n);
+	notify(rm, "READY=1");
+	return rc;
 }
 
 /*
@@ -190,6 +223,7 @@ main(int argc, char *argv[])
 	struct router_conf	*entries = NULL;
 	struct log_conf		 logc;
 	struct priv_ids		 ids;
+	struct router_main	 rm;
 	const char		*conf = DEFAULT_CONF;
 	const char		*user = NULL, *group = NULL;
 	char			*status_path = NULL, why[256];
@@ -198,6 +232,7 @@ main(int argc, char *argv[])
 	int			 rc, drop = 0, status_given = 0;
 
 	log_init(argv[0]);
+	memset(&rm, 0, sizeof(rm));
 	while ((ch = getopt_long(argc, argv, "c:dfs:u:g:h", longopts,
 	    NULL)) != -1)
 		switch (ch) {
@@ -299,10 +334,17 @@ main(int argc, char *argv[])
 	lc.stop = &got_stop;
 	lc.reload = &got_hup;
 	lc.wake_fd = wake_pipe[0];
+	rm.conf = conf;
 	lc.reload_fn = reload_conf;
-	lc.reload_arg = (void *)(uintptr_t)conf;
+	lc.reload_arg = &rm;
+	lc.on_up = on_up;
+	lc.on_up_arg = &rm;
 	if (detach)
 		daemonize();
+	/* after -d: the manager follows the process that routes */
+	if ((rc = notify_init(&rm.sm)) < 0)
+		log_warnx("NOTIFY_SOCKET: %s; no systemd notifications",
+		    strerror(-rc));
 	if (router_loop_new(&lc, &L) < 0) {
 		router_conf_free(&entries, n);
 		return 1;
@@ -310,6 +352,7 @@ main(int argc, char *argv[])
 	log_info("drover-router %s starting, %zu router entr%s", DROVER_VERSION,
 	    n, n == 1 ? "y" : "ies");
 	rc = router_loop_run(L);
+	notify(&rm, "STOPPING=1");
 	router_loop_free(&L);
 	router_conf_free(&entries, n);
 	free(status_path);

@@ -50,17 +50,6 @@ struct sess {
 	char			*xid;
 };
 
-static uint64_t
-cpu_us(void)
-{
-	struct rusage	ru;
-
-	if (getrusage(RUSAGE_SELF, &ru) < 0)
-		return 0;
-	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
-	    (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-}
-
 static int
 replace(char **dst, const char *src)
 {
@@ -139,7 +128,7 @@ run_request(struct sess *s, const struct osrfmsg *m)
 	struct sb_request	 sr;
 	struct drover_req	 r;
 	struct rt_reply		 reply;
-	uint64_t		 t0, c0, dur;
+	uint64_t		 t0, dur;
 	int			 rc;
 
 	memset(&r, 0, sizeof(r));
@@ -151,10 +140,8 @@ run_request(struct sess *s, const struct osrfmsg *m)
 	r.trace = (int)m->thread_trace;
 	rt_reply_init(&reply, s->bus, s->peer, s->thread, s->xid, m);
 	r.reply = &reply;
-	c0 = 0;
 	t0 = mono_us();
 	if (s->slot != NULL) {
-		c0 = cpu_us();
 		memset(&sr, 0, sizeof(sr));
 		sr.method = m->method;
 		sr.client = s->peer;
@@ -176,9 +163,9 @@ run_request(struct sess *s, const struct osrfmsg *m)
 		sb_method_record(s->slot, r.m != NULL ?
 		    (unsigned)(r.m - s->svc->methods) : SB_METHOD_OTHER, dur,
 		    rc == 0 ? r.status : 500);
-		sb_slot_end_request(s->slot, dur, cpu_us() - c0,
-		    rc == 0 && !r.failed, s->panic ? SB_EXITING :
-		    s->connected ? SB_SESSION : SB_IDLE);
+		sb_slot_end_request(s->slot, dur, rc == 0 && !r.failed,
+		    s->panic ? SB_EXITING : s->connected ? SB_SESSION :
+		    SB_IDLE);
 	}
 	return rc;
 }

@@ -184,7 +184,6 @@ static size_t
 skip_space(const unsigned char **pp, const unsigned char *e)
 {
 	const unsigned char	*p = *pp;
-
 	size_t			 n;
 
 	while (p < e && (kind[*p] & K_SPACE))
@@ -294,10 +293,12 @@ read_text(struct xml_fast *x, const unsigned char **pp, const unsigned char *e)
 		}
 		if (*p != '&')
 			return R_UNSURE;	/* CR or another control */
-		if (sc_add(x, run, (size_t)(p - run)) != 0 ||
-		    (n = read_ref(&p, e, ref)) < 0 ||
-		    sc_add(x, ref, (size_t)n) != 0)
-			return n == R_MORE ? R_MORE : R_UNSURE;
+		if (sc_add(x, run, (size_t)(p - run)) != 0)
+			return R_UNSURE;
+		if ((n = read_ref(&p, e, ref)) < 0)
+			return n;
+		if (sc_add(x, ref, (size_t)n) != 0)
+			return R_UNSURE;
 		copying = 1;
 		run = p;
 	}

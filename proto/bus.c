@@ -40,7 +40,7 @@ ops_for(enum bus_kind k)
 	case BUS_XMPP:
 		return &bus_xmpp_ops;
 	case BUS_REDIS:
-		return NULL;	/* XXX issue 11: bus_redis.c */
+		return &bus_redis_ops;
 	case BUS_LOCAL:
 		return &bus_local_ops;
 	default:

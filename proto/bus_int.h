@@ -103,6 +103,7 @@ struct bus {
 
 extern const struct bus_ops bus_xmpp_ops;
 extern const struct bus_ops bus_local_ops;
+extern const struct bus_ops bus_redis_ops;
 
 /*
  * bus_new() with a given backend (bus_new() picks one by params->kind):

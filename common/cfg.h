@@ -355,6 +355,8 @@ struct svc_conf {
 	int	 max_requests;		/* 1-10^9, default 1000 */
 	int	 max_requests_jitter;	/* 0-10^9, default 0, < max_requests */
 	int	 max_backlog_queue;	/* 0-10^6, default 1000 */
+	int	 max_backlog_queue_set;	/* 1: the file sets it (Redis: unset
+					   is no bound on the service queue) */
 	int	 request_timeout;	/* s, 0 = off, default 0 */
 	int	 slow_request_ms;	/* 0 = off, default 0 */
 	int	 graceful_timeout;	/* s, 0-3600, default 30 */

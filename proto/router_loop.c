@@ -1,14 +1,15 @@
 /*
  * router_loop.c: drover-router's event loop (see router_loop.h).
  *
- * Layout: connections (struct rconn) and their connector threads; the
- * io callbacks router.c calls (forward, reject, class open/close);
- * stanza dispatch; the status file; the loop itself.
+ * Layout: connections (struct rconn): opening, pacing, losing; the io
+ * callbacks router.c calls (forward, reject, class open/close); stanza
+ * dispatch; the status file; the loop itself.
  *
- * Threads: a connector thread owns its rconn's bus from pthread_create()
- * until it writes the rconn pointer to the done pipe (or sets `unheard`);
- * the loop then joins it and owns the bus again.  Nothing else is
- * shared: the thread only calls bus_open() (and logs).
+ * One thread.  Every connection's bus is non-blocking from bus_start()
+ * on; the loop watches each with bus_watch() under its rconn's address,
+ * runs it with bus_run() when its descriptor is ready or its timer due
+ * (a login step, a connect deadline), and reads it when it was readable
+ * or has just come up (bus.h: a login may bring messages).
  */
 #include "router_loop.h"
 
@@ -17,8 +18,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,10 +39,6 @@
 #define RL_EVENTS		64
 /* Reconnect delay cap when the entry sets none (bus_backoff_ms()). */
 #define RL_BACKOFF_MAX_MS	30000
-/* Retry delay when a connector thread cannot even be created. */
-#define RL_THREAD_RETRY_MS	1000
-/* A login that takes longer is abandoned and retried (OpenSRF: 10 s). */
-#define RL_OPEN_TIMEOUT_MS	10000
 /* The status file is rewritten at most this often. */
 #define RL_STATUS_PERIOD_MS	1000
 
@@ -58,15 +53,11 @@ struct rconn {
 	char			*resource;
 	struct bus		*t;
 	enum rconn_state	 state;
-	int			 fd;		/* registered in epoll, or -1 */
 	uint64_t		 retry_at;	/* mono ms, when DOWN */
 	unsigned		 attempt;	/* failures since last login */
 	unsigned		 backoff_ms;	/* current delay, for logs */
-	pthread_t		 thr;		/* connector, when OPENING */
-	int			 open_rc;	/* connector's result */
-	atomic_int		 unheard;	/* the connector finished but
-						   could not tell the loop */
-	int			 orphan;	/* class gone while OPENING */
+	int			 ready;		/* its descriptor fired */
+	int			 due;		/* its bus has timed work */
 	int			 dead;		/* free after this batch */
 	int			 corked;	/* sends held for this batch */
 	struct rconn		*next;		/* the loop's list */
@@ -84,7 +75,6 @@ struct rinst {
 struct router_loop {
 	struct router_loop_conf	 c;
 	int			 epfd;
-	int			 done[2];	/* connector -> loop */
 	struct rinst		*inst;
 	size_t			 ninst;
 	struct rconn		*conns;
@@ -94,31 +84,12 @@ struct router_loop {
 	uint64_t		 status_at;	/* mono ms of next write */
 	uint64_t		 started;	/* wall s */
 	uint32_t		 rnd;		/* xorshift, for jitter */
-	char			 wake_tag, done_tag;	/* epoll markers */
+	char			 wake_tag;	/* epoll marker */
 };
 
 /* ------------------------------------------------------ connections */
 
 static void	rconn_input(struct rconn *);
-
-static void *
-connector(void *arg)
-{
-	struct rconn	*c = arg;
-	int		 timeout = c->ri->conf->bus.connect_timeout_ms;
-
-	c->open_rc = bus_open(c->t, timeout > 0 ? timeout :
-	    RL_OPEN_TIMEOUT_MS);
-	/*
-	 * A pointer is far below PIPE_BUF: the write is atomic.  Should it
-	 * fail, the loop finds `unheard` on its next timer round.
-	 */
-	if (write_full(c->ri->L->done[1], &c, sizeof(c)) < 0) {
-		log_warn("router: connector pipe for %s", c->jid);
-		atomic_store(&c->unheard, 1);
-	}
-	return NULL;
-}
 
 static struct rconn *
 rconn_new(struct rinst *ri, struct router_class *cls, const char *resource)
@@ -130,7 +101,6 @@ rconn_new(struct rinst *ri, struct router_class *cls, const char *resource)
 	c = xcalloc(1, sizeof(*c));
 	c->ri = ri;
 	c->cls = cls;
-	c->fd = -1;
 	c->resource = xstrdup(resource);
 	c->jid = xasprintf("%s@%s/%s", ri->conf->bus.username,
 	    ri->conf->bus.domain, resource);
@@ -142,27 +112,6 @@ rconn_new(struct rinst *ri, struct router_class *cls, const char *resource)
 	c->next = L->conns;
 	L->conns = c;
 	return c;
-}
-
-static void
-rconn_start_open(struct rconn *c)
-{
-	sigset_t	all, old;
-	int		rc;
-
-	c->state = RC_OPENING;
-	atomic_store(&c->unheard, 0);
-	/* Signals are for the loop's thread: the connector inherits none. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&c->thr, NULL, connector, c);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		log_warnx("router: pthread_create for %s: %s", c->jid,
-		    strerror(rc));
-		c->state = RC_DOWN;
-		c->retry_at = mono_ms() + RL_THREAD_RETRY_MS;
-	}
 }
 
 static unsigned
@@ -193,15 +142,6 @@ rconn_schedule(struct rconn *c)
 	c->retry_at = mono_ms() + c->backoff_ms;
 }
 
-static void
-rconn_unwatch(struct rconn *c)
-{
-	if (c->fd >= 0 && epoll_ctl(c->ri->L->epfd, EPOLL_CTL_DEL, c->fd,
-	    NULL) < 0 && errno != EBADF && errno != ENOENT)
-		log_warn("router: epoll_ctl(DEL, %s)", c->jid);
-	c->fd = -1;
-}
-
 /* The connection broke: close it and try again later. */
 static void
 rconn_lost(struct rconn *c, int why)
@@ -210,7 +150,6 @@ rconn_lost(struct rconn *c, int why)
 		return;
 	log_warnx("router: connection %s lost (%s), reconnecting", c->jid,
 	    strerror(-why));
-	rconn_unwatch(c);
 	/* held forwards are lost with the connection, as sent ones are */
 	c->corked = 0;
 	c->ri->L->gen++;
@@ -254,71 +193,71 @@ flush_all(struct router_loop *L)
 		(void)rconn_flush(c);	/* a failure is handled (logged) */
 }
 
-/* The connector finished. */
+/*
+ * Run c's bus once and act on what changed: a login that ended (up, or
+ * failed: retry later), a connection lost, input to read (`readable`,
+ * or a login that just ended: its last bytes may have brought
+ * messages, where no descriptor shows them).
+ */
 static void
-rconn_opened(struct router_loop *L, struct rconn *c)
+rconn_turn(struct rconn *c, int readable)
 {
-	struct epoll_event	ev;
-	int			rc;
+	int	ev;
 
-	if ((rc = pthread_join(c->thr, NULL)) != 0)
-		fatalx("router: pthread_join(%s): %s", c->jid, strerror(rc));
-	L->gen++;
-	if (c->orphan) {
-		/* Its class left while it was logging in. */
-		c->dead = 1;
-		c->state = RC_DOWN;
+	if (c->dead || c->state == RC_DOWN)
+		return;
+	ev = bus_run(c->t);
+	c->ready = c->due = 0;
+	if (c->state == RC_OPENING) {
+		switch (bus_state(c->t)) {
+		case BUS_UP:
+			c->state = RC_UP;
+			c->attempt = 0;
+			c->ri->L->gen++;
+			log_info("router: logged in as %s", bus_addr(c->t));
+			readable = 1;
+			break;
+		case BUS_DOWN:
+			rconn_schedule(c);
+			log_warnx("router: login as %s failed: %s; retry in "
+			    "%u ms", c->jid, *bus_error(c->t) != '\0' ?
+			    bus_error(c->t) : "no reason given",
+			    c->backoff_ms);
+			c->ri->L->gen++;
+			return;
+		default:
+			return;
+		}
+	} else if (bus_state(c->t) != BUS_UP || (ev & BUS_EV_DOWN)) {
+		rconn_lost(c, -ENOTCONN);
 		return;
 	}
-	if (c->open_rc < 0) {
-		rconn_schedule(c);
-		log_warnx("router: login as %s failed: %s; retry in %u ms",
-		    c->jid, strerror(-c->open_rc), c->backoff_ms);
-		return;
-	}
-	c->fd = bus_fd(c->t);
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.ptr = c;
-	if (c->fd < 0 || epoll_ctl(L->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
-		log_warn("router: epoll_ctl(ADD, %s)", c->jid);
-		c->fd = -1;
-		bus_free(&c->t);	/* a fresh one logs in again */
-		if (L->c.mk(&c->ri->conf->bus, c->resource, &c->t) < 0)
-			fatalx("router: cannot make a bus for %s", c->jid);
-		rconn_schedule(c);
-		return;
-	}
-	c->state = RC_UP;
-	c->attempt = 0;
-	log_info("router: logged in as %s", bus_addr(c->t));
-	/* what came with the login's last bytes waits in the bus's buffer,
-	 * where epoll does not see it */
-	rconn_input(c);
+	if (readable || (ev & BUS_EV_UP))
+		rconn_input(c);
 }
 
-/* Stop using c; it is freed at the end of the batch (or when opened). */
+/* Begin a login; it goes on in rconn_turn(). */
+static void
+rconn_start(struct rconn *c)
+{
+	c->state = RC_OPENING;
+	(void)bus_start(c->t);	/* a failure shows in the bus's state */
+	rconn_turn(c, 0);
+}
+
+/* Stop using c; it is freed at the end of the batch. */
 static void
 rconn_kill(struct rconn *c)
 {
 	c->cls = NULL;
-	if (c->state == RC_OPENING)
-		c->orphan = 1;
-	else
-		c->dead = 1;
+	c->dead = 1;
 }
 
 static void
 rconn_free(struct router_loop *L, struct rconn *c)
 {
-	int	rc;
-
-	if (c->state == RC_OPENING &&
-	    (rc = pthread_join(c->thr, NULL)) != 0)
-		fatalx("router: pthread_join(%s): %s", c->jid, strerror(rc));
 	(void)rconn_flush(c);		/* e.g. a last error reply */
-	rconn_unwatch(c);
-	bus_free(&c->t);		/* logs out if connected */
+	bus_free(&c->t);		/* logs out if connected, unwatches */
 	free(c->jid);
 	free(c->resource);
 	free(c);
@@ -444,7 +383,7 @@ io_class_open(void *arg, struct router_class *cls)
 
 	c = rconn_new(ri, cls, cls->name);
 	cls->conn = c;
-	rconn_start_open(c);
+	rconn_start(c);
 }
 
 static void
@@ -710,47 +649,61 @@ reload(struct router_loop *L)
 	L->gen++;
 }
 
-/* Milliseconds until the next timer, for epoll_wait. */
+/*
+ * Before a wait: every connection's descriptor and events in the epoll
+ * set, and the milliseconds until the next timer (a reconnect, a bus's
+ * own work, the status file).
+ */
 static int
-next_timeout(struct router_loop *L, uint64_t now)
+prepare(struct router_loop *L, uint64_t now)
 {
 	struct rconn	*c;
 	uint64_t	 due = L->status_at;
+	int		 t;
 
-	for (c = L->conns; c != NULL; c = c->next)
-		if (c->state == RC_DOWN && !c->dead && c->retry_at < due)
-			due = c->retry_at;
+	for (c = L->conns; c != NULL; c = c->next) {
+		if (c->dead)
+			continue;
+		if (c->state == RC_DOWN) {
+			if (c->retry_at < due)
+				due = c->retry_at;
+			continue;
+		}
+		if (bus_watch(c->t, L->epfd, (uint64_t)(uintptr_t)c) < 0)
+			log_warnx("router: cannot watch %s", c->jid);
+		if ((t = bus_timeout_ms(c->t, now)) >= 0 &&
+		    now + (uint64_t)t < due)
+			due = now + (uint64_t)t;
+	}
 	return due <= now ? 0 : (int)(due - now);
 }
 
+/* Run what fired or is due; start the logins whose back-off ran out. */
 static void
-run_timers(struct router_loop *L, uint64_t now)
+run_conns(struct router_loop *L, uint64_t now)
 {
 	struct rconn	*c;
+	int		 t;
 
 	for (c = L->conns; c != NULL; c = c->next) {
-		if (c->state == RC_DOWN && !c->dead && c->retry_at <= now)
-			rconn_start_open(c);
-		else if (c->state == RC_OPENING && atomic_load(&c->unheard))
-			rconn_opened(L, c);	/* its pipe write failed */
+		if (c->dead)
+			continue;
+		if (c->state == RC_DOWN) {
+			if (c->retry_at <= now)
+				rconn_start(c);
+			continue;
+		}
+		if (!c->ready && (t = bus_timeout_ms(c->t, now)) >= 0 &&
+		    t == 0)
+			c->due = 1;
+		if (c->ready || c->due)
+			rconn_turn(c, c->ready);
 	}
 	if (now >= L->status_at) {
 		if (L->gen != L->status_gen)
 			status_write(L);
 		L->status_at = now + RL_STATUS_PERIOD_MS;
 	}
-}
-
-static void
-drain_done(struct router_loop *L)
-{
-	struct rconn	*c;
-	ssize_t		 n;
-
-	while ((n = read(L->done[0], &c, sizeof(c))) == sizeof(c))
-		rconn_opened(L, c);
-	if (n < 0 && errno != EAGAIN && errno != EINTR)
-		fatal("router: read(connector pipe)");
 }
 
 static void
@@ -783,10 +736,9 @@ router_loop_new(const struct router_loop_conf *conf, struct router_loop **out)
 	int				 rc;
 
 	*out = NULL;
-	xmlInitParser();	/* before any connector thread uses libxml2 */
+	xmlInitParser();	/* once, before the first stanza */
 	L = xcalloc(1, sizeof(*L));
 	L->c = *conf;
-	L->done[0] = L->done[1] = -1;
 	L->started = (uint64_t)wall_sec();
 	L->rnd = (uint32_t)getpid() * 2654435761u ^ (uint32_t)mono_us();
 	if (L->rnd == 0)
@@ -796,16 +748,9 @@ router_loop_new(const struct router_loop_conf *conf, struct router_loop **out)
 		log_err("router: epoll_create1");
 		goto fail;
 	}
-	if (pipe2(L->done, O_CLOEXEC) < 0) {
-		rc = -errno;
-		log_err("router: pipe2");
-		goto fail;
-	}
-	if ((rc = fd_set_nonblock(L->done[0])) < 0 ||
-	    (rc = watch(L, L->done[0], &L->done_tag)) < 0 ||
-	    (conf->wake_fd >= 0 &&
-	    (rc = watch(L, conf->wake_fd, &L->wake_tag)) < 0)) {
-		log_errx("router: cannot watch the loop's pipes: %s",
+	if (conf->wake_fd >= 0 &&
+	    (rc = watch(L, conf->wake_fd, &L->wake_tag)) < 0) {
+		log_errx("router: cannot watch the wake pipe: %s",
 		    strerror(-rc));
 		goto fail;
 	}
@@ -865,16 +810,15 @@ int
 router_loop_run(struct router_loop *L)
 {
 	struct epoll_event	 ev[RL_EVENTS];
-	uint64_t		 now;
+	struct rconn		*c;
 	size_t			 i;
 	int			 n, k;
 
 	for (i = 0; i < L->ninst; i++)
-		rconn_start_open(L->inst[i].top);
+		rconn_start(L->inst[i].top);
 	L->status_at = mono_ms();
 	while (!*L->c.stop) {
-		n = epoll_wait(L->epfd, ev, RL_EVENTS,
-		    next_timeout(L, mono_ms()));
+		n = epoll_wait(L->epfd, ev, RL_EVENTS, prepare(L, mono_ms()));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -895,18 +839,14 @@ router_loop_run(struct router_loop *L)
 		}
 		if (*L->c.stop)
 			break;
-		for (k = 0; k < n; k++) {
-			if (ev[k].data.ptr == &L->wake_tag)
-				continue;
-			else if (ev[k].data.ptr == &L->done_tag)
-				drain_done(L);
-			else
-				rconn_input(ev[k].data.ptr);
-		}
+		for (k = 0; k < n; k++)
+			if (ev[k].data.ptr != &L->wake_tag) {
+				c = ev[k].data.ptr;
+				c->ready = 1;
+			}
+		run_conns(L, mono_ms());
 		flush_all(L);
 		reap_dead(L);
-		now = mono_ms();
-		run_timers(L, now);
 	}
 	log_info("router: stopping, logging out");
 	return 0;
@@ -933,8 +873,6 @@ router_loop_free(struct router_loop **lp)
 		(void)unlink(L->c.status_path);
 	free(L->inst);
 	pbuf_free(&L->body);
-	fd_close(&L->done[0]);
-	fd_close(&L->done[1]);
 	fd_close(&L->epfd);
 	free(L);
 	*lp = NULL;

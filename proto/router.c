@@ -15,6 +15,29 @@
 
 /* ------------------------------------------------------------ JIDs */
 
+/* opensrf:<kind>:<user>:<domain>[:...]: the fourth field. */
+static int
+redis_domain(const char *addr, char *buf, size_t bufsz)
+{
+	const char	*p = addr, *e;
+	size_t		 len;
+	int		 i;
+
+	for (i = 0; i < 3; i++) {
+		if ((p = strchr(p, ':')) == NULL)
+			return -EINVAL;
+		p++;
+	}
+	if ((e = strchr(p, ':')) == NULL)
+		e = p + strlen(p);
+	len = (size_t)(e - p);
+	if (len == 0 || len >= bufsz)
+		return -EINVAL;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	return (int)len;
+}
+
 int
 router_jid_domain(const char *jid, char *buf, size_t bufsz)
 {
@@ -25,6 +48,8 @@ router_jid_domain(const char *jid, char *buf, size_t bufsz)
 		buf[0] = '\0';
 	if (jid == NULL || bufsz == 0)
 		return -EINVAL;
+	if (strncmp(jid, "opensrf:", 8) == 0)
+		return redis_domain(jid, buf, bufsz);
 	/* RFC 7622: the resource starts at the first '/'; '@' before it. */
 	if ((slash = strchr(jid, '/')) == NULL)
 		return -EINVAL;
@@ -190,6 +215,31 @@ node_new(const char *jid)
 	return n;
 }
 
+static ssize_t
+reg_index(const struct router_node *n, const char *registrant)
+{
+	size_t	i;
+
+	for (i = 0; i < n->nregs; i++)
+		if (strcmp(n->regs[i], registrant) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+static void
+reg_add(struct router_node *n, const char *registrant)
+{
+	n->regs = xrealloc(n->regs, (n->nregs + 1) * sizeof(*n->regs));
+	n->regs[n->nregs++] = xstrdup(registrant);
+}
+
+static void
+reg_del(struct router_node *n, size_t i)
+{
+	free(n->regs[i]);
+	n->regs[i] = n->regs[--n->nregs];
+}
+
 static void
 node_free(struct router_node **np)
 {
@@ -200,6 +250,9 @@ node_free(struct router_node **np)
 		return;
 	for (i = 0; i < ROUTER_INFLIGHT_MAX; i++)
 		inflight_clear(n, &n->win[i]);
+	while (n->nregs > 0)
+		reg_del(n, n->nregs - 1);
+	free(n->regs);
 	free(n->jid);
 	free(n);
 	*np = NULL;
@@ -291,6 +344,9 @@ class_take_node(struct router_class *c, size_t i)
 static void
 class_bury(struct router_class *c, struct router_node *n)
 {
+	/* the dead hold no registration: a comeback registers anew */
+	while (n->nregs > 0)
+		reg_del(n, n->nregs - 1);
 	node_free(&c->grave[c->grave_head]);
 	c->grave[c->grave_head] = n;
 	c->grave_head = (c->grave_head + 1) % ROUTER_GRAVE_MAX;
@@ -317,19 +373,54 @@ router_drop_class(struct router *r, struct router_class *c,
 	class_free(&c);
 }
 
+size_t
+router_sender_classes(const struct router *r, const char *registrant)
+{
+	const struct router_class	*c;
+	size_t				 i, j, n = 0;
+
+	for (i = 0; i < r->nclasses; i++) {
+		c = r->classes[i];
+		for (j = 0; j < c->nnodes; j++)
+			if (reg_index(c->nodes[j], registrant) >= 0) {
+				n++;
+				break;
+			}
+	}
+	return n;
+}
+
 int
-router_register(struct router *r, const char *cls, const char *jid,
-    const struct router_io *io)
+router_register_as(struct router *r, const char *cls, const char *node,
+    const char *registrant, const struct router_io *io)
 {
 	struct router_class	*c;
 	struct router_node	*n;
-	ssize_t			 g;
-	int			 created = 0;
+	ssize_t			 g, i;
+	size_t			 j;
+	int			 created = 0, held = 0;
 
 	if (cls == NULL || cls[0] == '\0' || strlen(cls) > ROUTER_CLASS_MAX ||
-	    strchr(cls, '/') != NULL || jid == NULL || jid[0] == '\0')
+	    strchr(cls, '/') != NULL || node == NULL || node[0] == '\0' ||
+	    registrant == NULL || registrant[0] == '\0')
 		return -EINVAL;
-	if ((c = router_class_find(r, cls)) == NULL) {
+	c = router_class_find(r, cls);
+	if (c != NULL && (i = node_index(c, node)) >= 0) {
+		n = c->nodes[i];
+		if (reg_index(n, registrant) >= 0)
+			return -EEXIST;
+	}
+	/* the limits: a new class, and a registrant's new class */
+	if (c == NULL && r->max_classes > 0 &&
+	    r->nclasses >= r->max_classes)
+		return -EDQUOT;
+	if (c != NULL)
+		for (j = 0; j < c->nnodes && !held; j++)
+			held = reg_index(c->nodes[j], registrant) >= 0;
+	if (!held && r->max_per_sender > 0 &&
+	    router_sender_classes(r, registrant) >= r->max_per_sender)
+		return -EDQUOT;
+	if (c == NULL) {
 		c = xcalloc(1, sizeof(*c));
 		c->name = xstrdup(cls);
 		if (r->nclasses == r->classes_cap) {
@@ -341,25 +432,45 @@ router_register(struct router *r, const char *cls, const char *jid,
 		r->classes[r->nclasses++] = c;
 		created = 1;
 	}
-	if (node_index(c, jid) >= 0)
-		return -EEXIST;
+	if ((i = node_index(c, node)) >= 0) {
+		/* another listener of a shared queue */
+		reg_add(c->nodes[i], registrant);
+		log_info("router %s@%s: %s registered for %s (%s, %zu "
+		    "registrants)", r->name, r->domain, registrant, cls, node,
+		    c->nodes[i]->nregs);
+		return 0;
+	}
 	/* A listener that comes back keeps its counters and window. */
-	if ((g = grave_index(c, jid)) >= 0) {
+	if ((g = grave_index(c, node)) >= 0) {
 		n = c->grave[g];
 		c->grave[g] = NULL;
 	} else
-		n = node_new(jid);
+		n = node_new(node);
+	reg_add(n, registrant);
 	if (c->nnodes == c->nodes_cap) {
 		c->nodes_cap = c->nodes_cap ? 2 * c->nodes_cap : 4;
 		c->nodes = xrealloc(c->nodes,
 		    c->nodes_cap * sizeof(c->nodes[0]));
 	}
 	c->nodes[c->nnodes++] = n;
-	log_info("router %s@%s: %s registered for %s (%zu listener%s)",
-	    r->name, r->domain, jid, cls, c->nnodes, c->nnodes == 1 ? "" : "s");
+	if (strcmp(node, registrant) == 0)
+		log_info("router %s@%s: %s registered for %s (%zu listener%s)",
+		    r->name, r->domain, node, cls, c->nnodes,
+		    c->nnodes == 1 ? "" : "s");
+	else
+		log_info("router %s@%s: %s registered for %s (%s; %zu "
+		    "listener%s)", r->name, r->domain, registrant, cls, node,
+		    c->nnodes, c->nnodes == 1 ? "" : "s");
 	if (created && io != NULL && io->class_open != NULL)
 		io->class_open(io->arg, c);
 	return 0;
+}
+
+int
+router_register(struct router *r, const char *cls, const char *jid,
+    const struct router_io *io)
+{
+	return router_register_as(r, cls, jid, jid, io);
 }
 
 /* Remove a live node; drops the class (and its address) with its last. */
@@ -373,20 +484,33 @@ class_remove_node(struct router *r, struct router_class *c, size_t i,
 }
 
 int
-router_unregister(struct router *r, const char *cls, const char *jid,
-    const struct router_io *io)
+router_unregister_as(struct router *r, const char *cls, const char *node,
+    const char *registrant, const struct router_io *io)
 {
 	struct router_class	*c;
-	ssize_t			 i;
+	struct router_node	*n;
+	ssize_t			 i, k;
 
 	if ((c = router_class_find(r, cls)) == NULL)
 		return -ENOENT;
-	if ((i = node_index(c, jid)) < 0)
+	if (node == NULL || (i = node_index(c, node)) < 0)
 		return -ENOENT;
+	n = c->nodes[i];
+	if (registrant == NULL || (k = reg_index(n, registrant)) < 0)
+		return -ENOENT;
+	reg_del(n, (size_t)k);
 	log_info("router %s@%s: %s unregistered from %s", r->name, r->domain,
-	    jid, cls);
-	class_remove_node(r, c, (size_t)i, io);
+	    registrant, cls);
+	if (n->nregs == 0)
+		class_remove_node(r, c, (size_t)i, io);
 	return 0;
+}
+
+int
+router_unregister(struct router *r, const char *cls, const char *jid,
+    const struct router_io *io)
+{
+	return router_unregister_as(r, cls, jid, jid, io);
 }
 
 /* ------------------------------------------------------- the router */
@@ -404,6 +528,8 @@ router_new(const char *name, const char *domain, char *const *servers,
 	r = xcalloc(1, sizeof(*r));
 	r->name = xstrdup(name);
 	r->domain = xstrdup(domain);
+	r->max_classes = ROUTER_MAX_CLASSES_DEF;
+	r->max_per_sender = ROUTER_MAX_PER_SENDER_DEF;
 	r->trusted_servers = strv_dup(servers, nservers);
 	r->ntrusted_servers = nservers;
 	r->trusted_clients = strv_dup(clients, nclients);
@@ -612,11 +738,29 @@ router_class_msg(struct router *r, struct router_class *c,
 		reject(c, m->from, &fwd, ROUTER_REJECT_NO_LISTENER, io);
 }
 
+/* The node of a registration: the io layer's, or the sender itself. */
+static int
+node_of(const struct router_msg *m, const struct router_io *io, char *buf,
+    size_t bufsz)
+{
+	const char	*cls = m->router_class != NULL ? m->router_class : "";
+
+	if (io == NULL || io->node_addr == NULL) {
+		if (strlen(m->from) >= bufsz)
+			return -ENAMETOOLONG;
+		str_copy(buf, m->from, bufsz);
+		return 0;
+	}
+	return io->node_addr(io->arg, cls, m->from, buf, bufsz) < 0 ?
+	    -EINVAL : 0;
+}
+
 enum router_top
 router_top_msg(struct router *r, const struct router_msg *m,
     const struct router_io *io)
 {
 	const char	*cmd = m->router_command;
+	char		 node[1024];
 	int		 rc;
 
 	if (m->is_error) {
@@ -638,12 +782,30 @@ router_top_msg(struct router *r, const struct router_msg *m,
 		r->api_calls++;
 		return ROUTER_TOP_API;
 	}
+	if (node_of(m, io, node, sizeof(node)) < 0) {
+		r->ignored++;
+		log_warnx("router %s@%s: %s from %s: no node address for it",
+		    r->name, r->domain, cmd, m->from);
+		return ROUTER_TOP_IGNORED;
+	}
 	if (strcmp(cmd, "register") == 0) {
-		rc = router_register(r, m->router_class, m->from, io);
+		rc = router_register_as(r, m->router_class, node, m->from, io);
 		if (rc == -EEXIST)
 			log_debug("%s: already registered for %s", m->from,
 			    m->router_class);
-		else if (rc < 0) {
+		else if (rc == -EDQUOT) {
+			r->refused++;
+			log_warnx("router %s@%s: registration of %s for \"%.*s\" "
+			    "refused: %s (%zu classes, %zu of them %s's)",
+			    r->name, r->domain, m->from, ROUTER_CLASS_MAX,
+			    m->router_class, router_class_find(r,
+			    m->router_class) == NULL && r->max_classes > 0 &&
+			    r->nclasses >= r->max_classes ? "max_classes "
+			    "reached" : "max_classes_per_sender reached",
+			    r->nclasses, router_sender_classes(r, m->from),
+			    m->from);
+			return ROUTER_TOP_IGNORED;
+		} else if (rc < 0) {
 			r->ignored++;
 			log_warnx("router %s@%s: bad registration from %s "
 			    "(class \"%s\")", r->name, r->domain, m->from,
@@ -653,7 +815,8 @@ router_top_msg(struct router *r, const struct router_msg *m,
 		return ROUTER_TOP_REGISTERED;
 	}
 	if (strcmp(cmd, "unregister") == 0) {
-		if (router_unregister(r, m->router_class, m->from, io) < 0)
+		if (router_unregister_as(r, m->router_class, node, m->from,
+		    io) < 0)
 			log_debug("%s: unregister from %s: not registered",
 			    m->from, m->router_class != NULL ?
 			    m->router_class : "");

@@ -65,6 +65,17 @@
 #define ROUTER_RETRY_MAX	8
 /* Longest class (service) name accepted in a registration. */
 #define ROUTER_CLASS_MAX	256
+/*
+ * Registration limits (issue 14), the defaults of max_classes and
+ * max_classes_per_sender (drover-config(5)).  A registration beyond one
+ * is refused and logged: on XMPP every class costs a login and a
+ * descriptor, and a sender that registers classes in a loop must not
+ * take the router's descriptors or its time.  An OpenSRF listener
+ * registers one class; 8 leaves room for hand-made tools.  512 classes
+ * is several times the services of a large Evergreen site.
+ */
+#define ROUTER_MAX_CLASSES_DEF		512
+#define ROUTER_MAX_PER_SENDER_DEF	8
 
 /* The fields of one <message> the router reads (spec 1.3); borrowed. */
 struct router_msg {
@@ -97,7 +108,13 @@ struct router_inflight {
 };
 
 struct router_node {
-	char			*jid;		/* listener's full JID, owned */
+	char			*jid;		/* where requests go, owned: the
+						   listener's full JID (XMPP),
+						   its service queue (Redis) */
+	char			**regs;		/* registrants, owned: XMPP the
+						   JID itself; Redis every
+						   listener of the queue */
+	size_t			 nregs;
 	uint64_t		 forwarded;	/* requests sent to it */
 	struct router_inflight	 win[ROUTER_INFLIGHT_MAX]; /* ring */
 	unsigned		 win_head;	/* next slot to write */
@@ -133,6 +150,10 @@ struct router {
 	size_t			 classes_cap;
 	uint64_t		 api_calls;
 	uint64_t		 ignored;	/* untrusted, malformed */
+	uint64_t		 refused;	/* registrations over a limit */
+	unsigned		 max_classes;	/* 0: no limit */
+	unsigned		 max_per_sender; /* classes one registrant may
+						   hold; 0: no limit */
 };
 
 /* Rejections: the XMPP error form and the OpenSRF status (spec 1.4). */
@@ -154,6 +175,14 @@ struct router_io {
 	void	(*class_open)(void *arg, struct router_class *);
 	/* The class is about to be freed: log out, release cls->conn. */
 	void	(*class_close)(void *arg, struct router_class *);
+	/*
+	 * Optional: the node a registrant's requests go to, into buf (its
+	 * length or -errno): on Redis the service queue derived from the
+	 * registrant's address (opensrf-redis.md section 5).  NULL: the
+	 * registrant itself (XMPP).
+	 */
+	int	(*node_addr)(void *arg, const char *cls, const char *registrant,
+		    char *buf, size_t bufsz);
 };
 
 /* What router_top_msg() found a top-level message to be. */
@@ -182,8 +211,10 @@ int	router_set_trusted(struct router *, char *const *servers,
 /*
  * The domain part of a full JID: the text between the first '@' and the
  * first '/' of "node@domain/resource", copied into buf.  Like OpenSRF, a
- * JID lacking either gives "" (never trusted).  Returns the domain's
- * length, or -EINVAL (buf set to "") if malformed or too long.
+ * JID lacking either gives "" (never trusted).  A Redis address
+ * "opensrf:<kind>:<user>:<domain>:..." gives its fourth field.  Returns
+ * the domain's length, or -EINVAL (buf set to "") if malformed or too
+ * long.
  */
 int	router_jid_domain(const char *jid, char *buf, size_t bufsz);
 /* Is the domain of jid in the list?  Case-insensitive (RFC 7622). */
@@ -207,5 +238,19 @@ int	router_register(struct router *, const char *cls, const char *jid,
 	    const struct router_io *);
 int	router_unregister(struct router *, const char *cls, const char *jid,
 	    const struct router_io *);
+/*
+ * The same for a node that several registrants share (Redis: listeners
+ * of one user and domain share a service queue): the node joins with its
+ * first registrant and leaves with its last.  -EEXIST when registrant
+ * already holds it, -EDQUOT when a limit refuses it (max_classes for a
+ * new class, max_per_sender for a registrant's new class), -EINVAL.
+ */
+int	router_register_as(struct router *, const char *cls, const char *node,
+	    const char *registrant, const struct router_io *);
+int	router_unregister_as(struct router *, const char *cls,
+	    const char *node, const char *registrant,
+	    const struct router_io *);
+/* Classes `registrant` holds a registration in. */
+size_t	router_sender_classes(const struct router *, const char *registrant);
 
 #endif /* DROVER_ROUTER_H */

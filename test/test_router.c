@@ -89,7 +89,8 @@ io_close(void *arg, struct router_class *c)
 
 static struct rec	 R;
 static struct router	*RT;
-static struct router_io	 IO = { &R, io_forward, io_reject, io_open, io_close };
+static struct router_io	 IO = { &R, io_forward, io_reject, io_open, io_close,
+    NULL };
 
 #define LA	"opensrf@private.localhost/opensrf.math_listener_a_1"
 #define LB	"opensrf@private.localhost/opensrf.math_listener_b_2"
@@ -173,6 +174,13 @@ static const struct {
 	{ "", -EINVAL, "" },
 	{ "@/", -EINVAL, "" },
 	{ "a@b@c/r", 3, "b@c" },		/* never a trusted name */
+	/* Redis addresses: the fourth field */
+	{ "opensrf:client:opensrf:private.localhost:vm:1:ab", 17,
+	  "private.localhost" },
+	{ "opensrf:router:router:public.localhost", 16, "public.localhost" },
+	{ "opensrf:service:_:_:opensrf.math", 1, "_" },
+	{ "opensrf:client:opensrf", -EINVAL, "" },
+	{ "opensrf:client:opensrf::vm", -EINVAL, "" },
 };
 
 START_TEST(test_jid_domain)
@@ -236,6 +244,110 @@ START_TEST(test_new_needs_lists)
 END_TEST
 
 /* ------------------------------------------------- registration */
+
+#define RA	"opensrf:client:opensrf:private.localhost:h1:10:0000000a"
+#define RB	"opensrf:client:opensrf:private.localhost:h2:20:0000000b"
+#define RQ	"opensrf:service:opensrf:private.localhost:opensrf.math"
+
+/* Redis: the node is the registrant's service queue. */
+static int
+node_addr(void *arg, const char *cls, const char *reg, char *buf, size_t n)
+{
+	char	dom[64];
+
+	if (strncmp(reg, "opensrf:client:opensrf:", 23) != 0 ||
+	    router_jid_domain(reg, dom, sizeof(dom)) < 0)
+		return -EINVAL;
+	return snprintf(buf, n, "opensrf:service:opensrf:%s:%s", dom, cls);
+}
+
+/* Listeners sharing a queue: one node, gone with its last registrant. */
+START_TEST(test_shared_node)
+{
+	struct router_io	 io = IO;
+	struct router_class	*c;
+
+	io.node_addr = node_addr;
+	ck_assert_int_eq(router_top_msg(RT, &(struct router_msg){
+	    .from = RA, .router_command = "register",
+	    .router_class = "opensrf.math" }, &io), ROUTER_TOP_REGISTERED);
+	ck_assert_int_eq(router_top_msg(RT, &(struct router_msg){
+	    .from = RB, .router_command = "register",
+	    .router_class = "opensrf.math" }, &io), ROUTER_TOP_REGISTERED);
+	ck_assert_int_eq(router_register_as(RT, "opensrf.math", RQ, RB, &io),
+	    -EEXIST);
+	ck_assert_ptr_nonnull(c = router_class_find(RT, "opensrf.math"));
+	ck_assert_uint_eq(c->nnodes, 1);
+	ck_assert_str_eq(c->nodes[0]->jid, RQ);
+	ck_assert_uint_eq(c->nodes[0]->nregs, 2);
+	ck_assert_uint_eq(router_sender_classes(RT, RA), 1);
+	ck_assert_int_eq(R.n, 1);	/* opened once */
+	/* one leaves: the queue stays in the rotation */
+	ck_assert_int_eq(router_top_msg(RT, &(struct router_msg){
+	    .from = RA, .router_command = "unregister",
+	    .router_class = "opensrf.math" }, &io), ROUTER_TOP_UNREGISTERED);
+	ck_assert_uint_eq(c->nnodes, 1);
+	request("opensrf.math", CLI, "t1", "[1]");
+	ck_assert_int_eq(R.ev[1].kind, 'F');
+	ck_assert_str_eq(R.ev[1].to, RQ);
+	/* the last one leaves: the class goes */
+	ck_assert_int_eq(router_unregister_as(RT, "opensrf.math", RQ, RA,
+	    &io), -ENOENT);
+	ck_assert_int_eq(router_unregister_as(RT, "opensrf.math", RQ, RB,
+	    &io), 0);
+	ck_assert_ptr_null(router_class_find(RT, "opensrf.math"));
+	ck_assert_int_eq(R.ev[2].kind, 'C');
+	/* an address the io layer cannot place is ignored */
+	ck_assert_int_eq(router_top_msg(RT, &(struct router_msg){
+	    .from = "opensrf:client:gateway:private.localhost:h:1:1",
+	    .router_command = "register", .router_class = "x" }, &io),
+	    ROUTER_TOP_IGNORED);
+}
+END_TEST
+
+/* Issue 14: classes per sender and in all are bounded. */
+START_TEST(test_limits)
+{
+	char	cls[32];
+	int	i;
+
+	RT->max_per_sender = 3;
+	RT->max_classes = 5;
+	for (i = 0; i < 4; i++) {
+		snprintf(cls, sizeof(cls), "flood.%d", i);
+		ck_assert_int_eq(top(LA, "register", cls), i < 3 ?
+		    ROUTER_TOP_REGISTERED : ROUTER_TOP_IGNORED);
+	}
+	ck_assert_uint_eq(RT->nclasses, 3);
+	ck_assert_uint_eq(RT->refused, 1);
+	ck_assert_uint_eq(router_sender_classes(RT, LA), 3);
+	/* a class it holds already still takes it (no new class) */
+	ck_assert_int_eq(router_register(RT, "flood.0", LA, &IO), -EEXIST);
+	/* others fill the table up to max_classes */
+	ck_assert_int_eq(top(LB, "register", "b.0"), ROUTER_TOP_REGISTERED);
+	ck_assert_int_eq(top(LB, "register", "b.1"), ROUTER_TOP_REGISTERED);
+	ck_assert_int_eq(top(LC, "register", "c.0"), ROUTER_TOP_IGNORED);
+	ck_assert_uint_eq(RT->nclasses, 5);
+	ck_assert_uint_eq(RT->refused, 2);
+	/* ...but an existing class takes another listener */
+	ck_assert_int_eq(top(LC, "register", "flood.0"),
+	    ROUTER_TOP_REGISTERED);
+	ck_assert_uint_eq(router_class_find(RT, "flood.0")->nnodes, 2);
+	/* a freed place is taken again */
+	ck_assert_int_eq(top(LB, "unregister", "b.1"),
+	    ROUTER_TOP_UNREGISTERED);
+	ck_assert_int_eq(top(LC, "register", "c.0"), ROUTER_TOP_REGISTERED);
+	/* 0: no limit */
+	RT->max_classes = 0;
+	RT->max_per_sender = 0;
+	for (i = 0; i < 10; i++) {
+		snprintf(cls, sizeof(cls), "many.%d", i);
+		ck_assert_int_eq(top(LA, "register", cls),
+		    ROUTER_TOP_REGISTERED);
+	}
+	ck_assert_uint_eq(RT->nclasses, 15);
+}
+END_TEST
 
 START_TEST(test_register_opens_once)
 {
@@ -699,6 +811,8 @@ router_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_register_opens_once);
 	tcase_add_test(tc, test_unregister_last_closes);
+	tcase_add_test(tc, test_shared_node);
+	tcase_add_test(tc, test_limits);
 	tcase_add_loop_test(tc, test_top_untrusted, 0, ARRAY_LEN(top_cases));
 	tcase_add_test(tc, test_top_error_ignored);
 	tcase_add_test(tc, test_sighup_trust);

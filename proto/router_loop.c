@@ -70,6 +70,7 @@ struct rinst {
 	struct router			*rt;
 	struct rconn			*top;
 	struct router_io		 io;
+	int				 redis;	/* one bus for every class */
 };
 
 struct router_loop {
@@ -102,8 +103,13 @@ rconn_new(struct rinst *ri, struct router_class *cls, const char *resource)
 	c->ri = ri;
 	c->cls = cls;
 	c->resource = xstrdup(resource);
-	c->jid = xasprintf("%s@%s/%s", ri->conf->bus.username,
-	    ri->conf->bus.domain, resource);
+	/* the name the router is known by, for logs and the status file */
+	if (ri->conf->bus.kind == BUS_REDIS)
+		c->jid = xasprintf("opensrf:router:%s:%s",
+		    ri->conf->bus.username, ri->conf->bus.domain);
+	else
+		c->jid = xasprintf("%s@%s/%s", ri->conf->bus.username,
+		    ri->conf->bus.domain, resource);
 	c->state = RC_DOWN;
 	c->retry_at = 0;
 	if ((rc = L->c.mk(&ri->conf->bus, resource, &c->t)) < 0)
@@ -293,20 +299,39 @@ send_conn(struct rinst *ri, struct router_class *cls)
 	return NULL;
 }
 
-/* Send m from c (held until the end of the batch, see rconn_cork()). */
+/*
+ * Send m from c to dest (NULL: m->to), held until the end of the batch
+ * (see rconn_cork()); m->from as set (NULL or "": ours).
+ */
 static int
-send_tmsg(struct rconn *c, struct tmsg *m)
+send_as(struct rconn *c, const char *dest, const struct tmsg *m)
 {
 	int	rc;
 
-	m->from = NULL;		/* the bus writes ours */
 	rconn_cork(c);
-	if ((rc = bus_send(c->t, m)) == -ENOTCONN)
+	if ((rc = bus_send_to(c->t, dest, m)) == -ENOTCONN)
 		rconn_lost(c, rc);
 	else if (rc < 0)
 		log_warnx("router: cannot send a message to %s: %s",
-		    m->to, strerror(-rc));
+		    dest != NULL ? dest : m->to, strerror(-rc));
 	return rc;
+}
+
+/* Send m from c as ourselves. */
+static int
+send_tmsg(struct rconn *c, struct tmsg *m)
+{
+	m->from = NULL;		/* the bus writes ours */
+	return send_as(c, NULL, m);
+}
+
+/* Where clients address class cls on Redis. */
+static void
+service_addr(const struct rinst *ri, const char *cls, char *buf,
+    size_t bufsz)
+{
+	if (bus_service_addr(ri->top->t, cls, buf, bufsz) < 0)
+		buf[0] = '\0';		/* class names are bounded */
 }
 
 static int
@@ -316,16 +341,45 @@ io_forward(void *arg, struct router_class *cls, const char *to,
 	struct rinst	*ri = arg;
 	struct rconn	*c;
 	struct tmsg	 m = TMSG_INIT;
+	char		 svc[BUS_ADDR_MAX];
 
 	ri->L->gen++;
 	if ((c = send_conn(ri, cls)) == NULL)
 		return -ENOTCONN;
-	m.to = to;
-	m.router_from = f->router_from;
 	m.osrf_xid = f->osrf_xid;
 	m.thread = f->thread;
 	m.body = f->body;
+	if (ri->redis) {
+		/* spec 5: the message as the client wrote it, pushed to the
+		 * node's service queue; replies go to its `from` */
+		service_addr(ri, cls->name, svc, sizeof(svc));
+		m.to = svc;
+		m.from = f->router_from;
+		return send_as(c, to, &m);
+	}
+	m.to = to;
+	m.router_from = f->router_from;
 	return send_tmsg(c, &m);
+}
+
+/* Redis: a registrant's node is its service queue (spec 5). */
+static int
+io_node_addr(void *arg, const char *cls, const char *registrant, char *buf,
+    size_t bufsz)
+{
+	const char	*p = registrant + sizeof("opensrf:client:") - 1;
+	const char	*user_end, *dom_end;
+	int		 n;
+
+	if (strncmp(registrant, "opensrf:client:", p - registrant) != 0 ||
+	    (user_end = strchr(p, ':')) == NULL || user_end == p ||
+	    (dom_end = strchr(user_end + 1, ':')) == NULL ||
+	    dom_end == user_end + 1)
+		return -EINVAL;
+	n = snprintf(buf, bufsz, "opensrf:service:%.*s:%.*s:%s",
+	    (int)(user_end - p), p, (int)(dom_end - user_end - 1),
+	    user_end + 1, cls);
+	return n < 0 || (size_t)n >= bufsz ? -ENAMETOOLONG : n;
 }
 
 static int
@@ -375,12 +429,55 @@ io_reject(void *arg, struct router_class *cls, const char *to,
 	return send_tmsg(c, &m);
 }
 
+/*
+ * Redis: a request for a class nobody registered.  OpenSRF main answers
+ * STATUS osrfServiceException 404 "Service Not Found" (capture 05); an
+ * untrusted sender hears 403 instead, as everywhere, and learns nothing
+ * of which classes exist.  Each REQUEST or CONNECT gets its own
+ * threadTrace ("1" in the capture, srfsh's).
+ */
+static void
+answer_unknown(struct rinst *ri, const struct tmsg *req, const char *cls)
+{
+	struct router_loop	*L = ri->L;
+	struct tmsg		 m = TMSG_INIT;
+	char			 text[ROUTER_CLASS_MAX + 64];
+	int			 trusted, rc;
+
+	trusted = router_jid_trusted(req->from, ri->rt->trusted_clients,
+	    ri->rt->ntrusted_clients);
+	ri->rt->ignored += !trusted;
+	pbuf_reset(&L->body);
+	if (trusted) {
+		log_info("router: %s asked for unknown service %.*s",
+		    req->from, ROUTER_CLASS_MAX, cls);
+		rc = osrfmsg_status_body(req->body, strlen(req->body),
+		    OSRFMSG_C_SERVICE_EXCEPTION, 404, "Service Not Found",
+		    &L->body);
+	} else {
+		log_warnx("router: request from untrusted %s refused",
+		    req->from);
+		snprintf(text, sizeof(text), "Service %.*s refuses requests "
+		    "from this domain", ROUTER_CLASS_MAX, cls);
+		rc = osrfmsg_error_body(req->body, strlen(req->body), 403,
+		    text, &L->body);
+	}
+	if (rc < 0 || ri->top->state != RC_UP)
+		return;
+	m.to = req->from;
+	m.thread = req->thread;
+	m.body = L->body.data;
+	(void)send_tmsg(ri->top, &m);	/* failures logged there */
+}
+
 static void
 io_class_open(void *arg, struct router_class *cls)
 {
 	struct rinst	*ri = arg;
 	struct rconn	*c;
 
+	if (ri->redis)
+		return;		/* its requests come to the router inbox */
 	c = rconn_new(ri, cls, cls->name);
 	cls->conn = c;
 	rconn_start(c);
@@ -416,6 +513,33 @@ api_emit(void *arg, const char *body, size_t len)
 	return send_tmsg(a->c, &m);
 }
 
+/*
+ * Redis: one inbox carries everything; `to` tells a request for a class
+ * (opensrf:service:_:_:<class>) from registrations (router_command set)
+ * and the router's own API (class "router", capture 07), which go to
+ * router_top_msg() as on XMPP.  1 when m was a class request, handled.
+ */
+static int
+redis_request(struct rinst *ri, const struct tmsg *m,
+    const struct router_msg *rm)
+{
+	static const char	 any[] = "opensrf:service:_:_:";
+	struct router_class	*cls;
+	const char		*name;
+
+	if (m->router_command[0] != '\0' ||
+	    strncmp(m->to, any, sizeof(any) - 1) != 0)
+		return 0;
+	name = m->to + sizeof(any) - 1;
+	if (strcmp(name, "router") == 0)
+		return 0;
+	if ((cls = router_class_find(ri->rt, name)) != NULL)
+		router_class_msg(ri->rt, cls, rm, &ri->io);
+	else
+		answer_unknown(ri, m, name);
+	return 1;
+}
+
 static void
 handle_frame(struct rconn *c, const struct bus_frame *x)
 {
@@ -444,7 +568,9 @@ handle_frame(struct rconn *c, const struct bus_frame *x)
 	rm.thread = m.thread;
 	rm.body = m.body;
 	rm.is_error = m.is_error || (x->flags & BUS_F_ERROR) != 0;
-	if (c != ri->top) {
+	if (ri->redis && redis_request(ri, &m, &rm))
+		;	/* a request for a class, handled */
+	else if (c != ri->top) {
 		if (c->cls != NULL)
 			router_class_msg(ri->rt, c->cls, &rm, &ri->io);
 	} else if (router_top_msg(ri->rt, &rm, &ri->io) == ROUTER_TOP_API) {
@@ -496,6 +622,19 @@ state_name(const struct rconn *c)
 }
 
 static void
+status_node(FILE *f, const struct rinst *ri, const struct router_node *n)
+{
+	size_t	i;
+
+	fprintf(f, "    listener %s forwarded %llu\n", n->jid,
+	    (unsigned long long)n->forwarded);
+	/* a Redis queue is shared: say who pops it */
+	if (ri->redis)
+		for (i = 0; i < n->nregs; i++)
+			fprintf(f, "      registrant %s\n", n->regs[i]);
+}
+
+static void
 status_write_to(struct router_loop *L, FILE *f)
 {
 	const struct router		*r;
@@ -513,17 +652,17 @@ status_write_to(struct router_loop *L, FILE *f)
 		    (unsigned long long)r->ignored);
 		for (j = 0; j < r->nclasses; j++) {
 			cls = r->classes[j];
+			/* on Redis the class lives on the router inbox */
 			fprintf(f, "  class %s state %s listeners %zu "
 			    "forwarded %llu retried %llu errors %llu "
-			    "bounces %llu\n", cls->name, state_name(cls->conn),
+			    "bounces %llu\n", cls->name, state_name(
+			    L->inst[i].redis ? L->inst[i].top : cls->conn),
 			    cls->nnodes, (unsigned long long)cls->forwarded,
 			    (unsigned long long)cls->retried,
 			    (unsigned long long)cls->errors,
 			    (unsigned long long)cls->bounces);
 			for (k = 0; k < cls->nnodes; k++)
-				fprintf(f, "    listener %s forwarded %llu\n",
-				    cls->nodes[k]->jid, (unsigned long long)
-				    cls->nodes[k]->forwarded);
+				status_node(f, &L->inst[i], cls->nodes[k]);
 		}
 	}
 }
@@ -784,6 +923,8 @@ router_loop_new(const struct router_loop_conf *conf, struct router_loop **out)
 		ri->io.reject = io_reject;
 		ri->io.class_open = io_class_open;
 		ri->io.class_close = io_class_close;
+		if ((ri->redis = e->bus.kind == BUS_REDIS))
+			ri->io.node_addr = io_node_addr;
 		if (e->bus.resource != NULL &&
 		    strcmp(e->bus.resource, "router") != 0)
 			log_warnx("router: %s@%s: transport/resource is "

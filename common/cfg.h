@@ -318,6 +318,10 @@ struct router_conf {
 	int		  loglevel;	/* default 1 */
 	int		  syslog_facility;
 	char		 *logtag;
+	/* registration flood (issue 14), drover keys */
+	int		  max_classes;	/* classes in all; 0 no limit; 512 */
+	int		  max_classes_per_sender; /* 0 no limit; default 8 */
+	int		  class_logins_per_second; /* XMPP, 1-10000; 20 */
 	char		 *file;		/* where the entry is */
 	int		  line;
 };

@@ -126,6 +126,14 @@ static const struct cfg_key router_keys[] = {
 	  RK(syslog_facility), "syslog facility" },
 	{ "logtag", CFG_T_STR, 0, 0, 0, 0, NULL, NULL, RK(logtag),
 	  "syslog ident; default the program name" },
+	{ "max_classes", CFG_T_INT, CFG_K_DROVER, 0, 100000, 512, NULL, NULL,
+	  RK(max_classes), "classes registered in all; 0 no limit" },
+	{ "max_classes_per_sender", CFG_T_INT, CFG_K_DROVER, 0, 100000, 8,
+	  NULL, NULL, RK(max_classes_per_sender),
+	  "classes one registrant may hold; 0 no limit" },
+	{ "class_logins_per_second", CFG_T_INT, CFG_K_DROVER, 1, 10000, 20,
+	  NULL, NULL, RK(class_logins_per_second),
+	  "XMPP: class address logins started per second" },
 };
 
 const struct cfg_key *

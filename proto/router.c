@@ -466,6 +466,18 @@ router_register_as(struct router *r, const char *cls, const char *node,
 	return 0;
 }
 
+uint64_t
+router_pace(uint64_t *next_ms, uint64_t now_ms, unsigned per_second)
+{
+	uint64_t	at;
+
+	if (per_second == 0)
+		return now_ms;
+	at = *next_ms > now_ms ? *next_ms : now_ms;
+	*next_ms = at + 1000 / per_second + (1000 % per_second != 0);
+	return at;
+}
+
 int
 router_register(struct router *r, const char *cls, const char *jid,
     const struct router_io *io)

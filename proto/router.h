@@ -253,4 +253,11 @@ int	router_unregister_as(struct router *, const char *cls,
 /* Classes `registrant` holds a registration in. */
 size_t	router_sender_classes(const struct router *, const char *registrant);
 
+/*
+ * Pacing of class logins (XMPP: one login per class; issue 14): when a
+ * login asked for at now_ms may start, at most per_second a second (0:
+ * at once).  *next_ms is the pacer's state, 0 at first.
+ */
+uint64_t router_pace(uint64_t *next_ms, uint64_t now_ms, unsigned per_second);
+
 #endif /* DROVER_ROUTER_H */

@@ -59,6 +59,7 @@ struct rconn {
 	int			 ready;		/* its descriptor fired */
 	int			 due;		/* its bus has timed work */
 	int			 dead;		/* free after this batch */
+	int			 paced;		/* DOWN until its login slot */
 	int			 corked;	/* sends held for this batch */
 	struct rconn		*next;		/* the loop's list */
 };
@@ -85,6 +86,7 @@ struct router_loop {
 	uint64_t		 status_at;	/* mono ms of next write */
 	uint64_t		 started;	/* wall s */
 	uint32_t		 rnd;		/* xorshift, for jitter */
+	uint64_t		 login_next;	/* router_pace() state */
 	char			 wake_tag;	/* epoll marker */
 };
 
@@ -242,10 +244,25 @@ rconn_turn(struct rconn *c, int readable)
 		rconn_input(c);
 }
 
-/* Begin a login; it goes on in rconn_turn(). */
+/*
+ * Begin a login; it goes on in rconn_turn().  Class logins are paced
+ * (class_logins_per_second): one that is not due yet waits, DOWN, for
+ * its turn, and its requests go from the top-level connection meanwhile.
+ */
 static void
 rconn_start(struct rconn *c)
 {
+	uint64_t	now = mono_ms(), at;
+
+	if (c->cls != NULL && !c->paced && (at = router_pace(
+	    &c->ri->L->login_next, now,
+	    (unsigned)c->ri->conf->class_logins_per_second)) > now) {
+		c->state = RC_DOWN;
+		c->retry_at = at;
+		c->paced = 1;		/* its slot is reserved */
+		return;
+	}
+	c->paced = 0;
 	c->state = RC_OPENING;
 	(void)bus_start(c->t);	/* a failure shows in the bus's state */
 	rconn_turn(c, 0);
@@ -646,10 +663,11 @@ status_write_to(struct router_loop *L, FILE *f)
 	for (i = 0; i < L->ninst; i++) {
 		r = L->inst[i].rt;
 		fprintf(f, "router %s state %s classes %zu api_calls %llu "
-		    "ignored %llu\n", L->inst[i].top->jid,
+		    "ignored %llu refused %llu\n", L->inst[i].top->jid,
 		    state_name(L->inst[i].top), r->nclasses,
 		    (unsigned long long)r->api_calls,
-		    (unsigned long long)r->ignored);
+		    (unsigned long long)r->ignored,
+		    (unsigned long long)r->refused);
 		for (j = 0; j < r->nclasses; j++) {
 			cls = r->classes[j];
 			/* on Redis the class lives on the router inbox */
@@ -775,6 +793,9 @@ reload(struct router_loop *L)
 		rc = router_set_trusted(L->inst[i].rt,
 		    fresh[j].trusted_servers, fresh[j].ntrusted_servers,
 		    fresh[j].trusted_clients, fresh[j].ntrusted_clients);
+		L->inst[i].rt->max_classes = (unsigned)fresh[j].max_classes;
+		L->inst[i].rt->max_per_sender =
+		    (unsigned)fresh[j].max_classes_per_sender;
 		if (rc < 0)
 			log_warnx("router: SIGHUP: %s: empty trusted list, "
 			    "kept the old ones", L->inst[i].top->jid);
@@ -918,6 +939,8 @@ router_loop_new(const struct router_loop_conf *conf, struct router_loop **out)
 			    e->bus.username, e->bus.domain);
 			goto fail;
 		}
+		ri->rt->max_classes = (unsigned)e->max_classes;
+		ri->rt->max_per_sender = (unsigned)e->max_classes_per_sender;
 		ri->io.arg = ri;
 		ri->io.forward = io_forward;
 		ri->io.reject = io_reject;

@@ -305,6 +305,27 @@ START_TEST(test_shared_node)
 }
 END_TEST
 
+/* Class logins paced: n a second, reserved in order, none lost. */
+START_TEST(test_pace)
+{
+	uint64_t	next = 0;
+
+	ck_assert_uint_eq(router_pace(&next, 1000, 0), 1000);
+	ck_assert_uint_eq(next, 0);
+	ck_assert_uint_eq(router_pace(&next, 1000, 4), 1000);
+	ck_assert_uint_eq(router_pace(&next, 1000, 4), 1250);
+	ck_assert_uint_eq(router_pace(&next, 1100, 4), 1500);
+	/* after a quiet spell: at once again */
+	ck_assert_uint_eq(router_pace(&next, 5000, 4), 5000);
+	/* 3 a second: intervals round up, never faster than asked */
+	next = 0;
+	ck_assert_uint_eq(router_pace(&next, 0, 3), 0);
+	ck_assert_uint_eq(router_pace(&next, 0, 3), 334);
+	ck_assert_uint_eq(router_pace(&next, 0, 3), 668);
+	ck_assert_uint_eq(router_pace(&next, 0, 3), 1002);
+}
+END_TEST
+
 /* Issue 14: classes per sender and in all are bounded. */
 START_TEST(test_limits)
 {
@@ -813,6 +834,7 @@ router_suite(void)
 	tcase_add_test(tc, test_unregister_last_closes);
 	tcase_add_test(tc, test_shared_node);
 	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_pace);
 	tcase_add_loop_test(tc, test_top_untrusted, 0, ARRAY_LEN(top_cases));
 	tcase_add_test(tc, test_top_error_ignored);
 	tcase_add_test(tc, test_sighup_trust);

@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -625,6 +626,73 @@ START_TEST(test_server_restart)
 }
 END_TEST
 
+/* ------------------------------------------------ issue 14: floods */
+
+/* Descriptors the router process holds now. */
+static int
+router_fds(void)
+{
+	char		 path[64];
+	DIR		*d;
+	struct dirent	*e;
+	int		 n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)router_pid);
+	ck_assert_ptr_nonnull(d = opendir(path));
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/*
+ * One sender registers 300 classes: the router takes 8
+ * (max_classes_per_sender), refuses and logs the rest, opens 8 class
+ * logins, no more descriptors, and routes the real class all along.
+ */
+START_TEST(test_flood_one_sender)
+{
+	struct peer	 cli, lis, fl;
+	struct tmsg	 m = TMSG_INIT;
+	char		 to[256], cls[64], res[64];
+	int		 i, fds0;
+
+	client_new(&cli, PRIV);
+	listener_new(&lis, "a", PRIV);
+	status_wait("listeners 1 ");
+	fds0 = router_fds();
+	memset(&fl, 0, sizeof(fl));
+	snprintf(res, sizeof(res), "flood_%ld", (long)getpid());
+	fl.t = login(PRIV, res);
+	snprintf(to, sizeof(to), "router@%s/router", PRIV);
+	for (i = 0; i < 300; i++) {
+		snprintf(cls, sizeof(cls), "flood.%03d", i);
+		memset(&m, 0, sizeof(m));
+		m.to = to;
+		m.router_class = cls;
+		m.router_command = "register";
+		m.body = "registering";
+		send_msg(&fl, &m);
+		/* a request mid-flood is served as usual */
+		if (i == 150) {
+			call(&cli, &lis, 1, SVC, REQBODY("echo", "[]"));
+			ck_assert_int_eq(cli.err_code, 0);
+			ck_assert_str_eq(cli.who, "a");
+		}
+	}
+	status_wait("classes 9 api_calls 0 ignored 0 refused 292\n");
+	/* the eight log in (paced), and nothing more is open */
+	status_wait("  class flood.007 state up listeners 1 ");
+	ck_assert_int_le(router_fds(), fds0 + 8);
+	log_wait("max_classes_per_sender reached", 1);
+	call(&cli, &lis, 1, SVC, REQBODY("echo", "[]"));
+	ck_assert_int_eq(cli.err_code, 0);
+	peer_free(&fl);
+	peer_free(&lis);
+	peer_free(&cli);
+}
+END_TEST
+
 /* ------------------------------------------------ droverd listeners */
 
 #define DSVC	"drover.test"
@@ -866,6 +934,14 @@ router_xmpp_suite(void)
 	tcase_add_test(tc, test_round_robin_and_failover);
 	tcase_add_test(tc, test_unknown_class_and_method);
 	tcase_add_test(tc, test_untrusted);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("router_flood");
+	tcase_set_tags(tc, "integration");
+	tcase_set_timeout(tc, 120);
+	tcase_add_unchecked_fixture(tc, th_ejabberd_setup, NULL);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_flood_one_sender);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("router_droverd");

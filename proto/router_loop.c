@@ -79,7 +79,8 @@ struct router_loop {
 	int			 epfd;
 	struct rinst		*inst;
 	size_t			 ninst;
-	struct rconn		*conns;
+	struct rconn		*conns;		/* in creation order */
+	struct rconn		**conns_tail;
 	struct pbuf		 body;		/* error body being written */
 	uint64_t		 gen;		/* bumped on every change */
 	uint64_t		 status_gen;	/* gen last written */
@@ -117,8 +118,14 @@ rconn_new(struct rinst *ri, struct router_class *cls, const char *resource)
 	if ((rc = L->c.mk(&ri->conf->bus, resource, &c->t)) < 0)
 		fatalx("router: cannot make a bus for %s: %s", c->jid,
 		    strerror(-rc));
-	c->next = L->conns;
-	L->conns = c;
+	/*
+	 * In creation order: the top-level connections come first in every
+	 * round, so a batch's registrations are taken before the requests
+	 * that arrived with them on class addresses.
+	 */
+	c->next = NULL;
+	*L->conns_tail = c;
+	L->conns_tail = &c->next;
 	return c;
 }
 
@@ -265,7 +272,11 @@ rconn_start(struct rconn *c)
 	c->paced = 0;
 	c->state = RC_OPENING;
 	(void)bus_start(c->t);	/* a failure shows in the bus's state */
-	rconn_turn(c, 0);
+	/*
+	 * Its first turn comes in the loop's round, after the connections
+	 * made before it: never in the middle of another one's input.
+	 */
+	c->due = 1;
 }
 
 /* Stop using c; it is freed at the end of the batch. */
@@ -299,6 +310,7 @@ reap_dead(struct router_loop *L)
 		} else
 			pp = &c->next;
 	}
+	L->conns_tail = pp;
 }
 
 /* ------------------------------------------------------ io callbacks */
@@ -831,6 +843,8 @@ prepare(struct router_loop *L, uint64_t now)
 		}
 		if (bus_watch(c->t, L->epfd, (uint64_t)(uintptr_t)c) < 0)
 			log_warnx("router: cannot watch %s", c->jid);
+		if (c->due)
+			due = now;
 		if ((t = bus_timeout_ms(c->t, now)) >= 0 &&
 		    now + (uint64_t)t < due)
 			due = now + (uint64_t)t;
@@ -849,9 +863,9 @@ run_conns(struct router_loop *L, uint64_t now)
 		if (c->dead)
 			continue;
 		if (c->state == RC_DOWN) {
-			if (c->retry_at <= now)
-				rconn_start(c);
-			continue;
+			if (c->retry_at > now)
+				continue;
+			rconn_start(c);
 		}
 		if (!c->ready && (t = bus_timeout_ms(c->t, now)) >= 0 &&
 		    t == 0)
@@ -899,6 +913,7 @@ router_loop_new(const struct router_loop_conf *conf, struct router_loop **out)
 	xmlInitParser();	/* once, before the first stanza */
 	L = xcalloc(1, sizeof(*L));
 	L->c = *conf;
+	L->conns_tail = &L->conns;
 	L->started = (uint64_t)wall_sec();
 	L->rnd = (uint32_t)getpid() * 2654435761u ^ (uint32_t)mono_us();
 	if (L->rnd == 0)
@@ -1028,6 +1043,7 @@ router_loop_free(struct router_loop **lp)
 	/* Classes first: their connections are killed, then reaped. */
 	for (i = 0; i < L->ninst; i++)
 		router_free(&L->inst[i].rt, &L->inst[i].io);
+	L->conns_tail = &L->conns;
 	while ((c = L->conns) != NULL) {
 		L->conns = c->next;
 		rconn_free(L, c);

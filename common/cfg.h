@@ -322,6 +322,8 @@ struct router_conf {
 	int		  max_classes;	/* classes in all; 0 no limit; 512 */
 	int		  max_classes_per_sender; /* 0 no limit; default 8 */
 	int		  class_logins_per_second; /* XMPP, 1-10000; 20 */
+	char		 *bridge;	/* domain of the entry on the other
+					   bus to bridge with, or NULL */
 	char		 *file;		/* where the entry is */
 	int		  line;
 };

@@ -134,6 +134,8 @@ static const struct cfg_key router_keys[] = {
 	{ "class_logins_per_second", CFG_T_INT, CFG_K_DROVER, 1, 10000, 20,
 	  NULL, NULL, RK(class_logins_per_second),
 	  "XMPP: class address logins started per second" },
+	{ "bridge", CFG_T_STR, CFG_K_DROVER, 0, 0, 0, NULL, NULL, RK(bridge),
+	  "domain of the <router> on the other bus to forward to and from" },
 };
 
 const struct cfg_key *

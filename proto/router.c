@@ -606,19 +606,50 @@ reject(struct router_class *c, const char *to, const struct router_fwd *fwd,
  * listeners it has already been sent to.  Returns 0 or -ENOENT when the
  * class has no node (the caller rejects).
  */
+/*
+ * The node the next request goes to, round robin from the cursor: the
+ * first in the rotation that is no fallback, else the first fallback;
+ * suspended nodes never.  -1 when none.
+ */
+static ssize_t
+node_pick(const struct router_class *c)
+{
+	ssize_t	fb = -1;
+	size_t	i, k;
+
+	for (k = 0; k < c->nnodes; k++) {
+		i = (c->next + k) % c->nnodes;
+		if (c->nodes[i]->suspended)
+			continue;
+		if (!c->nodes[i]->fallback)
+			return (ssize_t)i;
+		if (fb < 0)
+			fb = (ssize_t)i;
+	}
+	return fb;
+}
+
+/*
+ * Send fwd to the next live node, round robin.  `tries` counts the
+ * listeners it has already been sent to.  Returns 0 or -ENOENT when the
+ * class has no node (the caller rejects).
+ */
 static int
 forward_next(struct router_class *c, const struct router_fwd *fwd,
     unsigned tries, const struct router_io *io)
 {
 	struct router_node	*n;
+	ssize_t			 i;
 	int			 rc;
 
 	if (c->nnodes == 0)
 		return -ENOENT;
 	if (c->next >= c->nnodes)
 		c->next = 0;
-	n = c->nodes[c->next];
-	c->next = (c->next + 1) % c->nnodes;
+	if ((i = node_pick(c)) < 0)
+		return -ENOENT;
+	n = c->nodes[i];
+	c->next = ((size_t)i + 1) % c->nnodes;
 	rc = io->forward(io->arg, c, n->jid, fwd);
 	/* Remembered even if the send failed: the retry path is the same. */
 	inflight_push(n, fwd, tries + 1);
@@ -631,6 +662,42 @@ forward_next(struct router_class *c, const struct router_fwd *fwd,
 		log_warnx("class %s: send to %s failed: %s", c->name, n->jid,
 		    strerror(-rc));
 	return 0;
+}
+
+int
+router_forward(struct router *r, struct router_class *c,
+    const struct router_fwd *fwd, const struct router_io *io)
+{
+	return forward_next(c, fwd, 0, io);
+}
+
+size_t
+router_class_real_nodes(const struct router_class *c)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < c->nnodes; i++)
+		n += !c->nodes[i]->fallback;
+	return n;
+}
+
+int
+router_register_fallback(struct router *r, const char *cls,
+    const char *node, const struct router_io *io)
+{
+	struct router_class	*c;
+	unsigned		 per = r->max_per_sender;
+	ssize_t			 i;
+	int			 rc;
+
+	/* the node is its own registrant: no per-sender limit for it */
+	r->max_per_sender = 0;
+	rc = router_register_as(r, cls, node, node, io);
+	r->max_per_sender = per;
+	if (rc == 0 && (c = router_class_find(r, cls)) != NULL &&
+	    (i = node_index(c, node)) >= 0)
+		c->nodes[i]->fallback = 1;
+	return rc;
 }
 
 /*

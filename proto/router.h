@@ -115,6 +115,11 @@ struct router_node {
 						   JID itself; Redis every
 						   listener of the queue */
 	size_t			 nregs;
+	int			 fallback;	/* taken only when no other
+						   node is (a bridge) */
+	int			 suspended;	/* out of the rotation (a
+						   listener that stopped
+						   answering pings) */
 	uint64_t		 forwarded;	/* requests sent to it */
 	struct router_inflight	 win[ROUTER_INFLIGHT_MAX]; /* ring */
 	unsigned		 win_head;	/* next slot to write */
@@ -250,6 +255,24 @@ int	router_register_as(struct router *, const char *cls, const char *node,
 int	router_unregister_as(struct router *, const char *cls,
 	    const char *node, const char *registrant,
 	    const struct router_io *);
+/*
+ * A fallback node for cls, made or kept (a bridge to the other bus,
+ * router_bridge.h): round robin takes it only while the class has no
+ * other node in the rotation.  No per-sender limit; max_classes applies
+ * to a new class (-EDQUOT).  -EEXIST when it is there already.
+ */
+int	router_register_fallback(struct router *, const char *cls,
+	    const char *node, const struct router_io *);
+/* Nodes of c that are not fallbacks (suspended ones too). */
+size_t	router_class_real_nodes(const struct router_class *);
+/*
+ * Send fwd to the next node of c as a new request, without the trust
+ * check of router_class_msg() (the caller did its own): 0, or -ENOENT
+ * when c has no node in the rotation (the caller answers).
+ */
+int	router_forward(struct router *, struct router_class *,
+	    const struct router_fwd *, const struct router_io *);
+
 /* Classes `registrant` holds a registration in. */
 size_t	router_sender_classes(const struct router *, const char *registrant);
 

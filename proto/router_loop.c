@@ -32,6 +32,7 @@
 #include "router.h"
 #include "osrfmsg.h"
 #include "router_api.h"
+#include "router_bridge.h"
 #include "bus.h"
 #include "tmsg.h"
 
@@ -61,6 +62,7 @@ struct rconn {
 	int			 dead;		/* free after this batch */
 	int			 paced;		/* DOWN until its login slot */
 	int			 corked;	/* sends held for this batch */
+	int			 bridge;	/* XMPP: the bridge's login */
 	struct rconn		*next;		/* the loop's list */
 };
 
@@ -72,6 +74,9 @@ struct rinst {
 	struct rconn			*top;
 	struct router_io		 io;
 	int				 redis;	/* one bus for every class */
+	struct router_bridge		*br;	/* NULL: not bridged */
+	int				 bside;	/* its side in br */
+	struct rconn			*bconn;	/* XMPP: the bridge's login */
 };
 
 struct router_loop {
@@ -373,6 +378,8 @@ io_forward(void *arg, struct router_class *cls, const char *to,
 	char		 svc[BUS_ADDR_MAX];
 
 	ri->L->gen++;
+	if (ri->br != NULL && strcmp(to, ROUTER_BRIDGE_NODE) == 0)
+		return router_bridge_forward(ri->br, ri->bside, cls, f);
 	if ((c = send_conn(ri, cls)) == NULL)
 		return -ENOTCONN;
 	m.osrf_xid = f->osrf_xid;
@@ -522,6 +529,98 @@ io_class_close(void *arg, struct router_class *cls)
 		rconn_kill(c);
 }
 
+/* ------------------------------------------------------------ bridge */
+
+/* Where the bridge speaks on entry ri's bus: XMPP its own login. */
+static struct rconn *
+bridge_conn(struct rinst *ri)
+{
+	struct rconn	*c = ri->redis ? ri->top : ri->bconn;
+
+	return c != NULL && c->state == RC_UP ? c : NULL;
+}
+
+static int
+bridge_send(void *arg, const char *dest, const struct tmsg *m)
+{
+	struct rinst	*ri = arg;
+	struct rconn	*c = bridge_conn(ri);
+	struct tmsg	 t = *m;
+
+	if (c == NULL)
+		return -ENOTCONN;
+	t.from = NULL;
+	t.router_from = NULL;
+	ri->L->gen++;
+	return send_as(c, dest, &t);
+}
+
+static const char *
+bridge_addr(void *arg)
+{
+	struct rconn	*c = bridge_conn(arg);
+
+	return c != NULL ? bus_addr(c->t) : "";
+}
+
+/*
+ * Pair entries for bridges: each <bridge> names the domain of an entry
+ * on the other bus.  0, or -EINVAL (logged) when there is none or it is
+ * bridged already to another.
+ */
+static int
+bridges_make(struct router_loop *L)
+{
+	struct rinst	*a, *b;
+	struct rbr_side	 sa, sb;
+	size_t		 i, j;
+
+	for (i = 0; i < L->ninst; i++) {
+		a = &L->inst[i];
+		if (a->conf->bridge == NULL || a->br != NULL)
+			continue;
+		for (j = 0, b = NULL; j < L->ninst && b == NULL; j++)
+			if (L->inst[j].redis != a->redis &&
+			    strcasecmp(L->inst[j].conf->bus.domain,
+			    a->conf->bridge) == 0)
+				b = &L->inst[j];
+		if (b == NULL || b->br != NULL ||
+		    (b->conf->bridge != NULL && strcasecmp(b->conf->bridge,
+		    a->conf->bus.domain) != 0)) {
+			log_errx("router: %s: <bridge>%s</bridge> names no "
+			    "free entry on the %s bus", a->top->jid,
+			    a->conf->bridge, a->redis ? "XMPP" : "Redis");
+			return -EINVAL;
+		}
+		memset(&sa, 0, sizeof(sa));
+		sa.name = a->top->jid;
+		sa.rt = a->rt;
+		sa.io = &a->io;
+		sa.send = bridge_send;
+		sa.addr = bridge_addr;
+		sa.arg = a;
+		sb = sa;
+		sb.name = b->top->jid;
+		sb.rt = b->rt;
+		sb.io = &b->io;
+		sb.arg = b;
+		if (router_bridge_new(&sa, &sb, &a->br) < 0)
+			return -EINVAL;
+		b->br = a->br;
+		a->bside = 0;
+		b->bside = 1;
+		/* XMPP: the bridge's own address, a login of its own */
+		if (!a->redis)
+			a->bconn = rconn_new(a, NULL, ROUTER_BRIDGE_RESOURCE);
+		else
+			b->bconn = rconn_new(b, NULL, ROUTER_BRIDGE_RESOURCE);
+		(a->bconn != NULL ? a->bconn : b->bconn)->bridge = 1;
+		log_info("router: bridge between %s and %s", a->top->jid,
+		    b->top->jid);
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------- stanzas */
 
 struct api_reply {
@@ -577,6 +676,7 @@ handle_frame(struct rconn *c, const struct bus_frame *x)
 	struct router_msg	 rm;
 	struct proto_err	 err;
 	struct api_reply	 a;
+	char			 cls[ROUTER_CLASS_MAX + 1];
 
 	if (x->flags & BUS_F_OTHER) {
 		log_debug("router: %s: non-message ignored", c->jid);
@@ -597,18 +697,43 @@ handle_frame(struct rconn *c, const struct bus_frame *x)
 	rm.thread = m.thread;
 	rm.body = m.body;
 	rm.is_error = m.is_error || (x->flags & BUS_F_ERROR) != 0;
-	if (ri->redis && redis_request(ri, &m, &rm))
+	if (c->bridge || (ri->redis && ri->br != NULL &&
+	    strcmp(m.to, bus_addr(c->t)) == 0)) {
+		/* at the bridge's address: across to the other bus */
+		if (!rm.is_error)
+			router_bridge_input(ri->br, ri->bside, &m);
+		else
+			log_info("router: bridge: error message from %s "
+			    "dropped", m.from);
+	} else if (ri->redis && strcmp(m.to, bus_addr(c->t)) == 0)
+		log_debug("router: a message to our inbox from %s dropped",
+		    m.from);	/* e.g. a late answer to a bridged request */
+	else if (ri->redis && redis_request(ri, &m, &rm))
 		;	/* a request for a class, handled */
 	else if (c != ri->top) {
-		if (c->cls != NULL)
+		if (c->cls != NULL) {
+			str_copy(cls, c->cls->name, sizeof(cls));
 			router_class_msg(ri->rt, c->cls, &rm, &ri->io);
-	} else if (router_top_msg(ri->rt, &rm, &ri->io) == ROUTER_TOP_API) {
+			/* a bounce may have taken the class's last node */
+			if (rm.is_error && ri->br != NULL)
+				router_bridge_sync(ri->br, cls);
+		}
+	} else switch (router_top_msg(ri->rt, &rm, &ri->io)) {
+	case ROUTER_TOP_API:
 		a.c = c;
 		a.req = &m;
 		if (router_api_answer(ri->rt, m.body, strlen(m.body),
 		    api_emit, &a) < 0)
 			log_warnx("router: API call from %s not answered "
 			    "in full", m.from);
+		break;
+	case ROUTER_TOP_REGISTERED:
+	case ROUTER_TOP_UNREGISTERED:
+		if (ri->br != NULL)
+			router_bridge_sync(ri->br, m.router_class);
+		break;
+	default:
+		break;
 	}
 	tmsg_clear(&m);
 }
@@ -693,6 +818,19 @@ status_write_to(struct router_loop *L, FILE *f)
 			    (unsigned long long)cls->bounces);
 			for (k = 0; k < cls->nnodes; k++)
 				status_node(f, &L->inst[i], cls->nodes[k]);
+		}
+		if (L->inst[i].br != NULL) {
+			struct rbr_stats	st;
+			int			me = L->inst[i].bside;
+
+			router_bridge_stats(L->inst[i].br, &st);
+			fprintf(f, "  bridge state %s sessions %zu across %llu "
+			    "replies %llu dropped %llu\n", state_name(
+			    L->inst[i].redis ? L->inst[i].top :
+			    L->inst[i].bconn), st.sessions,
+			    (unsigned long long)st.across[me],
+			    (unsigned long long)st.replies[me],
+			    (unsigned long long)st.dropped);
 		}
 	}
 }
@@ -795,7 +933,8 @@ reload(struct router_loop *L)
 			if (strcmp(fresh[j].bus.username,
 			    L->inst[i].conf->bus.username) == 0 &&
 			    strcmp(fresh[j].bus.domain,
-			    L->inst[i].conf->bus.domain) == 0)
+			    L->inst[i].conf->bus.domain) == 0 &&
+			    fresh[j].bus.kind == L->inst[i].conf->bus.kind)
 				break;
 		if (j == n) {
 			log_warnx("router: SIGHUP: %s no longer configured; "
@@ -857,6 +996,7 @@ static void
 run_conns(struct router_loop *L, uint64_t now)
 {
 	struct rconn	*c;
+	size_t		 i;
 	int		 t;
 
 	for (c = L->conns; c != NULL; c = c->next) {
@@ -874,6 +1014,9 @@ run_conns(struct router_loop *L, uint64_t now)
 			rconn_turn(c, c->ready);
 	}
 	if (now >= L->status_at) {
+		for (i = 0; i < L->ninst; i++)
+			if (L->inst[i].br != NULL && L->inst[i].bside == 0)
+				(void)router_bridge_tick(L->inst[i].br, now);
 		if (L->gen != L->status_gen)
 			status_write(L);
 		L->status_at = now + RL_STATUS_PERIOD_MS;
@@ -936,7 +1079,8 @@ router_loop_new(const struct router_loop_conf *conf, struct router_loop **out)
 			if (strcmp(L->inst[j].conf->bus.username,
 			    e->bus.username) == 0 &&
 			    strcmp(L->inst[j].conf->bus.domain,
-			    e->bus.domain) == 0)
+			    e->bus.domain) == 0 &&
+			    L->inst[j].conf->bus.kind == e->bus.kind)
 				break;
 		if (j < L->ninst) {
 			log_warnx("router: entry %zu repeats %s@%s; skipped",
@@ -978,6 +1122,8 @@ router_loop_new(const struct router_loop_conf *conf, struct router_loop **out)
 		rc = -EINVAL;
 		goto fail;
 	}
+	if ((rc = bridges_make(L)) < 0)
+		goto fail;
 	*out = L;
 	return 0;
 fail:
@@ -993,8 +1139,11 @@ router_loop_run(struct router_loop *L)
 	size_t			 i;
 	int			 n, k;
 
-	for (i = 0; i < L->ninst; i++)
+	for (i = 0; i < L->ninst; i++) {
 		rconn_start(L->inst[i].top);
+		if (L->inst[i].bconn != NULL)
+			rconn_start(L->inst[i].bconn);
+	}
 	L->status_at = mono_ms();
 	while (!*L->c.stop) {
 		n = epoll_wait(L->epfd, ev, RL_EVENTS, prepare(L, mono_ms()));
@@ -1040,9 +1189,15 @@ router_loop_free(struct router_loop **lp)
 
 	if (L == NULL)
 		return;
-	/* Classes first: their connections are killed, then reaped. */
+	/* Bridges first (they borrow the tables), then classes: their
+	 * connections are killed, then reaped. */
 	for (i = 0; i < L->ninst; i++)
+		if (L->inst[i].br != NULL && L->inst[i].bside == 0)
+			router_bridge_free(&L->inst[i].br);
+	for (i = 0; i < L->ninst; i++) {
+		L->inst[i].br = NULL;
 		router_free(&L->inst[i].rt, &L->inst[i].io);
+	}
 	L->conns_tail = &L->conns;
 	while ((c = L->conns) != NULL) {
 		L->conns = c->next;

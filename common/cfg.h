@@ -324,6 +324,10 @@ struct router_conf {
 	int		  class_logins_per_second; /* XMPP, 1-10000; 20 */
 	char		 *bridge;	/* domain of the entry on the other
 					   bus to bridge with, or NULL */
+	int		  ping_ms;	/* XMPP: ping a listener sent requests
+					   not heard from in this; 0 off */
+	int		  ping_timeout_ms; /* out of rotation after this
+					   without an answer */
 	char		 *file;		/* where the entry is */
 	int		  line;
 };

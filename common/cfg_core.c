@@ -134,6 +134,12 @@ static const struct cfg_key router_keys[] = {
 	{ "class_logins_per_second", CFG_T_INT, CFG_K_DROVER, 1, 10000, 20,
 	  NULL, NULL, RK(class_logins_per_second),
 	  "XMPP: class address logins started per second" },
+	{ "listener_ping", CFG_T_MS, CFG_K_DROVER, 0, TIMEOUT_MAX, 2, NULL,
+	  NULL, RK(ping_ms), "XMPP: ping a listener sent requests and not "
+	  "heard from in this many s; 0 off" },
+	{ "listener_ping_timeout", CFG_T_MS, CFG_K_DROVER, 1, TIMEOUT_MAX, 3,
+	  NULL, NULL, RK(ping_timeout_ms),
+	  "XMPP: out of the rotation when a ping is unanswered this long, s" },
 	{ "bridge", CFG_T_STR, CFG_K_DROVER, 0, 0, 0, NULL, NULL, RK(bridge),
 	  "domain of the <router> on the other bus to forward to and from" },
 };

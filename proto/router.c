@@ -407,8 +407,15 @@ router_register_as(struct router *r, const char *cls, const char *node,
 	c = router_class_find(r, cls);
 	if (c != NULL && (i = node_index(c, node)) >= 0) {
 		n = c->nodes[i];
-		if (reg_index(n, registrant) >= 0)
+		if (reg_index(n, registrant) >= 0) {
+			/* it says it is back: believe it */
+			if (n->suspended)
+				log_info("class %s: %s registered again: "
+				    "back in the rotation", cls, node);
+			n->suspended = 0;
+			n->ping_sent = 0;
 			return -EEXIST;
+		}
 	}
 	/* the limits: a new class, and a registrant's new class */
 	if (c == NULL && r->max_classes > 0 &&
@@ -587,6 +594,115 @@ router_free(struct router **rp, const struct router_io *io)
 	*rp = NULL;
 }
 
+/* ------------------------------------------------------------ liveness */
+
+static void
+live_ping(struct router *r, struct router_class *c, struct router_node *n,
+    const struct router_io *io)
+{
+	int	rc;
+
+	n->ping_id = ++r->ping_seq;
+	n->ping_sent = r->now_ms != 0 ? r->now_ms : 1;
+	if ((rc = io->ping(io->arg, c, n->jid, n->ping_id)) < 0)
+		log_debug("class %s: cannot ping %s: %s", c->name, n->jid,
+		    strerror(-rc));
+}
+
+/* A request went to n: ping it if it was not heard from lately. */
+static void
+live_forwarded(struct router *r, struct router_class *c,
+    struct router_node *n, const struct router_io *io)
+{
+	if (r->ping_ms == 0 || io == NULL || io->ping == NULL ||
+	    n->fallback || n->ping_sent != 0)
+		return;
+	if (n->heard != 0 && r->now_ms - n->heard < r->ping_ms)
+		return;
+	live_ping(r, c, n, io);
+}
+
+int
+router_live_tick(struct router *r, const struct router_io *io)
+{
+	struct router_class	*c;
+	struct router_node	*n;
+	uint64_t		 now = r->now_ms, due, next = 0;
+	size_t			 i, j;
+
+	if (r->ping_ms == 0 || io == NULL || io->ping == NULL)
+		return -1;
+	for (i = 0; i < r->nclasses; i++) {
+		c = r->classes[i];
+		for (j = 0; j < c->nnodes; j++) {
+			n = c->nodes[j];
+			if (n->ping_sent == 0 || !n->answered)
+				continue;
+			if (!n->suspended) {
+				due = n->ping_sent + r->ping_timeout_ms;
+				if (now >= due) {
+					n->suspended = 1;
+					r->suspensions++;
+					log_warnx("class %s: listener %s has not "
+					    "answered a ping for %u ms: out "
+					    "of the rotation", c->name,
+					    n->jid, r->ping_timeout_ms);
+					due = now + r->ping_ms;
+				}
+			} else {
+				/* again now and then: the first may be lost */
+				due = n->ping_sent + r->ping_ms +
+				    r->ping_timeout_ms;
+				if (now >= due) {
+					live_ping(r, c, n, io);
+					due = now + r->ping_ms +
+					    r->ping_timeout_ms;
+				}
+			}
+			if (next == 0 || due < next)
+				next = due;
+		}
+	}
+	return next == 0 ? -1 : next > now ? (int)(next - now) : 0;
+}
+
+void
+router_live_pong(struct router *r, const char *from, uint32_t id,
+    int is_error, const struct router_io *io)
+{
+	struct router_class	*c;
+	struct router_node	*n;
+	size_t			 i, j;
+
+	for (i = 0; i < r->nclasses; i++) {
+		c = r->classes[i];
+		for (j = 0; j < c->nnodes; j++) {
+			n = c->nodes[j];
+			if (strcmp(n->jid, from) != 0 || n->ping_sent == 0)
+				continue;
+			if (n->ping_id != id)
+				continue;	/* a late one: the next counts */
+			n->ping_sent = 0;
+			if (is_error) {
+				if (!n->answered)
+					continue;	/* never could */
+				log_warnx("class %s: listener %s is gone (ping "
+				    "refused): removing it", c->name, n->jid);
+				class_remove_node(r, c, j, io);
+				return;		/* c may be freed */
+			}
+			n->heard = r->now_ms;
+			n->answered = 1;
+			if (n->suspended) {
+				n->suspended = 0;
+				log_info("class %s: listener %s answers "
+				    "again: back in the rotation", c->name,
+				    n->jid);
+			}
+		}
+	}
+}
+
 /* ------------------------------------------------ forwarding, bounces */
 
 static void
@@ -634,9 +750,13 @@ node_pick(const struct router_class *c)
  * listeners it has already been sent to.  Returns 0 or -ENOENT when the
  * class has no node (the caller rejects).
  */
+static void	live_forwarded(struct router *, struct router_class *,
+		    struct router_node *, const struct router_io *);
+
 static int
-forward_next(struct router_class *c, const struct router_fwd *fwd,
-    unsigned tries, const struct router_io *io)
+forward_next(struct router *r, struct router_class *c,
+    const struct router_fwd *fwd, unsigned tries,
+    const struct router_io *io)
 {
 	struct router_node	*n;
 	ssize_t			 i;
@@ -658,6 +778,7 @@ forward_next(struct router_class *c, const struct router_fwd *fwd,
 		c->forwarded++;
 		if (tries > 0)
 			c->retried++;
+		live_forwarded(r, c, n, io);
 	} else
 		log_warnx("class %s: send to %s failed: %s", c->name, n->jid,
 		    strerror(-rc));
@@ -668,7 +789,7 @@ int
 router_forward(struct router *r, struct router_class *c,
     const struct router_fwd *fwd, const struct router_io *io)
 {
-	return forward_next(c, fwd, 0, io);
+	return forward_next(r, c, fwd, 0, io);
 }
 
 size_t
@@ -764,7 +885,7 @@ class_bounce(struct router *r, struct router_class *c,
 		log_warnx("class %s: request of %s bounced by %u listeners, "
 		    "giving up", c->name, fwd.router_from, tries);
 		reject(c, fwd.router_from, &fwd, ROUTER_REJECT_RETRIES, io);
-	} else if (forward_next(c, &fwd, tries, io) < 0) {
+	} else if (forward_next(r, c, &fwd, tries, io) < 0) {
 		log_warnx("class %s: no listener left for the request of %s",
 		    c->name, fwd.router_from);
 		reject(c, fwd.router_from, &fwd, ROUTER_REJECT_NO_LISTENER,
@@ -813,7 +934,7 @@ router_class_msg(struct router *r, struct router_class *c,
 	fwd.osrf_xid = m->osrf_xid;
 	fwd.thread = m->thread;
 	fwd.body = m->body;
-	if (forward_next(c, &fwd, 0, io) < 0)
+	if (forward_next(r, c, &fwd, 0, io) < 0)
 		reject(c, m->from, &fwd, ROUTER_REJECT_NO_LISTENER, io);
 }
 

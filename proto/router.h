@@ -120,6 +120,11 @@ struct router_node {
 	int			 suspended;	/* out of the rotation (a
 						   listener that stopped
 						   answering pings) */
+	/* liveness, mono ms (see router_live_tick()) */
+	int			 answered;	/* it answered a ping once */
+	uint32_t		 ping_id;	/* of the ping in flight */
+	uint64_t		 ping_sent;	/* its time; 0: none */
+	uint64_t		 heard;		/* its last answer */
 	uint64_t		 forwarded;	/* requests sent to it */
 	struct router_inflight	 win[ROUTER_INFLIGHT_MAX]; /* ring */
 	unsigned		 win_head;	/* next slot to write */
@@ -159,6 +164,12 @@ struct router {
 	unsigned		 max_classes;	/* 0: no limit */
 	unsigned		 max_per_sender; /* classes one registrant may
 						   hold; 0: no limit */
+	/* liveness of listeners (XMPP), see router_live_tick() */
+	unsigned		 ping_ms;	/* 0: off */
+	unsigned		 ping_timeout_ms;
+	uint64_t		 now_ms;	/* the loop's clock, mono ms */
+	uint32_t		 ping_seq;
+	uint64_t		 suspensions;	/* nodes taken out, in all */
 };
 
 /* Rejections: the XMPP error form and the OpenSRF status (spec 1.4). */
@@ -188,6 +199,9 @@ struct router_io {
 	 */
 	int	(*node_addr)(void *arg, const char *cls, const char *registrant,
 		    char *buf, size_t bufsz);
+	/* Optional: send node `to` a liveness ping with id; 0 or -errno. */
+	int	(*ping)(void *arg, struct router_class *, const char *to,
+		    uint32_t id);
 };
 
 /* What router_top_msg() found a top-level message to be. */
@@ -272,6 +286,29 @@ size_t	router_class_real_nodes(const struct router_class *);
  */
 int	router_forward(struct router *, struct router_class *,
 	    const struct router_fwd *, const struct router_io *);
+
+/*
+ * Liveness of listeners (issue 14).  The router never sees replies, so
+ * a listener that stopped reading (frozen, hung) would go on getting its
+ * share until the server dropped it.  With ping_ms > 0 and io->ping set
+ * (XMPP), a node that is forwarded a request and was not heard from in
+ * ping_ms gets a ping (bus_ping()); a node that once answered one and
+ * then leaves a ping unanswered for ping_timeout_ms is suspended: round
+ * robin skips it.  It is resumed when it answers (late) or registers
+ * again (after its reconnect); a ping error from a node that answered
+ * before means the server no longer knows it: it is removed, as after a
+ * bounce.  Nodes that never answer pings (OpenSRF's listeners) are never
+ * suspended.  A suspended node is pinged again every ping_ms.  So a
+ * listener frozen while it is sent requests is out of the rotation at
+ * most ping_ms + ping_timeout_ms (and a tick) after its last answer.
+ *
+ * router_live_tick() runs the timers (the loop sets r->now_ms first; it
+ * returns the ms until it wants to run again, -1 none);
+ * router_live_pong() takes an answer, error or not.
+ */
+int	router_live_tick(struct router *, const struct router_io *);
+void	router_live_pong(struct router *, const char *from, uint32_t id,
+	    int is_error, const struct router_io *);
 
 /* Classes `registrant` holds a registration in. */
 size_t	router_sender_classes(const struct router *, const char *registrant);

@@ -42,6 +42,8 @@
 #define RL_BACKOFF_MAX_MS	30000
 /* The status file is rewritten at most this often. */
 #define RL_STATUS_PERIOD_MS	1000
+/* Listener pings' timers run at most this often (a bound's slack). */
+#define RL_LIVE_PERIOD_MS	100
 
 enum rconn_state { RC_DOWN, RC_OPENING, RC_UP };
 
@@ -93,6 +95,7 @@ struct router_loop {
 	uint64_t		 started;	/* wall s */
 	uint32_t		 rnd;		/* xorshift, for jitter */
 	uint64_t		 login_next;	/* router_pace() state */
+	uint64_t		 live_at;	/* mono ms: liveness timers */
 	char			 wake_tag;	/* epoll marker */
 };
 
@@ -398,6 +401,21 @@ io_forward(void *arg, struct router_class *cls, const char *to,
 	return send_tmsg(c, &m);
 }
 
+/* XMPP: a liveness ping to listener `to` (router.h). */
+static int
+io_ping(void *arg, struct router_class *cls, const char *to, uint32_t id)
+{
+	struct rinst	*ri = arg;
+	struct rconn	*c;
+	int		 rc;
+
+	if ((c = send_conn(ri, cls)) == NULL)
+		return -ENOTCONN;
+	if ((rc = bus_ping(c->t, to, id)) == -ENOTCONN)
+		rconn_lost(c, rc);
+	return rc;
+}
+
 /* Redis: a registrant's node is its service queue (spec 5). */
 static int
 io_node_addr(void *arg, const char *cls, const char *registrant, char *buf,
@@ -678,6 +696,15 @@ handle_frame(struct rconn *c, const struct bus_frame *x)
 	struct api_reply	 a;
 	char			 cls[ROUTER_CLASS_MAX + 1];
 
+	if ((x->flags & BUS_F_PONG) && !c->bridge) {
+		uint32_t	id;
+
+		if (bus_pong_id(x, &id) == 0)
+			router_live_pong(ri->rt, x->sender, id,
+			    (x->flags & BUS_F_ERROR) != 0, &ri->io);
+		ri->L->gen++;
+		return;
+	}
 	if (x->flags & BUS_F_OTHER) {
 		log_debug("router: %s: non-message ignored", c->jid);
 		return;
@@ -782,6 +809,8 @@ status_node(FILE *f, const struct rinst *ri, const struct router_node *n)
 
 	fprintf(f, "    listener %s forwarded %llu\n", n->jid,
 	    (unsigned long long)n->forwarded);
+	if (n->suspended)
+		fprintf(f, "      suspended: no answer to a ping\n");
 	/* a Redis queue is shared: say who pops it */
 	if (ri->redis)
 		for (i = 0; i < n->nregs; i++)
@@ -800,11 +829,12 @@ status_write_to(struct router_loop *L, FILE *f)
 	for (i = 0; i < L->ninst; i++) {
 		r = L->inst[i].rt;
 		fprintf(f, "router %s state %s classes %zu api_calls %llu "
-		    "ignored %llu refused %llu\n", L->inst[i].top->jid,
-		    state_name(L->inst[i].top), r->nclasses,
-		    (unsigned long long)r->api_calls,
+		    "ignored %llu refused %llu suspensions %llu\n",
+		    L->inst[i].top->jid, state_name(L->inst[i].top),
+		    r->nclasses, (unsigned long long)r->api_calls,
 		    (unsigned long long)r->ignored,
-		    (unsigned long long)r->refused);
+		    (unsigned long long)r->refused,
+		    (unsigned long long)r->suspensions);
 		for (j = 0; j < r->nclasses; j++) {
 			cls = r->classes[j];
 			/* on Redis the class lives on the router inbox */
@@ -945,6 +975,11 @@ reload(struct router_loop *L)
 		    fresh[j].trusted_servers, fresh[j].ntrusted_servers,
 		    fresh[j].trusted_clients, fresh[j].ntrusted_clients);
 		L->inst[i].rt->max_classes = (unsigned)fresh[j].max_classes;
+		if (!L->inst[i].redis) {
+			L->inst[i].rt->ping_ms = (unsigned)fresh[j].ping_ms;
+			L->inst[i].rt->ping_timeout_ms =
+			    (unsigned)fresh[j].ping_timeout_ms;
+		}
 		L->inst[i].rt->max_per_sender =
 		    (unsigned)fresh[j].max_classes_per_sender;
 		if (rc < 0)
@@ -969,7 +1004,8 @@ static int
 prepare(struct router_loop *L, uint64_t now)
 {
 	struct rconn	*c;
-	uint64_t	 due = L->status_at;
+	uint64_t	 due = L->status_at < L->live_at ? L->status_at :
+			    L->live_at;
 	int		 t;
 
 	for (c = L->conns; c != NULL; c = c->next) {
@@ -999,6 +1035,8 @@ run_conns(struct router_loop *L, uint64_t now)
 	size_t		 i;
 	int		 t;
 
+	for (i = 0; i < L->ninst; i++)
+		L->inst[i].rt->now_ms = now;
 	for (c = L->conns; c != NULL; c = c->next) {
 		if (c->dead)
 			continue;
@@ -1012,6 +1050,12 @@ run_conns(struct router_loop *L, uint64_t now)
 			c->due = 1;
 		if (c->ready || c->due)
 			rconn_turn(c, c->ready);
+	}
+	if (now >= L->live_at) {
+		for (i = 0; i < L->ninst; i++)
+			if (router_live_tick(L->inst[i].rt, &L->inst[i].io) >= 0)
+				L->gen++;	/* pings pending: show them */
+		L->live_at = now + RL_LIVE_PERIOD_MS;
 	}
 	if (now >= L->status_at) {
 		for (i = 0; i < L->ninst; i++)
@@ -1107,6 +1151,12 @@ router_loop_new(const struct router_loop_conf *conf, struct router_loop **out)
 		ri->io.class_close = io_class_close;
 		if ((ri->redis = e->bus.kind == BUS_REDIS))
 			ri->io.node_addr = io_node_addr;
+		else {
+			/* a frozen listener is found by pings (router.h) */
+			ri->io.ping = io_ping;
+			ri->rt->ping_ms = (unsigned)e->ping_ms;
+			ri->rt->ping_timeout_ms = (unsigned)e->ping_timeout_ms;
+		}
 		if (e->bus.resource != NULL &&
 		    strcmp(e->bus.resource, "router") != 0)
 			log_warnx("router: %s@%s: transport/resource is "

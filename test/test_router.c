@@ -90,7 +90,7 @@ io_close(void *arg, struct router_class *c)
 static struct rec	 R;
 static struct router	*RT;
 static struct router_io	 IO = { &R, io_forward, io_reject, io_open, io_close,
-    NULL };
+    NULL, NULL };
 
 #define LA	"opensrf@private.localhost/opensrf.math_listener_a_1"
 #define LB	"opensrf@private.localhost/opensrf.math_listener_b_2"
@@ -323,6 +323,120 @@ START_TEST(test_pace)
 	ck_assert_uint_eq(router_pace(&next, 0, 3), 334);
 	ck_assert_uint_eq(router_pace(&next, 0, 3), 668);
 	ck_assert_uint_eq(router_pace(&next, 0, 3), 1002);
+}
+END_TEST
+
+/* Pings the router sent: to whom, with which id. */
+static char	pinged[8][128];
+static uint32_t	ping_ids[8];
+static int	npinged;
+
+static int
+io_ping(void *arg, struct router_class *c, const char *to, uint32_t id)
+{
+	ck_assert_int_lt(npinged, 8);
+	str_copy(pinged[npinged], to, sizeof(pinged[0]));
+	ping_ids[npinged++] = id;
+	return 0;
+}
+
+static void
+fwd_at(struct router_io *io, uint64_t now, const char *thread)
+{
+	struct router_msg	m = { .from = CLI, .thread = thread,
+				    .body = "[1]" };
+
+	RT->now_ms = now;
+	router_class_msg(RT, router_class_find(RT, "opensrf.math"), &m, io);
+}
+
+/*
+ * Issue 14: a listener that answered pings and then stops is taken out
+ * of the rotation ping_timeout after the ping its request brought, and
+ * back in when it answers; one that never answers is left alone.
+ */
+START_TEST(test_liveness)
+{
+	struct router_io	 io = IO;
+	struct router_class	*c;
+
+	io.ping = io_ping;
+	npinged = 0;
+	RT->ping_ms = 2000;
+	RT->ping_timeout_ms = 3000;
+	ck_assert_int_eq(router_register(RT, "opensrf.math", LA, &io), 0);
+	ck_assert_int_eq(router_register(RT, "opensrf.math", LB, &io), 0);
+	c = router_class_find(RT, "opensrf.math");
+	fwd_at(&io, 1000, "t1");		/* A, never heard: ping */
+	ck_assert_int_eq(npinged, 1);
+	ck_assert_str_eq(pinged[0], LA);
+	fwd_at(&io, 1000, "t2");		/* B: ping */
+	ck_assert_int_eq(npinged, 2);
+	ck_assert_str_eq(pinged[1], LB);
+	RT->now_ms = 1100;
+	router_live_pong(RT, LA, ping_ids[0], 0, &io);	/* A answers */
+	ck_assert_int_eq(c->nodes[0]->answered, 1);
+	/* heard 1.9 s ago: no ping yet */
+	fwd_at(&io, 3000, "t3");
+	ck_assert_int_eq(npinged, 2);
+	fwd_at(&io, 3000, "t4");		/* B: its ping is still out */
+	fwd_at(&io, 3200, "t5");		/* A: 2.1 s since: ping */
+	ck_assert_int_eq(npinged, 3);
+	ck_assert_str_eq(pinged[2], LA);
+	/* A freezes: suspended 3 s later, B never answered: left alone */
+	RT->now_ms = 6100;
+	ck_assert_int_ge(router_live_tick(RT, &io), 0);
+	ck_assert_int_eq(c->nodes[0]->suspended, 0);
+	RT->now_ms = 6200;
+	ck_assert_int_ge(router_live_tick(RT, &io), 0);
+	ck_assert_int_eq(c->nodes[0]->suspended, 1);
+	ck_assert_int_eq(c->nodes[1]->suspended, 0);
+	ck_assert_uint_eq(RT->suspensions, 1);
+	R.n = 0;
+	fwd_at(&io, 6300, "t6");
+	fwd_at(&io, 6300, "t7");
+	ck_assert_str_eq(R.ev[0].to, LB);
+	ck_assert_str_eq(R.ev[1].to, LB);
+	/* a suspended one is pinged again now and then */
+	RT->now_ms = 8200;
+	(void)router_live_tick(RT, &io);
+	ck_assert_int_eq(npinged, 4);
+	ck_assert_str_eq(pinged[3], LA);
+	/* it thaws: the old answer does not count, the new one does */
+	router_live_pong(RT, LA, ping_ids[2], 0, &io);
+	ck_assert_int_eq(c->nodes[0]->suspended, 1);
+	router_live_pong(RT, LA, ping_ids[3], 0, &io);
+	ck_assert_int_eq(c->nodes[0]->suspended, 0);
+	R.n = 0;
+	fwd_at(&io, 8300, "t8");
+	fwd_at(&io, 8300, "t9");
+	ck_assert_str_ne(R.ev[0].to, R.ev[1].to);
+	/* a registration again brings a suspended node back too */
+	c->nodes[0]->suspended = 1;
+	ck_assert_int_eq(router_register(RT, "opensrf.math", LA, &io),
+	    -EEXIST);
+	ck_assert_int_eq(c->nodes[0]->suspended, 0);
+	/* all suspended: the client hears 503 at once */
+	c->nodes[0]->suspended = c->nodes[1]->suspended = 1;
+	R.n = 0;
+	fwd_at(&io, 9000, "t10");
+	ck_assert_int_eq(R.ev[0].kind, 'R');
+	ck_assert_int_eq(R.ev[0].why, ROUTER_REJECT_NO_LISTENER);
+	/* the server refuses a ping to one that answered before: gone */
+	c->nodes[0]->suspended = c->nodes[1]->suspended = 0;
+	c->nodes[0]->ping_sent = 1;
+	c->nodes[0]->ping_id = 77;
+	router_live_pong(RT, LA, 77, 1, &io);
+	ck_assert_uint_eq(c->nnodes, 1);
+	ck_assert_str_eq(c->nodes[0]->jid, LB);
+	/* ...and to one that never did: nothing (it cannot answer) */
+	c->nodes[0]->ping_sent = 1;
+	c->nodes[0]->ping_id = 78;
+	router_live_pong(RT, LB, 78, 1, &io);
+	ck_assert_uint_eq(c->nnodes, 1);
+	/* off: no pings, no timers */
+	RT->ping_ms = 0;
+	ck_assert_int_eq(router_live_tick(RT, &io), -1);
 }
 END_TEST
 
@@ -835,6 +949,7 @@ router_suite(void)
 	tcase_add_test(tc, test_shared_node);
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_pace);
+	tcase_add_test(tc, test_liveness);
 	tcase_add_loop_test(tc, test_top_untrusted, 0, ARRAY_LEN(top_cases));
 	tcase_add_test(tc, test_top_error_ignored);
 	tcase_add_test(tc, test_sighup_trust);

@@ -66,7 +66,8 @@ write_text(const char *path, const char *text)
 
 /* One opensrf_core.xml for droverd, drover-call and the router. */
 static void
-write_core(const char *user, const char *pass)
+write_core_to(const char *path, const char *log, const char *user,
+    const char *pass)
 {
 	char	*x;
 
@@ -84,10 +85,16 @@ write_core(const char *user, const char *pass)
 	    "<bus>redis</bus><username>router</username><password>%s"
 	    "</password><reconnect_max>1</reconnect_max></transport>"
 	    "<logfile>%s</logfile><loglevel>4</loglevel></router></routers>"
-	    "</config>\n", dom, dom, th_server(srv)->port, user, pass, D.log,
+	    "</config>\n", dom, dom, th_server(srv)->port, user, pass, log,
 	    dom, dom, dom, th_server(srv)->port, TH_ROUTER_PW, rlog);
-	write_text(D.core, x);
+	write_text(path, x);
 	free(x);
+}
+
+static void
+write_core(const char *user, const char *pass)
+{
+	write_core_to(D.core, D.log, user, pass);
 }
 
 static void
@@ -750,6 +757,91 @@ START_TEST(test_rr_restart)
 }
 END_TEST
 
+/* Cut every TCP connection of the processes of group pgid (ss -K). */
+static void
+cut_connections(pid_t pgid)
+{
+	char	cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "for p in $(pgrep -g %ld); do ls -l "
+	    "/proc/$p/fd 2>/dev/null; done | sed -n 's/.*socket:\\["
+	    "\\([0-9]*\\)\\].*/\\1/p' | sort -u | while read i; do ss "
+	    "-tneH | awk -v i=\"ino:$i\" '{for (f = 1; f <= NF; f++) if "
+	    "($f == i) print $4}'; done | while read a; do ss -K -tn src "
+	    "\"$a\" >/dev/null; done", (long)pgid);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/*
+ * Issue 14 on Redis: two droverd listeners of one service, user and
+ * domain pop one queue, as if on two hosts.  One is frozen (SIGSTOP, its
+ * group): it stops popping, and the other takes every request, but for
+ * the one the frozen listener's BLPOP had already been promised by
+ * Redis: that waits.  Its connections are cut (ss -K) and it thaws: it
+ * reconnects, registers again and answers the request it held.
+ */
+START_TEST(test_rr_frozen)
+{
+	struct th_droverd	 D2;
+	struct th_conf		 c = { .min_children = 2, .max_children = 3,
+				    .keepalive = 2 };
+	struct th_reply		 r;
+	const char		*extra[] = { "-f", NULL };
+	char			 inst[32];
+	int			 i, served = 0;
+
+	memset(&D2, 0, sizeof(D2));
+	snprintf(inst, sizeof(inst), "b%ld", (long)getpid());
+	c.instance = inst;
+	th_droverd_conf(&D2, &c);
+	D2.xmpp = 1;
+	write_core_to(D2.core, D2.log, "opensrf", TH_OPENSRF_PW);
+	D2.pid = th_droverd_exec(&D2, extra);
+	th_wait_idle(&D2, 2, WAIT_MS);
+	th_wait_log(&D2, "registered drover.test with 1 router", WAIT_MS);
+	/* one queue, two registrants */
+	wait_file_has(rstat, "      registrant ");
+	for (i = 0; i < 4; i++) {
+		th_call(&D, "opensrf.system.echo", "[1]", &r, WAIT_MS);
+		th_reply_free(&r);
+	}
+	ck_assert_int_eq(kill(-D.pid, SIGSTOP), 0);
+	for (i = 0; i < 10; i++)
+		th_send(&D, NULL, 100 + i, "opensrf.system.echo", "[2]", NULL);
+	/* all but what the frozen one holds: at most one, its BLPOP's */
+	for (i = 0; i < 9; i++) {
+		th_recv(&D, &r, WAIT_MS);
+		ck_assert_int_eq(r.code, 205);
+		th_reply_free(&r);
+		served++;
+	}
+	/*
+	 * The tenth was popped into the frozen process's socket; cutting
+	 * the connection loses it with the socket's buffer, and its client
+	 * ends on its own timeout (drover-call's -t): the documented worst
+	 * case.  Nothing else is lost.
+	 */
+	cut_connections(D.pid);
+	ck_assert_int_eq(kill(-D.pid, SIGCONT), 0);
+	th_wait_log(&D, "bus: redis: connection of", WAIT_MS);
+	th_wait_log(&D, "registered drover.test with 1 router", WAIT_MS);
+	/* both serve again: six more, each answered (the tenth may come
+	 * in between, late, if it survived) */
+	for (i = 0; i < 6; i++)
+		th_send(&D, NULL, 200 + i, "opensrf.system.echo", "[3]",
+		    NULL);
+	for (i = 0; i < 6; i++) {
+		th_recv(&D, &r, WAIT_MS);
+		ck_assert_int_eq(r.code, 205);
+		if (r.trace < 200)
+			i--;
+		th_reply_free(&r);
+	}
+	ck_assert_int_eq(served, 9);
+	th_droverd_cleanup(&D2);
+}
+END_TEST
+
 Suite *
 router_redis_suite(void)
 {
@@ -770,6 +862,14 @@ router_redis_suite(void)
 	tcase_add_test(tc, test_rr_chunked);
 	tcase_add_test(tc, test_rr_untrusted);
 	tcase_add_test(tc, test_rr_drover_call);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("frozen");
+	tcase_set_tags(tc, "integration");
+	tcase_set_timeout(tc, 90);
+	tcase_add_unchecked_fixture(tc, th_redis_setup, NULL);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_rr_frozen);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("opensrf_accounts");

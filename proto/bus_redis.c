@@ -95,6 +95,8 @@
 #define RB_LISTEN_BLOCK_S	"1"
 /* Most elements one LPOP takes: bounds the memory of one reply. */
 #define RB_BATCH		256
+/* Without a backlog, one pop in this many also tries an LPOP batch. */
+#define RB_PROBE_EVERY		8
 /* Queue samples of a listener, ms. */
 #define RB_SAMPLE_MS		1000
 /* Queue ends remembered for the age bound. */
@@ -111,6 +113,12 @@
 #define RB_LOGOUT_MS		200
 /* epoll events handled per epoll_wait() round. */
 #define RB_EVENTS		16
+/*
+ * Lazy replies (link_sync()) are read at least this often, ms, or once
+ * this many wait: a few bytes each, far below a socket buffer.
+ */
+#define RB_LAZY_MS		50
+#define RB_LAZY_MAX		256
 
 /* epoll tags of the private set */
 #define RB_T_CMD	0u
@@ -127,6 +135,8 @@ struct rb_link {
 	uint64_t		 tag;
 	int			 reg_fd;	/* registered fd, or -1 */
 	uint32_t		 reg_ev;
+	int			 lazy;		/* replies read when convenient
+						   (see link_sync()) */
 };
 
 /* A message waiting for a remote connection to come up. */
@@ -170,6 +180,8 @@ struct rb {
 	/* the pair in flight on pop */
 	int			 pop_out;
 	unsigned		 lpop_n;
+	int			 backlog;	/* the last LPOP found some */
+	unsigned		 cycles;	/* pops sent, for probes */
 	unsigned		 credit;	/* listener: bus_take() */
 	/* frames popped, not yet taken */
 	struct rb_fq		*fhead, *ftail;
@@ -195,6 +207,7 @@ struct rb {
 	struct rb_remote	*rem[RB_REMOTE_MAX];
 	uint64_t		 clock;
 	int			 corked;
+	uint64_t		 lazy_ms;	/* mono: read lazy replies */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -241,6 +254,13 @@ hash64(const char *s, size_t n)
 	return h;
 }
 
+/*
+ * The eventfd is raised only when frames wait after a call that is not
+ * bus_recv(): bus_run() pumps the connections too, and its owner may
+ * not read before it sleeps.  Frames bus_recv() itself received need no
+ * signal: its owner calls it until it returns 0 (bus.h).  So in the
+ * steady state of one message per wake-up it costs no system call.
+ */
 static void
 qfd_signal(struct rb *rb, int on)
 {
@@ -281,7 +301,6 @@ frame_push(struct rb *rb, char *raw, size_t len, unsigned flags)
 		rb->fhead = q;
 	rb->ftail = q;
 	rb->nready++;
-	qfd_signal(rb, 1);
 }
 
 static struct bus_frame *
@@ -294,7 +313,7 @@ frame_pop(struct rb *rb)
 		return NULL;
 	if ((rb->fhead = q->next) == NULL) {
 		rb->ftail = NULL;
-		qfd_signal(rb, 0);
+		qfd_signal(rb, 0);	/* a no-op unless it was raised */
 	}
 	rb->nready--;
 	f = q->f;
@@ -325,12 +344,25 @@ take_elem(struct rb *rb, struct rds_reply *e, unsigned flags)
 
 /* ------------------------------------------------------------- links */
 
+/*
+ * Keep l's registration as its connection wants it, but for a lazy
+ * link: its replies (RPUSH's ":1", a DEL's count) matter only when they
+ * are errors, so they do not wake the process; pump() reads them when it
+ * runs anyway.  A client or a drone thus wakes once per answer, not also
+ * for the acknowledgement of its request.  The command link reads at
+ * once while a reply it waits for (a queue sample, an excess pop) is out.
+ */
 static void
 link_sync(struct rb_link *l)
 {
 	struct epoll_event	ev;
+	struct rb		*rb = l->rb;
 	int			fd = l->c != NULL ? rds_fd(l->c) : -1;
 	uint32_t		want = fd >= 0 ? rds_events(l->c) : 0;
+
+	if (l->lazy && fd >= 0 && rds_state(l->c) == RDS_UP &&
+	    !(l == &rb->cmd && (rb->sample_out || rb->overflow_out)))
+		want &= ~(uint32_t)EPOLLIN;
 
 	if (fd != l->reg_fd && l->reg_fd >= 0) {
 		/* closed already (it left the set then) or still open */
@@ -383,6 +415,7 @@ link_init(struct rb *rb, struct rb_link *l, uint64_t tag, const char *host,
 	l->rb = rb;
 	l->tag = tag;
 	l->reg_fd = -1;
+	l->lazy = tag != RB_T_POP;
 	if ((rc = rds_new(&p, &l->c)) < 0)
 		log_warnx("bus: redis: cannot set up a connection to %s:%d: "
 		    "%s", host, p.port, strerror(-rc));
@@ -629,6 +662,7 @@ lpop_done(void *arg, int err, struct rds_reply *r)
 			rb->lost = err;
 		return;
 	}
+	rb->backlog = r->type == RDS_ARRAY && r->n > 0;
 	if (r->type == RDS_ARRAY)
 		for (i = 0; i < r->n; i++)
 			take_elem(rb, r->elem[i], 0);
@@ -672,7 +706,14 @@ pull(struct rb *rb)
 		want = rb->credit - rb->nready;
 		batch = want - 1 < RB_BATCH ? want - 1 : RB_BATCH;
 	}
-	if (batch > 0) {
+	/*
+	 * An LPOP that finds the list empty costs the server a reply for
+	 * nothing: it goes with the BLPOP only while the last one found
+	 * something, and every RB_PROBE_EVERY-th time to notice a backlog
+	 * that builds up (a BLPOP alone takes one element a round trip).
+	 */
+	if (batch > 0 && (rb->backlog ||
+	    ++rb->cycles % RB_PROBE_EVERY == 0)) {
 		(void)snprintf(n, sizeof(n), "%u", batch);	/* fits */
 		if ((rc = rds_commandl(rb->pop.c, lpop_done, rb, "LPOP",
 		    rb->key, n, NULL)) < 0)
@@ -821,8 +862,10 @@ sample_tail(void *arg, int err, struct rds_reply *r)
 	    (rb->s_depth - rb->qmax < RB_OVERFLOW_MAX ?
 	    rb->s_depth - rb->qmax : RB_OVERFLOW_MAX));
 	if (rds_commandl(rb->cmd.c, overflow_done, rb, "LPOP", rb->key, n,
-	    NULL) == 0)
+	    NULL) == 0) {
 		rb->overflow_out = 1;
+		link_sync(&rb->cmd);
+	}
 }
 
 static void
@@ -908,6 +951,22 @@ pump(struct rb *rb)
 		}
 	} while (n == RB_EVENTS);
 	now = mono_ms();
+	/*
+	 * The replies lazy links did not wake us for: read when many wait
+	 * or none was read for a while (an error reply is logged late, but
+	 * logged); a read that finds nothing yet is a system call wasted.
+	 */
+	if (now >= rb->lazy_ms || rds_pending(rb->cmd.c) >= RB_LAZY_MAX) {
+		rb->lazy_ms = now + RB_LAZY_MS;
+		if (rds_state(rb->cmd.c) == RDS_UP &&
+		    rds_pending(rb->cmd.c) > 0)
+			rds_handle_read(rb->cmd.c);
+		for (i = 0; i < RB_REMOTE_MAX; i++)
+			if (rb->rem[i] != NULL &&
+			    rds_state(rb->rem[i]->l.c) == RDS_UP &&
+			    rds_pending(rb->rem[i]->l.c) > 0)
+				rds_handle_read(rb->rem[i]->l.c);
+	}
 	rds_tick(rb->cmd.c, now);
 	rds_tick(rb->pop.c, now);
 	for (i = 0; i < RB_REMOTE_MAX; i++)
@@ -1111,6 +1170,7 @@ rb_step(struct bus *b)
 	rb->up = 1;
 	rb->sample_ms = mono_ms();
 	pull(rb);
+	qfd_signal(rb, rb->fhead != NULL);
 	return 0;
 }
 
@@ -1165,12 +1225,38 @@ output_waits(const struct rb *rb)
 	return 0;
 }
 
+/* A remote connection still logging in (it needs pump()). */
+static int
+remote_connecting(const struct rb *rb)
+{
+	size_t	i;
+
+	for (i = 0; i < RB_REMOTE_MAX; i++)
+		if (rb->rem[i] != NULL &&
+		    (rds_state(rb->rem[i]->l.c) == RDS_CONNECTING ||
+		    rds_state(rb->rem[i]->l.c) == RDS_AUTH))
+			return 1;
+	return 0;
+}
+
+/*
+ * bus_run() calls this every turn.  With no output waiting and nothing
+ * logging in it does nothing at all: reading is bus_recv()'s, so the
+ * owner that runs the bus and then reads pays one pass, not two, and no
+ * eventfd signal.
+ */
 static int
 rb_flush(struct bus *b)
 {
 	struct rb	*rb = b->impl;
 
+	/* a sample's or an excess pop's replies are for this call to read:
+	 * the owner need not call bus_recv() for them */
+	if (rb->lost == 0 && !output_waits(rb) && !remote_connecting(rb) &&
+	    !rb->sample_out && !rb->overflow_out)
+		return 0;
 	pump(rb);
+	qfd_signal(rb, rb->fhead != NULL);
 	if (rb->lost != 0 && rb->fhead == NULL)
 		return rb->lost;
 	return output_waits(rb) ? -EAGAIN : 0;
@@ -1318,6 +1404,7 @@ rb_tick(struct bus *b)
 
 	sample(rb, mono_ms());
 	pull(rb);
+	qfd_signal(rb, rb->fhead != NULL);
 }
 
 static void

@@ -358,6 +358,7 @@ static const struct usage_case {
 	{ { "-t", "3601", "stop" }, 2, NULL, "expected seconds from 1" },
 	{ { "-t", "ten", "stop" }, 2, NULL, "expected seconds from 1" },
 	{ { "-q", "status" }, 2, NULL, "usage: droverctl" },
+	{ { "sweep", "opensrf.math" }, 2, NULL, "usage: droverctl" },
 	{ { "-c", "/nonexistent/core.xml", "status" }, 1, NULL,
 	  "/nonexistent/core.xml" },
 };

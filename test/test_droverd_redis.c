@@ -383,6 +383,35 @@ START_TEST(test_redis_backlog_bound)
 }
 END_TEST
 
+/* The service queue as drover-status shows it: depth and oldest age. */
+static int
+queue_seen(const struct th_view *v, void *arg)
+{
+	return v->info.svc_queue.sampled_mono_us != 0 &&
+	    v->info.svc_queue.depth == 3 && v->info.svc_queue.oldest_ms >= 1000;
+}
+
+START_TEST(test_redis_queue_published)
+{
+	struct th_conf	c = { .min_children = 1, .max_children = 1,
+			    .max_backlog_queue = 100 };
+	struct th_reply	r;
+	int		i;
+
+	start(&c, 1);	/* unbounded: nothing taken off */
+	th_send(&D, NULL, 1, "drover.test.sleep", "[3]", NULL);
+	th_wait_sb(&D, sleeping, NULL, WAIT_MS, "the child sleeping");
+	for (i = 0; i < 3; i++)
+		th_send(&D, NULL, 10 + i, "opensrf.system.echo", "[1]", NULL);
+	th_wait_sb(&D, queue_seen, NULL, WAIT_MS, "3 waiting for a second");
+	for (i = 0; i < 4; i++) {
+		th_recv(&D, &r, WAIT_MS);
+		ck_assert_int_eq(r.code, 205);
+		th_reply_free(&r);
+	}
+}
+END_TEST
+
 START_TEST(test_redis_backlog_unbounded)
 {
 	backlog_case(1);
@@ -504,6 +533,7 @@ droverd_redis_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_redis_backlog_bound);
 	tcase_add_test(tc, test_redis_backlog_unbounded);
+	tcase_add_test(tc, test_redis_queue_published);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -291,6 +291,10 @@ struct core_conf {
 	char		**log_protect;	/* shared/log_protect/match_string */
 	size_t		  nlog_protect;
 	unsigned	  scoreboard_mode; /* octal, default 0640 */
+	char		 *user;		/* <user>: switch to it from root */
+	char		 *group;	/* <group>; NULL: the user's */
+	int		  allow_root;	/* <allow_root>: plugins may run as
+					   root when no user is set */
 };
 
 /* Context `ctx` ("opensrf" for services, "srfsh", ...) of the file. */
@@ -328,6 +332,8 @@ struct router_conf {
 					   not heard from in this; 0 off */
 	int		  ping_timeout_ms; /* out of rotation after this
 					   without an answer */
+	char		 *user;		/* <user>: switch to it from root */
+	char		 *group;	/* <group>; NULL: the user's */
 	char		 *file;		/* where the entry is */
 	int		  line;
 };

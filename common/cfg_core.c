@@ -102,6 +102,12 @@ static const struct cfg_key core_keys[] = {
 	  CK(settings_config), "opensrf.xml; relative to this file" },
 	{ "scoreboard_mode", CFG_T_MODE, CFG_K_DROVER, 0, 0777, 0640, NULL,
 	  NULL, CK(scoreboard_mode), "scoreboard segment permissions" },
+	{ "user", CFG_T_STR, CFG_K_DROVER, 0, 0, 0, NULL, NULL, CK(user),
+	  "user droverd switches to when started as root" },
+	{ "group", CFG_T_STR, CFG_K_DROVER, 0, 0, 0, NULL, NULL, CK(group),
+	  "group for <user>; default the user's own" },
+	{ "allow_root", CFG_T_BOOL, CFG_K_DROVER, 0, 1, 0, NULL, NULL,
+	  CK(allow_root), "let plugins run as root when no <user> is set" },
 };
 
 #define RK(field)	offsetof(struct router_conf, field)
@@ -142,6 +148,10 @@ static const struct cfg_key router_keys[] = {
 	  "XMPP: out of the rotation when a ping is unanswered this long, s" },
 	{ "bridge", CFG_T_STR, CFG_K_DROVER, 0, 0, 0, NULL, NULL, RK(bridge),
 	  "domain of the <router> on the other bus to forward to and from" },
+	{ "user", CFG_T_STR, CFG_K_DROVER, 0, 0, 0, NULL, NULL, RK(user),
+	  "user drover-router switches to when started as root" },
+	{ "group", CFG_T_STR, CFG_K_DROVER, 0, 0, 0, NULL, NULL, RK(group),
+	  "group for <user>; default the user's own" },
 };
 
 const struct cfg_key *

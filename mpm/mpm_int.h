@@ -73,6 +73,10 @@ struct mpm {
 	int		 epfd;
 	int		 sigfd;
 	int		 want_reg;	/* registered unless SIGUSR1 */
+	int		 pidfd;		/* conf->pidfile until written */
+	int		 priv_failed;	/* the switch to run_as failed */
+	int		 ev_ready;	/* READY told for this generation */
+	struct mpm_status ev_told;	/* figures last told */
 
 	struct mpm_kid	 kids[MPM_MAX_SLOTS];
 	struct mpm_idle	 idle;
@@ -165,6 +169,16 @@ int	mpm_loop(struct mpm *);
 void	mpm_req_release(struct mpm *, const struct bus_frame *f);
 /* The per-client shares from the configuration in force. */
 void	mpm_client_limits(struct mpm *);
+
+/*
+ * mpm_event.c: conf->on_event.  mpm_event_round() once a loop round
+ * tells READY when the service is ready (after start or a reload);
+ * mpm_event_tick() once a tick tells STATUS when the figures changed.
+ */
+void	mpm_event_round(struct mpm *);
+void	mpm_event_tick(struct mpm *);
+void	mpm_event_reloading(struct mpm *);
+void	mpm_event_stopping(struct mpm *);
 
 /* mpm_title.c */
 void	mpm_title_init(int argc, char **argv);

@@ -453,6 +453,7 @@ begin_stop(struct mpm *m, enum mpm_run_state how)
 
 	if (m->run == RUN_FAST || m->run == how)
 		return;
+	mpm_event_stopping(m);
 	if (m->run == RUN_SERVING && m->want_reg &&
 	    bus_register(m->bus, 0) < 0)
 		log_info("stop: the %s bus has no routers to leave",
@@ -536,6 +537,7 @@ reload(struct mpm *m)
 
 	if (m->run != RUN_SERVING)
 		return;
+	mpm_event_reloading(m);
 	if (log_reopen() < 0)
 		log_warnx("reload: cannot reopen the log file");
 	if (m->conf->reload != NULL) {
@@ -807,6 +809,7 @@ mpm_loop(struct mpm *m)
 			watchdog(m);
 			expire_connects(m);
 			publish_bus(m);
+			mpm_event_tick(m);
 		} else if ((m->next_spawn_ms != 0 && now >= m->next_spawn_ms) ||
 		    (m->reaped && now >= m->next_spawn_ms)) {
 			/* a dead child is replaced now, not at the next tick,
@@ -816,6 +819,7 @@ mpm_loop(struct mpm *m)
 			maintain(m);
 		}
 		spawn_on_demand(m);
+		mpm_event_round(m);
 		if (stop_escalate(m))
 			return MPM_DEXIT_OK;
 	}

@@ -96,6 +96,7 @@ struct router_loop {
 	uint32_t		 rnd;		/* xorshift, for jitter */
 	uint64_t		 login_next;	/* router_pace() state */
 	uint64_t		 live_at;	/* mono ms: liveness timers */
+	int			 told_up;	/* c.on_up called */
 	char			 wake_tag;	/* epoll marker */
 };
 
@@ -216,6 +217,21 @@ flush_all(struct router_loop *L)
 		(void)rconn_flush(c);	/* a failure is handled (logged) */
 }
 
+/* Every entry's top-level connection is up: say so, the first time. */
+static void
+tops_up(struct router_loop *L)
+{
+	size_t	i;
+
+	if (L->told_up || L->c.on_up == NULL)
+		return;
+	for (i = 0; i < L->ninst; i++)
+		if (L->inst[i].top->state != RC_UP)
+			return;
+	L->told_up = 1;
+	L->c.on_up(L->c.on_up_arg);
+}
+
 /*
  * Run c's bus once and act on what changed: a login that ended (up, or
  * failed: retry later), a connection lost, input to read (`readable`,
@@ -238,6 +254,8 @@ rconn_turn(struct rconn *c, int readable)
 			c->attempt = 0;
 			c->ri->L->gen++;
 			log_info("router: logged in as %s", bus_addr(c->t));
+			if (c == c->ri->top)
+				tops_up(c->ri->L);
 			readable = 1;
 			break;
 		case BUS_DOWN:

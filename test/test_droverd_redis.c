@@ -85,7 +85,7 @@ core_redis(struct th_droverd *d)
 	    "<username>opensrf</username><passwd>%s</passwd>"
 	    "<router_name>router</router_name><reconnect_max>2"
 	    "</reconnect_max><logfile>%s</logfile><loglevel>4</loglevel>"
-	    "<client>true</client>"
+	    "<client>true</client><allow_root>true</allow_root>"
 	    "<settings_config>opensrf.xml</settings_config>"
 	    "</opensrf></config>\n", dom, dom, th_server(TH_REDIS)->port,
 	    TH_OPENSRF_PW, d->log);

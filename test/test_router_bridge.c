@@ -128,6 +128,7 @@ write_cores(void)
 	    "</username><passwd>%s</passwd><router_name>router</router_name>"
 	    "<tls>off</tls><reconnect_max>1</reconnect_max><logfile>%s"
 	    "</logfile><loglevel>4</loglevel><client>true</client>"
+	    "<allow_root>true</allow_root>"
 	    "<settings_config>opensrf.xml</settings_config></opensrf>%s"
 	    "</config>\n", th_server(TH_EJABBERD)->port, TH_OPENSRF_PW,
 	    D.log, routers);
@@ -139,6 +140,7 @@ write_cores(void)
 	    "<username>opensrf</username><passwd>%s</passwd><router_name>"
 	    "router</router_name><reconnect_max>1</reconnect_max><logfile>%s"
 	    "</logfile><loglevel>4</loglevel><client>true</client>"
+	    "<allow_root>true</allow_root>"
 	    "<settings_config>opensrf.xml</settings_config></opensrf>%s"
 	    "</config>\n", rdom, rdom, th_server(TH_REDIS)->port,
 	    TH_OPENSRF_PW, D.log, routers);

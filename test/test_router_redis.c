@@ -77,7 +77,7 @@ write_core_to(const char *path, const char *log, const char *user,
 	    "<bus>redis</bus><username>%s</username><passwd>%s</passwd>"
 	    "<router_name>router</router_name><reconnect_max>1"
 	    "</reconnect_max><logfile>%s</logfile><loglevel>4</loglevel>"
-	    "<client>true</client>"
+	    "<client>true</client><allow_root>true</allow_root>"
 	    "<settings_config>opensrf.xml</settings_config></opensrf>"
 	    "<routers><router><trusted_domains><server>%s</server>"
 	    "<client>%s</client></trusted_domains><transport>"

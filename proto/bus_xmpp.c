@@ -297,6 +297,10 @@ bx_ping(struct bus *b, const char *to, uint32_t id)
 	    "</iq>", (unsigned)id, to, xmpp_jid(conn(b)));
 	if (n < 0 || (size_t)n >= sizeof(xml))
 		return -ENAMETOOLONG;
+	/* after what is held: the answers come back in the order sent */
+	if (((struct bx *)b->impl)->corked)
+		return pbuf_add(&((struct bx *)b->impl)->held, xml,
+		    (size_t)n);
 	return bx_result(b, xmpp_send(conn(b), xml, (size_t)n));
 }
 

@@ -686,11 +686,24 @@ router_live_pong(struct router *r, const char *from, uint32_t id,
 			if (is_error) {
 				if (!n->answered)
 					continue;	/* never could */
-				log_warnx("class %s: listener %s is gone (ping "
-				    "refused): removing it", c->name, n->jid);
+				if (++n->ping_errors < ROUTER_PING_ERRORS) {
+					if (!n->suspended) {
+						n->suspended = 1;
+						r->suspensions++;
+						log_warnx("class %s: listener %s "
+						    "is gone (ping refused): out "
+						    "of the rotation", c->name,
+						    n->jid);
+					}
+					continue;
+				}
+				log_warnx("class %s: listener %s is gone (%u "
+				    "pings refused): removing it", c->name,
+				    n->jid, n->ping_errors);
 				class_remove_node(r, c, j, io);
 				return;		/* c may be freed */
 			}
+			n->ping_errors = 0;
 			n->heard = r->now_ms;
 			n->answered = 1;
 			if (n->suspended) {

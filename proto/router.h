@@ -63,6 +63,12 @@
 #define ROUTER_GRAVE_MAX	8
 /* A request is retried on at most this many listeners, then rejected. */
 #define ROUTER_RETRY_MAX	8
+/*
+ * Ping errors in a row (the server says the listener is gone) before a
+ * suspended node is removed: one ping period each, so its requests'
+ * bounces have long been taken.
+ */
+#define ROUTER_PING_ERRORS	3
 /* Longest class (service) name accepted in a registration. */
 #define ROUTER_CLASS_MAX	256
 /*
@@ -125,6 +131,7 @@ struct router_node {
 	uint32_t		 ping_id;	/* of the ping in flight */
 	uint64_t		 ping_sent;	/* its time; 0: none */
 	uint64_t		 heard;		/* its last answer */
+	unsigned		 ping_errors;	/* in a row */
 	uint64_t		 forwarded;	/* requests sent to it */
 	struct router_inflight	 win[ROUTER_INFLIGHT_MAX]; /* ring */
 	unsigned		 win_head;	/* next slot to write */
@@ -296,8 +303,9 @@ int	router_forward(struct router *, struct router_class *,
  * then leaves a ping unanswered for ping_timeout_ms is suspended: round
  * robin skips it.  It is resumed when it answers (late) or registers
  * again (after its reconnect); a ping error from a node that answered
- * before means the server no longer knows it: it is removed, as after a
- * bounce.  Nodes that never answer pings (OpenSRF's listeners) are never
+ * before means the server no longer knows it: it is suspended, and
+ * removed after ROUTER_PING_ERRORS errors in a row (by then the bounces
+ * of what it was sent have come back and been retried).  Nodes that never answer pings (OpenSRF's listeners) are never
  * suspended.  A suspended node is pinged again every ping_ms.  So a
  * listener frozen while it is sent requests is out of the rotation at
  * most ping_ms + ping_timeout_ms (and a tick) after its last answer.

@@ -359,6 +359,7 @@ START_TEST(test_liveness)
 {
 	struct router_io	 io = IO;
 	struct router_class	*c;
+	int			 i;
 
 	io.ping = io_ping;
 	npinged = 0;
@@ -422,17 +423,26 @@ START_TEST(test_liveness)
 	fwd_at(&io, 9000, "t10");
 	ck_assert_int_eq(R.ev[0].kind, 'R');
 	ck_assert_int_eq(R.ev[0].why, ROUTER_REJECT_NO_LISTENER);
-	/* the server refuses a ping to one that answered before: gone */
+	/*
+	 * The server refuses a ping to one that answered before: it is
+	 * gone; out of the rotation at once, removed after a few (its
+	 * bounces come first)
+	 */
 	c->nodes[0]->suspended = c->nodes[1]->suspended = 0;
-	c->nodes[0]->ping_sent = 1;
-	c->nodes[0]->ping_id = 77;
-	router_live_pong(RT, LA, 77, 1, &io);
+	for (i = 0; i < ROUTER_PING_ERRORS; i++) {
+		ck_assert_uint_eq(c->nnodes, 2);
+		c->nodes[0]->ping_sent = 1;
+		c->nodes[0]->ping_id = 77 + i;
+		router_live_pong(RT, LA, 77 + i, 1, &io);
+		if (i + 1 < ROUTER_PING_ERRORS)
+			ck_assert_int_eq(c->nodes[0]->suspended, 1);
+	}
 	ck_assert_uint_eq(c->nnodes, 1);
 	ck_assert_str_eq(c->nodes[0]->jid, LB);
 	/* ...and to one that never did: nothing (it cannot answer) */
 	c->nodes[0]->ping_sent = 1;
-	c->nodes[0]->ping_id = 78;
-	router_live_pong(RT, LB, 78, 1, &io);
+	c->nodes[0]->ping_id = 99;
+	router_live_pong(RT, LB, 99, 1, &io);
 	ck_assert_uint_eq(c->nnodes, 1);
 	/* off: no pings, no timers */
 	RT->ping_ms = 0;

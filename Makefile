@@ -269,6 +269,7 @@ install: all
 		[ -e "$$c" ] || continue; \
 		install -m 0644 $$c $(DESTDIR)$(SYSCONFDIR)/drover/$$(basename $$c).example; \
 	done
+	install -m 0644 conf/redis-accounts.txt $(DESTDIR)$(SYSCONFDIR)/drover/
 	for u in conf/systemd/*.service; do \
 		[ -e "$$u" ] || continue; \
 		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
@@ -292,6 +293,7 @@ uninstall:
 	for c in conf/*.xml; do \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/drover/$$(basename $$c).example; \
 	done
+	rm -f $(DESTDIR)$(SYSCONFDIR)/drover/redis-accounts.txt
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/drover
 	for u in conf/systemd/*.service; do \
 		rm -f $(DESTDIR)$(UNITDIR)/$$(basename $$u); \

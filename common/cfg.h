@@ -322,6 +322,16 @@ struct router_conf {
 	int		  loglevel;	/* default 1 */
 	int		  syslog_facility;
 	char		 *logtag;
+	/* registration flood (issue 14), drover keys */
+	int		  max_classes;	/* classes in all; 0 no limit; 512 */
+	int		  max_classes_per_sender; /* 0 no limit; default 8 */
+	int		  class_logins_per_second; /* XMPP, 1-10000; 20 */
+	char		 *bridge;	/* domain of the entry on the other
+					   bus to bridge with, or NULL */
+	int		  ping_ms;	/* XMPP: ping a listener sent requests
+					   not heard from in this; 0 off */
+	int		  ping_timeout_ms; /* out of rotation after this
+					   without an answer */
 	char		 *user;		/* <user>: switch to it from root */
 	char		 *group;	/* <group>; NULL: the user's */
 	char		 *file;		/* where the entry is */
@@ -361,6 +371,8 @@ struct svc_conf {
 	int	 max_requests;		/* 1-10^9, default 1000 */
 	int	 max_requests_jitter;	/* 0-10^9, default 0, < max_requests */
 	int	 max_backlog_queue;	/* 0-10^6, default 1000 */
+	int	 max_backlog_queue_set;	/* 1: the file sets it (Redis: unset
+					   is no bound on the service queue) */
 	int	 request_timeout;	/* s, 0 = off, default 0 */
 	int	 slow_request_ms;	/* 0 = off, default 0 */
 	int	 graceful_timeout;	/* s, 0-3600, default 30 */

@@ -302,6 +302,10 @@ svc_conf_from_tree(const struct cfg_tree *merged, const char *service,
 	 * of refusing; do the same when max_spare was left to its default,
 	 * so a file OpenSRF accepts loads here too.
 	 */
+	/* Redis: an unset bound means none, as OpenSRF main (mpm.c) */
+	sc->max_backlog_queue_set = cfg_get(sn, U "max_backlog_queue") !=
+	    NULL && cfg_get(sn, U "max_backlog_queue")->text != NULL &&
+	    *cfg_get(sn, U "max_backlog_queue")->text != '\0';
 	if (cfg_get(sn, U "max_spare_children") == NULL &&
 	    sc->max_spare_children <= sc->min_spare_children)
 		sc->max_spare_children = sc->min_spare_children + 1;

@@ -4,6 +4,7 @@
  *	droverctl [-c opensrf_core.xml] [-h host | -l] [-t seconds]
  *	    [--local dir] start|stop|restart|reload|status|diagnostic|
  *	    router-de-register|router-re-register [service | router]
+ *	droverctl [-c opensrf_core.xml] [-t seconds] inboxes | sweep
  *
  * (osrf_control's spellings --diagnostic, --router-de-register and
  * --router-re-register are the last three commands, given as options.)
@@ -31,6 +32,10 @@
  * subreaper while starting, so the daemons stay its children until it
  * exits and a daemon that dies while starting is reported at once.
  *
+ * On a Redis site, `inboxes` lists the inboxes on the server and what
+ * is known of their owners, and `sweep` deletes those whose owner is
+ * gone (proto/redis_inbox.h): they need no targets.
+ *
  * Exit status (an API, documented in droverctl.8): 0 success, 1 a
  * failure, 2 bad usage, 3 (status, diagnostic) something is not
  * running.
@@ -56,6 +61,8 @@
 #include "cfg.h"
 #include "log.h"
 #include "priv.h"
+#include "proto/redis_conn.h"
+#include "proto/redis_inbox.h"
 #include "scoreboard/sb.h"
 #include "util.h"
 
@@ -82,12 +89,12 @@
 
 enum action {
 	A_START, A_STOP, A_RESTART, A_RELOAD, A_STATUS, A_DIAGNOSTIC,
-	A_DEREGISTER, A_REREGISTER
+	A_DEREGISTER, A_REREGISTER, A_INBOXES, A_SWEEP
 };
 
 static const char *const action_names[] = {
 	"start", "stop", "restart", "reload", "status", "diagnostic",
-	"router-de-register", "router-re-register", NULL
+	"router-de-register", "router-re-register", "inboxes", "sweep", NULL
 };
 
 struct target {
@@ -125,6 +132,8 @@ usage(FILE *f, int code)
 	    "                 --diagnostic | --router-de-register | "
 	    "--router-re-register\n"
 	    "                 [service | router]\n"
+	    "       droverctl [-c opensrf_core.xml] [-t seconds] inboxes | "
+	    "sweep\n"
 	    "       droverctl --help | --version\n");
 	exit(code);
 }
@@ -1204,8 +1213,88 @@ run_action(struct ctl *c, enum action a)
 			if (do_register(c, &c->t[i], a == A_REREGISTER) < 0)
 				fail = 1;
 		break;
+	case A_INBOXES:
+	case A_SWEEP:
+		break;		/* main() ran them: they have no targets */
 	}
 	return fail ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}
+
+/* ---------------------------------------------------- Redis inboxes */
+
+struct inbox_counts {
+	int	by[RINBOX_UNPARSED + 1];
+	int	deleted;
+};
+
+static void
+print_inbox(void *arg, const struct rinbox *ib)
+{
+	struct inbox_counts	*k = arg;
+
+	k->by[ib->owner]++;
+	k->deleted += ib->deleted;
+	printf("%s messages %lld owner %s%s\n", ib->key, ib->depth,
+	    rinbox_owner_name(ib->owner), ib->deleted ? " deleted" : "");
+}
+
+/*
+ * inboxes / sweep: every opensrf:client:* key on the site's Redis, as
+ * the user of context opensrf.  Owners on this host are checked; those
+ * elsewhere cannot be from here.
+ */
+static int
+do_inboxes(const struct ctl *c, int sweep)
+{
+	const struct bus_conf	*bc = &c->core->bus;
+	struct rds_params	 p;
+	struct rds_conn		*rc = NULL;
+	struct inbox_counts	 k;
+	char			 host[HOST_NAME_MAX + 1];
+	int			 n;
+
+	if (bc->kind != BUS_REDIS) {
+		fprintf(stderr, "droverctl: %s: not a Redis site (<bus> or "
+		    "<port> 6379 in context opensrf): no inboxes to %s\n",
+		    c->core_path, sweep ? "sweep" : "list");
+		return CTL_EXIT_FAIL;
+	}
+	memset(&p, 0, sizeof(p));
+	p.host = bc->host;
+	p.port = bc->port;
+	p.user = bc->username;
+	p.pass = bc->password;
+	p.connect_timeout_ms = c->timeout_ms;
+	if (rds_new(&p, &rc) < 0 || (n = rds_open(rc)) < 0) {
+		fprintf(stderr, "droverctl: Redis %s:%d: %s\n", bc->host,
+		    bc->port, rc != NULL && *rds_error(rc) != '\0' ?
+		    rds_error(rc) : "cannot connect");
+		rds_free(&rc);
+		return CTL_EXIT_FAIL;
+	}
+	if (gethostname(host, sizeof(host)) == -1)
+		fatal("gethostname");
+	host[sizeof(host) - 1] = '\0';
+	host[strcspn(host, ".")] = '\0';	/* inboxes carry the short name */
+	memset(&k, 0, sizeof(k));
+	n = rinbox_scan(rc, host, sweep, NULL, c->timeout_ms, print_inbox, &k);
+	rds_free(&rc);
+	if (n == -EACCES) {
+		fprintf(stderr, "droverctl: user %s may not SCAN the keys "
+		    "(OpenSRF's accounts file): load drover's "
+		    "redis-accounts.txt, which grants it\n", bc->username);
+		return CTL_EXIT_FAIL;
+	}
+	if (n < 0) {
+		fprintf(stderr, "droverctl: listing inboxes: %s\n",
+		    strerror(-n));
+		return CTL_EXIT_FAIL;
+	}
+	printf("%d inbox%s: %d alive, %d gone (%d deleted), %d of other "
+	    "hosts (unknown from %s), %d not drover's\n", n, n == 1 ? "" :
+	    "es", k.by[RINBOX_ALIVE], k.by[RINBOX_GONE], k.deleted,
+	    k.by[RINBOX_ELSEWHERE], host, k.by[RINBOX_UNPARSED]);
+	return CTL_EXIT_OK;
 }
 
 /* ------------------------------------------------------------- main */
@@ -1326,6 +1415,9 @@ main(int argc, char **argv)
 		if (argc == 2)
 			which = argv[1];
 	}
+	if ((a == A_INBOXES || a == A_SWEEP) && (which != NULL ||
+	    c.local_dir != NULL))
+		usage(stderr, CTL_EXIT_USAGE);
 	if (lflag)
 		c.host = xstrdup("localhost");
 	else if (c.host == NULL) {
@@ -1341,6 +1433,14 @@ main(int argc, char **argv)
 	if ((rc = core_conf_load(c.core_path, "opensrf", &c.core, &err)) < 0) {
 		fprintf(stderr, "droverctl: %s\n", err.msg);
 		return CTL_EXIT_FAIL;
+	}
+	if (a == A_INBOXES || a == A_SWEEP) {
+		rc = do_inboxes(&c, a == A_SWEEP);
+		core_conf_free(&c.core);
+		free(c.core_path);
+		free(c.host);
+		free(c.sbindir);
+		return rc;
 	}
 	if (c.core->settings_config == NULL) {
 		fprintf(stderr, "droverctl: %s: no <settings_config> in "

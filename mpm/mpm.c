@@ -249,7 +249,10 @@ start(struct mpm *m)
 	if ((m->bus = m->conf->bus(m->conf->bus_arg, BUS_ROLE_LISTENER)) ==
 	    NULL)
 		return -EINVAL;		/* logged by the factory */
-	bus_set_queue_max(m->bus, (unsigned)m->max_backlog);
+	/* a bus with a queue of its own (Redis) bounds it only when the
+	 * file says so: unset is unbounded, as OpenSRF main */
+	bus_set_queue_max(m->bus, svc->max_backlog_queue_set ?
+	    (unsigned)m->max_backlog : 0);
 
 	memset(&env, 0, sizeof(env));
 	env.core = m->conf->core;

@@ -587,6 +587,8 @@ reload(struct mpm *m)
 		m->conf->svc = svc;
 		m->lim = lim;
 		m->max_backlog = svc->max_backlog_queue;
+		bus_set_queue_max(m->bus, svc->max_backlog_queue_set ?
+		    (unsigned)m->max_backlog : 0);
 		mpm_client_limits(m);
 	}
 	m->generation++;

@@ -40,7 +40,7 @@ ops_for(enum bus_kind k)
 	case BUS_XMPP:
 		return &bus_xmpp_ops;
 	case BUS_REDIS:
-		return NULL;	/* XXX issue 11: bus_redis.c */
+		return &bus_redis_ops;
 	case BUS_LOCAL:
 		return &bus_local_ops;
 	default:
@@ -845,6 +845,41 @@ bus_queue_info(const struct bus *b, struct bus_queue_info *qi)
 	if (b->ops->queue_info == NULL)
 		return -ENOTSUP;
 	return b->ops->queue_info(b, qi);
+}
+
+int
+bus_ping(struct bus *b, const char *to, uint32_t id)
+{
+	int	rc;
+
+	if (b->ops->ping == NULL)
+		return -ENOTSUP;
+	if (b->state != BUS_UP)
+		return -ENOTCONN;
+	if ((rc = b->ops->ping(b, to, id)) == -ENOTCONN)
+		went_down(b, rc, 1);
+	return rc;
+}
+
+int
+bus_pong_id(const struct bus_frame *f, uint32_t *id)
+{
+	const char	*p;
+	char		*end;
+	unsigned long	 v;
+
+	if (!(f->flags & BUS_F_PONG) ||
+	    (p = strstr(f->raw, BUS_PING_ID)) == NULL)
+		return -EINVAL;
+	p += sizeof(BUS_PING_ID) - 1;
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(p, &end, 10);
+	if (errno != 0 || v > UINT32_MAX || (*end != '"' && *end != '\''))
+		return -EINVAL;
+	*id = (uint32_t)v;
+	return 0;
 }
 
 void

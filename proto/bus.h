@@ -171,6 +171,9 @@ struct bus_frame {
 				   queue because it was longer than
 				   bus_set_queue_max(): answer 503 */
 #define BUS_F_CONNECT	0x8u	/* it holds a CONNECT: a session starts */
+#define BUS_F_PONG	0x10u	/* XMPP: the answer to a bus_ping() (with
+				   BUS_F_ERROR when the server or the peer
+				   refused it); sender is who answered */
 
 /* What bus_run() saw happen, as flags. */
 #define BUS_EV_UP	0x1u	/* came up (and re-registered if asked) */
@@ -296,6 +299,18 @@ int	bus_service_addr(const struct bus *, const char *service, char *buf,
 	    size_t bufsz) MUST_CHECK;
 
 /* ------------------------------------------------------ listener */
+
+/*
+ * Liveness probe (XMPP, XEP-0199): ask the full address `to` for a
+ * ping answer; it comes back as a frame flagged BUS_F_PONG whose id
+ * bus_pong_id() reads.  drover's XMPP connections answer pings by
+ * themselves (xmpp_recv()); OpenSRF's listeners never do.  0 once sent
+ * or queued, -ENOTSUP on buses without it, -EINVAL for an address that
+ * cannot be one.
+ */
+int	bus_ping(struct bus *, const char *to, uint32_t id) MUST_CHECK;
+/* The id of a BUS_F_PONG frame: 0 and *id set, or -EINVAL. */
+int	bus_pong_id(const struct bus_frame *, uint32_t *id) MUST_CHECK;
 
 /* Register (1) or unregister (0) with the routers; see above.  The
  * number of routers told now (0 while the bus is not up: it tells them

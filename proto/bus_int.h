@@ -67,8 +67,12 @@ struct bus_ops {
 	int		(*queue_info)(const struct bus *,
 			    struct bus_queue_info *);
 	void		(*reaped)(struct bus *, pid_t, const char *);
+	int		(*ping)(struct bus *, const char *to, uint32_t id);
 	int		(*more)(const struct bus *);	/* bus_more() */
 };
+
+/* The id attribute a bus_ping() carries: this, then the number. */
+#define BUS_PING_ID	"drover-ping-"
 
 /* Per router target: the back-off of its bounced registrations. */
 struct bus_reg {
@@ -104,6 +108,7 @@ struct bus {
 
 extern const struct bus_ops bus_xmpp_ops;
 extern const struct bus_ops bus_local_ops;
+extern const struct bus_ops bus_redis_ops;
 
 /*
  * bus_new() with a given backend (bus_new() picks one by params->kind):

@@ -189,6 +189,10 @@ bx_recv(struct bus *b, struct bus_frame **out)
 			flags |= BUS_F_ERROR;
 		if (strcmp(st->name, "message") != 0)
 			flags |= BUS_F_OTHER;
+		/* the answer to one of our pings, result or error */
+		if (strcmp(st->name, "iq") == 0 &&
+		    strstr(st->raw, BUS_PING_ID) != NULL)
+			flags |= BUS_F_PONG;
 		if ((flags & BUS_F_ERROR) && bounced_reg(b, st, &which)) {
 			bus_reg_bounced(b, which);
 			xstanza_free(&st);
@@ -284,6 +288,28 @@ bx_reg_send(struct bus *b, const struct reg_target *t, int on)
 	return bx_result(b, rc);
 }
 
+/* XEP-0199: a ping to a full JID; xmpp_recv() answers others' to us. */
+static int
+bx_ping(struct bus *b, const char *to, uint32_t id)
+{
+	char	xml[BUS_ADDR_MAX + 160];
+	int	n;
+
+	/* a JID of ours never needs escaping; refuse one that would */
+	if (to == NULL || *to == '\0' || strpbrk(to, "<>&\"'") != NULL)
+		return -EINVAL;
+	n = snprintf(xml, sizeof(xml), "<iq type=\"get\" id=\"" BUS_PING_ID
+	    "%u\" to=\"%s\" from=\"%s\"><ping xmlns=\"urn:xmpp:ping\"/>"
+	    "</iq>", (unsigned)id, to, xmpp_jid(conn(b)));
+	if (n < 0 || (size_t)n >= sizeof(xml))
+		return -ENAMETOOLONG;
+	/* after what is held: the answers come back in the order sent */
+	if (((struct bx *)b->impl)->corked)
+		return pbuf_add(&((struct bx *)b->impl)->held, xml,
+		    (size_t)n);
+	return bx_result(b, xmpp_send(conn(b), xml, (size_t)n));
+}
+
 const struct bus_ops bus_xmpp_ops = {
 	.name = "xmpp",
 	.init = bx_init,
@@ -302,4 +328,5 @@ const struct bus_ops bus_xmpp_ops = {
 	.service_addr = bx_service_addr,
 	.reg_send = bx_reg_send,
 	.cork = bx_cork,
+	.ping = bx_ping,
 };

@@ -830,6 +830,14 @@ int
 osrfmsg_error_body(const char *req_body, size_t len, int code,
     const char *text, struct pbuf *b)
 {
+	return osrfmsg_status_body(req_body, len, OSRFMSG_C_METHOD_EXCEPTION,
+	    code, text, b);
+}
+
+int
+osrfmsg_status_body(const char *req_body, size_t len, const char *cls,
+    int code, const char *text, struct pbuf *b)
+{
 	struct osrfmsg_list	 l = OSRFMSG_LIST_INIT;
 	struct osrfmsg		*out = NULL, one, req;
 	size_t			 i, n = 0, saved = b->len;
@@ -849,15 +857,15 @@ osrfmsg_error_body(const char *req_body, size_t len, int code,
 	for (i = 0; i < l.n; i++)
 		if (l.msg[i].type == OSRFMSG_REQUEST ||
 		    l.msg[i].type == OSRFMSG_CONNECT)
-			osrfmsg_make_exception(&out[n++], &l.msg[i], code,
+			osrfmsg_make_status(&out[n++], &l.msg[i], cls, code,
 			    text);
 	if (n == 0) {
 		/* nothing to answer one by one: one status still ends the
 		 * client's wait, with the best threadTrace known */
 		memset(&req, 0, sizeof(req));
 		req.thread_trace = l.err_trace;
-		osrfmsg_make_exception(&one, l.n > 0 ? &l.msg[0] : &req, code,
-		    text);
+		osrfmsg_make_status(&one, l.n > 0 ? &l.msg[0] : &req, cls,
+		    code, text);
 		rc = osrfmsg_encode(&one, 1, b, NULL);
 	} else
 		rc = osrfmsg_encode(out, n, b, NULL);

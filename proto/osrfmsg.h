@@ -106,6 +106,7 @@ enum osrfmsg_status {
 #define OSRFMSG_C_PARTIAL_COMPLETE	"osrfResultPartialComplete"
 #define OSRFMSG_C_CONNECT_STATUS	"osrfConnectStatus"
 #define OSRFMSG_C_METHOD_EXCEPTION	"osrfMethodException"
+#define OSRFMSG_C_SERVICE_EXCEPTION	"osrfServiceException"
 
 /* Texts OpenSRF uses with them. */
 #define OSRFMSG_T_UNAVAILABLE \
@@ -232,5 +233,13 @@ void	osrfmsg_make_partial_complete(struct osrfmsg *out,
  */
 int	osrfmsg_error_body(const char *req_body, size_t len, int code,
 	    const char *text, struct pbuf *b) MUST_CHECK;
+/*
+ * The same with another status class: the router's 404 for an unknown
+ * service is an osrfServiceException "Service Not Found" (OpenSRF main,
+ * captures-redis/05).
+ */
+int	osrfmsg_status_body(const char *req_body, size_t len,
+	    const char *cls, int code, const char *text, struct pbuf *b)
+	    MUST_CHECK;
 
 #endif /* DROVER_OSRFMSG_H */

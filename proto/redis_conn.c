@@ -67,6 +67,7 @@ struct rds_conn {
 	size_t		 out_off;	/* bytes of out already sent */
 	int		 write_err;	/* errno of a failed send() in
 					   rds_command(), reported later */
+	int		 corked;	/* rds_cork(): hold output */
 
 	struct completion *q;		/* ring of completions */
 	size_t		 qhead, qlen, qcap;
@@ -265,6 +266,7 @@ teardown(struct rds_conn *c)
 	c->reader = NULL;
 	clear_out(c);
 	c->write_err = 0;
+	c->corked = 0;
 	c->state = RDS_DOWN;
 	c->gen++;
 }
@@ -812,8 +814,8 @@ rds_events(const struct rds_conn *c)
 	case RDS_CONNECTING:
 		return EPOLLOUT;
 	default:
-		return EPOLLIN | (c->out_off < c->out.len || c->write_err ?
-		    EPOLLOUT : 0);
+		return EPOLLIN | ((c->out_off < c->out.len && !c->corked) ||
+		    c->write_err ? EPOLLOUT : 0);
 	}
 }
 
@@ -889,9 +891,22 @@ rds_command(struct rds_conn *c, rds_reply_fn *fn, void *arg, int argc,
 	 * error is kept for rds_handle_write() (rds_events() asks for it):
 	 * callbacks never run from here.
 	 */
-	if (was_idle && c->write_err == 0 && (rc = flush_out(c)) != 0)
+	if (was_idle && !c->corked && c->write_err == 0 &&
+	    (rc = flush_out(c)) != 0)
 		c->write_err = -rc;
 	return 0;
+}
+
+void
+rds_cork(struct rds_conn *c, int on)
+{
+	int	rc;
+
+	c->corked = on;
+	if (on || c->state != RDS_UP || c->write_err != 0)
+		return;
+	if ((rc = flush_out(c)) != 0)
+		c->write_err = -rc;
 }
 
 /* Collect a NULL-terminated argument list. */

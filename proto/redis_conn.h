@@ -220,6 +220,13 @@ void	rds_tick(struct rds_conn *, uint64_t now_ms);
 int	rds_command(struct rds_conn *, rds_reply_fn *fn, void *arg,
 	    int argc, const char *const argv[], const size_t argvlen[])
 	    MUST_CHECK;
+/*
+ * Batching: while corked, rds_command() only queues and rds_events()
+ * asks for no EPOLLOUT; rds_cork(c, 0) writes everything queued at once
+ * (one send(2) for a burst of commands).  A send error is kept as
+ * rds_command() keeps it: reported by the next rds_handle_write().
+ */
+void	rds_cork(struct rds_conn *, int on);
 /* The same with C strings, NULL-terminated: ("RPUSH", key, v, NULL). */
 int	rds_commandl(struct rds_conn *, rds_reply_fn *fn, void *arg, ...)
 	    MUST_CHECK __attribute__((sentinel));

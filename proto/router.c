@@ -15,6 +15,29 @@
 
 /* ------------------------------------------------------------ JIDs */
 
+/* opensrf:<kind>:<user>:<domain>[:...]: the fourth field. */
+static int
+redis_domain(const char *addr, char *buf, size_t bufsz)
+{
+	const char	*p = addr, *e;
+	size_t		 len;
+	int		 i;
+
+	for (i = 0; i < 3; i++) {
+		if ((p = strchr(p, ':')) == NULL)
+			return -EINVAL;
+		p++;
+	}
+	if ((e = strchr(p, ':')) == NULL)
+		e = p + strlen(p);
+	len = (size_t)(e - p);
+	if (len == 0 || len >= bufsz)
+		return -EINVAL;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	return (int)len;
+}
+
 int
 router_jid_domain(const char *jid, char *buf, size_t bufsz)
 {
@@ -25,6 +48,8 @@ router_jid_domain(const char *jid, char *buf, size_t bufsz)
 		buf[0] = '\0';
 	if (jid == NULL || bufsz == 0)
 		return -EINVAL;
+	if (strncmp(jid, "opensrf:", 8) == 0)
+		return redis_domain(jid, buf, bufsz);
 	/* RFC 7622: the resource starts at the first '/'; '@' before it. */
 	if ((slash = strchr(jid, '/')) == NULL)
 		return -EINVAL;
@@ -190,6 +215,31 @@ node_new(const char *jid)
 	return n;
 }
 
+static ssize_t
+reg_index(const struct router_node *n, const char *registrant)
+{
+	size_t	i;
+
+	for (i = 0; i < n->nregs; i++)
+		if (strcmp(n->regs[i], registrant) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+static void
+reg_add(struct router_node *n, const char *registrant)
+{
+	n->regs = xrealloc(n->regs, (n->nregs + 1) * sizeof(*n->regs));
+	n->regs[n->nregs++] = xstrdup(registrant);
+}
+
+static void
+reg_del(struct router_node *n, size_t i)
+{
+	free(n->regs[i]);
+	n->regs[i] = n->regs[--n->nregs];
+}
+
 static void
 node_free(struct router_node **np)
 {
@@ -200,6 +250,9 @@ node_free(struct router_node **np)
 		return;
 	for (i = 0; i < ROUTER_INFLIGHT_MAX; i++)
 		inflight_clear(n, &n->win[i]);
+	while (n->nregs > 0)
+		reg_del(n, n->nregs - 1);
+	free(n->regs);
 	free(n->jid);
 	free(n);
 	*np = NULL;
@@ -291,6 +344,9 @@ class_take_node(struct router_class *c, size_t i)
 static void
 class_bury(struct router_class *c, struct router_node *n)
 {
+	/* the dead hold no registration: a comeback registers anew */
+	while (n->nregs > 0)
+		reg_del(n, n->nregs - 1);
 	node_free(&c->grave[c->grave_head]);
 	c->grave[c->grave_head] = n;
 	c->grave_head = (c->grave_head + 1) % ROUTER_GRAVE_MAX;
@@ -317,19 +373,61 @@ router_drop_class(struct router *r, struct router_class *c,
 	class_free(&c);
 }
 
+size_t
+router_sender_classes(const struct router *r, const char *registrant)
+{
+	const struct router_class	*c;
+	size_t				 i, j, n = 0;
+
+	for (i = 0; i < r->nclasses; i++) {
+		c = r->classes[i];
+		for (j = 0; j < c->nnodes; j++)
+			if (reg_index(c->nodes[j], registrant) >= 0) {
+				n++;
+				break;
+			}
+	}
+	return n;
+}
+
 int
-router_register(struct router *r, const char *cls, const char *jid,
-    const struct router_io *io)
+router_register_as(struct router *r, const char *cls, const char *node,
+    const char *registrant, const struct router_io *io)
 {
 	struct router_class	*c;
 	struct router_node	*n;
-	ssize_t			 g;
-	int			 created = 0;
+	ssize_t			 g, i;
+	size_t			 j;
+	int			 created = 0, held = 0;
 
 	if (cls == NULL || cls[0] == '\0' || strlen(cls) > ROUTER_CLASS_MAX ||
-	    strchr(cls, '/') != NULL || jid == NULL || jid[0] == '\0')
+	    strchr(cls, '/') != NULL || node == NULL || node[0] == '\0' ||
+	    registrant == NULL || registrant[0] == '\0')
 		return -EINVAL;
-	if ((c = router_class_find(r, cls)) == NULL) {
+	c = router_class_find(r, cls);
+	if (c != NULL && (i = node_index(c, node)) >= 0) {
+		n = c->nodes[i];
+		if (reg_index(n, registrant) >= 0) {
+			/* it says it is back: believe it */
+			if (n->suspended)
+				log_info("class %s: %s registered again: "
+				    "back in the rotation", cls, node);
+			n->suspended = 0;
+			n->ping_sent = 0;
+			return -EEXIST;
+		}
+	}
+	/* the limits: a new class, and a registrant's new class */
+	if (c == NULL && r->max_classes > 0 &&
+	    r->nclasses >= r->max_classes)
+		return -EDQUOT;
+	if (c != NULL)
+		for (j = 0; j < c->nnodes && !held; j++)
+			held = reg_index(c->nodes[j], registrant) >= 0;
+	if (!held && r->max_per_sender > 0 &&
+	    router_sender_classes(r, registrant) >= r->max_per_sender)
+		return -EDQUOT;
+	if (c == NULL) {
 		c = xcalloc(1, sizeof(*c));
 		c->name = xstrdup(cls);
 		if (r->nclasses == r->classes_cap) {
@@ -341,25 +439,57 @@ router_register(struct router *r, const char *cls, const char *jid,
 		r->classes[r->nclasses++] = c;
 		created = 1;
 	}
-	if (node_index(c, jid) >= 0)
-		return -EEXIST;
+	if ((i = node_index(c, node)) >= 0) {
+		/* another listener of a shared queue */
+		reg_add(c->nodes[i], registrant);
+		log_info("router %s@%s: %s registered for %s (%s, %zu "
+		    "registrants)", r->name, r->domain, registrant, cls, node,
+		    c->nodes[i]->nregs);
+		return 0;
+	}
 	/* A listener that comes back keeps its counters and window. */
-	if ((g = grave_index(c, jid)) >= 0) {
+	if ((g = grave_index(c, node)) >= 0) {
 		n = c->grave[g];
 		c->grave[g] = NULL;
 	} else
-		n = node_new(jid);
+		n = node_new(node);
+	reg_add(n, registrant);
 	if (c->nnodes == c->nodes_cap) {
 		c->nodes_cap = c->nodes_cap ? 2 * c->nodes_cap : 4;
 		c->nodes = xrealloc(c->nodes,
 		    c->nodes_cap * sizeof(c->nodes[0]));
 	}
 	c->nodes[c->nnodes++] = n;
-	log_info("router %s@%s: %s registered for %s (%zu listener%s)",
-	    r->name, r->domain, jid, cls, c->nnodes, c->nnodes == 1 ? "" : "s");
+	if (strcmp(node, registrant) == 0)
+		log_info("router %s@%s: %s registered for %s (%zu listener%s)",
+		    r->name, r->domain, node, cls, c->nnodes,
+		    c->nnodes == 1 ? "" : "s");
+	else
+		log_info("router %s@%s: %s registered for %s (%s; %zu "
+		    "listener%s)", r->name, r->domain, registrant, cls, node,
+		    c->nnodes, c->nnodes == 1 ? "" : "s");
 	if (created && io != NULL && io->class_open != NULL)
 		io->class_open(io->arg, c);
 	return 0;
+}
+
+uint64_t
+router_pace(uint64_t *next_ms, uint64_t now_ms, unsigned per_second)
+{
+	uint64_t	at;
+
+	if (per_second == 0)
+		return now_ms;
+	at = *next_ms > now_ms ? *next_ms : now_ms;
+	*next_ms = at + 1000 / per_second + (1000 % per_second != 0);
+	return at;
+}
+
+int
+router_register(struct router *r, const char *cls, const char *jid,
+    const struct router_io *io)
+{
+	return router_register_as(r, cls, jid, jid, io);
 }
 
 /* Remove a live node; drops the class (and its address) with its last. */
@@ -373,20 +503,33 @@ class_remove_node(struct router *r, struct router_class *c, size_t i,
 }
 
 int
-router_unregister(struct router *r, const char *cls, const char *jid,
-    const struct router_io *io)
+router_unregister_as(struct router *r, const char *cls, const char *node,
+    const char *registrant, const struct router_io *io)
 {
 	struct router_class	*c;
-	ssize_t			 i;
+	struct router_node	*n;
+	ssize_t			 i, k;
 
 	if ((c = router_class_find(r, cls)) == NULL)
 		return -ENOENT;
-	if ((i = node_index(c, jid)) < 0)
+	if (node == NULL || (i = node_index(c, node)) < 0)
 		return -ENOENT;
+	n = c->nodes[i];
+	if (registrant == NULL || (k = reg_index(n, registrant)) < 0)
+		return -ENOENT;
+	reg_del(n, (size_t)k);
 	log_info("router %s@%s: %s unregistered from %s", r->name, r->domain,
-	    jid, cls);
-	class_remove_node(r, c, (size_t)i, io);
+	    registrant, cls);
+	if (n->nregs == 0)
+		class_remove_node(r, c, (size_t)i, io);
 	return 0;
+}
+
+int
+router_unregister(struct router *r, const char *cls, const char *jid,
+    const struct router_io *io)
+{
+	return router_unregister_as(r, cls, jid, jid, io);
 }
 
 /* ------------------------------------------------------- the router */
@@ -404,6 +547,8 @@ router_new(const char *name, const char *domain, char *const *servers,
 	r = xcalloc(1, sizeof(*r));
 	r->name = xstrdup(name);
 	r->domain = xstrdup(domain);
+	r->max_classes = ROUTER_MAX_CLASSES_DEF;
+	r->max_per_sender = ROUTER_MAX_PER_SENDER_DEF;
 	r->trusted_servers = strv_dup(servers, nservers);
 	r->ntrusted_servers = nservers;
 	r->trusted_clients = strv_dup(clients, nclients);
@@ -449,6 +594,128 @@ router_free(struct router **rp, const struct router_io *io)
 	*rp = NULL;
 }
 
+/* ------------------------------------------------------------ liveness */
+
+static void
+live_ping(struct router *r, struct router_class *c, struct router_node *n,
+    const struct router_io *io)
+{
+	int	rc;
+
+	n->ping_id = ++r->ping_seq;
+	n->ping_sent = r->now_ms != 0 ? r->now_ms : 1;
+	if ((rc = io->ping(io->arg, c, n->jid, n->ping_id)) < 0)
+		log_debug("class %s: cannot ping %s: %s", c->name, n->jid,
+		    strerror(-rc));
+}
+
+/* A request went to n: ping it if it was not heard from lately. */
+static void
+live_forwarded(struct router *r, struct router_class *c,
+    struct router_node *n, const struct router_io *io)
+{
+	if (r->ping_ms == 0 || io == NULL || io->ping == NULL ||
+	    n->fallback || n->ping_sent != 0)
+		return;
+	if (n->heard != 0 && r->now_ms - n->heard < r->ping_ms)
+		return;
+	live_ping(r, c, n, io);
+}
+
+int
+router_live_tick(struct router *r, const struct router_io *io)
+{
+	struct router_class	*c;
+	struct router_node	*n;
+	uint64_t		 now = r->now_ms, due, next = 0;
+	size_t			 i, j;
+
+	if (r->ping_ms == 0 || io == NULL || io->ping == NULL)
+		return -1;
+	for (i = 0; i < r->nclasses; i++) {
+		c = r->classes[i];
+		for (j = 0; j < c->nnodes; j++) {
+			n = c->nodes[j];
+			if (n->ping_sent == 0 || !n->answered)
+				continue;
+			if (!n->suspended) {
+				due = n->ping_sent + r->ping_timeout_ms;
+				if (now >= due) {
+					n->suspended = 1;
+					r->suspensions++;
+					log_warnx("class %s: listener %s has not "
+					    "answered a ping for %u ms: out "
+					    "of the rotation", c->name,
+					    n->jid, r->ping_timeout_ms);
+					due = now + r->ping_ms;
+				}
+			} else {
+				/* again now and then: the first may be lost */
+				due = n->ping_sent + r->ping_ms +
+				    r->ping_timeout_ms;
+				if (now >= due) {
+					live_ping(r, c, n, io);
+					due = now + r->ping_ms +
+					    r->ping_timeout_ms;
+				}
+			}
+			if (next == 0 || due < next)
+				next = due;
+		}
+	}
+	return next == 0 ? -1 : next > now ? (int)(next - now) : 0;
+}
+
+void
+router_live_pong(struct router *r, const char *from, uint32_t id,
+    int is_error, const struct router_io *io)
+{
+	struct router_class	*c;
+	struct router_node	*n;
+	size_t			 i, j;
+
+	for (i = 0; i < r->nclasses; i++) {
+		c = r->classes[i];
+		for (j = 0; j < c->nnodes; j++) {
+			n = c->nodes[j];
+			if (strcmp(n->jid, from) != 0 || n->ping_sent == 0)
+				continue;
+			if (n->ping_id != id)
+				continue;	/* a late one: the next counts */
+			n->ping_sent = 0;
+			if (is_error) {
+				if (!n->answered)
+					continue;	/* never could */
+				if (++n->ping_errors < ROUTER_PING_ERRORS) {
+					if (!n->suspended) {
+						n->suspended = 1;
+						r->suspensions++;
+						log_warnx("class %s: listener %s "
+						    "is gone (ping refused): out "
+						    "of the rotation", c->name,
+						    n->jid);
+					}
+					continue;
+				}
+				log_warnx("class %s: listener %s is gone (%u "
+				    "pings refused): removing it", c->name,
+				    n->jid, n->ping_errors);
+				class_remove_node(r, c, j, io);
+				return;		/* c may be freed */
+			}
+			n->ping_errors = 0;
+			n->heard = r->now_ms;
+			n->answered = 1;
+			if (n->suspended) {
+				n->suspended = 0;
+				log_info("class %s: listener %s answers "
+				    "again: back in the rotation", c->name,
+				    n->jid);
+			}
+		}
+	}
+}
+
 /* ------------------------------------------------ forwarding, bounces */
 
 static void
@@ -468,19 +735,54 @@ reject(struct router_class *c, const char *to, const struct router_fwd *fwd,
  * listeners it has already been sent to.  Returns 0 or -ENOENT when the
  * class has no node (the caller rejects).
  */
+/*
+ * The node the next request goes to, round robin from the cursor: the
+ * first in the rotation that is no fallback, else the first fallback;
+ * suspended nodes never.  -1 when none.
+ */
+static ssize_t
+node_pick(const struct router_class *c)
+{
+	ssize_t	fb = -1;
+	size_t	i, k;
+
+	for (k = 0; k < c->nnodes; k++) {
+		i = (c->next + k) % c->nnodes;
+		if (c->nodes[i]->suspended)
+			continue;
+		if (!c->nodes[i]->fallback)
+			return (ssize_t)i;
+		if (fb < 0)
+			fb = (ssize_t)i;
+	}
+	return fb;
+}
+
+/*
+ * Send fwd to the next live node, round robin.  `tries` counts the
+ * listeners it has already been sent to.  Returns 0 or -ENOENT when the
+ * class has no node (the caller rejects).
+ */
+static void	live_forwarded(struct router *, struct router_class *,
+		    struct router_node *, const struct router_io *);
+
 static int
-forward_next(struct router_class *c, const struct router_fwd *fwd,
-    unsigned tries, const struct router_io *io)
+forward_next(struct router *r, struct router_class *c,
+    const struct router_fwd *fwd, unsigned tries,
+    const struct router_io *io)
 {
 	struct router_node	*n;
+	ssize_t			 i;
 	int			 rc;
 
 	if (c->nnodes == 0)
 		return -ENOENT;
 	if (c->next >= c->nnodes)
 		c->next = 0;
-	n = c->nodes[c->next];
-	c->next = (c->next + 1) % c->nnodes;
+	if ((i = node_pick(c)) < 0)
+		return -ENOENT;
+	n = c->nodes[i];
+	c->next = ((size_t)i + 1) % c->nnodes;
 	rc = io->forward(io->arg, c, n->jid, fwd);
 	/* Remembered even if the send failed: the retry path is the same. */
 	inflight_push(n, fwd, tries + 1);
@@ -489,10 +791,47 @@ forward_next(struct router_class *c, const struct router_fwd *fwd,
 		c->forwarded++;
 		if (tries > 0)
 			c->retried++;
+		live_forwarded(r, c, n, io);
 	} else
 		log_warnx("class %s: send to %s failed: %s", c->name, n->jid,
 		    strerror(-rc));
 	return 0;
+}
+
+int
+router_forward(struct router *r, struct router_class *c,
+    const struct router_fwd *fwd, const struct router_io *io)
+{
+	return forward_next(r, c, fwd, 0, io);
+}
+
+size_t
+router_class_real_nodes(const struct router_class *c)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < c->nnodes; i++)
+		n += !c->nodes[i]->fallback;
+	return n;
+}
+
+int
+router_register_fallback(struct router *r, const char *cls,
+    const char *node, const struct router_io *io)
+{
+	struct router_class	*c;
+	unsigned		 per = r->max_per_sender;
+	ssize_t			 i;
+	int			 rc;
+
+	/* the node is its own registrant: no per-sender limit for it */
+	r->max_per_sender = 0;
+	rc = router_register_as(r, cls, node, node, io);
+	r->max_per_sender = per;
+	if (rc == 0 && (c = router_class_find(r, cls)) != NULL &&
+	    (i = node_index(c, node)) >= 0)
+		c->nodes[i]->fallback = 1;
+	return rc;
 }
 
 /*
@@ -559,7 +898,7 @@ class_bounce(struct router *r, struct router_class *c,
 		log_warnx("class %s: request of %s bounced by %u listeners, "
 		    "giving up", c->name, fwd.router_from, tries);
 		reject(c, fwd.router_from, &fwd, ROUTER_REJECT_RETRIES, io);
-	} else if (forward_next(c, &fwd, tries, io) < 0) {
+	} else if (forward_next(r, c, &fwd, tries, io) < 0) {
 		log_warnx("class %s: no listener left for the request of %s",
 		    c->name, fwd.router_from);
 		reject(c, fwd.router_from, &fwd, ROUTER_REJECT_NO_LISTENER,
@@ -608,8 +947,25 @@ router_class_msg(struct router *r, struct router_class *c,
 	fwd.osrf_xid = m->osrf_xid;
 	fwd.thread = m->thread;
 	fwd.body = m->body;
-	if (forward_next(c, &fwd, 0, io) < 0)
+	if (forward_next(r, c, &fwd, 0, io) < 0)
 		reject(c, m->from, &fwd, ROUTER_REJECT_NO_LISTENER, io);
+}
+
+/* The node of a registration: the io layer's, or the sender itself. */
+static int
+node_of(const struct router_msg *m, const struct router_io *io, char *buf,
+    size_t bufsz)
+{
+	const char	*cls = m->router_class != NULL ? m->router_class : "";
+
+	if (io == NULL || io->node_addr == NULL) {
+		if (strlen(m->from) >= bufsz)
+			return -ENAMETOOLONG;
+		str_copy(buf, m->from, bufsz);
+		return 0;
+	}
+	return io->node_addr(io->arg, cls, m->from, buf, bufsz) < 0 ?
+	    -EINVAL : 0;
 }
 
 enum router_top
@@ -617,6 +973,7 @@ router_top_msg(struct router *r, const struct router_msg *m,
     const struct router_io *io)
 {
 	const char	*cmd = m->router_command;
+	char		 node[1024];
 	int		 rc;
 
 	if (m->is_error) {
@@ -638,12 +995,30 @@ router_top_msg(struct router *r, const struct router_msg *m,
 		r->api_calls++;
 		return ROUTER_TOP_API;
 	}
+	if (node_of(m, io, node, sizeof(node)) < 0) {
+		r->ignored++;
+		log_warnx("router %s@%s: %s from %s: no node address for it",
+		    r->name, r->domain, cmd, m->from);
+		return ROUTER_TOP_IGNORED;
+	}
 	if (strcmp(cmd, "register") == 0) {
-		rc = router_register(r, m->router_class, m->from, io);
+		rc = router_register_as(r, m->router_class, node, m->from, io);
 		if (rc == -EEXIST)
 			log_debug("%s: already registered for %s", m->from,
 			    m->router_class);
-		else if (rc < 0) {
+		else if (rc == -EDQUOT) {
+			r->refused++;
+			log_warnx("router %s@%s: registration of %s for \"%.*s\" "
+			    "refused: %s (%zu classes, %zu of them %s's)",
+			    r->name, r->domain, m->from, ROUTER_CLASS_MAX,
+			    m->router_class, router_class_find(r,
+			    m->router_class) == NULL && r->max_classes > 0 &&
+			    r->nclasses >= r->max_classes ? "max_classes "
+			    "reached" : "max_classes_per_sender reached",
+			    r->nclasses, router_sender_classes(r, m->from),
+			    m->from);
+			return ROUTER_TOP_IGNORED;
+		} else if (rc < 0) {
 			r->ignored++;
 			log_warnx("router %s@%s: bad registration from %s "
 			    "(class \"%s\")", r->name, r->domain, m->from,
@@ -653,7 +1028,8 @@ router_top_msg(struct router *r, const struct router_msg *m,
 		return ROUTER_TOP_REGISTERED;
 	}
 	if (strcmp(cmd, "unregister") == 0) {
-		if (router_unregister(r, m->router_class, m->from, io) < 0)
+		if (router_unregister_as(r, m->router_class, node, m->from,
+		    io) < 0)
 			log_debug("%s: unregister from %s: not registered",
 			    m->from, m->router_class != NULL ?
 			    m->router_class : "");

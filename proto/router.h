@@ -63,8 +63,25 @@
 #define ROUTER_GRAVE_MAX	8
 /* A request is retried on at most this many listeners, then rejected. */
 #define ROUTER_RETRY_MAX	8
+/*
+ * Ping errors in a row (the server says the listener is gone) before a
+ * suspended node is removed: one ping period each, so its requests'
+ * bounces have long been taken.
+ */
+#define ROUTER_PING_ERRORS	3
 /* Longest class (service) name accepted in a registration. */
 #define ROUTER_CLASS_MAX	256
+/*
+ * Registration limits (issue 14), the defaults of max_classes and
+ * max_classes_per_sender (drover-config(5)).  A registration beyond one
+ * is refused and logged: on XMPP every class costs a login and a
+ * descriptor, and a sender that registers classes in a loop must not
+ * take the router's descriptors or its time.  An OpenSRF listener
+ * registers one class; 8 leaves room for hand-made tools.  512 classes
+ * is several times the services of a large Evergreen site.
+ */
+#define ROUTER_MAX_CLASSES_DEF		512
+#define ROUTER_MAX_PER_SENDER_DEF	8
 
 /* The fields of one <message> the router reads (spec 1.3); borrowed. */
 struct router_msg {
@@ -97,7 +114,24 @@ struct router_inflight {
 };
 
 struct router_node {
-	char			*jid;		/* listener's full JID, owned */
+	char			*jid;		/* where requests go, owned: the
+						   listener's full JID (XMPP),
+						   its service queue (Redis) */
+	char			**regs;		/* registrants, owned: XMPP the
+						   JID itself; Redis every
+						   listener of the queue */
+	size_t			 nregs;
+	int			 fallback;	/* taken only when no other
+						   node is (a bridge) */
+	int			 suspended;	/* out of the rotation (a
+						   listener that stopped
+						   answering pings) */
+	/* liveness, mono ms (see router_live_tick()) */
+	int			 answered;	/* it answered a ping once */
+	uint32_t		 ping_id;	/* of the ping in flight */
+	uint64_t		 ping_sent;	/* its time; 0: none */
+	uint64_t		 heard;		/* its last answer */
+	unsigned		 ping_errors;	/* in a row */
 	uint64_t		 forwarded;	/* requests sent to it */
 	struct router_inflight	 win[ROUTER_INFLIGHT_MAX]; /* ring */
 	unsigned		 win_head;	/* next slot to write */
@@ -133,6 +167,16 @@ struct router {
 	size_t			 classes_cap;
 	uint64_t		 api_calls;
 	uint64_t		 ignored;	/* untrusted, malformed */
+	uint64_t		 refused;	/* registrations over a limit */
+	unsigned		 max_classes;	/* 0: no limit */
+	unsigned		 max_per_sender; /* classes one registrant may
+						   hold; 0: no limit */
+	/* liveness of listeners (XMPP), see router_live_tick() */
+	unsigned		 ping_ms;	/* 0: off */
+	unsigned		 ping_timeout_ms;
+	uint64_t		 now_ms;	/* the loop's clock, mono ms */
+	uint32_t		 ping_seq;
+	uint64_t		 suspensions;	/* nodes taken out, in all */
 };
 
 /* Rejections: the XMPP error form and the OpenSRF status (spec 1.4). */
@@ -154,6 +198,17 @@ struct router_io {
 	void	(*class_open)(void *arg, struct router_class *);
 	/* The class is about to be freed: log out, release cls->conn. */
 	void	(*class_close)(void *arg, struct router_class *);
+	/*
+	 * Optional: the node a registrant's requests go to, into buf (its
+	 * length or -errno): on Redis the service queue derived from the
+	 * registrant's address (opensrf-redis.md section 5).  NULL: the
+	 * registrant itself (XMPP).
+	 */
+	int	(*node_addr)(void *arg, const char *cls, const char *registrant,
+		    char *buf, size_t bufsz);
+	/* Optional: send node `to` a liveness ping with id; 0 or -errno. */
+	int	(*ping)(void *arg, struct router_class *, const char *to,
+		    uint32_t id);
 };
 
 /* What router_top_msg() found a top-level message to be. */
@@ -182,8 +237,10 @@ int	router_set_trusted(struct router *, char *const *servers,
 /*
  * The domain part of a full JID: the text between the first '@' and the
  * first '/' of "node@domain/resource", copied into buf.  Like OpenSRF, a
- * JID lacking either gives "" (never trusted).  Returns the domain's
- * length, or -EINVAL (buf set to "") if malformed or too long.
+ * JID lacking either gives "" (never trusted).  A Redis address
+ * "opensrf:<kind>:<user>:<domain>:..." gives its fourth field.  Returns
+ * the domain's length, or -EINVAL (buf set to "") if malformed or too
+ * long.
  */
 int	router_jid_domain(const char *jid, char *buf, size_t bufsz);
 /* Is the domain of jid in the list?  Case-insensitive (RFC 7622). */
@@ -207,5 +264,68 @@ int	router_register(struct router *, const char *cls, const char *jid,
 	    const struct router_io *);
 int	router_unregister(struct router *, const char *cls, const char *jid,
 	    const struct router_io *);
+/*
+ * The same for a node that several registrants share (Redis: listeners
+ * of one user and domain share a service queue): the node joins with its
+ * first registrant and leaves with its last.  -EEXIST when registrant
+ * already holds it, -EDQUOT when a limit refuses it (max_classes for a
+ * new class, max_per_sender for a registrant's new class), -EINVAL.
+ */
+int	router_register_as(struct router *, const char *cls, const char *node,
+	    const char *registrant, const struct router_io *);
+int	router_unregister_as(struct router *, const char *cls,
+	    const char *node, const char *registrant,
+	    const struct router_io *);
+/*
+ * A fallback node for cls, made or kept (a bridge to the other bus,
+ * router_bridge.h): round robin takes it only while the class has no
+ * other node in the rotation.  No per-sender limit; max_classes applies
+ * to a new class (-EDQUOT).  -EEXIST when it is there already.
+ */
+int	router_register_fallback(struct router *, const char *cls,
+	    const char *node, const struct router_io *);
+/* Nodes of c that are not fallbacks (suspended ones too). */
+size_t	router_class_real_nodes(const struct router_class *);
+/*
+ * Send fwd to the next node of c as a new request, without the trust
+ * check of router_class_msg() (the caller did its own): 0, or -ENOENT
+ * when c has no node in the rotation (the caller answers).
+ */
+int	router_forward(struct router *, struct router_class *,
+	    const struct router_fwd *, const struct router_io *);
+
+/*
+ * Liveness of listeners (issue 14).  The router never sees replies, so
+ * a listener that stopped reading (frozen, hung) would go on getting its
+ * share until the server dropped it.  With ping_ms > 0 and io->ping set
+ * (XMPP), a node that is forwarded a request and was not heard from in
+ * ping_ms gets a ping (bus_ping()); a node that once answered one and
+ * then leaves a ping unanswered for ping_timeout_ms is suspended: round
+ * robin skips it.  It is resumed when it answers (late) or registers
+ * again (after its reconnect); a ping error from a node that answered
+ * before means the server no longer knows it: it is suspended, and
+ * removed after ROUTER_PING_ERRORS errors in a row (by then the bounces
+ * of what it was sent have come back and been retried).  Nodes that never answer pings (OpenSRF's listeners) are never
+ * suspended.  A suspended node is pinged again every ping_ms.  So a
+ * listener frozen while it is sent requests is out of the rotation at
+ * most ping_ms + ping_timeout_ms (and a tick) after its last answer.
+ *
+ * router_live_tick() runs the timers (the loop sets r->now_ms first; it
+ * returns the ms until it wants to run again, -1 none);
+ * router_live_pong() takes an answer, error or not.
+ */
+int	router_live_tick(struct router *, const struct router_io *);
+void	router_live_pong(struct router *, const char *from, uint32_t id,
+	    int is_error, const struct router_io *);
+
+/* Classes `registrant` holds a registration in. */
+size_t	router_sender_classes(const struct router *, const char *registrant);
+
+/*
+ * Pacing of class logins (XMPP: one login per class; issue 14): when a
+ * login asked for at now_ms may start, at most per_second a second (0:
+ * at once).  *next_ms is the pacer's state, 0 at first.
+ */
+uint64_t router_pace(uint64_t *next_ms, uint64_t now_ms, unsigned per_second);
 
 #endif /* DROVER_ROUTER_H */

@@ -1,14 +1,15 @@
 /*
  * router_loop.c: drover-router's event loop (see router_loop.h).
  *
- * Layout: connections (struct rconn) and their connector threads; the
- * io callbacks router.c calls (forward, reject, class open/close);
- * stanza dispatch; the status file; the loop itself.
+ * Layout: connections (struct rconn): opening, pacing, losing; the io
+ * callbacks router.c calls (forward, reject, class open/close); stanza
+ * dispatch; the status file; the loop itself.
  *
- * Threads: a connector thread owns its rconn's bus from pthread_create()
- * until it writes the rconn pointer to the done pipe (or sets `unheard`);
- * the loop then joins it and owns the bus again.  Nothing else is
- * shared: the thread only calls bus_open() (and logs).
+ * One thread.  Every connection's bus is non-blocking from bus_start()
+ * on; the loop watches each with bus_watch() under its rconn's address,
+ * runs it with bus_run() when its descriptor is ready or its timer due
+ * (a login step, a connect deadline), and reads it when it was readable
+ * or has just come up (bus.h: a login may bring messages).
  */
 #include "router_loop.h"
 
@@ -17,8 +18,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +32,7 @@
 #include "router.h"
 #include "osrfmsg.h"
 #include "router_api.h"
+#include "router_bridge.h"
 #include "bus.h"
 #include "tmsg.h"
 
@@ -40,12 +40,10 @@
 #define RL_EVENTS		64
 /* Reconnect delay cap when the entry sets none (bus_backoff_ms()). */
 #define RL_BACKOFF_MAX_MS	30000
-/* Retry delay when a connector thread cannot even be created. */
-#define RL_THREAD_RETRY_MS	1000
-/* A login that takes longer is abandoned and retried (OpenSRF: 10 s). */
-#define RL_OPEN_TIMEOUT_MS	10000
 /* The status file is rewritten at most this often. */
 #define RL_STATUS_PERIOD_MS	1000
+/* Listener pings' timers run at most this often (a bound's slack). */
+#define RL_LIVE_PERIOD_MS	100
 
 enum rconn_state { RC_DOWN, RC_OPENING, RC_UP };
 
@@ -58,17 +56,15 @@ struct rconn {
 	char			*resource;
 	struct bus		*t;
 	enum rconn_state	 state;
-	int			 fd;		/* registered in epoll, or -1 */
 	uint64_t		 retry_at;	/* mono ms, when DOWN */
 	unsigned		 attempt;	/* failures since last login */
 	unsigned		 backoff_ms;	/* current delay, for logs */
-	pthread_t		 thr;		/* connector, when OPENING */
-	int			 open_rc;	/* connector's result */
-	atomic_int		 unheard;	/* the connector finished but
-						   could not tell the loop */
-	int			 orphan;	/* class gone while OPENING */
+	int			 ready;		/* its descriptor fired */
+	int			 due;		/* its bus has timed work */
 	int			 dead;		/* free after this batch */
+	int			 paced;		/* DOWN until its login slot */
 	int			 corked;	/* sends held for this batch */
+	int			 bridge;	/* XMPP: the bridge's login */
 	struct rconn		*next;		/* the loop's list */
 };
 
@@ -79,47 +75,34 @@ struct rinst {
 	struct router			*rt;
 	struct rconn			*top;
 	struct router_io		 io;
+	int				 redis;	/* one bus for every class */
+	struct router_bridge		*br;	/* NULL: not bridged */
+	int				 bside;	/* its side in br */
+	struct rconn			*bconn;	/* XMPP: the bridge's login */
 };
 
 struct router_loop {
 	struct router_loop_conf	 c;
 	int			 epfd;
-	int			 done[2];	/* connector -> loop */
 	struct rinst		*inst;
 	size_t			 ninst;
-	struct rconn		*conns;
+	struct rconn		*conns;		/* in creation order */
+	struct rconn		**conns_tail;
 	struct pbuf		 body;		/* error body being written */
 	uint64_t		 gen;		/* bumped on every change */
 	uint64_t		 status_gen;	/* gen last written */
 	uint64_t		 status_at;	/* mono ms of next write */
 	uint64_t		 started;	/* wall s */
 	uint32_t		 rnd;		/* xorshift, for jitter */
+	uint64_t		 login_next;	/* router_pace() state */
+	uint64_t		 live_at;	/* mono ms: liveness timers */
 	int			 told_up;	/* c.on_up called */
-	char			 wake_tag, done_tag;	/* epoll markers */
+	char			 wake_tag;	/* epoll marker */
 };
 
 /* ------------------------------------------------------ connections */
 
 static void	rconn_input(struct rconn *);
-
-static void *
-connector(void *arg)
-{
-	struct rconn	*c = arg;
-	int		 timeout = c->ri->conf->bus.connect_timeout_ms;
-
-	c->open_rc = bus_open(c->t, timeout > 0 ? timeout :
-	    RL_OPEN_TIMEOUT_MS);
-	/*
-	 * A pointer is far below PIPE_BUF: the write is atomic.  Should it
-	 * fail, the loop finds `unheard` on its next timer round.
-	 */
-	if (write_full(c->ri->L->done[1], &c, sizeof(c)) < 0) {
-		log_warn("router: connector pipe for %s", c->jid);
-		atomic_store(&c->unheard, 1);
-	}
-	return NULL;
-}
 
 static struct rconn *
 rconn_new(struct rinst *ri, struct router_class *cls, const char *resource)
@@ -131,39 +114,28 @@ rconn_new(struct rinst *ri, struct router_class *cls, const char *resource)
 	c = xcalloc(1, sizeof(*c));
 	c->ri = ri;
 	c->cls = cls;
-	c->fd = -1;
 	c->resource = xstrdup(resource);
-	c->jid = xasprintf("%s@%s/%s", ri->conf->bus.username,
-	    ri->conf->bus.domain, resource);
+	/* the name the router is known by, for logs and the status file */
+	if (ri->conf->bus.kind == BUS_REDIS)
+		c->jid = xasprintf("opensrf:router:%s:%s",
+		    ri->conf->bus.username, ri->conf->bus.domain);
+	else
+		c->jid = xasprintf("%s@%s/%s", ri->conf->bus.username,
+		    ri->conf->bus.domain, resource);
 	c->state = RC_DOWN;
 	c->retry_at = 0;
 	if ((rc = L->c.mk(&ri->conf->bus, resource, &c->t)) < 0)
 		fatalx("router: cannot make a bus for %s: %s", c->jid,
 		    strerror(-rc));
-	c->next = L->conns;
-	L->conns = c;
+	/*
+	 * In creation order: the top-level connections come first in every
+	 * round, so a batch's registrations are taken before the requests
+	 * that arrived with them on class addresses.
+	 */
+	c->next = NULL;
+	*L->conns_tail = c;
+	L->conns_tail = &c->next;
 	return c;
-}
-
-static void
-rconn_start_open(struct rconn *c)
-{
-	sigset_t	all, old;
-	int		rc;
-
-	c->state = RC_OPENING;
-	atomic_store(&c->unheard, 0);
-	/* Signals are for the loop's thread: the connector inherits none. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&c->thr, NULL, connector, c);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		log_warnx("router: pthread_create for %s: %s", c->jid,
-		    strerror(rc));
-		c->state = RC_DOWN;
-		c->retry_at = mono_ms() + RL_THREAD_RETRY_MS;
-	}
 }
 
 static unsigned
@@ -194,15 +166,6 @@ rconn_schedule(struct rconn *c)
 	c->retry_at = mono_ms() + c->backoff_ms;
 }
 
-static void
-rconn_unwatch(struct rconn *c)
-{
-	if (c->fd >= 0 && epoll_ctl(c->ri->L->epfd, EPOLL_CTL_DEL, c->fd,
-	    NULL) < 0 && errno != EBADF && errno != ENOENT)
-		log_warn("router: epoll_ctl(DEL, %s)", c->jid);
-	c->fd = -1;
-}
-
 /* The connection broke: close it and try again later. */
 static void
 rconn_lost(struct rconn *c, int why)
@@ -211,7 +174,6 @@ rconn_lost(struct rconn *c, int why)
 		return;
 	log_warnx("router: connection %s lost (%s), reconnecting", c->jid,
 	    strerror(-why));
-	rconn_unwatch(c);
 	/* held forwards are lost with the connection, as sent ones are */
 	c->corked = 0;
 	c->ri->L->gen++;
@@ -270,73 +232,92 @@ tops_up(struct router_loop *L)
 	L->c.on_up(L->c.on_up_arg);
 }
 
-/* The connector finished. */
+/*
+ * Run c's bus once and act on what changed: a login that ended (up, or
+ * failed: retry later), a connection lost, input to read (`readable`,
+ * or a login that just ended: its last bytes may have brought
+ * messages, where no descriptor shows them).
+ */
 static void
-rconn_opened(struct router_loop *L, struct rconn *c)
+rconn_turn(struct rconn *c, int readable)
 {
-	struct epoll_event	ev;
-	int			rc;
+	int	ev;
 
-	if ((rc = pthread_join(c->thr, NULL)) != 0)
-		fatalx("router: pthread_join(%s): %s", c->jid, strerror(rc));
-	L->gen++;
-	if (c->orphan) {
-		/* Its class left while it was logging in. */
-		c->dead = 1;
-		c->state = RC_DOWN;
+	if (c->dead || c->state == RC_DOWN)
+		return;
+	ev = bus_run(c->t);
+	c->ready = c->due = 0;
+	if (c->state == RC_OPENING) {
+		switch (bus_state(c->t)) {
+		case BUS_UP:
+			c->state = RC_UP;
+			c->attempt = 0;
+			c->ri->L->gen++;
+			log_info("router: logged in as %s", bus_addr(c->t));
+			if (c == c->ri->top)
+				tops_up(c->ri->L);
+			readable = 1;
+			break;
+		case BUS_DOWN:
+			rconn_schedule(c);
+			log_warnx("router: login as %s failed: %s; retry in "
+			    "%u ms", c->jid, *bus_error(c->t) != '\0' ?
+			    bus_error(c->t) : "no reason given",
+			    c->backoff_ms);
+			c->ri->L->gen++;
+			return;
+		default:
+			return;
+		}
+	} else if (bus_state(c->t) != BUS_UP || (ev & BUS_EV_DOWN)) {
+		rconn_lost(c, -ENOTCONN);
 		return;
 	}
-	if (c->open_rc < 0) {
-		rconn_schedule(c);
-		log_warnx("router: login as %s failed: %s; retry in %u ms",
-		    c->jid, strerror(-c->open_rc), c->backoff_ms);
-		return;
-	}
-	c->fd = bus_fd(c->t);
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.ptr = c;
-	if (c->fd < 0 || epoll_ctl(L->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
-		log_warn("router: epoll_ctl(ADD, %s)", c->jid);
-		c->fd = -1;
-		bus_free(&c->t);	/* a fresh one logs in again */
-		if (L->c.mk(&c->ri->conf->bus, c->resource, &c->t) < 0)
-			fatalx("router: cannot make a bus for %s", c->jid);
-		rconn_schedule(c);
-		return;
-	}
-	c->state = RC_UP;
-	c->attempt = 0;
-	log_info("router: logged in as %s", bus_addr(c->t));
-	if (c->cls == NULL)
-		tops_up(L);
-	/* what came with the login's last bytes waits in the bus's buffer,
-	 * where epoll does not see it */
-	rconn_input(c);
+	if (readable || (ev & BUS_EV_UP))
+		rconn_input(c);
 }
 
-/* Stop using c; it is freed at the end of the batch (or when opened). */
+/*
+ * Begin a login; it goes on in rconn_turn().  Class logins are paced
+ * (class_logins_per_second): one that is not due yet waits, DOWN, for
+ * its turn, and its requests go from the top-level connection meanwhile.
+ */
+static void
+rconn_start(struct rconn *c)
+{
+	uint64_t	now = mono_ms(), at;
+
+	if (c->cls != NULL && !c->paced && (at = router_pace(
+	    &c->ri->L->login_next, now,
+	    (unsigned)c->ri->conf->class_logins_per_second)) > now) {
+		c->state = RC_DOWN;
+		c->retry_at = at;
+		c->paced = 1;		/* its slot is reserved */
+		return;
+	}
+	c->paced = 0;
+	c->state = RC_OPENING;
+	(void)bus_start(c->t);	/* a failure shows in the bus's state */
+	/*
+	 * Its first turn comes in the loop's round, after the connections
+	 * made before it: never in the middle of another one's input.
+	 */
+	c->due = 1;
+}
+
+/* Stop using c; it is freed at the end of the batch. */
 static void
 rconn_kill(struct rconn *c)
 {
 	c->cls = NULL;
-	if (c->state == RC_OPENING)
-		c->orphan = 1;
-	else
-		c->dead = 1;
+	c->dead = 1;
 }
 
 static void
 rconn_free(struct router_loop *L, struct rconn *c)
 {
-	int	rc;
-
-	if (c->state == RC_OPENING &&
-	    (rc = pthread_join(c->thr, NULL)) != 0)
-		fatalx("router: pthread_join(%s): %s", c->jid, strerror(rc));
 	(void)rconn_flush(c);		/* e.g. a last error reply */
-	rconn_unwatch(c);
-	bus_free(&c->t);		/* logs out if connected */
+	bus_free(&c->t);		/* logs out if connected, unwatches */
 	free(c->jid);
 	free(c->resource);
 	free(c);
@@ -355,6 +336,7 @@ reap_dead(struct router_loop *L)
 		} else
 			pp = &c->next;
 	}
+	L->conns_tail = pp;
 }
 
 /* ------------------------------------------------------ io callbacks */
@@ -372,20 +354,39 @@ send_conn(struct rinst *ri, struct router_class *cls)
 	return NULL;
 }
 
-/* Send m from c (held until the end of the batch, see rconn_cork()). */
+/*
+ * Send m from c to dest (NULL: m->to), held until the end of the batch
+ * (see rconn_cork()); m->from as set (NULL or "": ours).
+ */
 static int
-send_tmsg(struct rconn *c, struct tmsg *m)
+send_as(struct rconn *c, const char *dest, const struct tmsg *m)
 {
 	int	rc;
 
-	m->from = NULL;		/* the bus writes ours */
 	rconn_cork(c);
-	if ((rc = bus_send(c->t, m)) == -ENOTCONN)
+	if ((rc = bus_send_to(c->t, dest, m)) == -ENOTCONN)
 		rconn_lost(c, rc);
 	else if (rc < 0)
 		log_warnx("router: cannot send a message to %s: %s",
-		    m->to, strerror(-rc));
+		    dest != NULL ? dest : m->to, strerror(-rc));
 	return rc;
+}
+
+/* Send m from c as ourselves. */
+static int
+send_tmsg(struct rconn *c, struct tmsg *m)
+{
+	m->from = NULL;		/* the bus writes ours */
+	return send_as(c, NULL, m);
+}
+
+/* Where clients address class cls on Redis. */
+static void
+service_addr(const struct rinst *ri, const char *cls, char *buf,
+    size_t bufsz)
+{
+	if (bus_service_addr(ri->top->t, cls, buf, bufsz) < 0)
+		buf[0] = '\0';		/* class names are bounded */
 }
 
 static int
@@ -395,16 +396,62 @@ io_forward(void *arg, struct router_class *cls, const char *to,
 	struct rinst	*ri = arg;
 	struct rconn	*c;
 	struct tmsg	 m = TMSG_INIT;
+	char		 svc[BUS_ADDR_MAX];
 
 	ri->L->gen++;
+	if (ri->br != NULL && strcmp(to, ROUTER_BRIDGE_NODE) == 0)
+		return router_bridge_forward(ri->br, ri->bside, cls, f);
 	if ((c = send_conn(ri, cls)) == NULL)
 		return -ENOTCONN;
-	m.to = to;
-	m.router_from = f->router_from;
 	m.osrf_xid = f->osrf_xid;
 	m.thread = f->thread;
 	m.body = f->body;
+	if (ri->redis) {
+		/* spec 5: the message as the client wrote it, pushed to the
+		 * node's service queue; replies go to its `from` */
+		service_addr(ri, cls->name, svc, sizeof(svc));
+		m.to = svc;
+		m.from = f->router_from;
+		return send_as(c, to, &m);
+	}
+	m.to = to;
+	m.router_from = f->router_from;
 	return send_tmsg(c, &m);
+}
+
+/* XMPP: a liveness ping to listener `to` (router.h). */
+static int
+io_ping(void *arg, struct router_class *cls, const char *to, uint32_t id)
+{
+	struct rinst	*ri = arg;
+	struct rconn	*c;
+	int		 rc;
+
+	if ((c = send_conn(ri, cls)) == NULL)
+		return -ENOTCONN;
+	if ((rc = bus_ping(c->t, to, id)) == -ENOTCONN)
+		rconn_lost(c, rc);
+	return rc;
+}
+
+/* Redis: a registrant's node is its service queue (spec 5). */
+static int
+io_node_addr(void *arg, const char *cls, const char *registrant, char *buf,
+    size_t bufsz)
+{
+	const char	*p = registrant + sizeof("opensrf:client:") - 1;
+	const char	*user_end, *dom_end;
+	int		 n;
+
+	if (strncmp(registrant, "opensrf:client:", p - registrant) != 0 ||
+	    (user_end = strchr(p, ':')) == NULL || user_end == p ||
+	    (dom_end = strchr(user_end + 1, ':')) == NULL ||
+	    dom_end == user_end + 1)
+		return -EINVAL;
+	n = snprintf(buf, bufsz, "opensrf:service:%.*s:%.*s:%s",
+	    (int)(user_end - p), p, (int)(dom_end - user_end - 1),
+	    user_end + 1, cls);
+	return n < 0 || (size_t)n >= bufsz ? -ENAMETOOLONG : n;
 }
 
 static int
@@ -454,15 +501,58 @@ io_reject(void *arg, struct router_class *cls, const char *to,
 	return send_tmsg(c, &m);
 }
 
+/*
+ * Redis: a request for a class nobody registered.  OpenSRF main answers
+ * STATUS osrfServiceException 404 "Service Not Found" (capture 05); an
+ * untrusted sender hears 403 instead, as everywhere, and learns nothing
+ * of which classes exist.  Each REQUEST or CONNECT gets its own
+ * threadTrace ("1" in the capture, srfsh's).
+ */
+static void
+answer_unknown(struct rinst *ri, const struct tmsg *req, const char *cls)
+{
+	struct router_loop	*L = ri->L;
+	struct tmsg		 m = TMSG_INIT;
+	char			 text[ROUTER_CLASS_MAX + 64];
+	int			 trusted, rc;
+
+	trusted = router_jid_trusted(req->from, ri->rt->trusted_clients,
+	    ri->rt->ntrusted_clients);
+	ri->rt->ignored += !trusted;
+	pbuf_reset(&L->body);
+	if (trusted) {
+		log_info("router: %s asked for unknown service %.*s",
+		    req->from, ROUTER_CLASS_MAX, cls);
+		rc = osrfmsg_status_body(req->body, strlen(req->body),
+		    OSRFMSG_C_SERVICE_EXCEPTION, 404, "Service Not Found",
+		    &L->body);
+	} else {
+		log_warnx("router: request from untrusted %s refused",
+		    req->from);
+		snprintf(text, sizeof(text), "Service %.*s refuses requests "
+		    "from this domain", ROUTER_CLASS_MAX, cls);
+		rc = osrfmsg_error_body(req->body, strlen(req->body), 403,
+		    text, &L->body);
+	}
+	if (rc < 0 || ri->top->state != RC_UP)
+		return;
+	m.to = req->from;
+	m.thread = req->thread;
+	m.body = L->body.data;
+	(void)send_tmsg(ri->top, &m);	/* failures logged there */
+}
+
 static void
 io_class_open(void *arg, struct router_class *cls)
 {
 	struct rinst	*ri = arg;
 	struct rconn	*c;
 
+	if (ri->redis)
+		return;		/* its requests come to the router inbox */
 	c = rconn_new(ri, cls, cls->name);
 	cls->conn = c;
-	rconn_start_open(c);
+	rconn_start(c);
 }
 
 static void
@@ -473,6 +563,98 @@ io_class_close(void *arg, struct router_class *cls)
 	cls->conn = NULL;
 	if (c != NULL)
 		rconn_kill(c);
+}
+
+/* ------------------------------------------------------------ bridge */
+
+/* Where the bridge speaks on entry ri's bus: XMPP its own login. */
+static struct rconn *
+bridge_conn(struct rinst *ri)
+{
+	struct rconn	*c = ri->redis ? ri->top : ri->bconn;
+
+	return c != NULL && c->state == RC_UP ? c : NULL;
+}
+
+static int
+bridge_send(void *arg, const char *dest, const struct tmsg *m)
+{
+	struct rinst	*ri = arg;
+	struct rconn	*c = bridge_conn(ri);
+	struct tmsg	 t = *m;
+
+	if (c == NULL)
+		return -ENOTCONN;
+	t.from = NULL;
+	t.router_from = NULL;
+	ri->L->gen++;
+	return send_as(c, dest, &t);
+}
+
+static const char *
+bridge_addr(void *arg)
+{
+	struct rconn	*c = bridge_conn(arg);
+
+	return c != NULL ? bus_addr(c->t) : "";
+}
+
+/*
+ * Pair entries for bridges: each <bridge> names the domain of an entry
+ * on the other bus.  0, or -EINVAL (logged) when there is none or it is
+ * bridged already to another.
+ */
+static int
+bridges_make(struct router_loop *L)
+{
+	struct rinst	*a, *b;
+	struct rbr_side	 sa, sb;
+	size_t		 i, j;
+
+	for (i = 0; i < L->ninst; i++) {
+		a = &L->inst[i];
+		if (a->conf->bridge == NULL || a->br != NULL)
+			continue;
+		for (j = 0, b = NULL; j < L->ninst && b == NULL; j++)
+			if (L->inst[j].redis != a->redis &&
+			    strcasecmp(L->inst[j].conf->bus.domain,
+			    a->conf->bridge) == 0)
+				b = &L->inst[j];
+		if (b == NULL || b->br != NULL ||
+		    (b->conf->bridge != NULL && strcasecmp(b->conf->bridge,
+		    a->conf->bus.domain) != 0)) {
+			log_errx("router: %s: <bridge>%s</bridge> names no "
+			    "free entry on the %s bus", a->top->jid,
+			    a->conf->bridge, a->redis ? "XMPP" : "Redis");
+			return -EINVAL;
+		}
+		memset(&sa, 0, sizeof(sa));
+		sa.name = a->top->jid;
+		sa.rt = a->rt;
+		sa.io = &a->io;
+		sa.send = bridge_send;
+		sa.addr = bridge_addr;
+		sa.arg = a;
+		sb = sa;
+		sb.name = b->top->jid;
+		sb.rt = b->rt;
+		sb.io = &b->io;
+		sb.arg = b;
+		if (router_bridge_new(&sa, &sb, &a->br) < 0)
+			return -EINVAL;
+		b->br = a->br;
+		a->bside = 0;
+		b->bside = 1;
+		/* XMPP: the bridge's own address, a login of its own */
+		if (!a->redis)
+			a->bconn = rconn_new(a, NULL, ROUTER_BRIDGE_RESOURCE);
+		else
+			b->bconn = rconn_new(b, NULL, ROUTER_BRIDGE_RESOURCE);
+		(a->bconn != NULL ? a->bconn : b->bconn)->bridge = 1;
+		log_info("router: bridge between %s and %s", a->top->jid,
+		    b->top->jid);
+	}
+	return 0;
 }
 
 /* ---------------------------------------------------------- stanzas */
@@ -495,6 +677,33 @@ api_emit(void *arg, const char *body, size_t len)
 	return send_tmsg(a->c, &m);
 }
 
+/*
+ * Redis: one inbox carries everything; `to` tells a request for a class
+ * (opensrf:service:_:_:<class>) from registrations (router_command set)
+ * and the router's own API (class "router", capture 07), which go to
+ * router_top_msg() as on XMPP.  1 when m was a class request, handled.
+ */
+static int
+redis_request(struct rinst *ri, const struct tmsg *m,
+    const struct router_msg *rm)
+{
+	static const char	 any[] = "opensrf:service:_:_:";
+	struct router_class	*cls;
+	const char		*name;
+
+	if (m->router_command[0] != '\0' ||
+	    strncmp(m->to, any, sizeof(any) - 1) != 0)
+		return 0;
+	name = m->to + sizeof(any) - 1;
+	if (strcmp(name, "router") == 0)
+		return 0;
+	if ((cls = router_class_find(ri->rt, name)) != NULL)
+		router_class_msg(ri->rt, cls, rm, &ri->io);
+	else
+		answer_unknown(ri, m, name);
+	return 1;
+}
+
 static void
 handle_frame(struct rconn *c, const struct bus_frame *x)
 {
@@ -503,7 +712,17 @@ handle_frame(struct rconn *c, const struct bus_frame *x)
 	struct router_msg	 rm;
 	struct proto_err	 err;
 	struct api_reply	 a;
+	char			 cls[ROUTER_CLASS_MAX + 1];
 
+	if ((x->flags & BUS_F_PONG) && !c->bridge) {
+		uint32_t	id;
+
+		if (bus_pong_id(x, &id) == 0)
+			router_live_pong(ri->rt, x->sender, id,
+			    (x->flags & BUS_F_ERROR) != 0, &ri->io);
+		ri->L->gen++;
+		return;
+	}
 	if (x->flags & BUS_F_OTHER) {
 		log_debug("router: %s: non-message ignored", c->jid);
 		return;
@@ -523,16 +742,43 @@ handle_frame(struct rconn *c, const struct bus_frame *x)
 	rm.thread = m.thread;
 	rm.body = m.body;
 	rm.is_error = m.is_error || (x->flags & BUS_F_ERROR) != 0;
-	if (c != ri->top) {
-		if (c->cls != NULL)
+	if (c->bridge || (ri->redis && ri->br != NULL &&
+	    strcmp(m.to, bus_addr(c->t)) == 0)) {
+		/* at the bridge's address: across to the other bus */
+		if (!rm.is_error)
+			router_bridge_input(ri->br, ri->bside, &m);
+		else
+			log_info("router: bridge: error message from %s "
+			    "dropped", m.from);
+	} else if (ri->redis && strcmp(m.to, bus_addr(c->t)) == 0)
+		log_debug("router: a message to our inbox from %s dropped",
+		    m.from);	/* e.g. a late answer to a bridged request */
+	else if (ri->redis && redis_request(ri, &m, &rm))
+		;	/* a request for a class, handled */
+	else if (c != ri->top) {
+		if (c->cls != NULL) {
+			str_copy(cls, c->cls->name, sizeof(cls));
 			router_class_msg(ri->rt, c->cls, &rm, &ri->io);
-	} else if (router_top_msg(ri->rt, &rm, &ri->io) == ROUTER_TOP_API) {
+			/* a bounce may have taken the class's last node */
+			if (rm.is_error && ri->br != NULL)
+				router_bridge_sync(ri->br, cls);
+		}
+	} else switch (router_top_msg(ri->rt, &rm, &ri->io)) {
+	case ROUTER_TOP_API:
 		a.c = c;
 		a.req = &m;
 		if (router_api_answer(ri->rt, m.body, strlen(m.body),
 		    api_emit, &a) < 0)
 			log_warnx("router: API call from %s not answered "
 			    "in full", m.from);
+		break;
+	case ROUTER_TOP_REGISTERED:
+	case ROUTER_TOP_UNREGISTERED:
+		if (ri->br != NULL)
+			router_bridge_sync(ri->br, m.router_class);
+		break;
+	default:
+		break;
 	}
 	tmsg_clear(&m);
 }
@@ -553,6 +799,9 @@ rconn_input(struct rconn *c)
 		}
 		handle_frame(c, x);
 		bus_frame_free(&x);
+		/* spare the read that would find nothing */
+		if (!c->dead && !bus_more(c->t))
+			break;
 	}
 }
 
@@ -575,6 +824,21 @@ state_name(const struct rconn *c)
 }
 
 static void
+status_node(FILE *f, const struct rinst *ri, const struct router_node *n)
+{
+	size_t	i;
+
+	fprintf(f, "    listener %s forwarded %llu\n", n->jid,
+	    (unsigned long long)n->forwarded);
+	if (n->suspended)
+		fprintf(f, "      suspended: no answer to a ping\n");
+	/* a Redis queue is shared: say who pops it */
+	if (ri->redis)
+		for (i = 0; i < n->nregs; i++)
+			fprintf(f, "      registrant %s\n", n->regs[i]);
+}
+
+static void
 status_write_to(struct router_loop *L, FILE *f)
 {
 	const struct router		*r;
@@ -586,23 +850,38 @@ status_write_to(struct router_loop *L, FILE *f)
 	for (i = 0; i < L->ninst; i++) {
 		r = L->inst[i].rt;
 		fprintf(f, "router %s state %s classes %zu api_calls %llu "
-		    "ignored %llu\n", L->inst[i].top->jid,
-		    state_name(L->inst[i].top), r->nclasses,
-		    (unsigned long long)r->api_calls,
-		    (unsigned long long)r->ignored);
+		    "ignored %llu refused %llu suspensions %llu\n",
+		    L->inst[i].top->jid, state_name(L->inst[i].top),
+		    r->nclasses, (unsigned long long)r->api_calls,
+		    (unsigned long long)r->ignored,
+		    (unsigned long long)r->refused,
+		    (unsigned long long)r->suspensions);
 		for (j = 0; j < r->nclasses; j++) {
 			cls = r->classes[j];
+			/* on Redis the class lives on the router inbox */
 			fprintf(f, "  class %s state %s listeners %zu "
 			    "forwarded %llu retried %llu errors %llu "
-			    "bounces %llu\n", cls->name, state_name(cls->conn),
+			    "bounces %llu\n", cls->name, state_name(
+			    L->inst[i].redis ? L->inst[i].top : cls->conn),
 			    cls->nnodes, (unsigned long long)cls->forwarded,
 			    (unsigned long long)cls->retried,
 			    (unsigned long long)cls->errors,
 			    (unsigned long long)cls->bounces);
 			for (k = 0; k < cls->nnodes; k++)
-				fprintf(f, "    listener %s forwarded %llu\n",
-				    cls->nodes[k]->jid, (unsigned long long)
-				    cls->nodes[k]->forwarded);
+				status_node(f, &L->inst[i], cls->nodes[k]);
+		}
+		if (L->inst[i].br != NULL) {
+			struct rbr_stats	st;
+			int			me = L->inst[i].bside;
+
+			router_bridge_stats(L->inst[i].br, &st);
+			fprintf(f, "  bridge state %s sessions %zu across %llu "
+			    "replies %llu dropped %llu\n", state_name(
+			    L->inst[i].redis ? L->inst[i].top :
+			    L->inst[i].bconn), st.sessions,
+			    (unsigned long long)st.across[me],
+			    (unsigned long long)st.replies[me],
+			    (unsigned long long)st.dropped);
 		}
 	}
 }
@@ -705,7 +984,8 @@ reload(struct router_loop *L)
 			if (strcmp(fresh[j].bus.username,
 			    L->inst[i].conf->bus.username) == 0 &&
 			    strcmp(fresh[j].bus.domain,
-			    L->inst[i].conf->bus.domain) == 0)
+			    L->inst[i].conf->bus.domain) == 0 &&
+			    fresh[j].bus.kind == L->inst[i].conf->bus.kind)
 				break;
 		if (j == n) {
 			log_warnx("router: SIGHUP: %s no longer configured; "
@@ -715,6 +995,14 @@ reload(struct router_loop *L)
 		rc = router_set_trusted(L->inst[i].rt,
 		    fresh[j].trusted_servers, fresh[j].ntrusted_servers,
 		    fresh[j].trusted_clients, fresh[j].ntrusted_clients);
+		L->inst[i].rt->max_classes = (unsigned)fresh[j].max_classes;
+		if (!L->inst[i].redis) {
+			L->inst[i].rt->ping_ms = (unsigned)fresh[j].ping_ms;
+			L->inst[i].rt->ping_timeout_ms =
+			    (unsigned)fresh[j].ping_timeout_ms;
+		}
+		L->inst[i].rt->max_per_sender =
+		    (unsigned)fresh[j].max_classes_per_sender;
 		if (rc < 0)
 			log_warnx("router: SIGHUP: %s: empty trusted list, "
 			    "kept the old ones", L->inst[i].top->jid);
@@ -728,47 +1016,76 @@ reload(struct router_loop *L)
 	L->gen++;
 }
 
-/* Milliseconds until the next timer, for epoll_wait. */
+/*
+ * Before a wait: every connection's descriptor and events in the epoll
+ * set, and the milliseconds until the next timer (a reconnect, a bus's
+ * own work, the status file).
+ */
 static int
-next_timeout(struct router_loop *L, uint64_t now)
+prepare(struct router_loop *L, uint64_t now)
 {
 	struct rconn	*c;
-	uint64_t	 due = L->status_at;
+	uint64_t	 due = L->status_at < L->live_at ? L->status_at :
+			    L->live_at;
+	int		 t;
 
-	for (c = L->conns; c != NULL; c = c->next)
-		if (c->state == RC_DOWN && !c->dead && c->retry_at < due)
-			due = c->retry_at;
+	for (c = L->conns; c != NULL; c = c->next) {
+		if (c->dead)
+			continue;
+		if (c->state == RC_DOWN) {
+			if (c->retry_at < due)
+				due = c->retry_at;
+			continue;
+		}
+		if (bus_watch(c->t, L->epfd, (uint64_t)(uintptr_t)c) < 0)
+			log_warnx("router: cannot watch %s", c->jid);
+		if (c->due)
+			due = now;
+		if ((t = bus_timeout_ms(c->t, now)) >= 0 &&
+		    now + (uint64_t)t < due)
+			due = now + (uint64_t)t;
+	}
 	return due <= now ? 0 : (int)(due - now);
 }
 
+/* Run what fired or is due; start the logins whose back-off ran out. */
 static void
-run_timers(struct router_loop *L, uint64_t now)
+run_conns(struct router_loop *L, uint64_t now)
 {
 	struct rconn	*c;
+	size_t		 i;
+	int		 t;
 
+	for (i = 0; i < L->ninst; i++)
+		L->inst[i].rt->now_ms = now;
 	for (c = L->conns; c != NULL; c = c->next) {
-		if (c->state == RC_DOWN && !c->dead && c->retry_at <= now)
-			rconn_start_open(c);
-		else if (c->state == RC_OPENING && atomic_load(&c->unheard))
-			rconn_opened(L, c);	/* its pipe write failed */
+		if (c->dead)
+			continue;
+		if (c->state == RC_DOWN) {
+			if (c->retry_at > now)
+				continue;
+			rconn_start(c);
+		}
+		if (!c->ready && (t = bus_timeout_ms(c->t, now)) >= 0 &&
+		    t == 0)
+			c->due = 1;
+		if (c->ready || c->due)
+			rconn_turn(c, c->ready);
+	}
+	if (now >= L->live_at) {
+		for (i = 0; i < L->ninst; i++)
+			if (router_live_tick(L->inst[i].rt, &L->inst[i].io) >= 0)
+				L->gen++;	/* pings pending: show them */
+		L->live_at = now + RL_LIVE_PERIOD_MS;
 	}
 	if (now >= L->status_at) {
+		for (i = 0; i < L->ninst; i++)
+			if (L->inst[i].br != NULL && L->inst[i].bside == 0)
+				(void)router_bridge_tick(L->inst[i].br, now);
 		if (L->gen != L->status_gen)
 			status_write(L);
 		L->status_at = now + RL_STATUS_PERIOD_MS;
 	}
-}
-
-static void
-drain_done(struct router_loop *L)
-{
-	struct rconn	*c;
-	ssize_t		 n;
-
-	while ((n = read(L->done[0], &c, sizeof(c))) == sizeof(c))
-		rconn_opened(L, c);
-	if (n < 0 && errno != EAGAIN && errno != EINTR)
-		fatal("router: read(connector pipe)");
 }
 
 static void
@@ -801,10 +1118,10 @@ router_loop_new(const struct router_loop_conf *conf, struct router_loop **out)
 	int				 rc;
 
 	*out = NULL;
-	xmlInitParser();	/* before any connector thread uses libxml2 */
+	xmlInitParser();	/* once, before the first stanza */
 	L = xcalloc(1, sizeof(*L));
 	L->c = *conf;
-	L->done[0] = L->done[1] = -1;
+	L->conns_tail = &L->conns;
 	L->started = (uint64_t)wall_sec();
 	L->rnd = (uint32_t)getpid() * 2654435761u ^ (uint32_t)mono_us();
 	if (L->rnd == 0)
@@ -814,16 +1131,9 @@ router_loop_new(const struct router_loop_conf *conf, struct router_loop **out)
 		log_err("router: epoll_create1");
 		goto fail;
 	}
-	if (pipe2(L->done, O_CLOEXEC) < 0) {
-		rc = -errno;
-		log_err("router: pipe2");
-		goto fail;
-	}
-	if ((rc = fd_set_nonblock(L->done[0])) < 0 ||
-	    (rc = watch(L, L->done[0], &L->done_tag)) < 0 ||
-	    (conf->wake_fd >= 0 &&
-	    (rc = watch(L, conf->wake_fd, &L->wake_tag)) < 0)) {
-		log_errx("router: cannot watch the loop's pipes: %s",
+	if (conf->wake_fd >= 0 &&
+	    (rc = watch(L, conf->wake_fd, &L->wake_tag)) < 0) {
+		log_errx("router: cannot watch the wake pipe: %s",
 		    strerror(-rc));
 		goto fail;
 	}
@@ -834,7 +1144,8 @@ router_loop_new(const struct router_loop_conf *conf, struct router_loop **out)
 			if (strcmp(L->inst[j].conf->bus.username,
 			    e->bus.username) == 0 &&
 			    strcmp(L->inst[j].conf->bus.domain,
-			    e->bus.domain) == 0)
+			    e->bus.domain) == 0 &&
+			    L->inst[j].conf->bus.kind == e->bus.kind)
 				break;
 		if (j < L->ninst) {
 			log_warnx("router: entry %zu repeats %s@%s; skipped",
@@ -852,11 +1163,21 @@ router_loop_new(const struct router_loop_conf *conf, struct router_loop **out)
 			    e->bus.username, e->bus.domain);
 			goto fail;
 		}
+		ri->rt->max_classes = (unsigned)e->max_classes;
+		ri->rt->max_per_sender = (unsigned)e->max_classes_per_sender;
 		ri->io.arg = ri;
 		ri->io.forward = io_forward;
 		ri->io.reject = io_reject;
 		ri->io.class_open = io_class_open;
 		ri->io.class_close = io_class_close;
+		if ((ri->redis = e->bus.kind == BUS_REDIS))
+			ri->io.node_addr = io_node_addr;
+		else {
+			/* a frozen listener is found by pings (router.h) */
+			ri->io.ping = io_ping;
+			ri->rt->ping_ms = (unsigned)e->ping_ms;
+			ri->rt->ping_timeout_ms = (unsigned)e->ping_timeout_ms;
+		}
 		if (e->bus.resource != NULL &&
 		    strcmp(e->bus.resource, "router") != 0)
 			log_warnx("router: %s@%s: transport/resource is "
@@ -872,6 +1193,8 @@ router_loop_new(const struct router_loop_conf *conf, struct router_loop **out)
 		rc = -EINVAL;
 		goto fail;
 	}
+	if ((rc = bridges_make(L)) < 0)
+		goto fail;
 	*out = L;
 	return 0;
 fail:
@@ -883,16 +1206,18 @@ int
 router_loop_run(struct router_loop *L)
 {
 	struct epoll_event	 ev[RL_EVENTS];
-	uint64_t		 now;
+	struct rconn		*c;
 	size_t			 i;
 	int			 n, k;
 
-	for (i = 0; i < L->ninst; i++)
-		rconn_start_open(L->inst[i].top);
+	for (i = 0; i < L->ninst; i++) {
+		rconn_start(L->inst[i].top);
+		if (L->inst[i].bconn != NULL)
+			rconn_start(L->inst[i].bconn);
+	}
 	L->status_at = mono_ms();
 	while (!*L->c.stop) {
-		n = epoll_wait(L->epfd, ev, RL_EVENTS,
-		    next_timeout(L, mono_ms()));
+		n = epoll_wait(L->epfd, ev, RL_EVENTS, prepare(L, mono_ms()));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -913,18 +1238,14 @@ router_loop_run(struct router_loop *L)
 		}
 		if (*L->c.stop)
 			break;
-		for (k = 0; k < n; k++) {
-			if (ev[k].data.ptr == &L->wake_tag)
-				continue;
-			else if (ev[k].data.ptr == &L->done_tag)
-				drain_done(L);
-			else
-				rconn_input(ev[k].data.ptr);
-		}
+		for (k = 0; k < n; k++)
+			if (ev[k].data.ptr != &L->wake_tag) {
+				c = ev[k].data.ptr;
+				c->ready = 1;
+			}
+		run_conns(L, mono_ms());
 		flush_all(L);
 		reap_dead(L);
-		now = mono_ms();
-		run_timers(L, now);
 	}
 	log_info("router: stopping, logging out");
 	return 0;
@@ -939,9 +1260,16 @@ router_loop_free(struct router_loop **lp)
 
 	if (L == NULL)
 		return;
-	/* Classes first: their connections are killed, then reaped. */
+	/* Bridges first (they borrow the tables), then classes: their
+	 * connections are killed, then reaped. */
 	for (i = 0; i < L->ninst; i++)
+		if (L->inst[i].br != NULL && L->inst[i].bside == 0)
+			router_bridge_free(&L->inst[i].br);
+	for (i = 0; i < L->ninst; i++) {
+		L->inst[i].br = NULL;
 		router_free(&L->inst[i].rt, &L->inst[i].io);
+	}
+	L->conns_tail = &L->conns;
 	while ((c = L->conns) != NULL) {
 		L->conns = c->next;
 		rconn_free(L, c);
@@ -951,8 +1279,6 @@ router_loop_free(struct router_loop **lp)
 		(void)unlink(L->c.status_path);
 	free(L->inst);
 	pbuf_free(&L->body);
-	fd_close(&L->done[0]);
-	fd_close(&L->done[1]);
 	fd_close(&L->epfd);
 	free(L);
 	*lp = NULL;

@@ -3,18 +3,17 @@
  * of every configured router entry.
  *
  * One process serves all <router> entries of the config (OpenSRF forks
- * one daemon per entry): one epoll loop over, per entry, the top-level
- * connection <name>@<domain>/router and one connection per registered
- * class <name>@<domain>/<class>.  Logins never block routing: each
- * connection is opened by a short-lived connector thread that runs the
- * (blocking) bus_open() and hands the connection back to the loop
- * through a pipe; until then the loop does not touch it, and a class
- * whose address is not up yet is forwarded to from the top-level
- * connection.  A connection that fails is retried with doubling
- * back-off (bus_backoff_ms()) up to the entry's reconnect_max_ms;
- * registrations survive (listeners re-register after their own
- * reconnects).  Messages to send are held per connection (bus_cork())
- * while one batch of events is handled and written at its end.
+ * one daemon per entry): one epoll loop, in one thread, over, per entry,
+ * the top-level connection <name>@<domain>/router and one connection per
+ * registered class <name>@<domain>/<class>.  Logins never block routing:
+ * every bus connects and logs in without blocking (bus_start(),
+ * bus_run()), each watched with bus_watch(); a class whose address is not
+ * up yet is forwarded to from the top-level connection.  A connection
+ * that fails is retried with doubling back-off (bus_backoff_ms()) up to
+ * the entry's reconnect_max_ms; registrations survive (listeners
+ * re-register after their own reconnects).  Messages to send are held
+ * per connection (bus_cork()) while one batch of events is handled and
+ * written at its end.
  *
  * Status: every second, when something changed, the loop rewrites a
  * small text file (write to a temporary file, then rename(2)) with the
@@ -25,11 +24,6 @@
  * Callers: drover-router's main(), once.  Not for signal context: the
  * signal handlers of drover_router_main.c only set the flags passed in struct
  * router_loop_conf and write a byte to its wake pipe.
- *
- * Threads: a bus is used by one thread at a time, its connector until the
- * login ends, then the loop; this relies on the buses keeping no shared
- * mutable state (true of proto/bus*.c and xmpp*.c, whose only
- * process-wide setup, xmlInitParser(), the loop does before any thread).
  *
  * Ownership: the config entries are borrowed for the life of the loop
  * (on SIGHUP the trusted lists of fresh entries are copied in).

@@ -1,7 +1,7 @@
 /*
  * drover_call_main.c: drover-call(1), a command-line OpenSRF client.
  *
- *	drover-call [-c opensrf_core.xml] [--local dir] [--to jid]
+ *	drover-call [-c opensrf_core.xml] [--local dir] [--to address]
  *	    [-t seconds] [--connect]
  *	    [--bench n [--concurrency c] [--warmup w]]
  *	    service method [json-param ...]
@@ -75,7 +75,7 @@ static void NORETURN
 usage(FILE *f, int code)
 {
 	fprintf(f, "usage: drover-call [-c opensrf_core.xml] [--local dir] "
-	    "[--to jid] [-t seconds]\n"
+	    "[--to address] [-t seconds]\n"
 	    "                   [--connect] [--bench n [--concurrency c] "
 	    "[--warmup w]]\n"
 	    "                   service method [json-param ...]\n"

@@ -552,6 +552,42 @@ START_TEST(test_cork)
 }
 END_TEST
 
+/* bus_pong_id(): the id of our ping's answer, nothing else. */
+static const struct {
+	const char	*raw;
+	unsigned	 flags;
+	int		 rc;
+	uint32_t	 id;
+} pong_cases[] = {
+	{ "<iq type='result' id='drover-ping-42' from='a@b/c'/>",
+	  BUS_F_PONG, 0, 42 },
+	{ "<iq from=\"a@b/c\" id=\"drover-ping-4294967295\" type=\"error\">"
+	  "<error/></iq>", BUS_F_PONG | BUS_F_ERROR, 0, 4294967295u },
+	{ "<iq type='result' id='drover-ping-42' from='a@b/c'/>", 0,
+	  -EINVAL, 0 },				/* not flagged */
+	{ "<iq type='result' id='drover-ping-' from='a@b/c'/>", BUS_F_PONG,
+	  -EINVAL, 0 },
+	{ "<iq type='result' id='drover-ping-4294967296'/>", BUS_F_PONG,
+	  -EINVAL, 0 },				/* too big */
+	{ "<iq type='result' id='drover-ping-12x'/>", BUS_F_PONG, -EINVAL,
+	  0 },
+	{ "<iq type='result' id='other'/>", BUS_F_PONG, -EINVAL, 0 },
+};
+
+START_TEST(test_pong_id)
+{
+	struct bus_frame	f;
+	uint32_t		id = 7;
+
+	memset(&f, 0, sizeof(f));
+	f.raw = (char *)pong_cases[_i].raw;
+	f.len = strlen(f.raw);
+	f.flags = pong_cases[_i].flags;
+	ck_assert_int_eq(bus_pong_id(&f, &id), pong_cases[_i].rc);
+	ck_assert_uint_eq(id, pong_cases[_i].rc == 0 ? pong_cases[_i].id : 7);
+}
+END_TEST
+
 Suite *
 bus_suite(void)
 {
@@ -572,6 +608,7 @@ bus_suite(void)
 	tcase_add_test(tc, test_reg_bounce);
 	tcase_add_test(tc, test_answer);
 	tcase_add_test(tc, test_cork);
+	tcase_add_loop_test(tc, test_pong_id, 0, ARRAY_LEN(pong_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -286,6 +286,28 @@ START_TEST(test_router_example)
 }
 END_TEST
 
+/* conf/opensrf_core-bridge.xml: an XMPP entry bridged to a Redis one. */
+START_TEST(test_router_bridge_example)
+{
+	struct router_conf	*rv = NULL;
+	struct cfg_err		 err = { "" };
+	size_t			 n = 0;
+
+	ck_assert_msg(router_conf_load(th_path("conf/opensrf_core-bridge.xml"),
+	    &rv, &n, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(rv[0].bus.kind, BUS_XMPP);
+	ck_assert_str_eq(rv[0].bridge, "private.localhost");
+	ck_assert_int_eq(rv[1].bus.kind, BUS_REDIS);
+	ck_assert_ptr_null(rv[1].bridge);
+	ck_assert_str_eq(rv[1].bus.domain, "private.localhost");
+	ck_assert_int_eq(rv[1].max_classes, 512);
+	ck_assert_int_eq(rv[1].max_classes_per_sender, 8);
+	ck_assert_int_eq(rv[1].class_logins_per_second, 20);
+	router_conf_free(&rv, n);
+}
+END_TEST
+
 #define R_TRUST "<trusted_domains><server>s</server><client>c</client>" \
 	"</trusted_domains>"
 #define R_TRANS "<transport><server>x</server><username>r</username>" \
@@ -706,6 +728,7 @@ cfg_views_suite(void)
 
 	tc = tcase_create("router");
 	tcase_add_test(tc, test_router_example);
+	tcase_add_test(tc, test_router_bridge_example);
 	tcase_add_loop_test(tc, test_router_bad, 0, ARRAY_LEN(router_bad));
 	suite_add_tcase(s, tc);
 

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto/redis_conn.h"
 #include "proto/bus.h"
 #include "proto/tmsg.h"
 #include "scoreboard/sb.h"
@@ -362,6 +363,7 @@ static const struct usage_case {
 	{ { "-t", "3601", "stop" }, 2, NULL, "expected seconds from 1" },
 	{ { "-t", "ten", "stop" }, 2, NULL, "expected seconds from 1" },
 	{ { "-q", "status" }, 2, NULL, "usage: droverctl" },
+	{ { "sweep", "opensrf.math" }, 2, NULL, "usage: droverctl" },
 	{ { "--help" }, 0, "--diagnostic | --router-de-register | "
 	  "--router-re-register", NULL },
 	{ { "--diagnostic", "a", "b" }, 2, NULL, "usage: droverctl" },
@@ -1028,6 +1030,203 @@ START_TEST(test_xmpp_router_and_service)
 }
 END_TEST
 
+/* ------------------------------------------------------------ redis */
+
+/* A Redis core for the test: router and services; srv's accounts. */
+static void
+write_redis_core(enum th_server_kind srv, const char *dom)
+{
+	char	*core, *path;
+	int	 port = th_server(srv)->port;
+
+	core = xasprintf(
+	    "<?xml version=\"1.0\"?>\n<config><opensrf>\n"
+	    "<routers><router>%s</router></routers>\n"
+	    "<domain>%s</domain><host>127.0.0.1</host><port>%d</port>"
+	    "<bus>redis</bus>\n<username>opensrf</username><passwd>%s</passwd>"
+	    "<logfile>%s/osrfsys.log</logfile><loglevel>3</loglevel>\n"
+	    "<allow_root>true</allow_root>\n"
+	    "<settings_config>opensrf.xml</settings_config>\n"
+	    "</opensrf>\n<routers><router>\n"
+	    "<trusted_domains><server>%s</server><client>%s</client>"
+	    "</trusted_domains>\n<transport><server>%s</server>"
+	    "<host>127.0.0.1</host><port>%d</port><bus>redis</bus>"
+	    "<username>router</username><password>%s</password></transport>\n"
+	    "<logfile>%s/router.log</logfile><loglevel>3</loglevel>\n"
+	    "</router></routers></config>\n", dom, dom, port, TH_OPENSRF_PW,
+	    dir, dom, dom, dom, port, TH_ROUTER_PW, dir);
+	path = xasprintf("%s/core.xml", dir);
+	write_file(path, core);
+	free(path);
+	free(core);
+}
+
+/* The router and one service on Redis: start, call, status, stop. */
+START_TEST(test_redis_router_and_service)
+{
+	struct run	 r;
+	char		*path, *core, *argv[10], *out, *err, dom[64];
+	pid_t		 pa;
+	int		 st;
+
+	snprintf(dom, sizeof(dom), "c%d.private", (int)getpid());
+	write_redis_core(TH_REDIS, dom);
+	ctl_xmpp(&r, "start", "router");
+	ck_assert_msg(r.code == 0, "start router: %s", r.err);
+	run_free(&r);
+	ctl_xmpp(&r, "start", svc_a);
+	ck_assert_msg(r.code == 0, "start %s: %s", svc_a, r.err);
+	run_free(&r);
+	pa = read_pid(svc_a);
+	path = xasprintf("%s/drover-call", getenv("DROVER_BIN"));
+	core = xasprintf("%s/core.xml", dir);
+	argv[0] = path;
+	argv[1] = "-c";
+	argv[2] = core;
+	argv[3] = "-t";
+	argv[4] = "10";
+	argv[5] = svc_a;
+	argv[6] = "add";
+	argv[7] = "2";
+	argv[8] = "3";
+	argv[9] = NULL;
+	/* the registration may trail the start by a moment: 404 until */
+	{
+		uint64_t	end = mono_ms() + WAIT_MS;
+		struct timespec	ts = { 0, 20 * 1000 * 1000 };
+
+		for (;;) {
+			st = th_run(argv, &out, &err);
+			if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+				break;
+			ck_assert_msg(mono_ms() < end, "drover-call: %s",
+			    err);
+			free(out);
+			free(err);
+			nanosleep(&ts, NULL);	/* a retry step */
+		}
+	}
+	ck_assert_str_eq(out, "5\n");
+	free(out);
+	free(err);
+	free(path);
+	free(core);
+	ctl_xmpp(&r, "reload", svc_a);
+	ck_assert_msg(r.code == 0, "reload: %s", r.err);
+	run_free(&r);
+	ctl_xmpp(&r, "status", NULL);
+	ck_assert_msg(strstr(r.out, "router: running") != NULL, "%s", r.out);
+	run_free(&r);
+	ctl_xmpp(&r, "stop", NULL);
+	ck_assert_msg(r.code == 0, "stop: %s", r.err);
+	ck_assert(!alive(pa));
+	run_free(&r);
+}
+END_TEST
+
+static long long
+rllen(struct rds_conn *c, const char *key)
+{
+	struct rds_reply	*r;
+	long long		 n;
+
+	ck_assert_int_eq(rds_calll(c, WAIT_MS, &r, "LLEN", key, NULL), 0);
+	n = r->integer;
+	rds_reply_free(&r);
+	return n;
+}
+
+static void
+rpush(struct rds_conn *c, const char *key)
+{
+	struct rds_reply	*r;
+
+	ck_assert_int_eq(rds_calll(c, WAIT_MS, &r, "RPUSH", key, "{}", NULL),
+	    0);
+	rds_reply_free(&r);
+}
+
+/* inboxes lists, sweep deletes what this host knows is dead. */
+START_TEST(test_redis_inboxes)
+{
+	struct rds_params	 p = { 0 };
+	struct rds_conn		*c;
+	struct run		 r;
+	char			 host[64], dom[64], live[256], dead[256];
+	char			 other[256], odd[256];
+	pid_t			 gone;
+	int			 st;
+
+	snprintf(dom, sizeof(dom), "i%d.private", (int)getpid());
+	write_redis_core(TH_REDIS, dom);
+	gethostname(host, sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	host[strcspn(host, ".")] = '\0';
+	ck_assert_int_ge(gone = fork(), 0);
+	if (gone == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(gone, &st, 0), gone);
+	snprintf(live, sizeof(live), "opensrf:client:opensrf:%s:%s:%d:aa",
+	    dom, host, (int)getpid());
+	snprintf(dead, sizeof(dead), "opensrf:client:opensrf:%s:%s:%d:bb",
+	    dom, host, (int)gone);
+	snprintf(other, sizeof(other), "opensrf:client:opensrf:%s:elsewhere:"
+	    "%d:cc", dom, (int)gone);
+	snprintf(odd, sizeof(odd), "opensrf:client:%s:odd", dom);
+	p.host = "127.0.0.1";
+	p.port = th_server(TH_REDIS)->port;
+	p.user = "opensrf";
+	p.pass = TH_OPENSRF_PW;
+	ck_assert_int_eq(rds_new(&p, &c), 0);
+	ck_assert_int_eq(rds_open(c), 0);
+	rpush(c, live);
+	rpush(c, dead);
+	rpush(c, dead);
+	rpush(c, other);
+	rpush(c, odd);
+	ctl_xmpp(&r, "inboxes", NULL);
+	ck_assert_msg(r.code == 0, "inboxes: %s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, live));
+	ck_assert_ptr_nonnull(strstr(strstr(r.out, live), " owner alive\n"));
+	ck_assert_ptr_nonnull(strstr(strstr(r.out, dead),
+	    " messages 2 owner gone\n"));
+	ck_assert_ptr_nonnull(strstr(strstr(r.out, other),
+	    " owner other host\n"));
+	ck_assert_ptr_nonnull(strstr(strstr(r.out, odd), " owner unknown\n"));
+	run_free(&r);
+	ck_assert_int_eq(rllen(c, dead), 2);
+	ctl_xmpp(&r, "sweep", NULL);
+	ck_assert_msg(r.code == 0, "sweep: %s", r.err);
+	ck_assert_ptr_nonnull(strstr(strstr(r.out, dead),
+	    " owner gone deleted\n"));
+	run_free(&r);
+	ck_assert_int_eq(rllen(c, dead), 0);
+	ck_assert_int_eq(rllen(c, live), 1);
+	ck_assert_int_eq(rllen(c, other), 1);
+	ck_assert_int_eq(rllen(c, odd), 1);
+	rds_free(&c);
+}
+END_TEST
+
+/* OpenSRF's accounts grant no SCAN: said, exit 1. */
+START_TEST(test_redis_inboxes_no_scan)
+{
+	struct run	r;
+
+	write_redis_core(TH_REDIS_OSRF, "x.private");
+	ctl_xmpp(&r, "inboxes", NULL);
+	ck_assert_int_eq(r.code, 1);
+	ck_assert_msg(strstr(r.err, "may not SCAN") != NULL, "%s", r.err);
+	run_free(&r);
+	/* an XMPP site has no inboxes */
+	write_conf();
+	ctl_xmpp(&r, "sweep", NULL);
+	ck_assert_int_eq(r.code, 1);
+	ck_assert_msg(strstr(r.err, "not a Redis site") != NULL, "%s", r.err);
+	run_free(&r);
+}
+END_TEST
+
 Suite *
 droverctl_suite(void)
 {
@@ -1068,6 +1267,18 @@ droverctl_suite(void)
 	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, test_xmpp_router_and_service);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("redis");
+	tcase_set_tags(tc, "integration");
+	tcase_add_unchecked_fixture(tc, th_redis_setup, NULL);
+	tcase_add_unchecked_fixture(tc, th_redis_osrf_setup, NULL);
+	tcase_add_unchecked_fixture(tc, ux_setup, ux_teardown);
+	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
+	tcase_set_timeout(tc, 90);
+	tcase_add_test(tc, test_redis_router_and_service);
+	tcase_add_test(tc, test_redis_inboxes);
+	tcase_add_test(tc, test_redis_inboxes_no_scan);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -89,7 +89,8 @@ io_close(void *arg, struct router_class *c)
 
 static struct rec	 R;
 static struct router	*RT;
-static struct router_io	 IO = { &R, io_forward, io_reject, io_open, io_close };
+static struct router_io	 IO = { &R, io_forward, io_reject, io_open, io_close,
+    NULL, NULL };
 
 #define LA	"opensrf@private.localhost/opensrf.math_listener_a_1"
 #define LB	"opensrf@private.localhost/opensrf.math_listener_b_2"
@@ -173,6 +174,13 @@ static const struct {
 	{ "", -EINVAL, "" },
 	{ "@/", -EINVAL, "" },
 	{ "a@b@c/r", 3, "b@c" },		/* never a trusted name */
+	/* Redis addresses: the fourth field */
+	{ "opensrf:client:opensrf:private.localhost:vm:1:ab", 17,
+	  "private.localhost" },
+	{ "opensrf:router:router:public.localhost", 16, "public.localhost" },
+	{ "opensrf:service:_:_:opensrf.math", 1, "_" },
+	{ "opensrf:client:opensrf", -EINVAL, "" },
+	{ "opensrf:client:opensrf::vm", -EINVAL, "" },
 };
 
 START_TEST(test_jid_domain)
@@ -236,6 +244,255 @@ START_TEST(test_new_needs_lists)
 END_TEST
 
 /* ------------------------------------------------- registration */
+
+#define RA	"opensrf:client:opensrf:private.localhost:h1:10:0000000a"
+#define RB	"opensrf:client:opensrf:private.localhost:h2:20:0000000b"
+#define RQ	"opensrf:service:opensrf:private.localhost:opensrf.math"
+
+/* Redis: the node is the registrant's service queue. */
+static int
+node_addr(void *arg, const char *cls, const char *reg, char *buf, size_t n)
+{
+	char	dom[64];
+
+	if (strncmp(reg, "opensrf:client:opensrf:", 23) != 0 ||
+	    router_jid_domain(reg, dom, sizeof(dom)) < 0)
+		return -EINVAL;
+	return snprintf(buf, n, "opensrf:service:opensrf:%s:%s", dom, cls);
+}
+
+/* Listeners sharing a queue: one node, gone with its last registrant. */
+START_TEST(test_shared_node)
+{
+	struct router_io	 io = IO;
+	struct router_class	*c;
+
+	io.node_addr = node_addr;
+	ck_assert_int_eq(router_top_msg(RT, &(struct router_msg){
+	    .from = RA, .router_command = "register",
+	    .router_class = "opensrf.math" }, &io), ROUTER_TOP_REGISTERED);
+	ck_assert_int_eq(router_top_msg(RT, &(struct router_msg){
+	    .from = RB, .router_command = "register",
+	    .router_class = "opensrf.math" }, &io), ROUTER_TOP_REGISTERED);
+	ck_assert_int_eq(router_register_as(RT, "opensrf.math", RQ, RB, &io),
+	    -EEXIST);
+	ck_assert_ptr_nonnull(c = router_class_find(RT, "opensrf.math"));
+	ck_assert_uint_eq(c->nnodes, 1);
+	ck_assert_str_eq(c->nodes[0]->jid, RQ);
+	ck_assert_uint_eq(c->nodes[0]->nregs, 2);
+	ck_assert_uint_eq(router_sender_classes(RT, RA), 1);
+	ck_assert_int_eq(R.n, 1);	/* opened once */
+	/* one leaves: the queue stays in the rotation */
+	ck_assert_int_eq(router_top_msg(RT, &(struct router_msg){
+	    .from = RA, .router_command = "unregister",
+	    .router_class = "opensrf.math" }, &io), ROUTER_TOP_UNREGISTERED);
+	ck_assert_uint_eq(c->nnodes, 1);
+	request("opensrf.math", CLI, "t1", "[1]");
+	ck_assert_int_eq(R.ev[1].kind, 'F');
+	ck_assert_str_eq(R.ev[1].to, RQ);
+	/* the last one leaves: the class goes */
+	ck_assert_int_eq(router_unregister_as(RT, "opensrf.math", RQ, RA,
+	    &io), -ENOENT);
+	ck_assert_int_eq(router_unregister_as(RT, "opensrf.math", RQ, RB,
+	    &io), 0);
+	ck_assert_ptr_null(router_class_find(RT, "opensrf.math"));
+	ck_assert_int_eq(R.ev[2].kind, 'C');
+	/* an address the io layer cannot place is ignored */
+	ck_assert_int_eq(router_top_msg(RT, &(struct router_msg){
+	    .from = "opensrf:client:gateway:private.localhost:h:1:1",
+	    .router_command = "register", .router_class = "x" }, &io),
+	    ROUTER_TOP_IGNORED);
+}
+END_TEST
+
+/* Class logins paced: n a second, reserved in order, none lost. */
+START_TEST(test_pace)
+{
+	uint64_t	next = 0;
+
+	ck_assert_uint_eq(router_pace(&next, 1000, 0), 1000);
+	ck_assert_uint_eq(next, 0);
+	ck_assert_uint_eq(router_pace(&next, 1000, 4), 1000);
+	ck_assert_uint_eq(router_pace(&next, 1000, 4), 1250);
+	ck_assert_uint_eq(router_pace(&next, 1100, 4), 1500);
+	/* after a quiet spell: at once again */
+	ck_assert_uint_eq(router_pace(&next, 5000, 4), 5000);
+	/* 3 a second: intervals round up, never faster than asked */
+	next = 0;
+	ck_assert_uint_eq(router_pace(&next, 0, 3), 0);
+	ck_assert_uint_eq(router_pace(&next, 0, 3), 334);
+	ck_assert_uint_eq(router_pace(&next, 0, 3), 668);
+	ck_assert_uint_eq(router_pace(&next, 0, 3), 1002);
+}
+END_TEST
+
+/* Pings the router sent: to whom, with which id. */
+static char	pinged[8][128];
+static uint32_t	ping_ids[8];
+static int	npinged;
+
+static int
+io_ping(void *arg, struct router_class *c, const char *to, uint32_t id)
+{
+	ck_assert_int_lt(npinged, 8);
+	str_copy(pinged[npinged], to, sizeof(pinged[0]));
+	ping_ids[npinged++] = id;
+	return 0;
+}
+
+static void
+fwd_at(struct router_io *io, uint64_t now, const char *thread)
+{
+	struct router_msg	m = { .from = CLI, .thread = thread,
+				    .body = "[1]" };
+
+	RT->now_ms = now;
+	router_class_msg(RT, router_class_find(RT, "opensrf.math"), &m, io);
+}
+
+/*
+ * Issue 14: a listener that answered pings and then stops is taken out
+ * of the rotation ping_timeout after the ping its request brought, and
+ * back in when it answers; one that never answers is left alone.
+ */
+START_TEST(test_liveness)
+{
+	struct router_io	 io = IO;
+	struct router_class	*c;
+	int			 i;
+
+	io.ping = io_ping;
+	npinged = 0;
+	RT->ping_ms = 2000;
+	RT->ping_timeout_ms = 3000;
+	ck_assert_int_eq(router_register(RT, "opensrf.math", LA, &io), 0);
+	ck_assert_int_eq(router_register(RT, "opensrf.math", LB, &io), 0);
+	c = router_class_find(RT, "opensrf.math");
+	fwd_at(&io, 1000, "t1");		/* A, never heard: ping */
+	ck_assert_int_eq(npinged, 1);
+	ck_assert_str_eq(pinged[0], LA);
+	fwd_at(&io, 1000, "t2");		/* B: ping */
+	ck_assert_int_eq(npinged, 2);
+	ck_assert_str_eq(pinged[1], LB);
+	RT->now_ms = 1100;
+	router_live_pong(RT, LA, ping_ids[0], 0, &io);	/* A answers */
+	ck_assert_int_eq(c->nodes[0]->answered, 1);
+	/* heard 1.9 s ago: no ping yet */
+	fwd_at(&io, 3000, "t3");
+	ck_assert_int_eq(npinged, 2);
+	fwd_at(&io, 3000, "t4");		/* B: its ping is still out */
+	fwd_at(&io, 3200, "t5");		/* A: 2.1 s since: ping */
+	ck_assert_int_eq(npinged, 3);
+	ck_assert_str_eq(pinged[2], LA);
+	/* A freezes: suspended 3 s later, B never answered: left alone */
+	RT->now_ms = 6100;
+	ck_assert_int_ge(router_live_tick(RT, &io), 0);
+	ck_assert_int_eq(c->nodes[0]->suspended, 0);
+	RT->now_ms = 6200;
+	ck_assert_int_ge(router_live_tick(RT, &io), 0);
+	ck_assert_int_eq(c->nodes[0]->suspended, 1);
+	ck_assert_int_eq(c->nodes[1]->suspended, 0);
+	ck_assert_uint_eq(RT->suspensions, 1);
+	R.n = 0;
+	fwd_at(&io, 6300, "t6");
+	fwd_at(&io, 6300, "t7");
+	ck_assert_str_eq(R.ev[0].to, LB);
+	ck_assert_str_eq(R.ev[1].to, LB);
+	/* a suspended one is pinged again now and then */
+	RT->now_ms = 8200;
+	(void)router_live_tick(RT, &io);
+	ck_assert_int_eq(npinged, 4);
+	ck_assert_str_eq(pinged[3], LA);
+	/* it thaws: the old answer does not count, the new one does */
+	router_live_pong(RT, LA, ping_ids[2], 0, &io);
+	ck_assert_int_eq(c->nodes[0]->suspended, 1);
+	router_live_pong(RT, LA, ping_ids[3], 0, &io);
+	ck_assert_int_eq(c->nodes[0]->suspended, 0);
+	R.n = 0;
+	fwd_at(&io, 8300, "t8");
+	fwd_at(&io, 8300, "t9");
+	ck_assert_str_ne(R.ev[0].to, R.ev[1].to);
+	/* a registration again brings a suspended node back too */
+	c->nodes[0]->suspended = 1;
+	ck_assert_int_eq(router_register(RT, "opensrf.math", LA, &io),
+	    -EEXIST);
+	ck_assert_int_eq(c->nodes[0]->suspended, 0);
+	/* all suspended: the client hears 503 at once */
+	c->nodes[0]->suspended = c->nodes[1]->suspended = 1;
+	R.n = 0;
+	fwd_at(&io, 9000, "t10");
+	ck_assert_int_eq(R.ev[0].kind, 'R');
+	ck_assert_int_eq(R.ev[0].why, ROUTER_REJECT_NO_LISTENER);
+	/*
+	 * The server refuses a ping to one that answered before: it is
+	 * gone; out of the rotation at once, removed after a few (its
+	 * bounces come first)
+	 */
+	c->nodes[0]->suspended = c->nodes[1]->suspended = 0;
+	for (i = 0; i < ROUTER_PING_ERRORS; i++) {
+		ck_assert_uint_eq(c->nnodes, 2);
+		c->nodes[0]->ping_sent = 1;
+		c->nodes[0]->ping_id = 77 + i;
+		router_live_pong(RT, LA, 77 + i, 1, &io);
+		if (i + 1 < ROUTER_PING_ERRORS)
+			ck_assert_int_eq(c->nodes[0]->suspended, 1);
+	}
+	ck_assert_uint_eq(c->nnodes, 1);
+	ck_assert_str_eq(c->nodes[0]->jid, LB);
+	/* ...and to one that never did: nothing (it cannot answer) */
+	c->nodes[0]->ping_sent = 1;
+	c->nodes[0]->ping_id = 99;
+	router_live_pong(RT, LB, 99, 1, &io);
+	ck_assert_uint_eq(c->nnodes, 1);
+	/* off: no pings, no timers */
+	RT->ping_ms = 0;
+	ck_assert_int_eq(router_live_tick(RT, &io), -1);
+}
+END_TEST
+
+/* Issue 14: classes per sender and in all are bounded. */
+START_TEST(test_limits)
+{
+	char	cls[32];
+	int	i;
+
+	RT->max_per_sender = 3;
+	RT->max_classes = 5;
+	for (i = 0; i < 4; i++) {
+		snprintf(cls, sizeof(cls), "flood.%d", i);
+		ck_assert_int_eq(top(LA, "register", cls), i < 3 ?
+		    ROUTER_TOP_REGISTERED : ROUTER_TOP_IGNORED);
+	}
+	ck_assert_uint_eq(RT->nclasses, 3);
+	ck_assert_uint_eq(RT->refused, 1);
+	ck_assert_uint_eq(router_sender_classes(RT, LA), 3);
+	/* a class it holds already still takes it (no new class) */
+	ck_assert_int_eq(router_register(RT, "flood.0", LA, &IO), -EEXIST);
+	/* others fill the table up to max_classes */
+	ck_assert_int_eq(top(LB, "register", "b.0"), ROUTER_TOP_REGISTERED);
+	ck_assert_int_eq(top(LB, "register", "b.1"), ROUTER_TOP_REGISTERED);
+	ck_assert_int_eq(top(LC, "register", "c.0"), ROUTER_TOP_IGNORED);
+	ck_assert_uint_eq(RT->nclasses, 5);
+	ck_assert_uint_eq(RT->refused, 2);
+	/* ...but an existing class takes another listener */
+	ck_assert_int_eq(top(LC, "register", "flood.0"),
+	    ROUTER_TOP_REGISTERED);
+	ck_assert_uint_eq(router_class_find(RT, "flood.0")->nnodes, 2);
+	/* a freed place is taken again */
+	ck_assert_int_eq(top(LB, "unregister", "b.1"),
+	    ROUTER_TOP_UNREGISTERED);
+	ck_assert_int_eq(top(LC, "register", "c.0"), ROUTER_TOP_REGISTERED);
+	/* 0: no limit */
+	RT->max_classes = 0;
+	RT->max_per_sender = 0;
+	for (i = 0; i < 10; i++) {
+		snprintf(cls, sizeof(cls), "many.%d", i);
+		ck_assert_int_eq(top(LA, "register", cls),
+		    ROUTER_TOP_REGISTERED);
+	}
+	ck_assert_uint_eq(RT->nclasses, 15);
+}
+END_TEST
 
 START_TEST(test_register_opens_once)
 {
@@ -699,6 +956,10 @@ router_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_register_opens_once);
 	tcase_add_test(tc, test_unregister_last_closes);
+	tcase_add_test(tc, test_shared_node);
+	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_pace);
+	tcase_add_test(tc, test_liveness);
 	tcase_add_loop_test(tc, test_top_untrusted, 0, ARRAY_LEN(top_cases));
 	tcase_add_test(tc, test_top_error_ignored);
 	tcase_add_test(tc, test_sighup_trust);

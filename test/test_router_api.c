@@ -53,7 +53,7 @@ rej_ok(void *arg, struct router_class *c, const char *to,
 	return 0;
 }
 
-static struct router_io	IO = { NULL, fwd_ok, rej_ok, NULL, NULL };
+static struct router_io	IO = { NULL, fwd_ok, rej_ok, NULL, NULL, NULL, NULL };
 
 static void
 setup(void)

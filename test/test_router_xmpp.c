@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -626,6 +627,73 @@ START_TEST(test_server_restart)
 }
 END_TEST
 
+/* ------------------------------------------------ issue 14: floods */
+
+/* Descriptors the router process holds now. */
+static int
+router_fds(void)
+{
+	char		 path[64];
+	DIR		*d;
+	struct dirent	*e;
+	int		 n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)router_pid);
+	ck_assert_ptr_nonnull(d = opendir(path));
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/*
+ * One sender registers 300 classes: the router takes 8
+ * (max_classes_per_sender), refuses and logs the rest, opens 8 class
+ * logins, no more descriptors, and routes the real class all along.
+ */
+START_TEST(test_flood_one_sender)
+{
+	struct peer	 cli, lis, fl;
+	struct tmsg	 m = TMSG_INIT;
+	char		 to[256], cls[64], res[64];
+	int		 i, fds0;
+
+	client_new(&cli, PRIV);
+	listener_new(&lis, "a", PRIV);
+	status_wait("listeners 1 ");
+	fds0 = router_fds();
+	memset(&fl, 0, sizeof(fl));
+	snprintf(res, sizeof(res), "flood_%ld", (long)getpid());
+	fl.t = login(PRIV, res);
+	snprintf(to, sizeof(to), "router@%s/router", PRIV);
+	for (i = 0; i < 300; i++) {
+		snprintf(cls, sizeof(cls), "flood.%03d", i);
+		memset(&m, 0, sizeof(m));
+		m.to = to;
+		m.router_class = cls;
+		m.router_command = "register";
+		m.body = "registering";
+		send_msg(&fl, &m);
+		/* a request mid-flood is served as usual */
+		if (i == 150) {
+			call(&cli, &lis, 1, SVC, REQBODY("echo", "[]"));
+			ck_assert_int_eq(cli.err_code, 0);
+			ck_assert_str_eq(cli.who, "a");
+		}
+	}
+	status_wait("classes 9 api_calls 0 ignored 0 refused 292 ");
+	/* the eight log in (paced), and nothing more is open */
+	status_wait("  class flood.007 state up listeners 1 ");
+	ck_assert_int_le(router_fds(), fds0 + 8);
+	log_wait("max_classes_per_sender reached", 1);
+	call(&cli, &lis, 1, SVC, REQBODY("echo", "[]"));
+	ck_assert_int_eq(cli.err_code, 0);
+	peer_free(&fl);
+	peer_free(&lis);
+	peer_free(&cli);
+}
+END_TEST
+
 /* ------------------------------------------------ droverd listeners */
 
 #define DSVC	"drover.test"
@@ -842,6 +910,134 @@ START_TEST(test_droverd_pair)
 }
 END_TEST
 
+/* ------------------------------------------ issue 14: a frozen host */
+
+/*
+ * Cut every TCP connection of the processes of group pgid (ss -K), as a
+ * network failure or a firewall would: the server drops their sessions.
+ */
+static void
+cut_connections(pid_t pgid)
+{
+	char	cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "for p in $(pgrep -g %ld); do ls -l "
+	    "/proc/$p/fd 2>/dev/null; done | sed -n 's/.*socket:\\["
+	    "\\([0-9]*\\)\\].*/\\1/p' | sort -u | while read i; do ss "
+	    "-tneH | awk -v i=\"ino:$i\" '{for (f = 1; f <= NF; f++) if "
+	    "($f == i) print $4}'; done | while read a; do ss -K -tn src "
+	    "\"$a\" >/dev/null; done", (long)pgid);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* One request; 1 when it was answered within ms, 0 when not. */
+static int
+try_call(struct peer *cli, int ms)
+{
+	struct tmsg	 m = TMSG_INIT;
+	struct xstanza	*x;
+	struct pollfd	 pfd;
+	uint64_t	 end = mono_ms() + (uint64_t)ms;
+	char		 to[256], thread[64];
+	static int	 seq;
+	int		 got = 0;
+
+	snprintf(to, sizeof(to), "router@%s/%s", PRIV, DSVC);
+	snprintf(thread, sizeof(thread), "frozen.%d", ++seq);
+	m.to = to;
+	m.thread = thread;
+	m.body = ECHO;
+	send_msg(cli, &m);
+	while (!got && mono_ms() < end) {
+		router_alive();
+		pfd.fd = xmpp_fd(cli->t);
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)(end - mono_ms())) <= 0)
+			continue;
+		while (xmpp_recv(cli->t, &x) == 1) {
+			struct tmsg	r = TMSG_INIT;
+
+			/* late answers of earlier tries do not count */
+			if (tmsg_xml_parse(x->raw, x->len, &r, NULL) == 0)
+				got |= strcmp(r.thread, thread) == 0 &&
+				    strstr(r.body, "\"statusCode\":\"205\"") !=
+				    NULL;
+			tmsg_clear(&r);
+			xstanza_free(&x);
+		}
+	}
+	return got;
+}
+
+/*
+ * Issue 14: two droverd listeners as if on two hosts; one is frozen
+ * (SIGSTOP, its whole group) mid-load.  The router's pings find it: it
+ * is out of the rotation within listener_ping + listener_ping_timeout
+ * (2 + 3 s here), and every request after that is served by the other.
+ * Its connections are cut (ss -K), it is thawed, and it comes back:
+ * reconnects, registers again and gets its share.
+ */
+START_TEST(test_frozen_listener)
+{
+	struct peer	 cli;
+	pid_t		 a, b;
+	char		 buf[8192], ajid[256], want[300];
+	uint64_t	 end;
+	int		 i, lost = 0;
+
+	write_droverd_conf();
+	a = droverd_start("a");
+	b = droverd_start("b");
+	client_new(&cli, PRIV);
+	status_wait("class " DSVC " state up listeners 2 ");
+	for (i = 0; i < 6; i++)
+		ck_assert_int_eq(try_call(&cli, DEADLINE_MS), 1);
+	listener_of(a, ajid, sizeof(ajid));
+	ck_assert_int_eq(kill(-a, SIGSTOP), 0);
+	/* under load, the frozen one's share goes unanswered until... */
+	end = mono_ms() + DEADLINE_MS;
+	while (!status_has("suspended: no answer to a ping", buf,
+	    sizeof(buf))) {
+		ck_assert_msg(mono_ms() < end, "never suspended:\n%s", buf);
+		lost += !try_call(&cli, 300);
+	}
+	ck_assert_int_gt(lost, 0);
+	snprintf(want, sizeof(want), "listener %s forwarded", ajid);
+	ck_assert_ptr_nonnull(strstr(buf, want));
+	/* ...it is out of the rotation: everything is served */
+	for (i = 0; i < 10; i++)
+		ck_assert_msg(try_call(&cli, DEADLINE_MS) == 1, "request %d "
+		    "after the suspension unanswered", i);
+	/* its network goes, then it thaws: it comes back by itself */
+	cut_connections(a);
+	ck_assert_int_eq(kill(-a, SIGCONT), 0);
+	end = mono_ms() + DEADLINE_MS;
+	for (;;) {
+		ck_assert_msg(mono_ms() < end, "never back:\n%s", buf);
+		if (status_has("listeners 2 ", buf, sizeof(buf)) &&
+		    strstr(buf, "suspended:") == NULL)
+			break;
+		(void)try_call(&cli, 300);
+	}
+	snprintf(want, sizeof(want), "_%ld forwarded", (long)a);
+	{
+		char	*p = strstr(buf, want);
+		long	 before;
+
+		ck_assert_ptr_nonnull(p);
+		before = strtol(p + strlen(want), NULL, 10);
+		for (i = 0; i < 6; i++)
+			ck_assert_int_eq(try_call(&cli, DEADLINE_MS), 1);
+		snprintf(want, sizeof(want), "_%ld forwarded %ld\n",
+		    (long)a, before + 3);
+		status_wait(want);
+	}
+	droverd_kill(&a, SIGTERM);
+	droverd_kill(&b, SIGTERM);
+	peer_free(&cli);
+}
+END_TEST
+
 /*
  * Under a service manager (sd_notify(3), test/th_notify.h): READY=1
  * once the top-level connection is logged in, RELOADING=1 then READY=1
@@ -902,6 +1098,22 @@ router_xmpp_suite(void)
 	tcase_add_test(tc, test_round_robin_and_failover);
 	tcase_add_test(tc, test_unknown_class_and_method);
 	tcase_add_test(tc, test_untrusted);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("router_flood");
+	tcase_set_tags(tc, "integration");
+	tcase_set_timeout(tc, 120);
+	tcase_add_unchecked_fixture(tc, th_ejabberd_setup, NULL);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_flood_one_sender);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("router_frozen");
+	tcase_set_tags(tc, "integration");
+	tcase_set_timeout(tc, 120);
+	tcase_add_unchecked_fixture(tc, th_ejabberd_setup, NULL);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_frozen_listener);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("router_droverd");

@@ -15,6 +15,7 @@
 #   test/fuzz_*.c                                 -> build/fuzz/<name> (clang)
 #
 # Knobs: DEVELOPER=1 adds -Werror and stricter warnings (CI sets it);
+# BENCH_E2E=0 keeps `make bench` to the micro-benchmarks;
 # SANITIZE=address,undefined builds everything with those sanitizers;
 # PREFIX, DESTDIR, CC, CFLAGS, LDFLAGS, PKG_CONFIG as usual.
 
@@ -90,8 +91,8 @@ FUZZ_SRCS := $(wildcard test/fuzz_*.c)
 MAN_PAGES := $(wildcard man/*.[1-8])
 
 .DELETE_ON_ERROR:
-.PHONY: all check check-layers unit integration bench fuzz install \
-	uninstall clean lint-man deps tests demo soak FORCE
+.PHONY: all check check-layers unit integration bench bench-e2e fuzz \
+	install uninstall clean lint-man deps tests demo soak FORCE
 
 all: $(PROGS) $(PLUGINS)
 
@@ -199,8 +200,19 @@ $(B)/bench/%: test/%.c $(B)/libdrover.a all
 		-Wl,--dynamic-list=include/drover/exports.list \
 		-o $@ $< $(B)/libdrover.a $(LIBS)
 
+# The micro-benchmarks, then drover end to end on ejabberd against the
+# XMPP ceiling (test/bench-e2e, about a minute and a half; BENCH_E2E=0
+# skips it, BENCH_E2E_* knobs in the script).
+BENCH_E2E ?= 1
 bench: all $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+ifneq ($(BENCH_E2E),0)
+	@echo "== test/bench-e2e"
+	test/bench-e2e
+endif
+
+bench-e2e: all
+	test/bench-e2e
 
 # ------------------------------------------------------------------ fuzz
 # libFuzzer targets, built with clang; each runs FUZZ_SECONDS on its seeds.

@@ -2,7 +2,8 @@
  * drover_call_main.c: drover-call(1), a command-line OpenSRF client.
  *
  *	drover-call [-c opensrf_core.xml] [--local dir] [--to jid]
- *	    [-t seconds] [--connect] [--bench n [--concurrency c]]
+ *	    [-t seconds] [--connect]
+ *	    [--bench n [--concurrency c] [--warmup w]]
  *	    service method [json-param ...]
  *
  * Connects to the bus the opensrf_core.xml "opensrf" context names (XMPP
@@ -11,7 +12,10 @@
  * and prints each result as one line of JSON
  * (the C writer's form).  --connect wraps it in a connected session.
  * --bench runs n requests from c processes, each with its own bus
- * connection and session, and prints throughput and latency percentiles.
+ * connection and session, and prints throughput and latency percentiles,
+ * timed from when every process has logged in and run its share of the w
+ * warm-up requests, plus one "RESULT k=v ..." line for scripts
+ * (test/bench-e2e) that adds the client's own CPU time per request.
  *
  * The session logic is services/runtime/rt_client.c, which knows only the
  * bus interface (proto/bus.h); this file picks the bus.
@@ -28,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,6 +64,7 @@ struct call {
 	int		 timeout_ms;
 	int		 connect;
 	long		 bench;		/* requests, 0 = no benchmark */
+	long		 warmup;	/* untimed requests before them */
 	int		 conc;
 	struct core_conf *core;
 	char		 addr[512];
@@ -70,7 +76,8 @@ usage(FILE *f, int code)
 {
 	fprintf(f, "usage: drover-call [-c opensrf_core.xml] [--local dir] "
 	    "[--to jid] [-t seconds]\n"
-	    "                   [--connect] [--bench n [--concurrency c]]\n"
+	    "                   [--connect] [--bench n [--concurrency c] "
+	    "[--warmup w]]\n"
 	    "                   service method [json-param ...]\n"
 	    "       drover-call --help | --version\n");
 	exit(code);
@@ -223,27 +230,65 @@ out:
 
 /* --------------------------------------------------------- bench */
 
-/* What a bench worker writes per request: latency (us) or UINT32_MAX. */
+/*
+ * What a bench worker writes to the parent, one uint32_t at a time (each
+ * write is below PIPE_BUF, so the workers' records never interleave): a
+ * latency in us, BENCH_FAILED, BENCH_READY once it is logged in and
+ * warmed up, and at the end BENCH_CPU followed, in the same write, by the
+ * CPU time in us it spent on the timed requests.  Latencies never come
+ * near these values (71 minutes).
+ */
 #define BENCH_FAILED	UINT32_MAX
+#define BENCH_READY	(UINT32_MAX - 1)
+#define BENCH_CPU	(UINT32_MAX - 2)
 
+/* User + system time of this process, in us. */
+static uint64_t
+cpu_us(void)
+{
+	struct rusage	ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return 0;	/* cannot fail for RUSAGE_SELF */
+	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+	    (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+/*
+ * One worker: log in, run `warm` untimed requests, say READY, wait until
+ * the parent closes the go pipe (every worker is then ready), run `n`
+ * timed ones.  A worker that cannot log in says READY too, so the parent
+ * never waits for it, and exits with EXIT_CONNECT.
+ */
 static void NORETURN
-bench_worker(struct call *c, long n, int fd)
+bench_worker(struct call *c, long n, long warm, int fd, int go)
 {
 	struct bus		*bus = NULL;
 	struct rt_inbox		*ib = NULL;
 	struct rt_client	*cl = NULL;
-	uint32_t		 lat;
-	uint64_t		 t0;
+	uint32_t		 lat, rec[2];
+	uint64_t		 t0, cpu0;
 	long			 i;
-	int			 rc;
+	int			 rc, code = 0;
+	char			 b;
 
 	if (open_bus(c, &bus) < 0 || (ib = rt_inbox_new(bus)) == NULL ||
 	    rt_client_new(ib, c->addr, c->xid, "drover-call", &cl) < 0)
-		_exit(EXIT_CONNECT);
-	if (c->connect && (rc = rt_client_connect(cl, c->timeout_ms)) < 0) {
+		code = EXIT_CONNECT;
+	else if (c->connect && (rc = rt_client_connect(cl, c->timeout_ms)) <
+	    0) {
 		report(cl, rc);
-		_exit(exit_for(rc));
+		code = exit_for(rc);
 	}
+	for (i = 0; code == 0 && i < warm; i++)
+		(void)one_call(c, cl, 0);	/* untimed: errors show later */
+	lat = BENCH_READY;
+	if (write_full(fd, &lat, sizeof(lat)) < 0 || code != 0)
+		_exit(code != 0 ? code : EXIT_CONNECT);
+	while (read(go, &b, 1) < 0 && errno == EINTR)
+		;	/* end of file: go */
+	close(go);
+	cpu0 = cpu_us();
 	for (i = 0; i < n; i++) {
 		t0 = mono_us();
 		rc = one_call(c, cl, 0);
@@ -256,6 +301,10 @@ bench_worker(struct call *c, long n, int fd)
 		    rt_client_connect(cl, c->timeout_ms) < 0)
 			continue;
 	}
+	rec[0] = BENCH_CPU;
+	rec[1] = (uint32_t)(cpu_us() - cpu0);
+	if (write_full(fd, rec, sizeof(rec)) < 0)
+		_exit(EXIT_CONNECT);
 	if (c->connect)
 		(void)rt_client_disconnect(cl);
 	rt_client_free(&cl);
@@ -284,39 +333,70 @@ pct_ms(const uint32_t *v, size_t n, double p)
 	return v[i] / 1000.0;
 }
 
+/* Share i of total over c->conc workers. */
+static long
+share_of(const struct call *c, long total, int i)
+{
+	return total / c->conc + (i < total % c->conc);
+}
+
 static int
 bench(struct call *c)
 {
 	uint32_t	*lat, x;
 	size_t		 nok = 0;
-	long		 errors = 0, got = 0, share;
-	uint64_t	 t0, el;
+	long		 errors = 0, got = 0;
+	uint64_t	 t0 = 0, el = 0, cpu0 = 0, cpu_par = 0, cpu_kids = 0;
 	pid_t		 pid;
-	int		 pfd[2], i, st, rc, bad = 0;
+	int		 pfd[2], go[2], i, st, rc, bad = 0, ready = 0;
 
-	if (pipe2(pfd, O_CLOEXEC) < 0)
+	if (pipe2(pfd, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0)
 		fatal("pipe2");
-	t0 = mono_us();
 	for (i = 0; i < c->conc; i++) {
-		share = c->bench / c->conc + (i < c->bench % c->conc);
 		if ((pid = fork()) < 0)
 			fatal("fork");
 		if (pid == 0) {
 			close(pfd[0]);
-			bench_worker(c, share, pfd[1]);
+			close(go[1]);
+			bench_worker(c, share_of(c, c->bench, i),
+			    share_of(c, c->warmup, i), pfd[1], go[0]);
 		}
 	}
 	close(pfd[1]);
+	close(go[0]);
 	/* after the forks: the workers have no use for it */
 	lat = xcalloc((size_t)c->bench, sizeof(*lat));
 	while ((rc = read_full(pfd[0], &x, sizeof(x))) == 0) {
-		got++;
+		if (x == BENCH_READY) {
+			if (++ready == c->conc) {
+				/* all logged in and warm: time from here */
+				t0 = mono_us();
+				cpu0 = cpu_us();
+				close(go[1]);
+			}
+			continue;
+		}
+		if (x == BENCH_CPU) {
+			if (read_full(pfd[0], &x, sizeof(x)) < 0)
+				break;
+			cpu_kids += x;
+			continue;
+		}
+		if (++got == c->bench) {
+			el = mono_us() - t0;
+			cpu_par = cpu_us() - cpu0;
+		}
 		if (x == BENCH_FAILED)
 			errors++;
 		else if (nok < (size_t)c->bench)
 			lat[nok++] = x;
 	}
-	el = mono_us() - t0;
+	if (ready < c->conc)
+		close(go[1]);
+	if (got < c->bench && t0 != 0) {
+		el = mono_us() - t0;
+		cpu_par = cpu_us() - cpu0;
+	}
 	close(pfd[0]);
 	while (wait(&st) > 0)
 		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
@@ -329,6 +409,15 @@ bench(struct call *c)
 	    pct_ms(lat, nok, 0.50), pct_ms(lat, nok, 0.90),
 	    pct_ms(lat, nok, 0.99));
 	printf("errors %ld\n", errors + (c->bench - got));
+	printf("RESULT requests=%ld warmup=%ld clients=%d connected=%d "
+	    "secs=%.3f rps=%.1f p50_us=%.0f p90_us=%.0f p99_us=%.0f "
+	    "errors=%ld cpu_us_per_req=%.2f parent_cpu_us_per_req=%.2f\n",
+	    got, c->warmup, c->conc, c->connect, el / 1e6,
+	    el > 0 ? (double)got * 1e6 / el : 0.0,
+	    pct_ms(lat, nok, 0.50) * 1000, pct_ms(lat, nok, 0.90) * 1000,
+	    pct_ms(lat, nok, 0.99) * 1000, errors + (c->bench - got),
+	    got > 0 ? (double)(cpu_kids + cpu_par) / got : 0.0,
+	    got > 0 ? (double)cpu_par / got : 0.0);
 	free(lat);
 	if (bad != 0)
 		return bad;
@@ -382,6 +471,7 @@ main(int argc, char **argv)
 		{ "connect", no_argument, NULL, 'k' },
 		{ "bench", required_argument, NULL, 'b' },
 		{ "concurrency", required_argument, NULL, 'n' },
+		{ "warmup", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -426,6 +516,11 @@ main(int argc, char **argv)
 			if (parse_ll(optarg, 1, CALL_MAX_CONC, &v) < 0)
 				usage(stderr, EXIT_USAGE);
 			c.conc = (int)v;
+			break;
+		case 'w':
+			if (parse_ll(optarg, 0, 100000000, &v) < 0)
+				usage(stderr, EXIT_USAGE);
+			c.warmup = (long)v;
 			break;
 		case 'h':
 			usage(stdout, 0);

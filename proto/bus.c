@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -258,6 +259,39 @@ const char *
 bus_addr(const struct bus *b)
 {
 	return b->ops->addr(b);
+}
+
+/*
+ * Two JIDs are one address when their bare parts (localpart@domainpart)
+ * match without regard to ASCII case, as XMPP's profiles map them (RFC
+ * 7622, 3.2 and 3.3), and their resources match exactly (3.4 keeps the
+ * case).  Other characters are compared as bytes.
+ */
+static int
+jid_same(const char *a, const char *b)
+{
+	size_t	na = strcspn(a, "/"), nb = strcspn(b, "/");
+
+	return na == nb && strncasecmp(a, b, na) == 0 &&
+	    strcmp(a + na, b + nb) == 0;
+}
+
+int
+bus_addr_same(enum bus_kind k, const char *a, const char *b)
+{
+	if (k == BUS_REDIS)
+		return strcmp(a, b) == 0;	/* list keys: bytes */
+	return jid_same(a, b);
+}
+
+int
+bus_addr_mine(const struct bus *b, const char *addr)
+{
+	const char	*own = bus_addr(b);
+
+	if (own == NULL || *own == '\0')
+		return 1;	/* not known yet: nothing to tell apart */
+	return addr != NULL && bus_addr_same(b->p.kind, own, addr);
 }
 
 const char *

@@ -216,6 +216,21 @@ enum bus_state bus_state(const struct bus *);
 enum bus_kind bus_kind(const struct bus *);
 /* The process's own address ("" until first up on XMPP). */
 const char *bus_addr(const struct bus *);
+/*
+ * Is addr (a message's `to`) this process's own address?  For messages
+ * a process reads off its own connection: a server may deliver one that
+ * was meant for someone else (XMPP gives a message for a resource that
+ * is gone to another resource of the account), and a process runs only
+ * what was sent to it.  1 also while bus_addr() is still "".
+ */
+int	bus_addr_mine(const struct bus *, const char *addr);
+/*
+ * The comparison it makes, for two addresses of a bus of kind k: 1 when
+ * they name the same endpoint.  XMPP and local addresses are JIDs: the
+ * bare part (localpart@domain) without regard to ASCII case, as XMPP
+ * maps it (RFC 7622), the resource exactly; Redis keys byte for byte.
+ */
+int	bus_addr_same(enum bus_kind k, const char *a, const char *b);
 /* One line on the last failure, "" if none. */
 const char *bus_error(const struct bus *);
 

@@ -285,6 +285,47 @@ run_until(struct bus *b, int (*pred)(struct bus *), int ms)
  * time later (never sooner than the back-off, never later than its
  * cap), and registers once it is up; a client's bus does not retry.
  */
+/* Whose message is it (bus_addr_same(), RFC 7622 for JIDs). */
+static const struct {
+	enum bus_kind	 kind;
+	const char	*a, *b;
+	int		 same;
+} addr_vec[] = {
+	{ BUS_XMPP, "opensrf@private.localhost/x_drone_1",
+	  "opensrf@private.localhost/x_drone_1", 1 },
+	{ BUS_XMPP, "opensrf@private.localhost/x_drone_1",
+	  "opensrf@Private.LOCALHOST/x_drone_1", 1 },
+	{ BUS_XMPP, "opensrf@private.localhost/x_drone_1",
+	  "OpenSRF@private.localhost/x_drone_1", 1 },
+	/* resources keep their case */
+	{ BUS_XMPP, "opensrf@private.localhost/x_drone_1",
+	  "opensrf@private.localhost/X_drone_1", 0 },
+	{ BUS_XMPP, "opensrf@private.localhost/x_drone_1",
+	  "opensrf@private.localhost/x_drone_2", 0 },
+	{ BUS_XMPP, "opensrf@private.localhost/x_drone_1",
+	  "opensrf@private.localhost", 0 },
+	{ BUS_XMPP, "opensrf@private.localhost/x_drone_1",
+	  "opensrf@private.localhost/x_drone_1/more", 0 },
+	{ BUS_XMPP, "opensrf@private.localhost/a/b",
+	  "OPENSRF@private.localhost/a/b", 1 },
+	{ BUS_XMPP, "opensrf@private.localhost/x", "", 0 },
+	{ BUS_LOCAL, "opensrf@local/x_drone_1", "opensrf@LOCAL/x_drone_1",
+	  1 },
+	/* Redis keys are bytes */
+	{ BUS_REDIS, "opensrf:client:abc", "opensrf:client:abc", 1 },
+	{ BUS_REDIS, "opensrf:client:abc", "opensrf:client:ABC", 0 },
+	{ BUS_REDIS, "opensrf:client:abc", "OPENSRF:client:abc", 0 },
+};
+
+START_TEST(test_addr_same)
+{
+	ck_assert_int_eq(bus_addr_same(addr_vec[_i].kind, addr_vec[_i].a,
+	    addr_vec[_i].b), addr_vec[_i].same);
+	ck_assert_int_eq(bus_addr_same(addr_vec[_i].kind, addr_vec[_i].b,
+	    addr_vec[_i].a), addr_vec[_i].same);
+}
+END_TEST
+
 START_TEST(test_reconnect)
 {
 	struct bus	*b;
@@ -560,6 +601,7 @@ bus_suite(void)
 	tc = tcase_create("backoff");
 	tcase_set_tags(tc, "unit");
 	tcase_add_loop_test(tc, test_backoff, 0, ARRAY_LEN(backoff_vec));
+	tcase_add_loop_test(tc, test_addr_same, 0, ARRAY_LEN(addr_vec));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("life");

@@ -904,6 +904,59 @@ START_TEST(test_session_result_refused)
 }
 END_TEST
 
+/*
+ * A stanza that reaches this drone's connection but names another
+ * address (XMPP hands a message for a vanished resource to another one
+ * of the same account) is dropped, never run, even on the session's
+ * thread; the domain of our own JID matches in any case, as in XMPP.
+ */
+#define OTHER_DRONE	"opensrf@private.localhost/t.svc_drone_vm_1_99"
+#define DRONE_UPPER	"opensrf@PRIVATE.LocalHost/opensrf.math_drone_vm_" \
+	"1795549618.937243_22487"
+
+START_TEST(test_session_stray_dropped)
+{
+	struct script	 sc;
+	struct got	 g;
+	struct pbuf	 body = { 0 };
+	struct osrfmsg	 m;
+	json_t		*p;
+	char		*con, *stray, *r1, *disc;
+
+	con = mk_stanza(CLIENT, THREAD, OSRFMSG_CONNECT, 0, NULL, NULL);
+	disc = mk_stanza(CLIENT, THREAD, OSRFMSG_DISCONNECT, 2, NULL, NULL);
+	/* the same request twice: to someone else, then to us */
+	memset(&m, 0, sizeof(m));
+	m.type = OSRFMSG_REQUEST;
+	m.thread_trace = 2;
+	m.method = "t.add";
+	m.params = p = json_pack("[ii]", 3, 4);
+	ck_assert_int_eq(osrfmsg_encode(&m, 1, &body, NULL), 0);
+	json_decref(p);
+	stray = mk_raw(OTHER_DRONE, body.data);
+	r1 = mk_raw(DRONE_UPPER, body.data);
+	pbuf_free(&body);
+	memset(&sc, 0, sizeof(sc));
+	sc.bus = bus;
+	sc.after[0][0] = stray;	/* after the 200 */
+	sc.after[0][1] = r1;
+	sc.after[1][0] = disc;	/* after the one answer */
+	th_fakebus_on_send(bus, play, &sc);
+	ck_assert_int_eq(rt_serve(svc, bus, NULL, 1, con, strlen(con)),
+	    WORKER_OK);
+	th_fakebus_on_send(bus, NULL, NULL);
+	/* 200 and one [RESULT 7, 205]: the stray one was not run */
+	ck_assert_uint_eq(th_fakebus_nsent(bus), 2);
+	got_load(&g, bus, 1);
+	assert_result(&g.l.msg[0], "7");
+	got_clear(&g);
+	free(con);
+	free(stray);
+	free(r1);
+	free(disc);
+}
+END_TEST
+
 /* --------------------------------------------------- sub-requests */
 
 /* In-process "opensrf.dbmath": a second service on its own fake bus. */
@@ -1512,6 +1565,7 @@ runtime_suite(void)
 	tcase_add_test(tc, test_connected_session);
 	tcase_add_test(tc, test_session_requests_then_disconnect);
 	tcase_add_test(tc, test_session_result_refused);
+	tcase_add_test(tc, test_session_stray_dropped);
 	tcase_add_loop_test(tc, test_sub_request, 0, 2);
 	tcase_add_test(tc, test_session_pipelined_during_subrequest);
 	tcase_add_test(tc, test_client_states);

@@ -15,9 +15,16 @@
  *              seconds, after which the client gets STATUS 408
  *              "Disconnected on timeout" with threadTrace 0.  DISCONNECT
  *              ends the session without a reply.  Stanzas of other
- *              threads meanwhile are dropped (C drones do the same).
+ *              threads meanwhile are dropped (C drones do the same), and
+ *              so are stanzas addressed to anyone but this drone
+ *              (bus_addr_mine()): a server may deliver a message for a
+ *              vanished drone to another process of the account.
  *
- * Whatever the drone is sent that is no request is answered 400
+ * The stanza the parent hands over was addressed to the listener and
+ * taken off the listener's connection: whether it was meant for the
+ * listener is for the listener's bus to tell (the parent does not decode
+ * frames), so only what a drone reads off its own connection is checked
+ * here.  Whatever the drone is sent that is no request is answered 400
  * where a thread is known (serve_stanza()).
  */
 #include "services/runtime/runtime.h"
@@ -265,6 +272,14 @@ session_loop(struct sess *s)
 			osrfmsg_make_timeout(&out, NULL);
 			s->connected = 0;
 			return send_one(s, &out);
+		}
+		if (!bus_addr_mine(s->bus, t.to)) {
+			/* delivered here by mistake: never run it */
+			log_warnx("%s: session %s: dropping a message for %s "
+			    "from %s; this is %s", s->svc->name, s->thread,
+			    t.to, t.from, bus_addr(s->bus));
+			tmsg_clear(&t);
+			continue;
 		}
 		if (t.is_error) {
 			/* our answer bounced: the client is gone */

@@ -75,8 +75,9 @@ static const struct cfg_key bus_keys[] = {
 
 /* Context "opensrf" (or "srfsh", "gateway", ...), spec 5.2. */
 static const struct cfg_key core_keys[] = {
-	{ "domain", CFG_T_STR, CFG_K_REQUIRED, 0, 0, 0, NULL, NULL,
-	  CK(bus.domain), "bus domain (and host unless <host>)" },
+	{ "domain", CFG_T_STR, CFG_K_REQUIRED | CFG_K_FIRST, 0, 0, 0, NULL,
+	  NULL, CK(bus.domain), "bus domain (and host unless <host>); the "
+	  "first if repeated" },
 	{ "username", CFG_T_STR, CFG_K_REQUIRED, 0, 0, 0, NULL, NULL,
 	  CK(bus.username), "bus user name (XMPP account or Redis ACL user)" },
 	{ "passwd", CFG_T_STR, CFG_K_REQUIRED | CFG_K_SECRET, 0, 0, 0, NULL,

@@ -274,6 +274,9 @@ struct bus_conf {
 	size_t		 max_stanza_size; /* bytes, default 10 MiB */
 	int		 connect_timeout_ms; /* default 10 s */
 	int		 reconnect_max_ms; /* backoff cap, default 30 s */
+	int		 register_refresh_ms; /* a listener registers again
+					   every half to all of it; 0 off,
+					   default 5 s (proto/bus.c) */
 };
 
 /* Deep copy into dst (all strings duplicated); 0 or -ENOMEM. */

@@ -69,6 +69,9 @@ static const struct cfg_key bus_keys[] = {
 	  NULL, XK(connect_timeout_ms), "seconds to connect and log in" },
 	{ "reconnect_max", CFG_T_MS, CFG_K_DROVER, 1, TIMEOUT_MAX, 30, NULL,
 	  NULL, XK(reconnect_max_ms), "cap of the reconnect backoff, s" },
+	{ "register_refresh", CFG_T_MS, CFG_K_DROVER, 0, TIMEOUT_MAX, 5, NULL,
+	  NULL, XK(register_refresh_ms),
+	  "a service registers again every s/2 to s; 0 off" },
 };
 
 #define CK(field)	offsetof(struct core_conf, field)

@@ -68,8 +68,12 @@
  * Registration.  bus_register(b, 1) registers a LISTENER with every router
  * of bus_params.routers that wants the service, now if the bus is up and
  * again after every reconnect; a registration a router bounces (XMPP: it
- * was offline) is sent again to that router alone, with back-off.
- * bus_register(b, 0) unregisters now and stops that.  A bus without
+ * was offline) is sent again to that router alone, with back-off; and
+ * every bus_conf.register_refresh_ms (half to all of it) it is sent
+ * again anyway, which routers take as a no-op, so that a router that
+ * restarted or dropped the listener learns of it again without anyone's
+ * help.  bus_register(b, 0)
+ * unregisters now and stops all that.  A bus without
  * routers (local) returns -ENOTSUP: there is nothing to tell.
  *
  * Rescue.  bus_answer() ends a request on behalf of a process that cannot

@@ -505,6 +505,33 @@ START_TEST(test_not_osrf_body)
 END_TEST
 
 /*
+ * The parent counted the frame accepted: a refused one is a failed
+ * request on the scoreboard, so accepted = completed + failed + queued +
+ * rejected still holds; one served request counts once, as before.
+ */
+START_TEST(test_refusal_counted)
+{
+	struct sb	*sb;
+	struct sb_info	 in;
+	char		 name[64], *xml;
+
+	sb = th_sb_create("rtrefuse", NULL, 0600, name, sizeof(name));
+	xml = mk_raw(DRONE, not_osrf_cases[_i].body);
+	ck_assert_int_eq(rt_serve(svc, bus, sb_slot(sb, 0), 1, xml,
+	    strlen(xml)), WORKER_OK);
+	free(xml);
+	xml = mk_req("t.add", "[1,2]");
+	ck_assert_int_eq(rt_serve(svc, bus, sb_slot(sb, 0), 1, xml,
+	    strlen(xml)), WORKER_OK);
+	free(xml);
+	ck_assert_int_eq(sb_read_info(sb, &in), 0);
+	ck_assert_uint_eq(in.counters[SB_C_FAILED], 1);
+	ck_assert_uint_eq(in.counters[SB_C_COMPLETED], 1);
+	sb_destroy(&sb);
+}
+END_TEST
+
+/*
  * A STATUS is never answered: two services that answered each other's
  * stray statuses with statuses would do so forever.
  */
@@ -1537,6 +1564,8 @@ runtime_suite(void)
 	tcase_add_loop_test(tc, test_not_osrf_body, 0,
 	    ARRAY_LEN(not_osrf_cases));
 	tcase_add_test(tc, test_status_to_service_dropped);
+	tcase_add_loop_test(tc, test_refusal_counted, 0,
+	    ARRAY_LEN(not_osrf_cases));
 	tcase_add_test(tc, test_mixed_body);
 	suite_add_tcase(s, tc);
 

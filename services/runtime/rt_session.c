@@ -54,6 +54,8 @@ struct sess {
 	int			 connected;
 	int			 panic;
 	int			 served;	/* requests in this stanza */
+	int			 refused;	/* 400s sent for what was no
+						   request */
 	char			*peer;		/* reply-to JID */
 	char			*thread;
 	char			*xid;
@@ -148,6 +150,7 @@ refuse_body(struct sess *s, const char *body, const char *why)
 
 	log_warnx("%s: unreadable request from %s: %s", s->svc->name,
 	    s->peer, why);
+	s->refused++;
 	snprintf(text, sizeof(text), "Bad request: %s", why);
 	if ((rc = osrfmsg_error_body(body, strlen(body),
 	    OSRFMSG_STATUS_BADREQUEST, text, &b)) < 0)
@@ -180,6 +183,7 @@ refuse_msg(struct sess *s, const struct osrfmsg *m, const char *why)
 
 	log_warnx("%s: %s from %s (threadTrace %lld)", s->svc->name, why,
 	    s->peer, m->thread_trace);
+	s->refused++;
 	snprintf(text, sizeof(text), "Bad request: %s", why);
 	osrfmsg_make_exception(&out, m, OSRFMSG_STATUS_BADREQUEST, text);
 	return send_one(s, &out);
@@ -332,6 +336,10 @@ rt_serve(struct drover_svc *svc, struct bus *bus, struct sb_slot *slot,
 	s.keepalive = keepalive > 0 ? keepalive : 5;
 	rc = serve_stanza(&s, &t);
 	tmsg_clear(&t);
+	/* the parent counted the frame accepted: a refused one failed
+	 * (scoreboard bookkeeping, sb.h); a served REQUEST counts itself */
+	if (slot != NULL && s.served == 0 && s.refused > 0)
+		sb_slot_count(slot, SB_C_FAILED, 1);
 	if (rc >= 0 && s.connected)
 		rc = session_loop(&s);
 	if (slot != NULL && s.connected == 0 && !s.panic && s.served == 0)

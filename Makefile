@@ -17,7 +17,9 @@
 # Knobs: DEVELOPER=1 adds -Werror and stricter warnings (CI sets it);
 # BENCH_E2E=0 keeps `make bench` to the micro-benchmarks;
 # SANITIZE=address,undefined builds everything with those sanitizers;
-# PREFIX, DESTDIR, CC, CFLAGS, LDFLAGS, PKG_CONFIG as usual.
+# PREFIX, DESTDIR, CC, CFLAGS, LDFLAGS, PKG_CONFIG as usual;
+# LOGROTATEDIR where the logrotate file goes (/etc/logrotate.d is the
+# one logrotate reads: set it when PREFIX is not /usr).
 
 VERSION    := 0.1.0
 PKG_CONFIG ?= pkg-config
@@ -31,6 +33,7 @@ DATADIR    ?= $(PREFIX)/share
 MANDIR     ?= $(DATADIR)/man
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 UNITDIR    ?= $(LIBDIR)/systemd/system
+LOGROTATEDIR ?= $(SYSCONFDIR)/logrotate.d
 CFLAGS     ?= -O2 -g
 
 PKGS := libxml-2.0 jansson libmemcached libssl libcrypto hiredis
@@ -258,7 +261,7 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
 		$(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(INCLUDEDIR)/drover \
 		$(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(SYSCONFDIR)/drover \
-		$(DESTDIR)$(UNITDIR)
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(LOGROTATEDIR)
 	for p in $(PROGS); do \
 		case $$p in \
 		bin/droverd|bin/drover-router|bin/droverctl) \
@@ -284,6 +287,9 @@ install: all
 		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 			$$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u); \
 	done
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		conf/logrotate/drover > $(DESTDIR)$(LOGROTATEDIR)/drover
+	chmod 0644 $(DESTDIR)$(LOGROTATEDIR)/drover
 
 uninstall:
 	for p in $(PROGS); do \
@@ -303,6 +309,7 @@ uninstall:
 	for u in conf/systemd/*.service; do \
 		rm -f $(DESTDIR)$(UNITDIR)/$$(basename $$u); \
 	done
+	rm -f $(DESTDIR)$(LOGROTATEDIR)/drover
 
 clean:
 	rm -rf $(B) bin lib

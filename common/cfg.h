@@ -277,6 +277,8 @@ struct bus_conf {
 	int		 register_refresh_ms; /* a listener registers again
 					   every half to all of it; 0 off,
 					   default 5 s (proto/bus.c) */
+	int		 presence;	/* XMPP: send an initial presence */
+	int		 presence_priority; /* with this priority, -128..127 */
 };
 
 /* Deep copy into dst (all strings duplicated); 0 or -ENOMEM. */
@@ -310,6 +312,10 @@ struct core_conf {
 	char		**log_protect;	/* shared/log_protect/match_string */
 	size_t		  nlog_protect;
 	unsigned	  scoreboard_mode; /* octal, default 0640 */
+	char		 *user;		/* <user>: switch to it from root */
+	char		 *group;	/* <group>; NULL: the user's */
+	int		  allow_root;	/* <allow_root>: plugins may run as
+					   root when no user is set */
 };
 
 /* Context `ctx` ("opensrf" for services, "srfsh", ...) of the file. */
@@ -337,6 +343,8 @@ struct router_conf {
 	int		  loglevel;	/* default 1 */
 	int		  syslog_facility;
 	char		 *logtag;
+	char		 *user;		/* <user>: switch to it from root */
+	char		 *group;	/* <group>; NULL: the user's */
 	char		 *file;		/* where the entry is */
 	int		  line;
 };

@@ -72,6 +72,9 @@ static const struct cfg_key bus_keys[] = {
 	{ "register_refresh", CFG_T_MS, CFG_K_DROVER, 0, TIMEOUT_MAX, 5, NULL,
 	  NULL, XK(register_refresh_ms),
 	  "a service registers again every s/2 to s; 0 off" },
+	{ "presence_priority", CFG_T_INT, CFG_K_DROVER, -128, 127, 0, NULL,
+	  NULL, XK(presence_priority),
+	  "XMPP: announce with this priority; absent: no presence (OpenSRF)" },
 };
 
 #define CK(field)	offsetof(struct core_conf, field)
@@ -103,6 +106,12 @@ static const struct cfg_key core_keys[] = {
 	  CK(settings_config), "opensrf.xml; relative to this file" },
 	{ "scoreboard_mode", CFG_T_MODE, CFG_K_DROVER, 0, 0777, 0640, NULL,
 	  NULL, CK(scoreboard_mode), "scoreboard segment permissions" },
+	{ "user", CFG_T_STR, CFG_K_DROVER, 0, 0, 0, NULL, NULL, CK(user),
+	  "user droverd switches to when started as root" },
+	{ "group", CFG_T_STR, CFG_K_DROVER, 0, 0, 0, NULL, NULL, CK(group),
+	  "group for <user>; default the user's own" },
+	{ "allow_root", CFG_T_BOOL, CFG_K_DROVER, 0, 1, 0, NULL, NULL,
+	  CK(allow_root), "let plugins run as root when no <user> is set" },
 };
 
 #define RK(field)	offsetof(struct router_conf, field)
@@ -127,6 +136,10 @@ static const struct cfg_key router_keys[] = {
 	  RK(syslog_facility), "syslog facility" },
 	{ "logtag", CFG_T_STR, 0, 0, 0, 0, NULL, NULL, RK(logtag),
 	  "syslog ident; default the program name" },
+	{ "user", CFG_T_STR, CFG_K_DROVER, 0, 0, 0, NULL, NULL, RK(user),
+	  "user drover-router switches to when started as root" },
+	{ "group", CFG_T_STR, CFG_K_DROVER, 0, 0, 0, NULL, NULL, RK(group),
+	  "group for <user>; default the user's own" },
 };
 
 const struct cfg_key *
@@ -209,6 +222,10 @@ bus_load(const struct cfg_node *base, struct bus_conf *x,
 	if ((rc = cfg_table_load(base, bus_keys, ARRAY_LEN(bus_keys), x,
 	    err)) != 0)
 		return rc;
+	/* absent is "no presence", as OpenSRF: not priority 0 */
+	x->presence = cfg_get(base, "presence_priority") != NULL &&
+	    cfg_get(base, "presence_priority")->text != NULL &&
+	    *cfg_get(base, "presence_priority")->text != '\0';
 	switch (x->kind_conf) {
 	case BUS_CONF_XMPP:
 		x->kind = BUS_XMPP;

@@ -110,6 +110,14 @@ log_reopen(void)
 	return 0;
 }
 
+int
+log_chown(uid_t uid, gid_t gid)
+{
+	if (L.dest != DEST_FILE)
+		return 0;
+	return fchown(L.fd, uid, gid) == -1 ? -errno : 0;
+}
+
 void
 log_close(void)
 {

@@ -25,6 +25,7 @@
 #define DROVER_LOG_H
 
 #include <stdarg.h>
+#include <sys/types.h>
 
 #include "util.h"
 
@@ -53,6 +54,12 @@ void	log_init(const char *progname);
 int	log_open(const struct log_conf *) MUST_CHECK;
 /* Reopen the log file (after rotation); same return as log_open(). */
 int	log_reopen(void) MUST_CHECK;
+/*
+ * Give the open log file to uid:gid (fchown), so that a process that
+ * switched to that user can reopen it.  0 when logging elsewhere than
+ * to a file, or -errno.
+ */
+int	log_chown(uid_t, gid_t) MUST_CHECK;
 void	log_close(void);
 void	log_set_level(int);
 int	log_get_level(void);

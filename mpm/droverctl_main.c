@@ -2,7 +2,11 @@
  * droverctl_main.c: droverctl(8), start and stop the services of a host.
  *
  *	droverctl [-c opensrf_core.xml] [-h host | -l] [-t seconds]
- *	    [--local dir] start|stop|restart|reload|status [service | router]
+ *	    [--local dir] start|stop|restart|reload|status|diagnostic|
+ *	    router-de-register|router-re-register [service | router]
+ *
+ * (osrf_control's spellings --diagnostic, --router-de-register and
+ * --router-re-register are the last three commands, given as options.)
  *
  * What osrf_control --localhost --start-all does for OpenSRF, for
  * droverd(8) and drover-router(8).  Without a service it acts on every
@@ -28,7 +32,8 @@
  * exits and a daemon that dies while starting is reported at once.
  *
  * Exit status (an API, documented in droverctl.8): 0 success, 1 a
- * failure, 2 bad usage, 3 (status) something is not running.
+ * failure, 2 bad usage, 3 (status, diagnostic) something is not
+ * running.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +55,7 @@
 
 #include "cfg.h"
 #include "log.h"
+#include "priv.h"
 #include "scoreboard/sb.h"
 #include "util.h"
 
@@ -74,10 +80,14 @@
 #define CTL_POLL_MS		20
 #define ROUTER_NAME		"router"
 
-enum action { A_START, A_STOP, A_RESTART, A_RELOAD, A_STATUS };
+enum action {
+	A_START, A_STOP, A_RESTART, A_RELOAD, A_STATUS, A_DIAGNOSTIC,
+	A_DEREGISTER, A_REREGISTER
+};
 
 static const char *const action_names[] = {
-	"start", "stop", "restart", "reload", "status", NULL
+	"start", "stop", "restart", "reload", "status", "diagnostic",
+	"router-de-register", "router-re-register", NULL
 };
 
 struct target {
@@ -106,8 +116,15 @@ usage(FILE *f, int code)
 {
 	fprintf(f, "usage: droverctl [-c opensrf_core.xml] [-h host | -l] "
 	    "[-t seconds] [--local dir]\n"
-	    "                 start | stop | restart | reload | status "
+	    "                 start | stop | restart | reload | status | "
+	    "diagnostic |\n"
+	    "                 router-de-register | router-re-register "
 	    "[service | router]\n"
+	    "       droverctl [-c opensrf_core.xml] [-h host | -l] "
+	    "[--local dir]\n"
+	    "                 --diagnostic | --router-de-register | "
+	    "--router-re-register\n"
+	    "                 [service | router]\n"
 	    "       droverctl --help | --version\n");
 	exit(code);
 }
@@ -289,7 +306,11 @@ msleep(int ms)
 		;
 }
 
-/* The pid in path; 0 when there is no file; -EINVAL when it is junk. */
+/*
+ * The pid in path; 0 when there is no file, or an empty one (droverd
+ * makes it empty at start and writes its pid once serving); -EINVAL when
+ * it is junk.
+ */
 static pid_t
 pidfile_read(const char *path)
 {
@@ -302,7 +323,9 @@ pidfile_read(const char *path)
 		return errno == ENOENT ? 0 : -errno;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
-	if (n <= 0)
+	if (n == 0)
+		return 0;
+	if (n < 0)
 		return -EINVAL;
 	buf[n] = '\0';
 	buf[strcspn(buf, " \t\r\n")] = '\0';
@@ -439,6 +462,63 @@ prog_path(const struct ctl *c, const char *prog)
 		free(p);
 	}
 	return xstrdup(prog);
+}
+
+/*
+ * The user a target's daemon switches to when started as root: <user>
+ * of context opensrf for a service, the first router entry's for the
+ * router; NULL when none.  Strings point into c's configuration or rc.
+ */
+static const char *
+target_user(const struct ctl *c, const struct target *t,
+    const struct router_conf *rc, size_t n, const char **group)
+{
+	size_t	i;
+
+	*group = NULL;
+	if (!t->is_router) {
+		*group = c->core->group;
+		return c->core->user;
+	}
+	for (i = 0; i < n; i++)
+		if (rc[i].user != NULL) {
+			*group = rc[i].group;
+			return rc[i].user;
+		}
+	return NULL;
+}
+
+/*
+ * Run as root, droverctl creates the directory of the pid (and router
+ * status) files; a daemon that then switches to its user must still
+ * write there (the router's status file) and remove its pid file, so a
+ * directory droverctl has just created goes to that user.  A directory
+ * that existed is left as it is.
+ */
+static void
+give_dir(const struct ctl *c, const struct target *t, const char *dir)
+{
+	struct router_conf	*rc = NULL;
+	struct priv_ids		 ids;
+	struct cfg_err		 err;
+	const char		*user, *group;
+	char			 why[256];
+	size_t			 n = 0;
+
+	if (geteuid() != 0)
+		return;
+	if (t->is_router && router_conf_load(c->core_path, &rc, &n,
+	    &err) < 0)
+		return;		/* start reports it */
+	user = target_user(c, t, rc, n, &group);
+	if (user != NULL && *user != '\0') {
+		if (priv_resolve(user, group, &ids, why, sizeof(why)) < 0)
+			fprintf(stderr, "droverctl: %s: %s\n", t->name, why);
+		else if (chown(dir, ids.uid, ids.gid) == -1)
+			fprintf(stderr, "droverctl: chown(%s, %s): %s\n", dir,
+			    ids.user, strerror(errno));
+	}
+	router_conf_free(&rc, n);
 }
 
 static int
@@ -712,9 +792,9 @@ wait_router(const struct ctl *c, const struct target *t)
 static int
 do_start(const struct ctl *c, const struct target *t)
 {
-	char	*dir;
+	char	*dir, *d;
 	pid_t	 pid;
-	int	 rc;
+	int	 rc, existed;
 
 	if ((pid = target_pid(t)) > 0) {
 		printf("%s: already running, pid %d; not started\n", t->name,
@@ -729,7 +809,10 @@ do_start(const struct ctl *c, const struct target *t)
 		return -1;
 	}
 	dir = xstrdup(t->pidfile);
-	rc = mkdir_p(dirname(dir));
+	d = dirname(dir);		/* within dir */
+	existed = access(d, F_OK) == 0;
+	if ((rc = mkdir_p(d)) == 0 && !existed)
+		give_dir(c, t, d);
 	free(dir);
 	if (rc < 0)
 		return -1;
@@ -865,11 +948,195 @@ do_status(const struct ctl *c, const struct target *t)
 	return 0;
 }
 
+/*
+ * SIGUSR1 (on 0) or SIGUSR2 (on 1): the service leaves or joins its
+ * routers, as osrf_control --router-de-register / --router-re-register.
+ * The router itself registers with no one and is skipped.
+ */
+static int
+do_register(const struct ctl *c, const struct target *t, int on)
+{
+	const char	*sig = on ? "SIGUSR2" : "SIGUSR1";
+	pid_t		 pid;
+
+	(void)c;
+	if (t->is_router) {
+		printf("%s: skipped: routers register with no one\n",
+		    t->name);
+		return 0;
+	}
+	if ((pid = target_pid(t)) == 0) {
+		fprintf(stderr, "droverctl: %s: not running\n", t->name);
+		return -1;
+	}
+	if (kill(pid, on ? SIGUSR2 : SIGUSR1) == -1) {
+		fprintf(stderr, "droverctl: %s: kill(%d, %s): %s\n", t->name,
+		    (int)pid, sig, strerror(errno));
+		return -1;
+	}
+	printf("%s: %s requested (%s), pid %d\n", t->name, on ?
+	    "registration with the routers" :
+	    "unregistration from the routers", sig, (int)pid);
+	return 0;
+}
+
+/* ------------------------------------------------------- diagnostic */
+
+/* Seconds as ps(1) prints etime: [[dd-]hh:]mm:ss. */
+static void
+fmt_etime(uint64_t s, char *buf, size_t n)
+{
+	unsigned	h = (unsigned)(s / 3600 % 24), m = (unsigned)(s / 60 % 60);
+	unsigned	sec = (unsigned)(s % 60);
+
+	if (s >= 86400)
+		snprintf(buf, n, "%llu-%02u:%02u:%02u",
+		    (unsigned long long)(s / 86400), h, m, sec);
+	else if (s >= 3600)
+		snprintf(buf, n, "%02u:%02u:%02u", h, m, sec);
+	else
+		snprintf(buf, n, "%02u:%02u", m, sec);
+}
+
+/* Seconds as ps(1) prints cputime: [dd-]hh:mm:ss. */
+static void
+fmt_cputime(uint64_t s, char *buf, size_t n)
+{
+	unsigned	h = (unsigned)(s / 3600 % 24), m = (unsigned)(s / 60 % 60);
+	unsigned	sec = (unsigned)(s % 60);
+
+	if (s >= 86400)
+		snprintf(buf, n, "%llu-%02u:%02u:%02u",
+		    (unsigned long long)(s / 86400), h, m, sec);
+	else
+		snprintf(buf, n, "%02u:%02u:%02u", h, m, sec);
+}
+
+/*
+ * A process's age and CPU time (user + system, its own), in seconds,
+ * from /proc/PID/stat (fields 14, 15 and 22, in clock ticks) and
+ * /proc/uptime, as ps(1) reads them.  0 or -errno.
+ */
+static int
+proc_times(pid_t pid, uint64_t *age_s, uint64_t *cpu_s)
+{
+	char			 path[64], buf[1024], *p;
+	unsigned long long	 ut, st, start;
+	double			 up;
+	long			 hz = sysconf(_SC_CLK_TCK);
+	ssize_t			 n;
+	FILE			*f;
+	int			 fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || hz <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	/* the name may hold anything: fields count from its ')' */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2,
+	    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu "
+	    "%*d %*d %*d %*d %*d %*d %llu", &ut, &st, &start) != 3)
+		return -EPROTO;
+	if ((f = fopen("/proc/uptime", "re")) == NULL)
+		return -errno;
+	n = fscanf(f, "%lf", &up) == 1;
+	fclose(f);
+	if (!n)
+		return -EPROTO;
+	*cpu_s = (ut + st) / (unsigned long long)hz;
+	*age_s = up > (double)start / (double)hz ?
+	    (uint64_t)(up - (double)start / (double)hz) : 0;
+	return 0;
+}
+
+/*
+ * Children busy (on a request or held by a session) and the cap in
+ * force, from the service's scoreboard.  0 or -errno.
+ */
+static int
+drones(const char *service, unsigned *busy, unsigned *max)
+{
+	struct sb		*sb = NULL;
+	struct sb_info		 info;
+	struct sb_slot_info	 si;
+	char			 name[SB_SHM_NAME_MAX];
+	unsigned		 i;
+	int			 rc;
+
+	if ((rc = sb_shm_name(name, sizeof(name), service, NULL)) < 0 ||
+	    (rc = sb_open(&sb, name)) < 0)
+		return rc;
+	if ((rc = sb_read_info(sb, &info)) < 0) {
+		sb_close(&sb);
+		return rc;
+	}
+	*busy = 0;
+	for (i = 0; i < SB_SLOTS; i++)
+		if (sb_read_slot(sb, i, &si) == 0 &&
+		    (si.state == SB_BUSY || si.state == SB_SESSION))
+			(*busy)++;
+	*max = info.max_children_now;
+	sb_close(&sb);
+	return 0;
+}
+
+/*
+ * One line per target, in osrf_control --diagnostic's layout, so that
+ * scripts written for it read ours (the format is an interface,
+ * documented in droverctl(8)):
+ *
+ *	* opensrf.math   [4242] uptime=01:02:03 cputime=00:00:07 #drones=2/10  20%
+ *	* opensrf.dbmath [not running]
+ *
+ * The name is padded to the longest; drones are the children busy on a
+ * request or in a session over max_children in force, and the
+ * percentage is the first over the second, rounded down.  The router's
+ * line stops after cputime.  1 when the target does not run.
+ */
+static int
+do_diagnostic(const struct ctl *c, const struct target *t, int width)
+{
+	char		 up[32], cpu[32];
+	uint64_t	 age = 0, cs = 0;
+	unsigned	 busy, max;
+	pid_t		 pid;
+	int		 rc;
+
+	(void)c;
+	if ((pid = target_pid(t)) == 0) {
+		printf("* %-*s [not running]\n", width, t->name);
+		return 1;
+	}
+	if ((rc = proc_times(pid, &age, &cs)) < 0) {
+		/* it just went, or /proc is hidden from us */
+		fprintf(stderr, "droverctl: %s: /proc/%d: %s\n", t->name,
+		    (int)pid, strerror(-rc));
+	}
+	fmt_etime(age, up, sizeof(up));
+	fmt_cputime(cs, cpu, sizeof(cpu));
+	printf("* %-*s [%d] uptime=%s cputime=%s", width, t->name, (int)pid,
+	    up, cpu);
+	if (t->is_router)
+		printf("\n");
+	else if ((rc = drones(t->name, &busy, &max)) < 0) {
+		printf("\n");
+		fprintf(stderr, "droverctl: %s: scoreboard: %s\n", t->name,
+		    strerror(-rc));
+	} else
+		printf(" #drones=%u/%u %3u%%\n", busy, max, max > 0 ?
+		    busy * 100 / max : 0);
+	return 0;
+}
+
 static int
 run_action(struct ctl *c, enum action a)
 {
 	size_t	i;
-	int	fail = 0, down = 0;
+	int	fail = 0, down = 0, width = 0;
 
 	switch (a) {
 	case A_START:
@@ -899,6 +1166,21 @@ run_action(struct ctl *c, enum action a)
 			down += do_status(c, &c->t[i]);
 		if (down > 0)
 			return CTL_EXIT_NOTRUNNING;
+		break;
+	case A_DIAGNOSTIC:
+		for (i = 0; i < c->nt; i++)
+			if ((int)strlen(c->t[i].name) > width)
+				width = (int)strlen(c->t[i].name);
+		for (i = 0; i < c->nt; i++)
+			down += do_diagnostic(c, &c->t[i], width);
+		if (down > 0)
+			return CTL_EXIT_NOTRUNNING;
+		break;
+	case A_DEREGISTER:
+	case A_REREGISTER:
+		for (i = 0; i < c->nt; i++)
+			if (do_register(c, &c->t[i], a == A_REREGISTER) < 0)
+				fail = 1;
 		break;
 	}
 	return fail ? CTL_EXIT_FAIL : CTL_EXIT_OK;
@@ -936,6 +1218,10 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "local", required_argument, NULL, 'L' },
+		/* osrf_control's spellings of three commands */
+		{ "diagnostic", no_argument, NULL, 'G' },
+		{ "router-de-register", no_argument, NULL, 'U' },
+		{ "router-re-register", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'H' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -945,7 +1231,7 @@ main(int argc, char **argv)
 	const char	*core = CTL_DEFAULT_CONF, *which = NULL;
 	char		 host[HOST_NAME_MAX + 1];
 	long long	 v;
-	int		 ch, a, lflag = 0, rc, bad = 0;
+	int		 ch, a, lflag = 0, rc, bad = 0, opt_a = -1;
 
 	memset(&c, 0, sizeof(c));
 	c.timeout_ms = CTL_DEFAULT_TIMEOUT * 1000;
@@ -976,6 +1262,14 @@ main(int argc, char **argv)
 			free(c.local_dir);
 			c.local_dir = abs_path("--local", optarg);
 			break;
+		case 'G':
+		case 'U':
+		case 'R':
+			if (opt_a != -1)
+				usage(stderr, CTL_EXIT_USAGE);
+			opt_a = ch == 'G' ? A_DIAGNOSTIC : ch == 'U' ?
+			    A_DEREGISTER : A_REREGISTER;
+			break;
 		case 'H':
 			usage(stdout, CTL_EXIT_OK);
 		case 'V':
@@ -987,18 +1281,29 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1 || argc > 2 || (lflag && c.host != NULL))
+	if (lflag && c.host != NULL)
 		usage(stderr, CTL_EXIT_USAGE);
-	for (a = 0; action_names[a] != NULL; a++)
-		if (strcmp(argv[0], action_names[a]) == 0)
-			break;
-	if (action_names[a] == NULL) {
-		fprintf(stderr, "droverctl: unknown command \"%s\"\n",
-		    argv[0]);
-		usage(stderr, CTL_EXIT_USAGE);
+	if (opt_a != -1) {
+		/* --diagnostic [service]: the option is the command */
+		if (argc > 1)
+			usage(stderr, CTL_EXIT_USAGE);
+		a = opt_a;
+		if (argc == 1)
+			which = argv[0];
+	} else {
+		if (argc < 1 || argc > 2)
+			usage(stderr, CTL_EXIT_USAGE);
+		for (a = 0; action_names[a] != NULL; a++)
+			if (strcmp(argv[0], action_names[a]) == 0)
+				break;
+		if (action_names[a] == NULL) {
+			fprintf(stderr, "droverctl: unknown command \"%s\"\n",
+			    argv[0]);
+			usage(stderr, CTL_EXIT_USAGE);
+		}
+		if (argc == 2)
+			which = argv[1];
 	}
-	if (argc == 2)
-		which = argv[1];
 	if (lflag)
 		c.host = xstrdup("localhost");
 	else if (c.host == NULL) {

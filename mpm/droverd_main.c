@@ -2,19 +2,31 @@
  * droverd_main.c: droverd(8), the command.
  *
  *	droverd -c opensrf_core.xml -s SERVICE [-h HOST] [-i INSTANCE]
- *	    [-f | -d] [--check] [--local DIR]
+ *	    [-u USER] [-g GROUP] [-f | -d] [--check] [--local DIR]
  *
  * Reads opensrf_core.xml (context "opensrf") and, through its
  * <settings_config>, the service's settings from opensrf.xml for HOST;
  * builds the request runtime (services/runtime/runtime.h) as the worker;
  * picks the bus (the local bus with --local, else the one <bus> or the
- * port names: XMPP or Redis); and hands everything to mpm_run().  --check stops after loading the plugin and prints the
- * effective settings.  -d daemonizes and writes a pid file.  SIGHUP
- * re-reads both files through reload_conf() below.
+ * port names: XMPP or Redis); and hands everything to mpm_run().
+ * --check stops after loading the plugin and prints the effective
+ * settings.  -d daemonizes and writes a pid file.  SIGHUP re-reads both
+ * files through reload_conf() below.
+ *
+ * Under systemd (Type=notify), the MPM's events become notifications
+ * through $NOTIFY_SOCKET (on_event(), common/notify.h).
+ *
+ * Identity: started as root with a user (-u, else <user>), droverd
+ * opens its log, gives it to that user and lets mpm_run() switch to it
+ * before the plugin is loaded (mpm_conf.run_as); --check switches
+ * before it loads the plugin too.  Started as root without one, it
+ * refuses to run the plugin unless <allow_root> is true.
  *
  * Exit status: 0 after a clean stop or a good --check; 1 on a usage or
  * configuration error, a failed start (another droverd serving the
- * service is named on stderr), or when no child can run.
+ * service is named on stderr), or when no child can run; 77
+ * (MPM_DEXIT_PRIV) when it would run plugins as root or cannot switch
+ * to its user.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +42,8 @@
 #include "log.h"
 #include "mpm/mpm.h"
 #include "mpm/worker.h"
+#include "notify.h"
+#include "priv.h"
 #include "proto/bus.h"
 #include "scoreboard/sb.h"
 #include "services/runtime/runtime.h"
@@ -44,12 +58,15 @@ struct droverd {
 	char			*host;
 	char			*instance;
 	char			*local_dir;
+	char			*user;		/* -u, else <user> */
+	char			*group;		/* -g, else <group> */
 	int			 foreground;
 	int			 daemonize;
 	int			 check;
 	struct core_conf	*core;
 	struct svc_conf		*svc;
 	struct mpm_conf		 mc;	/* mc.core: the live configuration */
+	struct notify		 sm;	/* the service manager, if any */
 };
 
 static void
@@ -62,6 +79,8 @@ droverd_free(struct droverd *d)
 	free(d->host);
 	free(d->instance);
 	free(d->local_dir);
+	free(d->user);
+	free(d->group);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -69,8 +88,9 @@ static void NORETURN
 usage(FILE *f, int code)
 {
 	fprintf(f, "usage: droverd -c opensrf_core.xml -s service [-h host] "
-	    "[-i instance] [-f | -d]\n"
-	    "               [--check] [--local dir]\n"
+	    "[-i instance]\n"
+	    "               [-u user] [-g group] [-f | -d] [--check] "
+	    "[--local dir]\n"
 	    "       droverd --help | --version\n");
 	exit(code);
 }
@@ -153,6 +173,88 @@ make_bus(void *arg, enum bus_role role)
 	return b;
 }
 
+/*
+ * Who to run as: *out NULL to stay as started, else ids (resolved here,
+ * while /etc/passwd is still ours to read).  -EPERM with why[] filled
+ * when droverd must not start: root without a user and without
+ * <allow_root>, a user that does not resolve, or one a non-root
+ * process cannot become.
+ */
+static int
+plan_identity(struct droverd *d, struct priv_ids *ids,
+    const struct priv_ids **out, char *why, size_t whysz)
+{
+	const char	*user = d->user, *group = d->group;
+	int		 rc;
+
+	*out = NULL;
+	if (user == NULL)
+		user = d->core->user;
+	if (group == NULL)
+		group = d->core->group;
+	if (user != NULL && *user != '\0') {
+		if ((rc = priv_resolve(user, group, ids, why, whysz)) < 0)
+			return -EPERM;
+		if (ids->uid != 0) {
+			if (!priv_is_root() && getuid() != ids->uid) {
+				snprintf(why, whysz, "cannot switch to user "
+				    "%s: running as uid %u, not root",
+				    ids->user, (unsigned)getuid());
+				return -EPERM;
+			}
+			*out = priv_is_root() ? ids : NULL;
+			return 0;
+		}
+		/* user root: no switch at all, so the rule below holds */
+	} else if (group != NULL && *group != '\0') {
+		snprintf(why, whysz, "group %s given without a user (-u or "
+		    "<user>)", group);
+		return -EPERM;
+	}
+	if (priv_is_root() && !d->core->allow_root) {
+		snprintf(why, whysz, "refusing to run %s's plugin as root: "
+		    "name a user with -u or <user> in %s, or set "
+		    "<allow_root>true</allow_root> there", d->service,
+		    d->core_path);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/*
+ * The MPM's events as systemd notifications (notify.h): READY once the
+ * service serves, RELOADING at a SIGHUP (READY follows once the new
+ * generation's children are ready), STOPPING, and STATUS lines with the
+ * figures when they change.
+ */
+static void
+on_event(void *arg, enum mpm_event ev, const struct mpm_status *st)
+{
+	struct droverd	*d = arg;
+	char		 status[128];
+	int		 rc = 0;
+
+	snprintf(status, sizeof(status), "STATUS=serving %d children, %d "
+	    "busy, %d queued", st->children, st->busy, st->queued);
+	switch (ev) {
+	case MPM_EVENT_READY:
+		rc = notify_send(&d->sm, "READY=1\n%s", status);
+		break;
+	case MPM_EVENT_RELOADING:
+		rc = notify_send(&d->sm, "RELOADING=1\nMONOTONIC_USEC=%llu\n"
+		    "STATUS=reloading", (unsigned long long)mono_us());
+		break;
+	case MPM_EVENT_STOPPING:
+		rc = notify_send(&d->sm, "STOPPING=1\nSTATUS=stopping");
+		break;
+	case MPM_EVENT_STATUS:
+		rc = notify_send(&d->sm, "%s", status);
+		break;
+	}
+	if (rc < 0)
+		log_warnx("systemd notification: sendto: %s", strerror(-rc));
+}
+
 static void
 print_settings(const struct droverd *d)
 {
@@ -178,6 +280,8 @@ print_settings(const struct droverd *d)
 	    d->local_dir != NULL ? d->local_dir : "");
 	printf("logfile %s\nloglevel %d\n", d->core->logfile != NULL ?
 	    d->core->logfile : "stderr", d->core->loglevel);
+	printf("user uid %u gid %u\n", (unsigned)getuid(),
+	    (unsigned)getgid());
 }
 
 static char *
@@ -256,13 +360,15 @@ main(int argc, char **argv)
 	struct rt_worker	*rw;
 	struct worker_ops	 ops;
 	struct worker_env	 env;
+	struct priv_ids		 ids;
+	const struct priv_ids	*run_as = NULL;
 	char			 why[CFG_ERR_MAX], host[HOST_NAME_MAX + 1];
 	char			*pidfile = NULL;
 	int			 ch, rc;
 
 	memset(&d, 0, sizeof(d));
 	log_init("droverd");
-	while ((ch = getopt_long(argc, argv, "c:s:h:i:fd", longopts,
+	while ((ch = getopt_long(argc, argv, "c:s:h:i:u:g:fd", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -276,6 +382,14 @@ main(int argc, char **argv)
 			break;
 		case 'i':
 			d.instance = *optarg != '\0' ? xstrdup(optarg) : NULL;
+			break;
+		case 'u':
+			free(d.user);
+			d.user = xstrdup(optarg);
+			break;
+		case 'g':
+			free(d.group);
+			d.group = xstrdup(optarg);
 			break;
 		case 'f':
 			d.foreground = 1;
@@ -312,9 +426,19 @@ main(int argc, char **argv)
 		droverd_free(&d);
 		return 1;
 	}
+	if (plan_identity(&d, &ids, &run_as, why, sizeof(why)) < 0) {
+		fprintf(stderr, "droverd: %s\n", why);
+		droverd_free(&d);
+		return MPM_DEXIT_PRIV;
+	}
 	if (!d.check && (rc = open_log(d.core)) < 0)
 		fprintf(stderr, "droverd: log %s: %s; logging to stderr\n",
 		    d.core->logfile, strerror(-rc));
+	/* the user reopens it after a rotation (SIGHUP) */
+	if (!d.check && run_as != NULL &&
+	    (rc = log_chown(run_as->uid, run_as->gid)) < 0)
+		fprintf(stderr, "droverd: log %s: fchown to %s: %s\n",
+		    d.core->logfile, run_as->user, strerror(-rc));
 
 	/* mc->core is the live configuration make_bus() reads */
 	memset(mc, 0, sizeof(*mc));
@@ -323,6 +447,13 @@ main(int argc, char **argv)
 	rt_worker_ops(rw, &ops);
 
 	if (d.check) {
+		if (run_as != NULL && priv_drop(run_as, why, sizeof(why)) < 0) {
+			fprintf(stderr, "droverd: cannot run as user %s: %s\n",
+			    run_as->user, why);
+			rt_worker_free(&rw);
+			droverd_free(&d);
+			return MPM_DEXIT_PRIV;
+		}
 		memset(&env, 0, sizeof(env));
 		env.core = d.core;
 		env.svc = d.svc;
@@ -351,6 +482,14 @@ main(int argc, char **argv)
 		daemonize();
 		log_after_fork(NULL);
 	}
+	/* after -d: the manager follows the process that serves */
+	if ((rc = notify_init(&d.sm)) < 0)
+		log_warnx("NOTIFY_SOCKET: %s; no systemd notifications",
+		    strerror(-rc));
+	if (notify_on(&d.sm)) {
+		mc->on_event = on_event;
+		mc->on_event_arg = &d;
+	}
 	mc->service = d.service;
 	mc->instance = d.instance;
 	mc->core = d.core;
@@ -362,6 +501,7 @@ main(int argc, char **argv)
 	mc->reload_arg = &d;
 	mc->sb_mode = d.core->scoreboard_mode;
 	mc->pidfile = pidfile;
+	mc->run_as = run_as;
 	mc->argc = argc;
 	mc->argv = argv;
 	rc = mpm_run(mc);

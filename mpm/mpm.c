@@ -2,10 +2,11 @@
  * mpm.c: mpm_run(), the parent's start and end around the main loop.
  *
  * Start: scoreboard (which refuses a second droverd for the same service
- * and instance, naming the live pid), signals into a signalfd, the
- * worker's parent_init, the bus started (it connects and registers with
- * the routers by itself, without blocking: bus.h), min_children forked,
- * then the loop.  End: the loop returns once every child is reaped (or
+ * and instance, naming the live pid), the pid file made (empty), the
+ * switch to mpm_conf.run_as if any, signals into a signalfd, the
+ * worker's parent_init, the pid file written, the bus started (it
+ * connects and registers with the routers by itself, without blocking:
+ * bus.h), min_children forked, then the loop.  End: the loop returns once every child is reaped (or
  * given up on); the bus is closed, the pid file removed and the
  * scoreboard unlinked.
  */
@@ -24,6 +25,7 @@
 
 #include "cfg.h"
 #include "log.h"
+#include "priv.h"
 #include "scoreboard/sb.h"
 #include "mpm/worker.h"
 
@@ -109,19 +111,73 @@ mpm_publish_conf(struct mpm *m)
 	sb_set_max_children_now(m->sb, m->lim.max_children);
 }
 
+/*
+ * The pid file is made empty while the start-up identity may still
+ * create it (and give it to run_as), and filled once serving
+ * (write_pidfile()): until then droverctl(8) reads "not yet".
+ */
 static int
-write_pidfile(const char *path)
+create_pidfile(struct mpm *m)
+{
+	const struct priv_ids	*id = m->conf->run_as;
+	int			 rc;
+
+	m->pidfd = open(m->conf->pidfile, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC, 0644);
+	if (m->pidfd == -1)
+		return -errno;
+	if (id != NULL && fchown(m->pidfd, id->uid, id->gid) == -1) {
+		rc = -errno;
+		fd_close(&m->pidfd);
+		return rc;
+	}
+	return 0;
+}
+
+static int
+write_pidfile(struct mpm *m)
 {
 	char	buf[32];
-	int	fd, n, rc;
+	int	n, rc;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd == -1)
-		return -errno;
 	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-	rc = write_full(fd, buf, (size_t)n);
-	close(fd);
+	rc = write_full(m->pidfd, buf, (size_t)n);
+	fd_close(&m->pidfd);
 	return rc;
+}
+
+/*
+ * What needs the start-up identity (the pid file, and the scoreboard
+ * given away), then the switch to conf->run_as for good: before the bus
+ * exists and before the worker's parent_init, so neither plugin code
+ * nor bus input ever runs as root.
+ */
+static int
+take_identity(struct mpm *m)
+{
+	const struct priv_ids	*id = m->conf->run_as;
+	char			 why[256];
+	int			 rc;
+
+	if (m->conf->pidfile != NULL && (rc = create_pidfile(m)) < 0) {
+		log_errx("pid file %s: %s", m->conf->pidfile, strerror(-rc));
+		return rc;
+	}
+	if (id == NULL)
+		return 0;
+	if ((rc = sb_chown(m->sb, id->uid, id->gid)) < 0) {
+		m->priv_failed = 1;	/* sb_chown() said why */
+		return rc;
+	}
+	if ((rc = priv_drop(id, why, sizeof(why))) < 0) {
+		log_errx("%s: cannot run as user %s: %s", m->conf->service,
+		    id->user, why);
+		m->priv_failed = 1;
+		return rc;
+	}
+	log_info("%s: running as user %s (uid %u, gid %u)", m->conf->service,
+	    id->user, (unsigned)id->uid, (unsigned)id->gid);
+	return 0;
 }
 
 static int
@@ -157,6 +213,8 @@ start(struct mpm *m)
 		return rc;	/* sb_create() logged why */
 	m->generation = 1;
 	mpm_publish_conf(m);
+	if ((rc = take_identity(m)) < 0)
+		return rc;
 	if (mpm_fifo_init(&m->backlog, (size_t)m->max_backlog) < 0)
 		fatalx("out of memory for the backlog");
 	mpm_clients_init(&m->clients);
@@ -198,8 +256,7 @@ start(struct mpm *m)
 		    m->conf->service, rc);
 		return rc < 0 ? rc : -EINVAL;
 	}
-	if (m->conf->pidfile != NULL &&
-	    (rc = write_pidfile(m->conf->pidfile)) < 0) {
+	if (m->pidfd >= 0 && (rc = write_pidfile(m)) < 0) {
 		log_errx("pid file %s: %s", m->conf->pidfile, strerror(-rc));
 		return rc;
 	}
@@ -261,11 +318,11 @@ mpm_run(struct mpm_conf *conf)
 
 	m = xcalloc(1, sizeof(*m));
 	m->conf = conf;
-	m->epfd = m->sigfd = -1;
+	m->epfd = m->sigfd = m->pidfd = -1;
 	mpm_title_init(conf->argc, conf->argv);
 	if (start(m) < 0) {
 		abort_children(m);
-		rc = MPM_DEXIT_FAIL;
+		rc = m->priv_failed ? MPM_DEXIT_PRIV : MPM_DEXIT_FAIL;
 	} else
 		rc = mpm_loop(m);
 	if (m->nkids > 0)
@@ -277,9 +334,12 @@ mpm_run(struct mpm_conf *conf)
 	bus_free(&m->bus);
 	fd_close(&m->epfd);
 	fd_close(&m->sigfd);
+	fd_close(&m->pidfd);
 	restore_signals();
+	/* gone is fine; a directory run_as may not write keeps it, and
+	 * droverctl(8) removes it as stale */
 	if (m->sb != NULL && conf->pidfile != NULL)
-		(void)unlink(conf->pidfile);	/* gone is fine */
+		(void)unlink(conf->pidfile);
 	sb_destroy(&m->sb);
 	log_info("%s: stopped", conf->service);
 	while (m->nold > 0) {

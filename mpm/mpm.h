@@ -57,6 +57,7 @@
 #include "proto/bus.h"
 
 struct core_conf;
+struct priv_ids;
 struct svc_conf;
 struct worker_ops;
 
@@ -81,6 +82,7 @@ struct worker_ops;
 /* droverd's own exit codes */
 #define MPM_DEXIT_OK	0
 #define MPM_DEXIT_FAIL	1	/* start-up failed, or no child can run */
+#define MPM_DEXIT_PRIV	77	/* EX_NOPERM: could not become run_as */
 
 /*
  * Make this process's bus, closed: role LISTENER in the parent (once, at
@@ -101,6 +103,32 @@ typedef int (*mpm_reload_fn)(void *arg, struct core_conf **core,
 /* Observer for benchmarks: a request's child reported done. */
 typedef void (*mpm_done_fn)(void *arg, const struct bus_frame *req);
 
+/*
+ * What the parent tells its caller as it goes (mpm_conf.on_event), for a
+ * service manager: droverd turns these into systemd notifications.
+ */
+enum mpm_event {
+	MPM_EVENT_READY,	/* serving: the bus is up (and registered
+				   when it has routers) and min_children
+				   of the current generation are ready;
+				   once after start, once after each
+				   reload */
+	MPM_EVENT_RELOADING,	/* a SIGHUP reload begins; READY follows */
+	MPM_EVENT_STOPPING,	/* a stop begins */
+	MPM_EVENT_STATUS,	/* the figures changed (looked at once a
+				   tick, and only then) */
+};
+
+/* The figures every event carries. */
+struct mpm_status {
+	int	children;	/* processes alive */
+	int	busy;		/* of which busy with a request */
+	int	queued;		/* requests waiting: backlog, Redis queue */
+};
+
+typedef void (*mpm_event_fn)(void *arg, enum mpm_event,
+    const struct mpm_status *);
+
 struct mpm_conf {
 	const char		*service;
 	const char		*instance;	/* NULL or "" for none */
@@ -113,8 +141,18 @@ struct mpm_conf {
 	void			*reload_arg;
 	mpm_done_fn		 on_done;	/* NULL normally */
 	void			*on_done_arg;
+	mpm_event_fn		 on_event;	/* NULL: nobody to tell */
+	void			*on_event_arg;
 	unsigned		 sb_mode;	/* scoreboard mode, e.g. 0640 */
 	const char		*pidfile;	/* written once serving; NULL */
+	/*
+	 * NULL: keep the process's identity.  Else the scoreboard and the
+	 * pid file are made and given to run_as, and the parent switches
+	 * to it for good (priv_drop(), common/priv.h) before it makes its
+	 * bus and runs the worker's parent_init: no plugin code and no bus
+	 * input ever runs with the start-up identity.
+	 */
+	const struct priv_ids	*run_as;
 	int			 argc;		/* for process titles; 0: */
 	char			**argv;		/* leave them alone */
 };
@@ -122,7 +160,8 @@ struct mpm_conf {
 /*
  * Serve until stopped.  Returns MPM_DEXIT_OK after a stop signal or
  * mpm_stop(), MPM_DEXIT_FAIL when start-up failed (logged) or no child
- * can run (every child failed fatally).
+ * can run (every child failed fatally), MPM_DEXIT_PRIV when the switch
+ * to run_as failed (logged).
  */
 int	mpm_run(struct mpm_conf *) MUST_CHECK;
 

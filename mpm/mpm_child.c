@@ -97,20 +97,6 @@ close_inherited(struct mpm *m, int idx)
 	bus_forget(&m->bus);
 }
 
-static void
-log_slow(struct mpm *m, struct sb_slot *slot, uint64_t ms)
-{
-	int	limit = m->conf->svc->slow_request_ms;
-
-	if (limit <= 0 || ms < (uint64_t)limit)
-		return;
-	/* our own slot: we are its only writer, no seqlock needed */
-	log_warnx("slow request: method \"%.*s\" xid \"%.*s\" client \"%.*s\" "
-	    "took %llu ms (slow_request_ms %d)",
-	    SB_METHOD_LEN, slot->method, SB_XID_LEN, slot->xid,
-	    SB_CLIENT_LEN, slot->client, (unsigned long long)ms, limit);
-}
-
 /* Tell the parent; 0, or -EPIPE when it is gone. */
 static int
 tell(struct child *c, uint16_t kind, uint16_t flags)
@@ -226,7 +212,6 @@ mpm_child_main(struct mpm *m, int idx, int data_r, int done_w)
 	char			*buf = NULL;
 	size_t			 cap = 0, len;
 	uint32_t		 kind, why = SB_EXIT_NORMAL;
-	uint64_t		 t0;
 	int			 rc, code = MPM_EXIT_OK, last;
 	uint16_t		 flags;
 
@@ -272,6 +257,7 @@ mpm_child_main(struct mpm *m, int idx, int data_r, int done_w)
 	}
 
 	for (;;) {
+		why = SB_EXIT_NORMAL;
 		if ((rc = idle_wait(&c)) < 0)
 			break;		/* the parent is gone */
 		rc = mpm_frame_recv(data_r, &kind, &buf, &cap, &len,
@@ -287,14 +273,16 @@ mpm_child_main(struct mpm *m, int idx, int data_r, int done_w)
 		}
 		if (kind == MPM_FRAME_RETIRE) {
 			why = SB_EXIT_RETIRED;
+			if (len == sizeof(why))
+				memcpy(&why, buf, sizeof(why));
+			if (sb_exit_reason_recycles(why))
+				code = MPM_EXIT_RECYCLE;
 			break;
 		}
 		mpm_title_set("drover drone [%s] busy", svc);
-		t0 = mono_us();
 		rc = w->handle(w->arg, &env, buf, len);
 		c.served++;
 		log_set_xid(NULL);
-		log_slow(m, c.slot, (mono_us() - t0) / 1000);
 		flags = 0;
 		if (rc == WORKER_UNSENT) {
 			flags = MPM_DONE_F_UNSENT;
@@ -325,6 +313,10 @@ mpm_child_main(struct mpm *m, int idx, int data_r, int done_w)
 			break;
 		mpm_title_set("drover drone [%s] idle", svc);
 	}
+	/* what a request's end decided is written already */
+	if (why == SB_EXIT_NORMAL || why == SB_EXIT_RETIRED ||
+	    why == SB_EXIT_LIFETIME || why == SB_EXIT_REQUEST_FAILED)
+		sb_slot_set_exit_reason(c.slot, why);
 	sb_slot_set_state(c.slot, SB_EXITING);
 	mpm_title_set("drover drone [%s] exiting", svc);
 	if (w->child_exit != NULL)

@@ -6,10 +6,11 @@
  * and `length` payload bytes.  REQ carries one bus frame, byte for byte;
  * the child reads until the whole frame is in, so a request of any size up
  * to max_request_size arrives whole (OpenSRF's unframed pipe could cut a
- * message above the 64 KiB pipe buffer).  RETIRE (no payload) asks the
- * child to exit normally once it reads it: the parent retires surplus or
- * outdated children this way, never mid-request, because a busy child
- * reads it only after its request.
+ * message above the 64 KiB pipe buffer).  RETIRE asks the child to exit
+ * normally once it reads it: the parent retires surplus, outdated or
+ * aged children this way, never mid-request, because a busy child reads
+ * it only after its request; its payload, when 4 bytes, is the exit
+ * reason the child records (an enum sb_exit_reason, host order).
  *
  * Done pipe, child -> parent: fixed 8-byte records (kind, flags, requests
  * served so far), each well under PIPE_BUF so a write is atomic and the

@@ -42,6 +42,7 @@ struct mpm_kid {
 	int		 req_pending;	/* req's frame not all written */
 	int		 retire_due;	/* RETIRE to write after it */
 	size_t		 retire_off;
+	uint32_t	 retire_why;	/* its payload: an sb exit reason */
 	int		 out_polled;	/* data_w is in the epoll set */
 	unsigned	 generation;	/* config generation at fork */
 	enum mpm_kill_why killed;
@@ -72,6 +73,10 @@ struct mpm {
 	int		 epfd;
 	int		 sigfd;
 	int		 want_reg;	/* registered unless SIGUSR1 */
+	int		 pidfd;		/* conf->pidfile until written */
+	int		 priv_failed;	/* the switch to run_as failed */
+	int		 ev_ready;	/* READY told for this generation */
+	struct mpm_status ev_told;	/* figures last told */
 
 	struct mpm_kid	 kids[MPM_MAX_SLOTS];
 	struct mpm_idle	 idle;
@@ -121,7 +126,10 @@ struct mpm {
 /* mpm_proc.c */
 int	mpm_spawn(struct mpm *) MUST_CHECK;
 void	mpm_reap(struct mpm *);
+/* Ask slot idx's child to exit after its request (RETIRE frame); why
+ * is the exit reason it records (SB_EXIT_RETIRED, SB_EXIT_LIFETIME). */
 void	mpm_retire(struct mpm *, int idx);
+void	mpm_retire_why(struct mpm *, int idx, uint32_t why);
 void	mpm_kill(struct mpm *, int idx, int sig, enum mpm_kill_why);
 void	mpm_census(const struct mpm *, struct mpm_census *);
 int	mpm_alive_current(const struct mpm *);
@@ -161,6 +169,16 @@ int	mpm_loop(struct mpm *);
 void	mpm_req_release(struct mpm *, const struct bus_frame *f);
 /* The per-client shares from the configuration in force. */
 void	mpm_client_limits(struct mpm *);
+
+/*
+ * mpm_event.c: conf->on_event.  mpm_event_round() once a loop round
+ * tells READY when the service is ready (after start or a reload);
+ * mpm_event_tick() once a tick tells STATUS when the figures changed.
+ */
+void	mpm_event_round(struct mpm *);
+void	mpm_event_tick(struct mpm *);
+void	mpm_event_reloading(struct mpm *);
+void	mpm_event_stopping(struct mpm *);
 
 /* mpm_title.c */
 void	mpm_title_init(int argc, char **argv);

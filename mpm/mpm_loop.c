@@ -320,6 +320,30 @@ spawn_on_demand(struct mpm *m)
 
 /* ------------------------------------------------------ maintenance */
 
+/*
+ * A child checks its own lifetime after each request; one that stays
+ * idle is retired here, on the tick, with the same reason.
+ */
+static void
+retire_aged(struct mpm *m)
+{
+	uint64_t	now = mono_ms();
+	int		i;
+
+	for (i = 0; i < MPM_MAX_SLOTS; i++) {
+		struct mpm_kid *k = &m->kids[i];
+
+		if (k->pid == 0 || k->fsm.state != KID_IDLE ||
+		    k->recycle.max_lifetime_us == 0 ||
+		    (now - k->spawn_ms) * 1000 < k->recycle.max_lifetime_us)
+			continue;
+		log_info("slot %d (child %d): idle past its lifetime of %llu "
+		    "s: retiring it", i, (int)k->pid, (unsigned long long)
+		    (k->recycle.max_lifetime_us / 1000000));
+		mpm_retire_why(m, i, SB_EXIT_LIFETIME);
+	}
+}
+
 static void
 maintain(struct mpm *m)
 {
@@ -336,6 +360,7 @@ maintain(struct mpm *m)
 	}
 	if (m->run != RUN_SERVING)
 		return;
+	retire_aged(m);
 	mpm_census(m, &c);
 	mpm_maintain(&m->lim, &c, &m->spawn_rate, &p);
 	if (m->fatal || mono_ms() < m->next_spawn_ms) {
@@ -428,6 +453,7 @@ begin_stop(struct mpm *m, enum mpm_run_state how)
 
 	if (m->run == RUN_FAST || m->run == how)
 		return;
+	mpm_event_stopping(m);
 	if (m->run == RUN_SERVING && m->want_reg &&
 	    bus_register(m->bus, 0) < 0)
 		log_info("stop: the %s bus has no routers to leave",
@@ -511,6 +537,7 @@ reload(struct mpm *m)
 
 	if (m->run != RUN_SERVING)
 		return;
+	mpm_event_reloading(m);
 	if (log_reopen() < 0)
 		log_warnx("reload: cannot reopen the log file");
 	if (m->conf->reload != NULL) {
@@ -780,6 +807,7 @@ mpm_loop(struct mpm *m)
 			watchdog(m);
 			expire_connects(m);
 			publish_bus(m);
+			mpm_event_tick(m);
 		} else if ((m->next_spawn_ms != 0 && now >= m->next_spawn_ms) ||
 		    (m->reaped && now >= m->next_spawn_ms)) {
 			/* a dead child is replaced now, not at the next tick,
@@ -789,6 +817,7 @@ mpm_loop(struct mpm *m)
 			maintain(m);
 		}
 		spawn_on_demand(m);
+		mpm_event_round(m);
 		if (stop_escalate(m))
 			return MPM_DEXIT_OK;
 	}

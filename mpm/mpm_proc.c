@@ -213,8 +213,8 @@ mpm_kid_output(struct mpm *m, int idx)
 			k->req_pending = 0;
 	}
 	if (rc == 1 && k->retire_due) {
-		rc = mpm_frame_write(k->data_w, MPM_FRAME_RETIRE, NULL, 0,
-		    &k->retire_off);
+		rc = mpm_frame_write(k->data_w, MPM_FRAME_RETIRE,
+		    &k->retire_why, sizeof(k->retire_why), &k->retire_off);
 		if (rc == 1)
 			k->retire_due = 0;
 	}
@@ -330,7 +330,7 @@ mpm_kid_input(struct mpm *m, int idx)
 }
 
 void
-mpm_retire(struct mpm *m, int idx)
+mpm_retire_why(struct mpm *m, int idx, uint32_t why)
 {
 	struct mpm_kid	*k = &m->kids[idx];
 
@@ -340,9 +340,16 @@ mpm_retire(struct mpm *m, int idx)
 		return;
 	if (k->data_w < 0)
 		return;
+	k->retire_why = why;
 	k->retire_due = 1;
 	k->retire_off = 0;
 	mpm_kid_output(m, idx);
+}
+
+void
+mpm_retire(struct mpm *m, int idx)
+{
+	mpm_retire_why(m, idx, SB_EXIT_RETIRED);
 }
 
 /* ---------------------------------------------------------- counts */

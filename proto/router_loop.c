@@ -94,6 +94,7 @@ struct router_loop {
 	uint64_t		 status_at;	/* mono ms of next write */
 	uint64_t		 started;	/* wall s */
 	uint32_t		 rnd;		/* xorshift, for jitter */
+	int			 told_up;	/* c.on_up called */
 	char			 wake_tag, done_tag;	/* epoll markers */
 };
 
@@ -254,6 +255,21 @@ flush_all(struct router_loop *L)
 		(void)rconn_flush(c);	/* a failure is handled (logged) */
 }
 
+/* Every entry's top-level connection is up: say so, the first time. */
+static void
+tops_up(struct router_loop *L)
+{
+	size_t	i;
+
+	if (L->told_up || L->c.on_up == NULL)
+		return;
+	for (i = 0; i < L->ninst; i++)
+		if (L->inst[i].top->state != RC_UP)
+			return;
+	L->told_up = 1;
+	L->c.on_up(L->c.on_up_arg);
+}
+
 /* The connector finished. */
 static void
 rconn_opened(struct router_loop *L, struct rconn *c)
@@ -292,6 +308,8 @@ rconn_opened(struct router_loop *L, struct rconn *c)
 	c->state = RC_UP;
 	c->attempt = 0;
 	log_info("router: logged in as %s", bus_addr(c->t));
+	if (c->cls == NULL)
+		tops_up(L);
 	/* what came with the login's last bytes waits in the bus's buffer,
 	 * where epoll does not see it */
 	rconn_input(c);

@@ -65,6 +65,10 @@ struct router_loop_conf {
 	/* Called on *reload with fresh entries; may fail (then kept). */
 	int	(*reload_fn)(void *arg, struct router_conf **out, size_t *n);
 	void	 *reload_arg;
+	/* Called once, when every entry's top-level connection is first
+	   up (systemd readiness); NULL: none. */
+	void	(*on_up)(void *arg);
+	void	 *on_up_arg;
 };
 
 struct router_loop;

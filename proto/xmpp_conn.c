@@ -1,11 +1,19 @@
 /*
  * xmpp_conn.c: the XMPP connection object of xmpp.h: TCP connect,
- * socket I/O (plain or through xmpp_tls.c), the receive loop over the
- * stanza parser, sending.
+ * socket I/O (plain or through xmpp_tls.c), the output queue, the
+ * receive loop over the stanza parser, sending, and the blocking
+ * wrappers.
  *
- * States: closed (fd -1) -> xmpp_open(): connected and logging in
- * (blocking, deadline) -> ready -> dead (fd closed by a failure, the
- * object keeps its config and can be opened again) or closed.
+ * States (c->phase, xmpp_int.h): closed (fd -1) -> xmpp_connect_start():
+ * TCP connect, then the login phases of xmpp_login.c -> ready -> dead
+ * (fd closed by a failure; the object keeps its config and can be
+ * started again) or closed.
+ *
+ * Output: xmpp_send() writes what the socket takes at once when nothing
+ * is queued and queues the rest in c->out; everything else (login bytes,
+ * answers to iqs, refusals, the logout) is queued and written by
+ * xmpp_out_flush().  Only xmpp_flush_wait(), xmpp_open() (in
+ * xmpp_login.c) and xmpp_close() ever wait.
  */
 #include "xmpp.h"
 #include "xmpp_int.h"
@@ -16,25 +24,37 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "tmsg.h"
 
-/*
- * How long xmpp_send() may block on a full socket buffer before it
- * calls the connection dead: a server that takes no bytes for this long
- * is as good as gone, and a listener must not hang forever.
- */
-#define XMPP_SEND_TIMEOUT_MS	30000
+/* xmpp_events() promises the epoll bits too. */
+_Static_assert(POLLIN == EPOLLIN && POLLOUT == EPOLLOUT,
+    "poll and epoll bits differ");
+
 /* Bytes per read(2): a typical OpenSRF request is ~1 KiB. */
 #define XMPP_READ_CHUNK		16384
-/* Closing: how long to try to write </stream:stream>. */
+/*
+ * Closing: how long to try to write what is queued and
+ * </stream:stream>, and to wait for the server's (ejabberd answers in
+ * a millisecond or two).  Logging out is a courtesy (the server notices
+ * the closed socket anyway); a caller that must not lose queued
+ * stanzas calls xmpp_flush_wait() with its own bound first.
+ */
 #define XMPP_CLOSE_TIMEOUT_MS	200
+/*
+ * Memory an emptied output queue keeps for the next burst: a few
+ * hundred typical stanzas.  Beyond it the buffer is freed, so one huge
+ * answer does not pin its size for the life of the process.
+ */
+#define XMPP_OUTQ_KEEP		(256u * 1024)
 
 int
 xmpp_fail(struct xmpp_conn *c, int rc, const char *fmt, ...)
@@ -64,6 +84,10 @@ xmpp_new(const struct bus_conf *conf, const char *resource)
 		goto fail;
 	if ((c->parser = stanza_parser_new(conf->max_stanza_size)) == NULL)
 		goto fail;
+	if (conf->presence)
+		(void)snprintf(c->presence, sizeof(c->presence),
+		    "<presence><priority>%d</priority></presence>",
+		    conf->presence_priority);	/* fits: 4 digits at most */
 	return c;
 fail:
 	bus_conf_clear(&c->conf);
@@ -104,74 +128,116 @@ xmpp_set_mechanisms(struct xmpp_conn *c, const char *mechs)
 	return 0;
 }
 
-/* Drop the socket without a word to the server. */
+
+void
+xmpp_set_outq_max(struct xmpp_conn *c, size_t max)
+{
+	c->out_max = max;
+}
+
+void
+xmpp_set_presence(struct xmpp_conn *c, int on)
+{
+	str_copy(c->presence, on ? XMPP_PRESENCE : "", sizeof(c->presence));
+}
+
+size_t
+xmpp_outq_max(size_t max_stanza_size)
+{
+	size_t	m = max_stanza_size;
+
+	if (m == 0)
+		m = STANZA_MAX_SIZE_DEFAULT;
+	if (m > SIZE_MAX / XMPP_OUTQ_STANZAS)
+		return SIZE_MAX;
+	m *= XMPP_OUTQ_STANZAS;
+	return m > XMPP_OUTQ_MIN ? m : XMPP_OUTQ_MIN;
+}
+
+/* Forget the output queue, clearing it if it may hold credentials. */
 static void
-drop(struct xmpp_conn *c)
+outq_clear(struct xmpp_conn *c)
+{
+	if (c->out_secret && c->out.data != NULL)
+		explicit_bzero(c->out.data, c->out.cap);
+	pbuf_free(&c->out);
+	c->out_off = 0;
+	c->out_secret = 0;
+}
+
+void
+xmpp_drop(struct xmpp_conn *c)
 {
 	xmpp_tls_close(c, 0);
 	fd_close(&c->fd);
 	c->ready = 0;
 	c->dead_rc = 0;
+	c->phase = XMPP_PH_CLOSED;
 	xstanza_free(&c->features);
+	outq_clear(c);
+	if (c->ai_list != NULL)
+		freeaddrinfo(c->ai_list);
+	c->ai_list = c->ai_next = NULL;
+	xmpp_scram_clear(&c->scram);
+	free(c->login_res);
+	c->login_res = NULL;
 }
 
-static int
-connect_one(struct xmpp_conn *c, const struct addrinfo *ai,
-    uint64_t deadline)
-{
-	struct pollfd	pfd;
-	socklen_t	slen;
-	int		fd, one = 1, err = 0, rc;
-	uint64_t	now;
+/* ------------------------------------------------------------- TCP */
 
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
-	    SOCK_NONBLOCK, ai->ai_protocol);
-	if (fd == -1)
-		return -errno;
-	/* Nagle + delayed ACK stalls a receive-mostly peer: performance.md. */
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
-		log_warn("setsockopt(TCP_NODELAY)");
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-		goto done;
-	if (errno != EINPROGRESS) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	pfd.fd = fd;
-	pfd.events = POLLOUT;
-	for (;;) {
-		now = mono_ms();
-		if (now >= deadline) {
-			close(fd);
-			return -ETIMEDOUT;
-		}
-		rc = poll(&pfd, 1, (int)(deadline - now));
-		if (rc > 0)
-			break;
-		if (rc == -1 && errno != EINTR) {
+static const char *
+tcp_host(const struct xmpp_conn *c)
+{
+	return c->conf.host ? c->conf.host : c->conf.domain;
+}
+
+/*
+ * Start a connect to c->ai_next, then to the addresses after it while
+ * they fail at once: 0 connected, -EINPROGRESS, or the last -errno.
+ */
+static int
+tcp_try(struct xmpp_conn *c)
+{
+	const struct addrinfo	*ai;
+	int			 fd, one = 1, rc = -EHOSTUNREACH;
+
+	while ((ai = c->ai_next) != NULL) {
+		c->ai_next = ai->ai_next;
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, ai->ai_protocol);
+		if (fd == -1) {
 			rc = -errno;
-			close(fd);
+			continue;
+		}
+		/* Nagle + delayed ACK stalls a receive-mostly peer:
+		   performance.md. */
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one)) != 0)
+			log_warn("setsockopt(TCP_NODELAY)");
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+		    errno == EINPROGRESS) {
+			rc = errno == EINPROGRESS ? -EINPROGRESS : 0;
+			c->fd = fd;
+			c->owner = getpid();
 			return rc;
 		}
-	}
-	slen = sizeof(err);
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &slen) != 0)
-		err = errno;
-	if (err != 0) {
+		rc = -errno;
 		close(fd);
-		return -err;
 	}
-done:
-	c->fd = fd;
-	return 0;
+	return rc;
 }
 
 static int
-tcp_connect(struct xmpp_conn *c, uint64_t deadline)
+tcp_failed(struct xmpp_conn *c, int rc)
 {
-	struct addrinfo	 hints, *res, *ai;
-	const char	*host = c->conf.host ? c->conf.host : c->conf.domain;
+	return xmpp_fail(c, rc, "connect(%s:%d): %s", tcp_host(c),
+	    c->conf.port, strerror(-rc));
+}
+
+int
+xmpp_tcp_start(struct xmpp_conn *c)
+{
+	struct addrinfo	 hints;
 	char		 port[16];
 	int		 rc, gai;
 
@@ -179,69 +245,56 @@ tcp_connect(struct xmpp_conn *c, uint64_t deadline)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	snprintf(port, sizeof(port), "%d", c->conf.port);
-	if ((gai = getaddrinfo(host, port, &hints, &res)) != 0)
+	if ((gai = getaddrinfo(tcp_host(c), port, &hints, &c->ai_list)) != 0) {
+		c->ai_list = NULL;
 		return xmpp_fail(c, -EHOSTUNREACH, "getaddrinfo(%s): %s",
-		    host, gai_strerror(gai));
-	rc = -EHOSTUNREACH;
-	for (ai = res; ai != NULL; ai = ai->ai_next)
-		if ((rc = connect_one(c, ai, deadline)) == 0 ||
-		    rc == -ETIMEDOUT)
-			break;
-	freeaddrinfo(res);
-	if (rc != 0)
-		return xmpp_fail(c, rc, "connect(%s:%s): %s", host, port,
-		    strerror(-rc));
-	return 0;
-}
-
-int
-xmpp_open(struct xmpp_conn *c, int timeout_ms)
-{
-	uint64_t	deadline;
-	int		rc;
-
-	if (c->fd != -1)
-		xmpp_close(c);
-	c->err[0] = '\0';
-	c->auth_used[0] = '\0';
-	free(c->jid);
-	c->jid = NULL;
-	if (c->conf.domain == NULL || c->conf.username == NULL ||
-	    c->conf.password == NULL)
-		return xmpp_fail(c, -EINVAL, "domain, username and password "
-		    "are required");
-	if (timeout_ms <= 0)
-		timeout_ms = c->conf.connect_timeout_ms > 0 ?
-		    c->conf.connect_timeout_ms : 10000;
-	deadline = mono_ms() + (uint64_t)timeout_ms;
-	if ((rc = stanza_reset(c->parser)) != 0)
-		return xmpp_fail(c, rc, "stanza parser: out of memory");
-	if ((rc = tcp_connect(c, deadline)) == 0 &&
-	    (rc = xmpp_login(c, deadline)) != 0)
-		drop(c);
-	if (rc != 0) {
-		log_warnx("xmpp: login as %s@%s on %s:%d failed: %s",
-		    c->conf.username, c->conf.domain, c->conf.host ?
-		    c->conf.host : c->conf.domain, c->conf.port, c->err);
-		return rc;
+		    tcp_host(c), gai_strerror(gai));
 	}
-	c->ready = 1;
-	c->owner = getpid();
-	log_info("xmpp: logged in as %s (%s%s)", c->jid, c->auth_used,
-	    c->ssl ? ", TLS" : "");
-	return 0;
+	c->ai_next = c->ai_list;
+	if ((rc = tcp_try(c)) != 0 && rc != -EINPROGRESS)
+		return tcp_failed(c, rc);
+	return rc;
 }
 
 int
-xmpp_fd(const struct xmpp_conn *c)
+xmpp_tcp_step(struct xmpp_conn *c)
 {
-	return c->fd;
+	struct pollfd	pfd;
+	socklen_t	slen;
+	int		n, err = 0;
+
+	pfd.fd = c->fd;
+	pfd.events = POLLOUT;
+	if ((n = poll(&pfd, 1, 0)) == 0 || (n == -1 && errno == EINTR))
+		return -EINPROGRESS;
+	if (n == -1)
+		return xmpp_fail(c, -errno, "poll: %s", strerror(errno));
+	slen = sizeof(err);
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &slen) != 0)
+		err = errno;
+	if (err == 0) {
+		freeaddrinfo(c->ai_list);
+		c->ai_list = c->ai_next = NULL;
+		return 0;
+	}
+	fd_close(&c->fd);
+	if (c->ai_next == NULL)
+		return tcp_failed(c, -err);
+	if ((n = tcp_try(c)) != 0 && n != -EINPROGRESS)
+		return tcp_failed(c, n);
+	return n;
 }
 
 const char *
 xmpp_jid(const struct xmpp_conn *c)
 {
 	return c->jid && c->ready ? c->jid : "";
+}
+
+int
+xmpp_fd(const struct xmpp_conn *c)
+{
+	return c->fd;
 }
 
 const char *
@@ -271,7 +324,6 @@ io_read(struct xmpp_conn *c, void *buf, size_t len)
 
 	if (c->ssl != NULL)
 		return xmpp_tls_read(c, buf, len);
-	c->tls_want_write = 0;
 	n = recv(c->fd, buf, len, 0);
 	if (n >= 0)
 		return n;
@@ -285,74 +337,141 @@ io_write(struct xmpp_conn *c, const void *buf, size_t len)
 
 	if (c->ssl != NULL)
 		return xmpp_tls_write(c, buf, len);
-	c->tls_want_write = 1;
 	n = send(c->fd, buf, len, MSG_NOSIGNAL);
 	if (n >= 0)
 		return n;
 	return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 }
 
-/* Wait for the socket the way the last operation asked; 0 or -errno. */
+/* Why a write failed, for xmpp_error(). */
 static int
-io_wait(struct xmpp_conn *c, int for_write, uint64_t deadline)
+write_failed(struct xmpp_conn *c, ssize_t n)
+{
+	/* xmpp_tls_write() already said why for -EPROTO */
+	return xmpp_fail(c, -ENOTCONN, "write: %s", n == 0 ?
+	    "connection closed" : c->ssl && n == -EPROTO ? c->err :
+	    strerror((int)-n));
+}
+
+int
+xmpp_io_wait(struct xmpp_conn *c, short events, uint64_t deadline)
 {
 	struct pollfd	pfd;
 	uint64_t	now;
-	int		rc;
+	int		rc, ms = -1;
 
+	if (deadline != 0) {
+		if ((now = mono_ms()) >= deadline)
+			return -ETIMEDOUT;
+		ms = deadline - now > INT32_MAX ? INT32_MAX :
+		    (int)(deadline - now);
+	}
 	pfd.fd = c->fd;
-	pfd.events = (for_write || c->tls_want_write) ? POLLOUT : POLLIN;
-	now = mono_ms();
-	if (now >= deadline)
-		return -ETIMEDOUT;
-	rc = poll(&pfd, 1, (int)(deadline - now));
+	pfd.events = events;
+	rc = poll(&pfd, 1, ms);
 	if (rc == -1)
 		return errno == EINTR ? 0 : -errno;
 	return rc == 0 ? -ETIMEDOUT : 0;
 }
 
-int
-xmpp_io_write(struct xmpp_conn *c, const void *buf, size_t len,
-    uint64_t deadline)
+uint32_t
+xmpp_events(const struct xmpp_conn *c)
 {
-	const char	*p = buf;
-	ssize_t		 n;
-	int		 rc;
+	uint32_t	ev;
+
+	if (c->fd == -1)
+		return 0;
+	if (c->phase == XMPP_PH_TCP)
+		return POLLOUT;
+	if (c->phase == XMPP_PH_TLS)
+		return c->tls_hs;
+	ev = POLLIN | c->tls_rd;
+	if (xmpp_out_pending(c) > 0)
+		ev |= c->tls_wr ? c->tls_wr : POLLOUT;
+	return ev;
+}
+
+/* ---------------------------------------------------- output queue */
+
+size_t
+xmpp_out_pending(const struct xmpp_conn *c)
+{
+	return c->out.len - c->out_off;
+}
+
+int
+xmpp_queue(struct xmpp_conn *c, const void *buf, size_t len)
+{
+	size_t	pending = xmpp_out_pending(c);
+	size_t	max = c->out_max ? c->out_max :
+		    xmpp_outq_max(c->conf.max_stanza_size);
+
+	if (pending > max || len > max - pending)
+		return -ENOBUFS;
+	/*
+	 * Move the unwritten bytes to the front once the written ones are
+	 * at least as many: each byte moves O(1) times on average.  A TLS
+	 * write waiting for a retry allows that (xmpp_tls_begin()).
+	 */
+	if (c->out_off > 0 && c->out_off >= pending) {
+		memmove(c->out.data, c->out.data + c->out_off, pending);
+		if (c->out_secret)
+			explicit_bzero(c->out.data + pending, c->out_off);
+		c->out.len = pending;
+		c->out.data[pending] = '\0';
+		c->out_off = 0;
+	}
+	return pbuf_add(&c->out, buf, len);
+}
+
+int
+xmpp_queues(struct xmpp_conn *c, const char *s)
+{
+	return xmpp_queue(c, s, strlen(s));
+}
+
+/* n more bytes of the queue were written. */
+static void
+outq_written(struct xmpp_conn *c, size_t n)
+{
+	c->out_off += n;
+	if (c->out_off < c->out.len)
+		return;
+	if (c->out_secret)
+		explicit_bzero(c->out.data, c->out.len);
+	/* Credentials are queued only before "ready". */
+	c->out_secret = !c->ready;
+	pbuf_reset(&c->out);
+	c->out_off = 0;
+	if (c->out.cap > XMPP_OUTQ_KEEP)
+		pbuf_free(&c->out);
+}
+
+int
+xmpp_out_flush(struct xmpp_conn *c)
+{
+	ssize_t	n;
 
 	if (c->fd == -1)
 		return -ENOTCONN;
-	while (len > 0) {
-		n = io_write(c, p, len);
-		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
-			continue;
-		}
-		if (n == -EINTR)
-			continue;
-		if (n != -EAGAIN)
-			return xmpp_fail(c, -ENOTCONN, "write: %s",
-			    n == 0 ? "connection closed" :
-			    c->ssl && n == -EPROTO ? c->err :
-			    strerror((int)-n));
-		if ((rc = io_wait(c, !c->ssl, deadline)) != 0)
-			return xmpp_fail(c, rc, "write: %s", strerror(-rc));
+	while (xmpp_out_pending(c) > 0) {
+		n = io_write(c, c->out.data + c->out_off, xmpp_out_pending(c));
+		if (n > 0)
+			outq_written(c, (size_t)n);
+		else if (n == -EAGAIN)
+			return -EAGAIN;
+		else if (n != -EINTR)
+			return write_failed(c, n);
 	}
 	return 0;
 }
 
-int
-xmpp_io_writes(struct xmpp_conn *c, const char *s, uint64_t deadline)
-{
-	return xmpp_io_write(c, s, strlen(s), deadline);
-}
-
 /*
- * Read once into the parser.  1 when bytes were fed, 0 when nothing is
- * there (deadline 0) ; negative errno (sticky in dead_rc).
+ * Read once into the parser.  1 when bytes were fed (or the connection
+ * failed: dead_rc is then set), 0 when nothing is there.
  */
 static int
-io_fill(struct xmpp_conn *c, uint64_t deadline)
+io_fill(struct xmpp_conn *c)
 {
 	char	buf[XMPP_READ_CHUNK];
 	ssize_t	n;
@@ -373,26 +492,18 @@ io_fill(struct xmpp_conn *c, uint64_t deadline)
 		}
 		if (n == -EINTR)
 			continue;
-		if (n != -EAGAIN) {
-			/* xmpp_tls_read() already said why for -EPROTO */
-			c->dead_rc = xmpp_fail(c, -ENOTCONN, "read: %s",
-			    c->ssl && n == -EPROTO ? c->err :
-			    strerror((int)-n));
-			return 1;
-		}
-		if (deadline == 0)
+		if (n == -EAGAIN)
 			return 0;
-		if ((rc = io_wait(c, 0, deadline)) != 0)
-			return rc;
+		/* xmpp_tls_read() already said why for -EPROTO */
+		c->dead_rc = xmpp_fail(c, -ENOTCONN, "read: %s",
+		    c->ssl && n == -EPROTO ? c->err : strerror((int)-n));
+		return 1;
 	}
 }
 
 int
-xmpp_next_event(struct xmpp_conn *c, struct stanza_event *ev,
-    uint64_t deadline)
+xmpp_next_event(struct xmpp_conn *c, struct stanza_event *ev)
 {
-	int	rc;
-
 	for (;;) {
 		if (stanza_next(c->parser, ev) == 1)
 			return 1;
@@ -400,8 +511,8 @@ xmpp_next_event(struct xmpp_conn *c, struct stanza_event *ev,
 			return c->dead_rc;
 		if (c->fd == -1)
 			return -ENOTCONN;
-		if ((rc = io_fill(c, deadline)) <= 0)
-			return rc;
+		if (io_fill(c) == 0)
+			return 0;
 	}
 }
 
@@ -465,7 +576,7 @@ dead(struct xmpp_conn *c)
 	if (c->fd != -1)
 		log_warnx("xmpp: connection of %s lost: %s",
 		    c->jid ? c->jid : "?", c->err[0] ? c->err : "?");
-	drop(c);
+	xmpp_drop(c);
 	return -ENOTCONN;
 }
 
@@ -478,9 +589,13 @@ xmpp_recv(struct xmpp_conn *c, struct xstanza **out)
 	*out = NULL;
 	if (c->fd == -1 || !c->ready)
 		return -ENOTCONN;
+	/* Opportunistic: a caller that only polls for input still gets
+	   its queue written. */
+	if (xmpp_out_pending(c) > 0 && xmpp_out_flush(c) == -ENOTCONN)
+		return dead(c);
 	for (;;) {
 		memset(&ev, 0, sizeof(ev));
-		rc = xmpp_next_event(c, &ev, 0);
+		rc = xmpp_next_event(c, &ev);
 		if (rc == 0)
 			return 0;
 		if (rc < 0)
@@ -493,6 +608,7 @@ xmpp_recv(struct xmpp_conn *c, struct xstanza **out)
 				answer_iq(c, ev.stanza);
 				break;
 			}
+			/* messages, presences, iq results and errors */
 			*out = ev.stanza;
 			ev.stanza = NULL;
 			stanza_event_clear(&ev);
@@ -514,28 +630,131 @@ xmpp_recv(struct xmpp_conn *c, struct xstanza **out)
 		}
 		stanza_event_clear(&ev);
 		if (c->fd == -1)
-			return dead(c);	/* the refusal's write failed */
+			return -ENOTCONN; /* an answer's send failed: dead */
 	}
 }
 
 int
 xmpp_send(struct xmpp_conn *c, const char *xml, size_t len)
 {
+	size_t	done = 0;
+	ssize_t	n;
 	int	rc;
 
 	if (c->fd == -1 || !c->ready)
 		return -ENOTCONN;
-	rc = xmpp_io_write(c, xml, len, mono_ms() + XMPP_SEND_TIMEOUT_MS);
-	if (rc != 0) {
-		dead(c);
-		return rc == -ETIMEDOUT ? rc : -ENOTCONN;
+	if (xmpp_out_pending(c) > 0 && (rc = xmpp_out_flush(c)) != 0 &&
+	    rc != -EAGAIN)
+		return dead(c);
+	/* Nothing queued: straight from the caller's buffer, no copy. */
+	while (xmpp_out_pending(c) == 0 && done < len) {
+		n = io_write(c, xml + done, len - done);
+		if (n > 0)
+			done += (size_t)n;
+		else if (n == -EAGAIN)
+			break;
+		else if (n != -EINTR) {
+			write_failed(c, n);
+			return dead(c);
+		}
 	}
-	return 0;
+	if (done == len)
+		return 0;
+	if ((rc = xmpp_queue(c, xml + done, len - done)) == 0)
+		return 0;
+	if (rc == -ENOMEM && done == 0)
+		return rc;	/* nothing of it went out: still in step */
+	if (rc == -ENOBUFS)
+		xmpp_fail(c, rc, "write: over %zu bytes queued: the server "
+		    "reads nothing", c->out_max ? c->out_max :
+		    xmpp_outq_max(c->conf.max_stanza_size));
+	else
+		xmpp_fail(c, rc, "write: out of memory");
+	dead(c);
+	return rc;
+}
+
+int
+xmpp_flush(struct xmpp_conn *c)
+{
+	int	rc;
+
+	if (c->fd == -1)
+		return -ENOTCONN;
+	if ((rc = xmpp_out_flush(c)) == -ENOTCONN)
+		return dead(c);
+	return rc;
+}
+
+/* Flush until empty or deadline (0: none); never closes. */
+static int
+flush_until(struct xmpp_conn *c, uint64_t deadline)
+{
+	int	rc;
+
+	for (;;) {
+		if ((rc = xmpp_out_flush(c)) != -EAGAIN)
+			return rc;
+		/* Only what the write needs: input waiting must not wake
+		   us up in a loop. */
+		if ((rc = xmpp_io_wait(c, c->tls_wr ? c->tls_wr : POLLOUT,
+		    deadline)) != 0)
+			return xmpp_fail(c, rc, "write: %s (%zu bytes queued)",
+			    rc == -ETIMEDOUT ? "timed out" : strerror(-rc),
+			    xmpp_out_pending(c));
+	}
+}
+
+int
+xmpp_flush_wait(struct xmpp_conn *c, int timeout_ms)
+{
+	int	rc;
+
+	if (c->fd == -1)
+		return -ENOTCONN;
+	if (timeout_ms == 0)
+		return xmpp_flush(c);
+	rc = flush_until(c, timeout_ms < 0 ? 0 :
+	    mono_ms() + (uint64_t)timeout_ms);
+	if (rc == -ENOTCONN)
+		return dead(c);
+	return rc;
+}
+
+/*
+ * After our </stream:stream>: read and discard until the server ends
+ * its stream too (RFC 6120 4.4), or the connection ends, or deadline.
+ * Closing a socket with unread input sends a reset instead of a FIN,
+ * and a reset makes the server's kernel drop what the server has not
+ * read yet: our last stanzas (a listener's unregistration, a drone's
+ * last reply) and the logout.  Presences of the account's resources
+ * arrive at any time, so there is often unread input.
+ */
+static void
+await_stream_end(struct xmpp_conn *c, uint64_t deadline)
+{
+	struct stanza_event	ev;
+	int			rc;
+
+	for (;;) {
+		memset(&ev, 0, sizeof(ev));
+		if ((rc = xmpp_next_event(c, &ev)) == 1) {
+			rc = ev.type == STANZA_EV_CLOSE;
+			stanza_event_clear(&ev);
+			if (rc)
+				return;
+			continue;
+		}
+		if (rc < 0 || xmpp_io_wait(c, POLLIN, deadline) != 0)
+			return;
+	}
 }
 
 void
 xmpp_close(struct xmpp_conn *c)
 {
+	uint64_t	deadline;
+
 	if (c->fd != -1 && c->owner != getpid()) {
 		/* A forked child closing its copy: never log the parent out. */
 		xmpp_forget_after_fork(c);
@@ -543,21 +762,25 @@ xmpp_close(struct xmpp_conn *c)
 	}
 	if (c->fd != -1 && c->ready) {
 		/* Best effort: the socket goes away whatever happens. */
-		if (xmpp_io_writes(c, "</stream:stream>",
-		    mono_ms() + XMPP_CLOSE_TIMEOUT_MS) != 0)
+		deadline = mono_ms() + XMPP_CLOSE_TIMEOUT_MS;
+		if (xmpp_queues(c, "</stream:stream>") != 0 ||
+		    flush_until(c, deadline) != 0)
 			log_debug("xmpp: logout not sent: %s", c->err);
+		else
+			await_stream_end(c, deadline);
 		xmpp_tls_close(c, 1);
 	}
-	drop(c);
+	xmpp_drop(c);
 }
 
 void
 xmpp_forget_after_fork(struct xmpp_conn *c)
 {
-	/* The TLS state is shared with the parent: never shut it down. */
-	xmpp_tls_close(c, 0);
-	fd_close(&c->fd);
-	c->ready = 0;
+	/*
+	 * The TLS state is shared with the parent: never shut it down.
+	 * The queue is the parent's output: never write it from here.
+	 */
+	xmpp_drop(c);
 }
 
 void
@@ -575,35 +798,4 @@ xmpp_free(struct xmpp_conn **cp)
 	free(c->mechs);
 	free(c);
 	*cp = NULL;
-}
-
-/* --------------------------------- non-blocking face (interim) */
-
-/*
- * XXX issue 10: the resumable login and the output queue of the
- * xmpp-async branch replace these: until then a login blocks for up to
- * connect_timeout and a send until written, as before.
- */
-int
-xmpp_connect_start(struct xmpp_conn *c)
-{
-	return xmpp_open(c, c->conf.connect_timeout_ms);
-}
-
-int
-xmpp_connect_step(struct xmpp_conn *c)
-{
-	return c->fd != -1 && c->ready ? 0 : -ENOTCONN;
-}
-
-uint32_t
-xmpp_events(const struct xmpp_conn *c)
-{
-	return POLLIN;
-}
-
-int
-xmpp_flush(struct xmpp_conn *c)
-{
-	return c->fd != -1 ? 0 : -ENOTCONN;
 }

@@ -1,16 +1,27 @@
 /*
- * xmpp_login.c: from a connected socket to a logged-in session.
+ * xmpp_login.c: from a socket to a logged-in session, without blocking.
  *
  * Two roads (xmpp.h): OpenSRF's legacy one (a pre-1.0 stream and a
  * jabber:iq:auth set), and RFC 6120's (features, STARTTLS, SASL, bind,
- * session).  Everything here blocks, bounded by the caller's deadline.
- * The server's answers are small stanzas read with libxml2's tree API
- * from the raw bytes the stanza parser hands over.
+ * session).  Both end with our initial presence (xmpp.h says why).
+ *
+ * The login is a state machine over enum xmpp_phase (xmpp_int.h): one
+ * function per phase, ph_*(), reads what the socket has, and either
+ * advances (queues its request and moves c->phase on, returning 0) or
+ * returns -EINPROGRESS to wait for the socket.  xmpp_connect_step()
+ * writes the queue and runs phases until one has to wait.  Phase
+ * entries, *_begin(), queue the request that phase waits on.  The
+ * server's answers are small stanzas read with libxml2's tree API from
+ * the raw bytes the stanza parser hands over.
+ *
+ * Layout: tree helpers; streams; iq helpers; legacy; STARTTLS; SASL;
+ * bind and session; the driver and the blocking xmpp_open().
  */
 #include "xmpp.h"
 #include "xmpp_int.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +46,8 @@
 #define DEFAULT_MECHS	"SCRAM-SHA-256 SCRAM-SHA-1 PLAIN"
 #define BIND_IQ_ID	"drover_bind"
 #define SESSION_IQ_ID	"drover_session"
+/* Login without a configured timeout: OpenSRF's 10 s (spec 1.1). */
+#define LOGIN_TIMEOUT_MS	10000
 
 /* ------------------------------------------------------ tree helpers */
 
@@ -92,23 +105,24 @@ text(xmlNodePtr n)
 }
 
 /*
- * Wait for the next top-level stanza (skipping stream open/features
- * events unless asked for), or fail on a stream error or close.
+ * The next top-level stanza the server has sent (skipping events the
+ * login does not care about), without blocking: 0 with *ev set,
+ * -EINPROGRESS when none is complete yet, or a failure (stream error,
+ * close, a broken socket).
  */
 static int
-next_stanza(struct xmpp_conn *c, struct stanza_event *ev, uint64_t deadline,
-    const char *what)
+login_next(struct xmpp_conn *c, struct stanza_event *ev, const char *what)
 {
 	int	rc;
 
 	for (;;) {
 		memset(ev, 0, sizeof(*ev));
-		rc = xmpp_next_event(c, ev, deadline);
+		rc = xmpp_next_event(c, ev);
+		if (rc == 0)
+			return -EINPROGRESS;
 		if (rc < 0)
-			return xmpp_fail(c, rc == -ETIMEDOUT ? rc : -ENOTCONN,
-			    "waiting for %s: %s", what, rc == -ETIMEDOUT ?
-			    "timed out" : (c->err[0] ? c->err :
-			    strerror(-rc)));
+			return xmpp_fail(c, -ENOTCONN, "waiting for %s: %s",
+			    what, c->err[0] ? c->err : strerror(-rc));
 		switch (ev->type) {
 		case STANZA_EV_STANZA:
 		case STANZA_EV_FEATURES:
@@ -136,17 +150,21 @@ next_stanza(struct xmpp_conn *c, struct stanza_event *ev, uint64_t deadline,
 	}
 }
 
-/* Send a whole pbuf and empty it. */
+/* Queue a whole pbuf, then clear it (it may hold secrets) and free it. */
 static int
-send_buf(struct xmpp_conn *c, struct pbuf *b, uint64_t deadline)
+queue_buf(struct xmpp_conn *c, struct pbuf *b, int built)
 {
 	int	rc;
 
-	rc = xmpp_io_write(c, b->data ? b->data : "", b->len, deadline);
+	rc = built != 0 ? -ENOMEM : xmpp_queue(c, b->data ? b->data : "",
+	    b->len);
 	if (b->data != NULL)
-		OPENSSL_cleanse(b->data, b->len);	/* may hold secrets */
-	pbuf_reset(b);
-	return rc;
+		OPENSSL_cleanse(b->data, b->len);
+	pbuf_free(b);
+	if (rc != 0)
+		return xmpp_fail(c, rc, "queueing a login request: %s",
+		    strerror(-rc));
+	return 0;
 }
 
 /* ---------------------------------------------------------- streams */
@@ -162,51 +180,124 @@ xmpp_legacy_header(struct pbuf *b, const char *domain)
 }
 
 /*
- * Open a stream and wait for the server's header (and, for version 1.0,
- * its features, kept in c->features).
+ * Open a stream (the parser was reset for it): queue our header and
+ * wait in PH_STREAM for the server's (and, for version 1.0, its
+ * features, kept in c->features).
  */
 static int
-stream_open(struct xmpp_conn *c, int v1, uint64_t deadline)
+stream_begin(struct xmpp_conn *c, int v1)
 {
-	struct stanza_event	ev;
-	struct pbuf		b = { 0 };
-	int			rc, opened = 0;
+	struct pbuf	b = { 0 };
+	int		rc;
 
 	xstanza_free(&c->features);
-	if (v1) {
-		if (pbuf_adds(&b, "<?xml version='1.0'?><stream:stream to='")
+	c->stream_v1 = v1;
+	c->stream_opened = 0;
+	if (v1)
+		rc = pbuf_adds(&b, "<?xml version='1.0'?><stream:stream to='")
 		    != 0 || xmpp_escape(&b, c->conf.domain) != 0 ||
-		    pbuf_adds(&b, "' version='1.0' " STREAM_ATTRS ">") != 0)
-			rc = -ENOMEM;
-		else
-			rc = 0;
-	} else
+		    pbuf_adds(&b, "' version='1.0' " STREAM_ATTRS ">") != 0 ?
+		    -ENOMEM : 0;
+	else
 		rc = xmpp_legacy_header(&b, c->conf.domain);
-	if (rc == 0)
-		rc = send_buf(c, &b, deadline);
-	pbuf_free(&b);
-	if (rc != 0)
+	if ((rc = queue_buf(c, &b, rc)) != 0)
 		return rc;
-	while (!opened || (v1 && c->features == NULL)) {
+	c->phase = XMPP_PH_STREAM;
+	return 0;
+}
+
+static int	legacy_begin(struct xmpp_conn *);
+static int	starttls_begin(struct xmpp_conn *);
+static int	sasl_begin(struct xmpp_conn *, const char *mech);
+static int	bind_begin(struct xmpp_conn *);
+
+struct features {
+	int	 starttls;
+	int	 iqauth;
+	int	 bind;
+	int	 session_required;
+	char	 mechs[256];		/* " A B C " */
+};
+
+static void	read_features(const struct xstanza *, struct features *);
+static int	pick_mech(const struct xmpp_conn *, const struct features *,
+		    char *, size_t);
+
+/* The server's header (and features) are in: where the login goes. */
+static int
+stream_ready(struct xmpp_conn *c)
+{
+	struct features	f;
+	char		mech[32];
+
+	if (c->stage == XMPP_ST_SASL)
+		return bind_begin(c);
+	if (c->conf.auth == XMPP_AUTH_LEGACY)
+		return legacy_begin(c);
+	if (c->features == NULL) {
+		/* A pre-1.0 server: no features, so no SASL. */
+		if (c->conf.auth == XMPP_AUTH_AUTO)
+			return legacy_begin(c);
+		return xmpp_fail(c, -EPROTONOSUPPORT, "the server offers no "
+		    "stream features (no SASL); use auth legacy or auto");
+	}
+	read_features(c->features, &f);
+	if (c->stage == XMPP_ST_FIRST) {
+		if (f.starttls && c->conf.tls != XMPP_TLS_OFF)
+			return starttls_begin(c);
+		if (c->conf.tls == XMPP_TLS_REQUIRED)
+			return xmpp_fail(c, -EPROTONOSUPPORT, "tls is required "
+			    "but the server does not offer STARTTLS");
+	}
+	if (!pick_mech(c, &f, mech, sizeof(mech))) {
+		if (c->conf.auth == XMPP_AUTH_AUTO)
+			return legacy_begin(c);
+		return xmpp_fail(c, -EPROTONOSUPPORT, "no SASL mechanism in "
+		    "common (server offers:%s; we accept %s)", f.mechs,
+		    c->mechs ? c->mechs : DEFAULT_MECHS);
+	}
+	return sasl_begin(c, mech);
+}
+
+static int
+ph_stream(struct xmpp_conn *c)
+{
+	struct stanza_event	ev;
+	int			rc;
+
+	for (;;) {
 		/* A pre-1.0 server answers without version, and sends no
 		   features: do not wait for them. */
-		if (opened && *stanza_stream_version(c->parser) == '\0')
-			break;
-		if ((rc = next_stanza(c, &ev, deadline, v1 && opened ?
+		if (c->stream_opened && (!c->stream_v1 || c->features != NULL ||
+		    *stanza_stream_version(c->parser) == '\0'))
+			return stream_ready(c);
+		if ((rc = login_next(c, &ev, c->stream_v1 && c->stream_opened ?
 		    "stream features" : "the stream header")) != 0)
 			return rc;
 		if (ev.type == STANZA_EV_OPEN)
-			opened = 1;
+			c->stream_opened = 1;
 		else if (ev.type == STANZA_EV_FEATURES) {
 			c->features = ev.stanza;
 			ev.stanza = NULL;
-			if (!opened)
-				opened = 1;
+			c->stream_opened = 1;
 		}
 		stanza_event_clear(&ev);
 	}
-	return 0;
 }
+
+/* A new stream after STARTTLS or SASL (RFC 6120 5.4.3.3, 6.4.6). */
+static int
+stream_restart(struct xmpp_conn *c, enum xmpp_stage stage)
+{
+	int	rc;
+
+	if ((rc = stanza_reset(c->parser)) != 0)
+		return xmpp_fail(c, rc, "out of memory");
+	c->stage = stage;
+	return stream_begin(c, 1);
+}
+
+/* ------------------------------------------------------ iq helpers */
 
 int
 xmpp_iq_reply(const struct xstanza *st, struct pbuf *b)
@@ -242,8 +333,6 @@ xmpp_iq_reply(const struct xstanza *st, struct pbuf *b)
 	xmlFreeDoc(doc);
 	return rc;
 }
-
-/* ----------------------------------------------------------- legacy */
 
 int
 xmpp_legacy_iq(struct pbuf *b, const char *user, const char *digest,
@@ -298,73 +387,6 @@ iq_outcome(struct xmpp_conn *c, const struct stanza_event *ev,
 	return rc;
 }
 
-static int
-legacy_auth(struct xmpp_conn *c, const char *resource, uint64_t deadline)
-{
-	struct stanza_event	 ev;
-	struct pbuf		 b = { 0 };
-	char			 digest[XMPP_DIGEST_LEN];
-	xmlDocPtr		 doc;
-	int			 rc, use_digest = c->conf.legacy_digest;
-
-	if (use_digest) {
-		if ((rc = xmpp_legacy_digest(stanza_stream_id(c->parser),
-		    c->conf.password, digest)) != 0)
-			return xmpp_fail(c, rc, "SHA-1 failed");
-	}
-	rc = xmpp_legacy_iq(&b, c->conf.username, use_digest ? digest : NULL,
-	    c->conf.password, resource);
-	OPENSSL_cleanse(digest, sizeof(digest));
-	if (rc == 0)
-		rc = send_buf(c, &b, deadline);
-	pbuf_free(&b);
-	if (rc != 0)
-		return rc;
-	for (;;) {
-		if ((rc = next_stanza(c, &ev, deadline, "the iq:auth answer"))
-		    != 0)
-			return rc;
-		if (ev.type == STANZA_EV_STANZA &&
-		    strcmp(ev.name, "iq") == 0 &&
-		    strcmp(ev.id, XMPP_LEGACY_IQ_ID) == 0)
-			break;
-		stanza_event_clear(&ev);	/* features of a lax server */
-	}
-	rc = iq_outcome(c, &ev, "legacy iq:auth", &doc);
-	if (rc == 0 && child(xmlDocGetRootElement(doc), "query") != NULL)
-		/*
-		 * prosody answers a <digest> it cannot check with the field
-		 * list as a "result" (prosody_digest_auth_failure.txt).
-		 * That is no login, whatever OpenSRF thinks.
-		 */
-		rc = xmpp_fail(c, -EACCES, "legacy iq:auth not accepted: the "
-		    "server answered with the iq:auth field list (it does not "
-		    "support %s; prosody needs legacy_digest 0 or SASL)",
-		    use_digest ? "<digest>" : "this login");
-	xmlFreeDoc(doc);
-	stanza_event_clear(&ev);
-	if (rc != 0)
-		return rc;
-	snprintf(c->auth_used, sizeof(c->auth_used), "legacy-%s",
-	    use_digest ? "digest" : "password");
-	if (asprintf(&c->jid, "%s@%s/%s", c->conf.username, c->conf.domain,
-	    resource) < 0) {
-		c->jid = NULL;
-		return xmpp_fail(c, -ENOMEM, "out of memory");
-	}
-	return 0;
-}
-
-/* ------------------------------------------------------------- SASL */
-
-struct features {
-	int	 starttls;
-	int	 iqauth;
-	int	 bind;
-	int	 session_required;
-	char	 mechs[256];		/* " A B C " */
-};
-
 static void
 read_features(const struct xstanza *st, struct features *f)
 {
@@ -417,10 +439,159 @@ pick_mech(const struct xmpp_conn *c, const struct features *f, char *out,
 	return 0;
 }
 
-/* Send <auth>/<response> with base64 of data (len 0: "="). */
+/*
+ * Wait for the answer to our iq `id`: 0 for a result (*docp its tree,
+ * freed by the caller), -EINPROGRESS, or the refusal.
+ */
 static int
-sasl_send(struct xmpp_conn *c, const char *elem, const char *mech,
-    const void *data, size_t len, uint64_t deadline)
+wait_iq(struct xmpp_conn *c, const char *id, const char *waiting,
+    const char *what, xmlDocPtr *docp)
+{
+	struct stanza_event	ev;
+	int			rc;
+
+	*docp = NULL;
+	for (;;) {
+		if ((rc = login_next(c, &ev, waiting)) != 0)
+			return rc;
+		if (ev.type == STANZA_EV_STANZA && strcmp(ev.name, "iq") == 0 &&
+		    strcmp(ev.id, id) == 0)
+			break;
+		stanza_event_clear(&ev);	/* features of a lax server */
+	}
+	rc = iq_outcome(c, &ev, what, docp);
+	stanza_event_clear(&ev);
+	return rc;
+}
+
+/*
+ * Logged in: queue the initial presence (xmpp.h says why drover sends
+ * one and OpenSRF does not) and become ready.
+ */
+static int
+logged_in(struct xmpp_conn *c)
+{
+	int	rc;
+
+	if (c->presence[0] != '\0' && (rc = xmpp_queues(c, c->presence)) != 0)
+		return xmpp_fail(c, rc, "queueing the presence: %s",
+		    strerror(-rc));
+	c->phase = XMPP_PH_READY;
+	c->ready = 1;
+	return 0;
+}
+
+/* ----------------------------------------------------------- legacy */
+
+static int
+legacy_begin(struct xmpp_conn *c)
+{
+	struct pbuf	 b = { 0 };
+	char		 digest[XMPP_DIGEST_LEN];
+	int		 rc, use_digest = c->conf.legacy_digest;
+
+	if (use_digest && (rc = xmpp_legacy_digest(stanza_stream_id(c->parser),
+	    c->conf.password, digest)) != 0)
+		return xmpp_fail(c, rc, "SHA-1 failed");
+	rc = xmpp_legacy_iq(&b, c->conf.username, use_digest ? digest : NULL,
+	    c->conf.password, c->login_res);
+	if (use_digest)
+		OPENSSL_cleanse(digest, sizeof(digest));
+	if ((rc = queue_buf(c, &b, rc)) != 0)
+		return rc;
+	c->phase = XMPP_PH_LEGACY;
+	return 0;
+}
+
+static int
+ph_legacy(struct xmpp_conn *c)
+{
+	xmlDocPtr	doc;
+	int		rc, use_digest = c->conf.legacy_digest;
+
+	rc = wait_iq(c, XMPP_LEGACY_IQ_ID, "the iq:auth answer",
+	    "legacy iq:auth", &doc);
+	if (rc == 0 && child(xmlDocGetRootElement(doc), "query") != NULL)
+		/*
+		 * prosody answers a <digest> it cannot check with the field
+		 * list as a "result" (prosody_digest_auth_failure.txt).
+		 * That is no login, whatever OpenSRF thinks.
+		 */
+		rc = xmpp_fail(c, -EACCES, "legacy iq:auth not accepted: the "
+		    "server answered with the iq:auth field list (it does not "
+		    "support %s; prosody needs legacy_digest 0 or SASL)",
+		    use_digest ? "<digest>" : "this login");
+	xmlFreeDoc(doc);
+	if (rc != 0)
+		return rc;
+	snprintf(c->auth_used, sizeof(c->auth_used), "legacy-%s",
+	    use_digest ? "digest" : "password");
+	if (asprintf(&c->jid, "%s@%s/%s", c->conf.username, c->conf.domain,
+	    c->login_res) < 0) {
+		c->jid = NULL;
+		return xmpp_fail(c, -ENOMEM, "out of memory");
+	}
+	return logged_in(c);
+}
+
+/* ------------------------------------------------------------- TLS */
+
+static int
+starttls_begin(struct xmpp_conn *c)
+{
+	int	rc;
+
+	if ((rc = xmpp_queues(c, "<starttls xmlns='" NS_TLS "'/>")) != 0)
+		return xmpp_fail(c, rc, "queueing <starttls/>: %s",
+		    strerror(-rc));
+	c->phase = XMPP_PH_STARTTLS;
+	return 0;
+}
+
+static int
+ph_starttls(struct xmpp_conn *c)
+{
+	struct stanza_event	ev;
+	int			rc;
+
+	for (;;) {
+		if ((rc = login_next(c, &ev, "<proceed/>")) != 0)
+			return rc;
+		if (ev.type == STANZA_EV_STANZA && strcmp(ev.ns, NS_TLS) == 0)
+			break;
+		stanza_event_clear(&ev);
+	}
+	rc = strcmp(ev.name, "proceed") == 0 ? 0 :
+	    xmpp_fail(c, -EPROTO, "STARTTLS refused: <%s>", ev.name);
+	stanza_event_clear(&ev);
+	if (rc != 0)
+		return rc;
+	/* The server has read <starttls/>: nothing else may be queued. */
+	if (xmpp_out_pending(c) != 0)
+		return xmpp_fail(c, -EPROTO, "<proceed/> before <starttls/> "
+		    "was written");
+	if ((rc = xmpp_tls_begin(c)) != 0)
+		return rc;
+	c->phase = XMPP_PH_TLS;
+	return 0;
+}
+
+static int
+ph_tls(struct xmpp_conn *c)
+{
+	int	rc;
+
+	if ((rc = xmpp_tls_handshake(c)) != 0)
+		return rc;
+	return stream_restart(c, XMPP_ST_TLS);
+}
+
+/* ------------------------------------------------------------- SASL */
+
+/* Queue <auth>/<response> with base64 of data (len 0: "="). */
+static int
+sasl_queue(struct xmpp_conn *c, const char *elem, const char *mech,
+    const void *data, size_t len)
 {
 	struct pbuf	 b = { 0 };
 	char		*b64;
@@ -436,20 +607,19 @@ sasl_send(struct xmpp_conn *c, const char *elem, const char *mech,
 	    pbuf_adds(&b, len ? b64 : "=") == 0 &&
 	    pbuf_adds(&b, "</") == 0 && pbuf_adds(&b, elem) == 0 &&
 	    pbuf_adds(&b, ">") == 0)
-		rc = send_buf(c, &b, deadline);
+		rc = 0;
 	OPENSSL_cleanse(b64, strlen(b64));
 	free(b64);
-	pbuf_free(&b);
-	return rc;
+	return queue_buf(c, &b, rc);
 }
 
 /*
- * Wait for the next SASL element: *name set to "challenge", "success"
- * or "failure", *data its decoded text (malloc'd, maybe "").
+ * The next SASL element: *name set to "challenge" or "success", *data
+ * its decoded text (malloc'd, maybe ""); -EINPROGRESS; -EACCES for a
+ * <failure>.
  */
 static int
-sasl_recv(struct xmpp_conn *c, char *name, size_t nlen, char **data,
-    uint64_t deadline)
+sasl_recv(struct xmpp_conn *c, char *name, size_t nlen, char **data)
 {
 	struct stanza_event	 ev;
 	xmlDocPtr		 doc;
@@ -461,8 +631,7 @@ sasl_recv(struct xmpp_conn *c, char *name, size_t nlen, char **data,
 
 	*data = NULL;
 	for (;;) {
-		if ((rc = next_stanza(c, &ev, deadline, "the SASL answer"))
-		    != 0)
+		if ((rc = login_next(c, &ev, "the SASL answer")) != 0)
 			return rc;
 		if (ev.type == STANZA_EV_STANZA &&
 		    strcmp(ev.ns, NS_SASL) == 0)
@@ -500,144 +669,143 @@ sasl_recv(struct xmpp_conn *c, char *name, size_t nlen, char **data,
 }
 
 static int
-sasl_plain(struct xmpp_conn *c, uint64_t deadline)
+sasl_begin(struct xmpp_conn *c, const char *mech)
 {
-	char	*msg, name[16], *data;
+	char	*msg;
 	size_t	 ulen = strlen(c->conf.username);
 	size_t	 plen = strlen(c->conf.password);
 	int	 rc;
 
-	/* authzid NUL authcid NUL password (RFC 4616), authzid empty. */
-	if ((msg = malloc(ulen + plen + 2)) == NULL)
-		return xmpp_fail(c, -ENOMEM, "out of memory");
-	msg[0] = '\0';
-	memcpy(msg + 1, c->conf.username, ulen);
-	msg[1 + ulen] = '\0';
-	memcpy(msg + 2 + ulen, c->conf.password, plen);
-	rc = sasl_send(c, "auth", "PLAIN", msg, ulen + plen + 2, deadline);
-	OPENSSL_cleanse(msg, ulen + plen + 2);
+	/* auth_used outlives the exchange: the SCRAM state points to it. */
+	str_copy(c->auth_used, mech, sizeof(c->auth_used));
+	c->phase = XMPP_PH_SASL;
+	if (strcmp(mech, "PLAIN") == 0) {
+		/* authzid NUL authcid NUL password (RFC 4616), authzid
+		   empty. */
+		if ((msg = malloc(ulen + plen + 2)) == NULL)
+			return xmpp_fail(c, -ENOMEM, "out of memory");
+		msg[0] = '\0';
+		memcpy(msg + 1, c->conf.username, ulen);
+		msg[1 + ulen] = '\0';
+		memcpy(msg + 2 + ulen, c->conf.password, plen);
+		rc = sasl_queue(c, "auth", "PLAIN", msg, ulen + plen + 2);
+		OPENSSL_cleanse(msg, ulen + plen + 2);
+		free(msg);
+		c->sasl_step = XMPP_SASL_SUCCESS;
+		return rc;
+	}
+	if ((rc = xmpp_scram_first(&c->scram, c->auth_used, c->conf.username,
+	    NULL, &msg)) != 0)
+		return xmpp_fail(c, rc, "SCRAM: %s", strerror(-rc));
+	rc = sasl_queue(c, "auth", c->auth_used, msg, strlen(msg));
 	free(msg);
-	if (rc != 0)
+	c->sasl_step = XMPP_SASL_FIRST;
+	return rc;
+}
+
+/* SCRAM: the challenge with server-first came; queue client-final. */
+static int
+scram_final(struct xmpp_conn *c, const char *name, const char *data)
+{
+	const char	*mech = c->auth_used;
+	char		*msg;
+	int		 rc;
+
+	if (strcmp(name, "challenge") != 0)
+		return xmpp_fail(c, -EPROTO, "%s: <%s> instead of a challenge",
+		    mech, name);
+	if ((rc = xmpp_scram_final(&c->scram, c->conf.password, data, &msg))
+	    != 0)
+		return xmpp_fail(c, rc == -ENOMEM ? rc : -EPROTO,
+		    "%s: bad server-first-message", mech);
+	rc = sasl_queue(c, "response", NULL, msg, strlen(msg));
+	OPENSSL_cleanse(msg, strlen(msg));
+	free(msg);
+	c->sasl_step = XMPP_SASL_FINAL;
+	return rc;
+}
+
+/* RFC 6120 6.4.6: a new stream after SASL success. */
+static int
+sasl_done(struct xmpp_conn *c)
+{
+	xmpp_scram_clear(&c->scram);
+	return stream_restart(c, XMPP_ST_SASL);
+}
+
+static int
+ph_sasl(struct xmpp_conn *c)
+{
+	const char	*mech = c->auth_used;
+	char		 name[16], *data;
+	int		 rc;
+
+	if ((rc = sasl_recv(c, name, sizeof(name), &data)) != 0)
 		return rc;
-	if ((rc = sasl_recv(c, name, sizeof(name), &data, deadline)) != 0)
-		return rc;
-	free(data);
-	if (strcmp(name, "success") != 0)
-		return xmpp_fail(c, -EPROTO, "SASL PLAIN: unexpected <%s>",
+	switch (c->sasl_step) {
+	case XMPP_SASL_FIRST:
+		rc = scram_final(c, name, data);
+		break;
+	case XMPP_SASL_FINAL:
+		if (strcmp(name, "challenge") == 0) {
+			/* Some servers send server-final as a challenge (RFC
+			   6120 6.3.10 allows both): check it, answer empty,
+			   expect success. */
+			if ((rc = xmpp_scram_verify(&c->scram, data)) != 0)
+				rc = xmpp_fail(c, rc, "%s: the server's "
+				    "signature does not match", mech);
+			else
+				rc = sasl_queue(c, "response", NULL, "", 0);
+			c->sasl_step = XMPP_SASL_SUCCESS;
+		} else if (strcmp(name, "success") != 0)
+			rc = xmpp_fail(c, -EPROTO, "%s: unexpected <%s>", mech,
+			    name);
+		else if (xmpp_scram_verify(&c->scram, data) != 0)
+			rc = xmpp_fail(c, -EACCES, "%s: the server's signature "
+			    "does not match: not the server we think", mech);
+		else
+			rc = sasl_done(c);
+		break;
+	default:
+		rc = strcmp(name, "success") == 0 ? sasl_done(c) :
+		    xmpp_fail(c, -EPROTO, "SASL %s: unexpected <%s>", mech,
 		    name);
+		break;
+	}
+	free(data);
+	return rc;
+}
+
+/* ------------------------------------------------ bind and session */
+
+static int
+bind_begin(struct xmpp_conn *c)
+{
+	struct features	f;
+	struct pbuf	b = { 0 };
+	int		rc;
+
+	read_features(c->features, &f);
+	c->session_required = f.session_required;
+	rc = pbuf_adds(&b, "<iq type='set' id='" BIND_IQ_ID "'><bind xmlns='"
+	    NS_BIND "'><resource>") != 0 ||
+	    xmpp_escape(&b, c->login_res) != 0 ||
+	    pbuf_adds(&b, "</resource></bind></iq>") != 0 ? -ENOMEM : 0;
+	if ((rc = queue_buf(c, &b, rc)) != 0)
+		return rc;
+	c->phase = XMPP_PH_BIND;
 	return 0;
 }
 
 static int
-sasl_scram(struct xmpp_conn *c, const char *mech, uint64_t deadline)
+ph_bind(struct xmpp_conn *c)
 {
-	struct xmpp_scram	 s;
-	char			*msg = NULL, *data = NULL, name[16];
-	int			 rc;
+	xmlDocPtr	doc;
+	xmlNodePtr	n;
+	int		rc;
 
-	if ((rc = xmpp_scram_first(&s, mech, c->conf.username, NULL, &msg))
-	    != 0)
-		return xmpp_fail(c, rc, "SCRAM: %s", strerror(-rc));
-	rc = sasl_send(c, "auth", mech, msg, strlen(msg), deadline);
-	free(msg);
-	msg = NULL;
-	if (rc != 0)
-		goto out;
-	if ((rc = sasl_recv(c, name, sizeof(name), &data, deadline)) != 0)
-		goto out;
-	if (strcmp(name, "challenge") != 0) {
-		rc = xmpp_fail(c, -EPROTO, "%s: <%s> instead of a challenge",
-		    mech, name);
-		goto out;
-	}
-	if ((rc = xmpp_scram_final(&s, c->conf.password, data, &msg)) != 0) {
-		rc = xmpp_fail(c, rc == -ENOMEM ? rc : -EPROTO,
-		    "%s: bad server-first-message", mech);
-		goto out;
-	}
-	free(data);
-	data = NULL;
-	rc = sasl_send(c, "response", NULL, msg, strlen(msg), deadline);
-	OPENSSL_cleanse(msg, strlen(msg));
-	if (rc != 0)
-		goto out;
-	if ((rc = sasl_recv(c, name, sizeof(name), &data, deadline)) != 0)
-		goto out;
-	if (strcmp(name, "challenge") == 0) {
-		/* Some servers send server-final as a challenge (RFC 6120
-		   6.3.10 allows both); answer empty, expect success. */
-		if ((rc = xmpp_scram_verify(&s, data)) != 0) {
-			rc = xmpp_fail(c, rc, "%s: the server's signature "
-			    "does not match", mech);
-			goto out;
-		}
-		free(data);
-		data = NULL;
-		if ((rc = sasl_send(c, "response", NULL, "", 0, deadline))
-		    != 0 || (rc = sasl_recv(c, name, sizeof(name), &data,
-		    deadline)) != 0)
-			goto out;
-		if (strcmp(name, "success") != 0)
-			rc = xmpp_fail(c, -EPROTO, "%s: unexpected <%s>", mech,
-			    name);
-		goto out;
-	}
-	if (strcmp(name, "success") != 0) {
-		rc = xmpp_fail(c, -EPROTO, "%s: unexpected <%s>", mech, name);
-		goto out;
-	}
-	if (xmpp_scram_verify(&s, data) != 0)
-		rc = xmpp_fail(c, -EACCES, "%s: the server's signature does "
-		    "not match: not the server we think", mech);
-out:
-	free(msg);
-	free(data);
-	xmpp_scram_clear(&s);
-	return rc;
-}
-
-/* Send an iq set and wait for its answer; *docp the result's tree. */
-static int
-iq_roundtrip(struct xmpp_conn *c, const char *xml, const char *id,
-    const char *what, xmlDocPtr *docp, uint64_t deadline)
-{
-	struct stanza_event	ev;
-	int			rc;
-
-	if ((rc = xmpp_io_writes(c, xml, deadline)) != 0)
-		return rc;
-	for (;;) {
-		if ((rc = next_stanza(c, &ev, deadline, what)) != 0)
-			return rc;
-		if (ev.type == STANZA_EV_STANZA && strcmp(ev.name, "iq") == 0 &&
-		    strcmp(ev.id, id) == 0)
-			break;
-		stanza_event_clear(&ev);
-	}
-	rc = iq_outcome(c, &ev, what, docp);
-	stanza_event_clear(&ev);
-	return rc;
-}
-
-static int
-bind_resource(struct xmpp_conn *c, const char *resource,
-    const struct features *f, uint64_t deadline)
-{
-	struct pbuf	 b = { 0 };
-	xmlDocPtr	 doc;
-	xmlNodePtr	 n;
-	int		 rc;
-
-	if (pbuf_adds(&b, "<iq type='set' id='" BIND_IQ_ID "'><bind xmlns='"
-	    NS_BIND "'><resource>") != 0 || xmpp_escape(&b, resource) != 0 ||
-	    pbuf_adds(&b, "</resource></bind></iq>") != 0) {
-		pbuf_free(&b);
-		return xmpp_fail(c, -ENOMEM, "out of memory");
-	}
-	rc = iq_roundtrip(c, b.data, BIND_IQ_ID, "resource binding", &doc,
-	    deadline);
-	pbuf_free(&b);
-	if (rc != 0)
+	if ((rc = wait_iq(c, BIND_IQ_ID, "resource binding",
+	    "resource binding", &doc)) != 0)
 		return rc;
 	n = child(child(xmlDocGetRootElement(doc), "bind"), "jid");
 	c->jid = n ? text(n) : NULL;
@@ -647,106 +815,158 @@ bind_resource(struct xmpp_conn *c, const char *resource,
 		c->jid = NULL;
 		return xmpp_fail(c, -EPROTO, "resource binding: no <jid>");
 	}
-	if (f->session_required) {
-		rc = iq_roundtrip(c, "<iq type='set' id='" SESSION_IQ_ID
-		    "'><session xmlns='" NS_SESSION "'/></iq>", SESSION_IQ_ID,
-		    "session", &doc, deadline);
-		xmlFreeDoc(doc);
-	}
+	if (!c->session_required)
+		return logged_in(c);
+	if ((rc = xmpp_queues(c, "<iq type='set' id='" SESSION_IQ_ID
+	    "'><session xmlns='" NS_SESSION "'/></iq>")) != 0)
+		return xmpp_fail(c, rc, "queueing the session iq: %s",
+		    strerror(-rc));
+	c->phase = XMPP_PH_SESSION;
+	return 0;
+}
+
+static int
+ph_session(struct xmpp_conn *c)
+{
+	xmlDocPtr	doc;
+	int		rc;
+
+	rc = wait_iq(c, SESSION_IQ_ID, "session", "session", &doc);
+	xmlFreeDoc(doc);
+	return rc != 0 ? rc : logged_in(c);
+}
+
+/* ----------------------------------------------------------- driver */
+
+static int
+ph_tcp(struct xmpp_conn *c)
+{
+	int	rc;
+
+	if ((rc = xmpp_tcp_step(c)) != 0)
+		return rc;
+	return stream_begin(c, c->conf.auth != XMPP_AUTH_LEGACY);
+}
+
+static const struct {
+	int		(*fn)(struct xmpp_conn *);
+	const char	*waiting;	/* for a timeout's reason */
+} phases[] = {
+	[XMPP_PH_CLOSED] = { NULL, "nothing (closed)" },
+	[XMPP_PH_TCP] = { ph_tcp, "the TCP connection" },
+	[XMPP_PH_STREAM] = { ph_stream, "the stream header" },
+	[XMPP_PH_LEGACY] = { ph_legacy, "the iq:auth answer" },
+	[XMPP_PH_STARTTLS] = { ph_starttls, "<proceed/>" },
+	[XMPP_PH_TLS] = { ph_tls, "the TLS handshake" },
+	[XMPP_PH_SASL] = { ph_sasl, "the SASL answer" },
+	[XMPP_PH_BIND] = { ph_bind, "resource binding" },
+	[XMPP_PH_SESSION] = { ph_session, "session" },
+	[XMPP_PH_READY] = { NULL, "nothing (logged in)" },
+};
+
+const char *
+xmpp_login_waiting(const struct xmpp_conn *c)
+{
+	if (c->phase == XMPP_PH_STREAM && c->stream_opened)
+		return "stream features";
+	return phases[c->phase].waiting;
+}
+
+/* The one log line of a failed login; the socket goes. */
+static int
+login_failed(struct xmpp_conn *c, int rc)
+{
+	log_warnx("xmpp: login as %s@%s on %s:%d failed: %s",
+	    c->conf.username, c->conf.domain, c->conf.host ? c->conf.host :
+	    c->conf.domain, c->conf.port, c->err);
+	xmpp_drop(c);
 	return rc;
 }
 
-static int
-starttls(struct xmpp_conn *c, uint64_t deadline)
+int
+xmpp_connect_start(struct xmpp_conn *c)
 {
-	struct stanza_event	ev;
-	int			rc;
+	char		 gen[256];
+	const char	*res = c->resource;
+	int		 rc;
 
-	if ((rc = xmpp_io_writes(c, "<starttls xmlns='" NS_TLS "'/>",
-	    deadline)) != 0)
-		return rc;
-	for (;;) {
-		if ((rc = next_stanza(c, &ev, deadline, "<proceed/>")) != 0)
-			return rc;
-		if (ev.type == STANZA_EV_STANZA && strcmp(ev.ns, NS_TLS) == 0)
-			break;
-		stanza_event_clear(&ev);
-	}
-	rc = strcmp(ev.name, "proceed") == 0 ? 0 :
-	    xmpp_fail(c, -EPROTO, "STARTTLS refused: <%s>", ev.name);
-	stanza_event_clear(&ev);
-	if (rc != 0)
-		return rc;
-	if ((rc = xmpp_tls_start(c, deadline)) != 0)
-		return rc;
+	if (c->fd != -1)
+		xmpp_close(c);
+	xmpp_drop(c);
+	c->err[0] = '\0';
+	c->auth_used[0] = '\0';
+	free(c->jid);
+	c->jid = NULL;
+	c->stage = XMPP_ST_FIRST;
+	c->out_secret = 1;
+	if (c->conf.domain == NULL || c->conf.username == NULL ||
+	    c->conf.password == NULL)
+		return xmpp_fail(c, -EINVAL, "domain, username and password "
+		    "are required");
 	if ((rc = stanza_reset(c->parser)) != 0)
-		return xmpp_fail(c, rc, "out of memory");
-	return stream_open(c, 1, deadline);
-}
-
-static int
-sasl_login(struct xmpp_conn *c, const char *resource, uint64_t deadline)
-{
-	struct features	f;
-	char		mech[32];
-	int		rc;
-
-	read_features(c->features, &f);
-	if (f.starttls && c->conf.tls != XMPP_TLS_OFF) {
-		if ((rc = starttls(c, deadline)) != 0)
-			return rc;
-		read_features(c->features, &f);
-	} else if (c->conf.tls == XMPP_TLS_REQUIRED)
-		return xmpp_fail(c, -EPROTONOSUPPORT, "tls is required but "
-		    "the server does not offer STARTTLS");
-	if (!pick_mech(c, &f, mech, sizeof(mech))) {
-		if (c->conf.auth == XMPP_AUTH_AUTO)
-			return legacy_auth(c, resource, deadline);
-		return xmpp_fail(c, -EPROTONOSUPPORT, "no SASL mechanism in "
-		    "common (server offers:%s; we accept %s)", f.mechs,
-		    c->mechs ? c->mechs : DEFAULT_MECHS);
+		return login_failed(c, xmpp_fail(c, rc, "stanza parser: out "
+		    "of memory"));
+	if (res == NULL || *res == '\0')
+		res = c->conf.resource;
+	if (res == NULL || *res == '\0') {
+		if (xmpp_resource_make(gen, sizeof(gen), XMPP_ROLE_CLIENT,
+		    NULL) < 0)
+			return login_failed(c, xmpp_fail(c, -ENAMETOOLONG,
+			    "host name too long"));
+		res = gen;
 	}
-	str_copy(c->auth_used, mech, sizeof(c->auth_used));
-	rc = strcmp(mech, "PLAIN") == 0 ? sasl_plain(c, deadline) :
-	    sasl_scram(c, mech, deadline);
-	if (rc != 0)
-		return rc;
-	/* RFC 6120 6.4.6: a new stream after SASL success. */
-	if ((rc = stanza_reset(c->parser)) != 0)
-		return xmpp_fail(c, rc, "out of memory");
-	if ((rc = stream_open(c, 1, deadline)) != 0)
-		return rc;
-	read_features(c->features, &f);
-	return bind_resource(c, resource, &f, deadline);
+	if ((c->login_res = strdup(res)) == NULL)
+		return login_failed(c, xmpp_fail(c, -ENOMEM, "out of memory"));
+	if ((rc = xmpp_tcp_start(c)) != 0 && rc != -EINPROGRESS)
+		return login_failed(c, rc);
+	/* Even when connect() was through at once: the first step sees it. */
+	c->phase = XMPP_PH_TCP;
+	return -EINPROGRESS;
 }
 
 int
-xmpp_login(struct xmpp_conn *c, uint64_t deadline)
+xmpp_connect_step(struct xmpp_conn *c)
 {
-	char		 gen[256];
-	const char	*resource = c->resource;
-	int		 rc;
+	int	rc;
 
-	if (resource == NULL || *resource == '\0')
-		resource = c->conf.resource;
-	if (resource == NULL || *resource == '\0') {
-		if (xmpp_resource_make(gen, sizeof(gen), XMPP_ROLE_CLIENT,
-		    NULL) < 0)
-			return xmpp_fail(c, -ENAMETOOLONG,
-			    "host name too long");
-		resource = gen;
+	if (c->phase == XMPP_PH_READY)
+		return 0;
+	if (c->phase == XMPP_PH_CLOSED || c->fd == -1)
+		return -ENOTCONN;
+	for (;;) {
+		if (xmpp_out_pending(c) > 0 && (rc = xmpp_out_flush(c)) != 0 &&
+		    rc != -EAGAIN)
+			return login_failed(c, rc);
+		if (c->phase == XMPP_PH_READY)
+			break;
+		if ((rc = phases[c->phase].fn(c)) == -EINPROGRESS)
+			return rc;
+		if (rc != 0)
+			return login_failed(c, rc);
 	}
-	rc = stream_open(c, c->conf.auth != XMPP_AUTH_LEGACY, deadline);
-	if (rc != 0)
-		return rc;
-	if (c->conf.auth == XMPP_AUTH_LEGACY)
-		return legacy_auth(c, resource, deadline);
-	if (c->features == NULL) {
-		/* A pre-1.0 server: no features, so no SASL. */
-		if (c->conf.auth == XMPP_AUTH_AUTO)
-			return legacy_auth(c, resource, deadline);
-		return xmpp_fail(c, -EPROTONOSUPPORT, "the server offers no "
-		    "stream features (no SASL); use auth legacy or auto");
+	log_info("xmpp: logged in as %s (%s%s)", c->jid, c->auth_used,
+	    c->ssl ? ", TLS" : "");
+	return 0;
+}
+
+int
+xmpp_open(struct xmpp_conn *c, int timeout_ms)
+{
+	uint64_t	deadline;
+	int		rc;
+
+	if (timeout_ms <= 0)
+		timeout_ms = c->conf.connect_timeout_ms > 0 ?
+		    c->conf.connect_timeout_ms : LOGIN_TIMEOUT_MS;
+	deadline = mono_ms() + (uint64_t)timeout_ms;
+	rc = xmpp_connect_start(c);
+	while (rc == -EINPROGRESS) {
+		if ((rc = xmpp_io_wait(c, (short)xmpp_events(c), deadline))
+		    != 0)
+			return login_failed(c, xmpp_fail(c, rc,
+			    "waiting for %s: %s", xmpp_login_waiting(c),
+			    rc == -ETIMEDOUT ? "timed out" : strerror(-rc)));
+		rc = xmpp_connect_step(c);
 	}
-	return sasl_login(c, resource, deadline);
+	return rc;
 }

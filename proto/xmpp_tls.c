@@ -1,9 +1,10 @@
 /*
  * xmpp_tls.c: STARTTLS for the XMPP client, with libssl.
  *
- * The socket stays non-blocking; the handshake polls under the login
- * deadline, reads and writes report -EAGAIN with c->tls_want_write
- * telling the caller which way to poll.  TLS 1.2 at least.  With
+ * Nothing here blocks: the handshake is stepped by the login state
+ * machine (xmpp_login.c), reads and writes report -EAGAIN, and c->tls_hs,
+ * c->tls_rd and c->tls_wr tell xmpp_events() which way the socket must
+ * be ready before the retry.  TLS 1.2 at least.  With
  * tls_verify the certificate must chain to tls_ca_file (or the system
  * store) and name the XMPP domain.
  *
@@ -33,12 +34,9 @@ ssl_reason(void)
 }
 
 int
-xmpp_tls_start(struct xmpp_conn *c, uint64_t deadline)
+xmpp_tls_begin(struct xmpp_conn *c)
 {
-	struct pollfd	 pfd;
-	uint64_t	 now;
-	long		 vr;
-	int		 rc, e;
+	int	rc;
 
 	ERR_clear_error();
 	if ((c->ssl_ctx = SSL_CTX_new(TLS_client_method())) == NULL)
@@ -58,50 +56,61 @@ xmpp_tls_start(struct xmpp_conn *c, uint64_t deadline)
 	if ((c->ssl = SSL_new(c->ssl_ctx)) == NULL ||
 	    SSL_set_fd(c->ssl, c->fd) != 1)
 		return xmpp_fail(c, -ENOMEM, "SSL_new: %s", ssl_reason());
+	/*
+	 * The output queue hands SSL_write() its first unwritten bytes:
+	 * after a write that had to wait, the retry starts with the same
+	 * bytes but maybe at another address (the queue grew and moved)
+	 * and with more of them (more was queued).  Partial writes let a
+	 * long queue go out record by record.
+	 */
+	SSL_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_set_tlsext_host_name(c->ssl, c->conf.domain);
 	if (c->conf.tls_verify && SSL_set1_host(c->ssl, c->conf.domain) != 1)
 		return xmpp_fail(c, -ENOMEM, "SSL_set1_host: %s",
 		    ssl_reason());
-	pfd.fd = c->fd;
-	for (;;) {
-		rc = SSL_connect(c->ssl);
-		if (rc == 1)
-			break;
-		e = SSL_get_error(c->ssl, rc);
-		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-			vr = SSL_get_verify_result(c->ssl);
-			return xmpp_fail(c, vr != X509_V_OK ? -EACCES : -EPROTO,
-			    "TLS handshake with %s: %s%s%s", c->conf.domain,
-			    ssl_reason(), vr != X509_V_OK ? ": " : "",
-			    vr != X509_V_OK ?
-			    X509_verify_cert_error_string(vr) : "");
-		}
-		pfd.events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
-		now = mono_ms();
-		if (now >= deadline)
-			return xmpp_fail(c, -ETIMEDOUT, "TLS handshake "
-			    "with %s: timed out", c->conf.domain);
-		if (poll(&pfd, 1, (int)(deadline - now)) == -1 &&
-		    errno != EINTR)
-			return xmpp_fail(c, -errno, "poll: %s",
-			    strerror(errno));
-	}
-	log_debug("xmpp: TLS %s with %s", SSL_get_version(c->ssl),
-	    c->conf.domain);
+	c->tls_hs = POLLOUT;	/* the ClientHello goes first */
 	return 0;
 }
 
+int
+xmpp_tls_handshake(struct xmpp_conn *c)
+{
+	long	vr;
+	int	rc, e;
+
+	ERR_clear_error();
+	rc = SSL_connect(c->ssl);
+	if (rc == 1) {
+		c->tls_hs = 0;
+		log_debug("xmpp: TLS %s with %s", SSL_get_version(c->ssl),
+		    c->conf.domain);
+		return 0;
+	}
+	e = SSL_get_error(c->ssl, rc);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		c->tls_hs = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+		return -EINPROGRESS;
+	}
+	vr = SSL_get_verify_result(c->ssl);
+	return xmpp_fail(c, vr != X509_V_OK ? -EACCES : -EPROTO,
+	    "TLS handshake with %s: %s%s%s", c->conf.domain, ssl_reason(),
+	    vr != X509_V_OK ? ": " : "",
+	    vr != X509_V_OK ? X509_verify_cert_error_string(vr) : "");
+}
+
+/* Map a failed SSL_read/SSL_write; *wants: what a retry waits for. */
 static ssize_t
-tls_result(struct xmpp_conn *c, int rc)
+tls_result(struct xmpp_conn *c, int rc, unsigned *wants)
 {
 	int	e = SSL_get_error(c->ssl, rc);
 
 	switch (e) {
 	case SSL_ERROR_WANT_READ:
-		c->tls_want_write = 0;
+		*wants = POLLIN;
 		return -EAGAIN;
 	case SSL_ERROR_WANT_WRITE:
-		c->tls_want_write = 1;
+		*wants = POLLOUT;
 		return -EAGAIN;
 	case SSL_ERROR_ZERO_RETURN:
 		return 0;
@@ -121,9 +130,10 @@ xmpp_tls_read(struct xmpp_conn *c, void *buf, size_t len)
 	ERR_clear_error();
 	errno = 0;
 	rc = SSL_read(c->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+	c->tls_rd = 0;
 	if (rc > 0)
 		return rc;
-	return tls_result(c, rc);
+	return tls_result(c, rc, &c->tls_rd);
 }
 
 ssize_t
@@ -134,9 +144,10 @@ xmpp_tls_write(struct xmpp_conn *c, const void *buf, size_t len)
 	ERR_clear_error();
 	errno = 0;
 	rc = SSL_write(c->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+	c->tls_wr = 0;
 	if (rc > 0)
 		return rc;
-	rc = (int)tls_result(c, rc);
+	rc = (int)tls_result(c, rc, &c->tls_wr);
 	return rc == 0 ? -EPIPE : rc;
 }
 
@@ -154,5 +165,5 @@ xmpp_tls_close(struct xmpp_conn *c, int notify)
 		SSL_CTX_free(c->ssl_ctx);
 		c->ssl_ctx = NULL;
 	}
-	c->tls_want_write = 0;
+	c->tls_hs = c->tls_rd = c->tls_wr = 0;
 }

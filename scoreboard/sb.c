@@ -312,6 +312,26 @@ out_unlink:
 	return rc;
 }
 
+int
+sb_chown(struct sb *sb, uid_t uid, gid_t gid)
+{
+	int	fd, rc = 0;
+
+	/* the mapping keeps no fd: open the name again, ours alone */
+	if ((fd = shm_open(sb->name, O_RDWR | O_CLOEXEC, 0)) == -1) {
+		rc = -errno;
+		log_warn("shm_open(%s)", sb->name);
+		return rc;
+	}
+	if (fchown(fd, uid, gid) == -1) {
+		rc = -errno;
+		log_warn("fchown(%s, %u, %u)", sb->name, (unsigned)uid,
+		    (unsigned)gid);
+	}
+	fd_close(&fd);
+	return rc;
+}
+
 void
 sb_destroy(struct sb **sbp)
 {

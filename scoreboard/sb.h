@@ -734,6 +734,12 @@ int	 sb_create(struct sb **out, const char *service, const char *instance,
  * *sbp == NULL are no-ops; *sbp is reset.
  */
 void	 sb_destroy(struct sb **sbp);
+/*
+ * Give the segment to uid:gid (parent, before it switches to that user:
+ * priv.h), so that the parent can still unlink it at exit.  0 or -errno
+ * (logged).
+ */
+int	 sb_chown(struct sb *, uid_t, gid_t) MUST_CHECK;
 /* Limits and generation, together under conf_seq. */
 void	 sb_set_conf(struct sb *, uint32_t generation, const struct sb_limits *);
 void	 sb_set_max_children_now(struct sb *, uint32_t);

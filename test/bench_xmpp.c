@@ -180,7 +180,10 @@ message(const char *to, const char *from, const char *body, size_t *len)
 	return xml;
 }
 
-/* Block (bounded) until c has a stanza; exits on failure. */
+/*
+ * Block (bounded) until c has a stanza other than a presence (the
+ * account's resources announce themselves, xmpp.h); exits on failure.
+ */
 static struct xstanza *
 wait_stanza(struct xmpp_conn *c)
 {
@@ -189,7 +192,12 @@ wait_stanza(struct xmpp_conn *c)
 	int		 rc;
 
 	for (;;) {
-		if ((rc = xmpp_recv(c, &st)) == 1)
+		if ((rc = xmpp_recv(c, &st)) == 1 &&
+		    strcmp(st->name, "presence") == 0) {
+			xstanza_free(&st);
+			continue;
+		}
+		if (rc == 1)
 			return st;
 		if (rc < 0) {
 			fprintf(stderr, "bench_xmpp: recv: %s\n", xmpp_error(c));
@@ -258,7 +266,7 @@ bench_stream(struct xmpp_conn *a, struct xmpp_conn *b, const char *body)
 	char		*msg;
 	size_t		 len;
 	int		 sent = 0, got = 0, rc;
-	struct pollfd	 pfd;
+	struct pollfd	 pfd[2];
 
 	msg = message(xmpp_jid(b), xmpp_jid(a), body, &len);
 	t0 = mono_us();
@@ -272,9 +280,17 @@ bench_stream(struct xmpp_conn *a, struct xmpp_conn *b, const char *body)
 			}
 			sent++;
 		}
+		/* xmpp_send() queues what the socket does not take */
+		if ((rc = xmpp_flush(a)) != 0 && rc != -EAGAIN) {
+			fprintf(stderr, "bench_xmpp: flush: %s\n",
+			    xmpp_error(a));
+			exit(1);
+		}
 		while ((rc = xmpp_recv(b, &st)) == 1) {
-			bytes += st->len;
-			got++;
+			if (strcmp(st->name, "presence") != 0) {
+				bytes += st->len;
+				got++;
+			}
 			xstanza_free(&st);
 		}
 		if (rc < 0) {
@@ -283,9 +299,11 @@ bench_stream(struct xmpp_conn *a, struct xmpp_conn *b, const char *body)
 			exit(1);
 		}
 		if (got < sent) {	/* else send the next window */
-			pfd.fd = xmpp_fd(b);
-			pfd.events = POLLIN;
-			if (poll(&pfd, 1, WAIT_MS) == 0) {
+			pfd[0].fd = xmpp_fd(b);
+			pfd[0].events = POLLIN;
+			pfd[1].fd = xmpp_events(a) & POLLOUT ? xmpp_fd(a) : -1;
+			pfd[1].events = POLLOUT;
+			if (poll(pfd, 2, WAIT_MS) == 0) {
 				fprintf(stderr, "bench_xmpp: stalled at %d of "
 				    "%d (sent %d)\n", got, STREAM_MSGS, sent);
 				exit(1);

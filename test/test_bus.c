@@ -445,7 +445,7 @@ START_TEST(test_reg_bounce)
 	ck_assert_int_eq(bus_open(b, 1000), 0);
 	ck_assert_int_eq(bus_register(b, 1), 2);
 	ck_assert_int_eq(bus_timeout_ms(b, mono_ms()), -1);
-	while (S.nregs > 0)	/* forget the first round */
+	while (S.nregs > 0)		/* count afresh from here */
 		free(S.regs[--S.nregs]);
 	bus_reg_bounced(b, 0);			/* public bounced */
 	bus_reg_bounced(b, 0);			/* its duplicate: no 2nd */

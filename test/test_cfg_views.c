@@ -58,6 +58,9 @@ START_TEST(test_core_example)
 	free(want);
 	ck_assert_uint_eq(cc->nlog_protect, 2);
 	ck_assert_str_eq(cc->log_protect[0], "open-ils.auth");
+	ck_assert_str_eq(cc->user, "opensrf");
+	ck_assert_str_eq(cc->group, "opensrf");
+	ck_assert_int_eq(cc->allow_root, 0);
 	ck_assert_uint_eq(cc->scoreboard_mode, 0640);
 	ck_assert_int_eq(core_conf_log(cc, &lc), 0);
 	ck_assert_str_eq(lc.file, cc->logfile);
@@ -302,6 +305,8 @@ START_TEST(test_router_example)
 	ck_assert_str_eq(rv[1].bus.host, "private.localhost");
 	ck_assert_uint_eq(rv[1].ntrusted_clients, 1);
 	ck_assert_ptr_null(rv[1].logtag);
+	ck_assert_str_eq(rv[0].user, "opensrf");
+	ck_assert_ptr_null(rv[1].user);
 	ck_assert_int_gt(rv[1].line, rv[0].line);
 	ck_assert_int_eq(router_conf_log(&rv[0], &lc), 0);
 	ck_assert_str_eq(lc.file, "/var/log/drover/router.log");

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto/bus.h"
+#include "proto/tmsg.h"
 #include "scoreboard/sb.h"
 #include "th_sb.h"
 #include "th_servers.h"
@@ -203,6 +206,7 @@ write_conf(void)
 	    "<passwd>password</passwd>\n"
 	    "<logfile>%s/osrfsys.log</logfile><loglevel>3</loglevel>\n"
 	    "<settings_config>opensrf.xml</settings_config>\n"
+	    "<allow_root>true</allow_root>\n"
 	    "</opensrf></config>\n", dir);
 	settings = xasprintf(
 	    "<?xml version=\"1.0\"?>\n<opensrf version=\"0.0.3\"><default>"
@@ -211,6 +215,7 @@ write_conf(void)
 	    "<appname>%s</appname></activeapps>\n<apps>\n"
 	    "<%s><language>c</language>"
 	    "<implementation>opensrf.dbmath.so</implementation>"
+	    "<keepalive>60</keepalive>"
 	    "<unix_config><min_children>2</min_children>"
 	    "<max_children>4</max_children></unix_config></%s>\n"
 	    "<%s><implementation>opensrf.dbmath.so</implementation>"
@@ -357,6 +362,11 @@ static const struct usage_case {
 	{ { "-t", "3601", "stop" }, 2, NULL, "expected seconds from 1" },
 	{ { "-t", "ten", "stop" }, 2, NULL, "expected seconds from 1" },
 	{ { "-q", "status" }, 2, NULL, "usage: droverctl" },
+	{ { "--help" }, 0, "--diagnostic | --router-de-register | "
+	  "--router-re-register", NULL },
+	{ { "--diagnostic", "a", "b" }, 2, NULL, "usage: droverctl" },
+	{ { "--diagnostic", "--router-re-register" }, 2, NULL,
+	  "usage: droverctl" },
 	{ { "-c", "/nonexistent/core.xml", "status" }, 1, NULL,
 	  "/nonexistent/core.xml" },
 };
@@ -434,6 +444,23 @@ START_TEST(test_no_router_here)
 	ctl(&r, "start", "router", NULL, NULL);
 	ck_assert_int_eq(r.code, 1);
 	ck_assert_ptr_nonnull(strstr(r.err, "has no router to run"));
+	run_free(&r);
+}
+END_TEST
+
+/* Nothing runs: a line per service, exit 3; osrf_control's spelling too. */
+START_TEST(test_diagnostic_stopped)
+{
+	static const char *const how[] = { "diagnostic", "--diagnostic" };
+	struct run	 r;
+	char		*want;
+
+	ctl(&r, how[_i], NULL, NULL, NULL);
+	ck_assert_int_eq(r.code, 3);
+	want = xasprintf("* %s [not running]\n* %s [not running]\n", svc_a,
+	    svc_b);
+	ck_assert_msg(strstr(r.out, want) != NULL, "stdout: %s", r.out);
+	free(want);
 	run_free(&r);
 }
 END_TEST
@@ -551,6 +578,208 @@ START_TEST(test_restart_new_pid)
 }
 END_TEST
 
+/* The service's line, matched whole: a script's regular expression. */
+static void
+diag_line(const char *out, const char *svc, pid_t pid, const char *drones)
+{
+	regex_t		 re;
+	regmatch_t	 m;
+	char		*pat, *line = NULL;
+	int		 rc;
+
+	pat = xasprintf("^\\* %s \\[%d\\] uptime=[0-9]{2}:[0-9]{2} "
+	    "cputime=[0-9]{2}:[0-9]{2}:[0-9]{2} #drones=%s$", svc, (int)pid,
+	    drones);
+	ck_assert_int_eq(regcomp(&re, pat, REG_EXTENDED | REG_NEWLINE), 0);
+	rc = regexec(&re, out, 1, &m, 0);
+	if (rc == 0)
+		line = xasprintf("%.*s", (int)(m.rm_eo - m.rm_so),
+		    out + m.rm_so);
+	ck_assert_msg(rc == 0, "no line /%s/ in:\n%s", pat, out);
+	regfree(&re);
+	free(line);
+	free(pat);
+}
+
+/*
+ * Hold one of svc_a's children in a connected session (CONNECT on the
+ * local bus, answered STATUS 200), until session_end().
+ */
+static struct bus *
+session_begin(void)
+{
+	struct bus_params	 p;
+	struct bus		*b = NULL;
+	struct bus_frame	*f = NULL;
+	struct tmsg		 t = TMSG_INIT;
+	char			*busdir, *to, thread[64];
+	uint64_t		 end = mono_ms() + WAIT_MS;
+	int			 rc;
+
+	busdir = xasprintf("%s/bus", dir);
+	memset(&p, 0, sizeof(p));
+	p.kind = BUS_LOCAL;
+	p.local_dir = busdir;
+	p.role = BUS_ROLE_CLIENT;
+	p.resource = "ctltest";
+	ck_assert_int_eq(bus_new(&p, &b), 0);
+	ck_assert_int_eq(bus_open(b, 1000), 0);
+	to = xasprintf("opensrf@local/%s", svc_a);
+	snprintf(thread, sizeof(thread), "ctl.%d", (int)getpid());
+	t.to = to;
+	t.thread = thread;
+	t.body = (char *)"[{\"__c\":\"osrfMessage\",\"__p\":{\"threadTrace\":"
+	    "\"0\",\"locale\":\"en-US\",\"api_level\":1,\"type\":"
+	    "\"CONNECT\"}}]";
+	ck_assert_int_eq(bus_send(b, &t), 0);
+	/* its STATUS 200: the child holds the session now */
+	while ((rc = bus_recv(b, &f)) == 0) {
+		ck_assert_msg(mono_ms() < end, "no answer to CONNECT");
+		ck_assert_int_ge(bus_wait(b, (int)(end - mono_ms())), 0);
+	}
+	ck_assert_int_eq(rc, 1);
+	ck_assert_msg(strstr(f->raw, "\\\"200\\\"") != NULL ||
+	    strstr(f->raw, "Connection Successful") != NULL, "%s", f->raw);
+	bus_frame_free(&f);
+	free(to);
+	free(busdir);
+	return b;
+}
+
+static void
+session_end(struct bus **b)
+{
+	struct tmsg	t = TMSG_INIT;
+	char		*to, thread[64];
+
+	to = xasprintf("opensrf@local/%s", svc_a);
+	snprintf(thread, sizeof(thread), "ctl.%d", (int)getpid());
+	t.to = to;
+	t.thread = thread;
+	t.body = (char *)"[{\"__c\":\"osrfMessage\",\"__p\":{\"threadTrace\":"
+	    "\"1\",\"locale\":\"en-US\",\"type\":\"DISCONNECT\"}}]";
+	ck_assert_int_eq(bus_send(*b, &t), 0);
+	ck_assert_int_eq(bus_flush(*b, WAIT_MS), 0);
+	free(to);
+	bus_free(b);
+}
+
+/*
+ * diagnostic of a running service: its pid, times and drones (busy over
+ * max_children), the stopped one's line, exit 3 while one is stopped.
+ */
+START_TEST(test_diagnostic_running)
+{
+	struct run	 r;
+	struct bus	*b;
+	char		*want;
+	pid_t		 pa;
+
+	ctl(&r, "start", svc_a, NULL, NULL);
+	ck_assert_msg(r.code == 0, "start: %s", r.err);
+	run_free(&r);
+	pa = read_pid(svc_a);
+	ck_assert(alive(pa));
+
+	ctl(&r, "diagnostic", NULL, NULL, NULL);
+	ck_assert_msg(r.code == 3, "diagnostic: %d: %s", r.code, r.err);
+	diag_line(r.out, svc_a, pa, "0/4   0%");
+	want = xasprintf("* %s [not running]\n", svc_b);
+	ck_assert_msg(strstr(r.out, want) != NULL, "stdout: %s", r.out);
+	free(want);
+	run_free(&r);
+
+	/* one child held by a session counts as a busy drone */
+	b = session_begin();
+	ctl(&r, "--diagnostic", svc_a, NULL, NULL);
+	ck_assert_msg(r.code == 0, "diagnostic: %d: %s", r.code, r.err);
+	diag_line(r.out, svc_a, pa, "1/4  25%");
+	run_free(&r);
+	session_end(&b);
+
+	ctl(&r, "stop", svc_a, NULL, NULL);
+	ck_assert_int_eq(r.code, 0);
+	run_free(&r);
+}
+END_TEST
+
+/* Does svc_a's droverd log hold needle? */
+static int
+svc_log_has(const char *needle)
+{
+	char	*path = xasprintf("%s/osrfsys.log", dir), *line = NULL;
+	size_t	 cap = 0;
+	FILE	*f;
+	int	 found = 0;
+
+	if ((f = fopen(path, "r")) != NULL) {
+		while (!found && getline(&line, &cap, f) > 0)
+			found = strstr(line, needle) != NULL;
+		fclose(f);
+	}
+	free(line);
+	free(path);
+	return found;
+}
+
+static void
+svc_log_wait(const char *needle)
+{
+	struct timespec	step = { 0, 5 * 1000 * 1000 };
+	uint64_t	end = mono_ms() + WAIT_MS;
+
+	while (!svc_log_has(needle)) {
+		ck_assert_msg(mono_ms() < end, "log never said \"%s\"",
+		    needle);
+		nanosleep(&step, NULL);		/* polling step */
+	}
+}
+
+/*
+ * osrf_control's --router-de-register and --router-re-register: SIGUSR1
+ * and SIGUSR2 reach droverd (on the local bus it has no router to tell,
+ * and says so); a stopped service is an error.  The routers' side is
+ * test_xmpp_router_and_service's.
+ */
+START_TEST(test_register_signals)
+{
+	struct run	 r;
+	char		*want;
+	pid_t		 pa;
+
+	ctl(&r, "--router-de-register", svc_a, NULL, NULL);
+	ck_assert_int_eq(r.code, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "not running"));
+	run_free(&r);
+	ctl(&r, "start", svc_a, NULL, NULL);
+	ck_assert_msg(r.code == 0, "start: %s", r.err);
+	run_free(&r);
+	pa = read_pid(svc_a);
+
+	ctl(&r, "--router-de-register", svc_a, NULL, NULL);
+	ck_assert_msg(r.code == 0, "%s", r.err);
+	want = xasprintf("%s: unregistration from the routers requested "
+	    "(SIGUSR1), pid %d\n", svc_a, (int)pa);
+	ck_assert_msg(strstr(r.out, want) != NULL, "stdout: %s", r.out);
+	free(want);
+	run_free(&r);
+	svc_log_wait("SIGUSR1: the local bus has no routers: nothing to "
+	    "leave");
+
+	ctl(&r, "router-re-register", svc_a, NULL, NULL);
+	ck_assert_msg(r.code == 0, "%s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "(SIGUSR2)"));
+	run_free(&r);
+	svc_log_wait("SIGUSR2: the local bus has no routers: nothing to "
+	    "join");
+	ck_assert(alive(pa));
+
+	ctl(&r, "stop", svc_a, NULL, NULL);
+	ck_assert_int_eq(r.code, 0);
+	run_free(&r);
+}
+END_TEST
+
 /* A plugin that will not load: reported at once with droverd's status. */
 START_TEST(test_start_failure)
 {
@@ -616,6 +845,63 @@ START_TEST(test_stop_escalates)
 }
 END_TEST
 
+/* The router's status file holds want (it rewrites it within 1 s). */
+static void
+rstatus_wait(const char *want)
+{
+	struct timespec	 step = { 0, 10 * 1000 * 1000 };
+	uint64_t	 end = mono_ms() + WAIT_MS;
+	char		*path, buf[8192];
+	size_t		 n;
+	FILE		*f;
+
+	path = xasprintf("%s/run/drover-router.status", dir);
+	for (;;) {
+		buf[0] = '\0';
+		if ((f = fopen(path, "r")) != NULL) {
+			n = fread(buf, 1, sizeof(buf) - 1, f);
+			buf[n] = '\0';
+			fclose(f);
+		}
+		if (strstr(buf, want) != NULL)
+			break;
+		ck_assert_msg(mono_ms() < end, "router status never held "
+		    "\"%s\":\n%s", want, buf);
+		nanosleep(&step, NULL);		/* polling step */
+	}
+	free(path);
+}
+
+/* drover-call svc_a add 2 3 through the router: its exit status. */
+static int
+call_add(void)
+{
+	char	*argv[10], *path, *core, *out, *err;
+	int	 st;
+
+	path = xasprintf("%s/drover-call", getenv("DROVER_BIN"));
+	core = xasprintf("%s/core.xml", dir);
+	argv[0] = path;
+	argv[1] = "-c";
+	argv[2] = core;
+	argv[3] = "-t";
+	argv[4] = "5";
+	argv[5] = svc_a;
+	argv[6] = "add";
+	argv[7] = "2";
+	argv[8] = "3";
+	argv[9] = NULL;
+	st = th_run(argv, &out, &err);
+	ck_assert(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 0)
+		ck_assert_str_eq(out, "5\n");
+	free(out);
+	free(err);
+	free(path);
+	free(core);
+	return WEXITSTATUS(st);
+}
+
 /* The router and one service on ejabberd: the order and a real call. */
 START_TEST(test_xmpp_router_and_service)
 {
@@ -634,6 +920,7 @@ START_TEST(test_xmpp_router_and_service)
 	    "<tls>off</tls>\n"
 	    "<logfile>%s/osrfsys.log</logfile><loglevel>3</loglevel>\n"
 	    "<settings_config>opensrf.xml</settings_config>\n"
+	    "<allow_root>true</allow_root>\n"
 	    "</opensrf>\n<routers><router>\n"
 	    "<trusted_domains><server>%s</server><client>%s</client>"
 	    "</trusted_domains>\n<transport><server>%s</server>"
@@ -692,6 +979,30 @@ START_TEST(test_xmpp_router_and_service)
 	free(path);
 	free(core);
 
+	/* diagnostic: the router's line first, then the service's */
+	ctl_xmpp(&r, "--diagnostic", NULL);
+	ck_assert_msg(r.code == 3, "diagnostic: %d: %s", r.code, r.err);
+	want = xasprintf("\n* router %*s[%d] uptime=", (int)strlen(svc_a) - 6,
+	    "", (int)pr);
+	ck_assert_msg(strstr(r.out, want) != NULL, "%s", r.out);
+	diag_line(strstr(r.out, want), svc_a, pa, "0/4   0%");
+	free(want);
+	run_free(&r);
+
+	/* the router forgets the service, then knows it again */
+	ctl_xmpp(&r, "--router-de-register", svc_a);
+	ck_assert_msg(r.code == 0, "de-register: %s", r.err);
+	run_free(&r);
+	rstatus_wait("classes 0 ");
+	ck_assert_int_ne(call_add(), 0);
+	ctl_xmpp(&r, "--router-re-register", svc_a);
+	ck_assert_msg(r.code == 0, "re-register: %s", r.err);
+	run_free(&r);
+	want = xasprintf("class %s state up listeners 1 ", svc_a);
+	rstatus_wait(want);
+	free(want);
+	ck_assert_int_eq(call_add(), 0);
+
 	/* svc_b was not started: exit 3; the router comes first */
 	ctl_xmpp(&r, "status", NULL);
 	ck_assert_msg(r.code == 3, "status: %d: %s%s", r.code, r.out, r.err);
@@ -735,6 +1046,7 @@ droverctl_suite(void)
 	tcase_add_test(tc, test_unknown_service);
 	tcase_add_test(tc, test_no_router_here);
 	tcase_add_test(tc, test_stale_pidfile);
+	tcase_add_loop_test(tc, test_diagnostic_stopped, 0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("daemons");
@@ -745,6 +1057,8 @@ droverctl_suite(void)
 	tcase_add_test(tc, test_restart_new_pid);
 	tcase_add_test(tc, test_start_failure);
 	tcase_add_test(tc, test_stop_escalates);
+	tcase_add_test(tc, test_diagnostic_running);
+	tcase_add_test(tc, test_register_signals);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("xmpp");

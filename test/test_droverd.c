@@ -595,14 +595,19 @@ START_TEST(test_daemon)
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	snprintf(pidfile, sizeof(pidfile), "%s/drover.test@%s.pid", D.dir,
 	    D.instance);
+	/* made empty at start, the pid written once it serves */
 	end = mono_ms() + WAIT_MS;
-	while ((f = fopen(pidfile, "r")) == NULL) {
-		ck_assert_msg(mono_ms() < end, "no pid file %s", pidfile);
+	for (;;) {
+		if ((f = fopen(pidfile, "r")) != NULL) {
+			if (fgets(buf, sizeof(buf), f) != NULL)
+				pid = atoi(buf);
+			fclose(f);
+		}
+		if (pid != 0)
+			break;
+		ck_assert_msg(mono_ms() < end, "no pid in %s", pidfile);
 		(void)poll(NULL, 0, 2);
 	}
-	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
-	fclose(f);
-	pid = atoi(buf);
 	ck_assert_int_gt(pid, 1);
 	th_wait_idle(&D, 1, WAIT_MS);
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
@@ -736,12 +741,47 @@ START_TEST(test_slow_request)
 	int		one = 1;
 
 	th_droverd_start(&D, &c);
-	th_call(&D, "drover.test.sleep", "[0.2]", &r, WAIT_MS);
+	th_call(&D, "drover.test.sleep", "[0.2,\"visible\"]", &r, WAIT_MS);
 	ck_assert_int_eq(r.code, 205);
 	th_reply_free(&r);
-	th_wait_log(&D, "slow request: method \"drover.test.sleep\"",
+	/* the child logs it, with its params (the xid is th_send()'s) */
+	th_wait_log(&D, "slow request: method \"drover.test.sleep\" xid "
+	    "\"xid1\" client \"opensrf@local/th_", WAIT_MS);
+	th_wait_log(&D, "(slow_request_ms 100) params [0.2,\"visible\"]",
 	    WAIT_MS);
 	th_wait_sb(&D, slow_n, &one, WAIT_MS, "1 slow request counted");
+}
+END_TEST
+
+/*
+ * A method under <log_protect> (a prefix, as OpenSRF matches it): its
+ * slow-request line says the params are redacted, and they reach the
+ * log file nowhere, at debug level.
+ */
+START_TEST(test_slow_request_protected)
+{
+	struct th_conf	c = { .min_children = 1, .max_children = 1,
+	    .slow_request_ms = 100, .core_after = "<shared><log_protect>"
+	    "<match_string>open-ils.auth</match_string>"
+	    "<match_string>drover.test.sl</match_string>"
+	    "</log_protect></shared>" };
+	struct th_reply	r;
+	int		one = 1;
+
+	th_droverd_start(&D, &c);
+	th_call(&D, "drover.test.sleep", "[0.2,\"s3cr3t-pw\"]", &r,
+	    WAIT_MS);
+	ck_assert_int_eq(r.code, 205);
+	th_reply_free(&r);
+	th_wait_sb(&D, slow_n, &one, WAIT_MS, "1 slow request counted");
+	th_wait_log(&D, "slow request: method \"drover.test.sleep\"",
+	    WAIT_MS);
+	ck_assert(th_log_has(&D, "(slow_request_ms 100) params "
+	    "**PARAMS REDACTED**"));
+	/* nor does the stop log them */
+	ck_assert_int_eq(WEXITSTATUS(th_droverd_stop(&D, SIGTERM, WAIT_MS)),
+	    0);
+	ck_assert(!th_log_has(&D, "s3cr3t-pw"));
 }
 END_TEST
 
@@ -898,6 +938,42 @@ START_TEST(test_connect_flood)
 	ck_assert_int_eq(r.code, 205);
 	th_reply_free(&r);
 	bus_free(&flood);
+}
+END_TEST
+
+/* The newest death record says `reason`. */
+static int
+died_for(const struct th_view *v, void *arg)
+{
+	struct sb_death_info	d;
+
+	return v->info.deaths_total > 0 &&
+	    sb_read_deaths(D.sb, &d, 1) == 1 &&
+	    d.exit_reason == *(uint32_t *)arg;
+}
+
+/*
+ * A child that stays idle past max_child_lifetime is retired on the
+ * parent's tick (it checks its own age only after a request), for that
+ * reason, without counting as a failure, and replaced.
+ */
+START_TEST(test_idle_lifetime)
+{
+	struct th_conf	 c = { .min_children = 1, .max_children = 1,
+	    .unix_extra = "<max_child_lifetime>1</max_child_lifetime>" };
+	struct th_view	*v = xmalloc(sizeof(*v));
+	uint32_t	 why = SB_EXIT_LIFETIME;
+	struct th_reply	 r;
+
+	th_droverd_start(&D, &c);
+	th_wait_sb(&D, died_for, &why, WAIT_MS, "a death for its lifetime");
+	th_view(&D, v);
+	ck_assert_uint_eq(v->info.counters[SB_C_ABNORMAL], 0);
+	ck_assert_uint_ge(v->info.counters[SB_C_RECYCLED], 1);
+	free(v);
+	th_call(&D, "opensrf.system.echo", "[1]", &r, WAIT_MS);
+	ck_assert_int_eq(r.code, 205);
+	th_reply_free(&r);
 }
 END_TEST
 
@@ -1094,9 +1170,11 @@ droverd_suite(void)
 	tcase_add_test(tc, test_backlog_503);
 	tcase_add_test(tc, test_stream);
 	tcase_add_test(tc, test_slow_request);
+	tcase_add_test(tc, test_slow_request_protected);
 	tcase_add_test(tc, test_session);
 	tcase_add_test(tc, test_session_rescue);
 	tcase_add_test(tc, test_connect_flood);
+	tcase_add_test(tc, test_idle_lifetime);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("failures");

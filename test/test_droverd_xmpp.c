@@ -129,6 +129,7 @@ start(int router_first)
 	    "<reconnect_max>2</reconnect_max>"
 	    "<logfile>%s</logfile><loglevel>4</loglevel>"
 	    "<settings_config>opensrf.xml</settings_config>"
+	    "<allow_root>true</allow_root>"
 	    "</opensrf></config>\n", TH_DOMAIN_PRIVATE,
 	    th_server(TH_EJABBERD)->port, TH_OPENSRF_PW, D.log);
 	write_text(D.core, x);

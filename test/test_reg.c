@@ -117,7 +117,11 @@ expect_command(struct xmpp_conn *router, const char *from, const char *cmd)
 	uint64_t	 deadline = mono_ms() + LIVE_TIMEOUT_MS;
 	int		 rc;
 
-	while ((rc = xmpp_recv(router, &st)) == 0 && mono_ms() < deadline) {
+	/* presences: the account's resources come and go (xmpp.h) */
+	while (((rc = xmpp_recv(router, &st)) == 0 ||
+	    (rc == 1 && strcmp(st->name, "presence") == 0)) &&
+	    mono_ms() < deadline) {
+		xstanza_free(&st);
 		pfd.fd = xmpp_fd(router);
 		pfd.events = POLLIN;
 		(void)poll(&pfd, 1, (int)(deadline - mono_ms()));

@@ -47,6 +47,7 @@
 #include "proto/pbuf.h"
 #include "proto/tmsg.h"
 #include "proto/xmpp.h"
+#include "th_notify.h"
 #include "th_servers.h"
 
 #define DEADLINE_MS	10000
@@ -643,7 +644,8 @@ write_droverd_conf(void)
 	    "<port>%d</port><username>opensrf</username><passwd>"
 	    TH_OPENSRF_PW "</passwd><router_name>router</router_name>"
 	    "<logfile>%s/droverd.log</logfile><loglevel>3</loglevel>"
-	    "<settings_config>opensrf.xml</settings_config></opensrf>"
+	    "<settings_config>opensrf.xml</settings_config>"
+	    "<allow_root>true</allow_root></opensrf>"
 	    "</config>\n", port, dir);
 	ck_assert_int_eq(fclose(f), 0);
 	snprintf(path, sizeof(path), "%s/opensrf.xml", dir);
@@ -716,19 +718,27 @@ session_gone(struct peer *cli, const char *jid)
 	struct tmsg	 m = TMSG_INIT;
 	struct xstanza	*x;
 	struct pollfd	 pfd;
-	uint64_t	 end = mono_ms() + DEADLINE_MS;
+	uint64_t	 end = mono_ms() + DEADLINE_MS, next = 0, now;
 	int		 bounced = 0;
 
 	while (!bounced) {
-		ck_assert_msg(mono_ms() < end, "%s never went away", jid);
-		memset(&m, 0, sizeof(m));
-		m.to = jid;
-		m.thread = "probe";
-		send_msg(cli, &m);
+		ck_assert_msg((now = mono_ms()) < end, "%s never went away",
+		    jid);
+		if (now >= next) {
+			memset(&m, 0, sizeof(m));
+			m.to = jid;
+			m.thread = "probe";
+			send_msg(cli, &m);
+			next = now + 100;
+		}
 		pfd.fd = xmpp_fd(cli->t);
 		pfd.events = POLLIN;
-		/* one probe per 100 ms of silence; any answer ends the wait */
-		if (poll(&pfd, 1, 100) <= 0)
+		/*
+		 * one probe per 100 ms of silence (input that is no message,
+		 * the presences of resources that come and go, is silence);
+		 * any answer ends the wait
+		 */
+		if (poll(&pfd, 1, (int)(next - now)) <= 0)
 			continue;
 		while (xmpp_recv(cli->t, &x) == 1) {
 			bounced |= x->is_error;
@@ -832,6 +842,39 @@ START_TEST(test_droverd_pair)
 }
 END_TEST
 
+/*
+ * Under a service manager (sd_notify(3), test/th_notify.h): READY=1
+ * once the top-level connection is logged in, RELOADING=1 then READY=1
+ * around a SIGHUP, STOPPING=1 at SIGTERM.
+ */
+START_TEST(test_notify)
+{
+	struct th_notify	n;
+	char			buf[TH_NOTE_MAX], want[160];
+	uint64_t		rx;
+
+	router_stop();		/* the fixture's, started without a manager */
+	th_notify_open(&n, dir, 0);
+	router_start();
+	th_notify_next(&n, buf, sizeof(buf), &rx, DEADLINE_MS);
+	ck_assert_str_eq(buf, "READY=1\nSTATUS=routing");
+	/* it was logged in by then: the line precedes the notification */
+	snprintf(want, sizeof(want), "router: logged in as router@%s/router",
+	    PRIV);
+	log_wait(want, 1);
+	ck_assert_int_eq(kill(router_pid, SIGHUP), 0);
+	th_notify_next(&n, buf, sizeof(buf), &rx, DEADLINE_MS);
+	ck_assert_msg(strncmp(buf, "RELOADING=1\nMONOTONIC_USEC=", 27) == 0,
+	    "after SIGHUP: %s", buf);
+	th_notify_next(&n, buf, sizeof(buf), &rx, DEADLINE_MS);
+	ck_assert_str_eq(buf, "READY=1");
+	router_stop();
+	th_notify_next(&n, buf, sizeof(buf), &rx, DEADLINE_MS);
+	ck_assert_str_eq(buf, "STOPPING=1");
+	th_notify_close(&n);
+}
+END_TEST
+
 Suite *
 router_xmpp_suite(void)
 {
@@ -847,6 +890,7 @@ router_xmpp_suite(void)
 	tcase_add_test(tc, test_unknown_class_and_method);
 	tcase_add_test(tc, test_untrusted);
 	tcase_add_test(tc, test_server_restart);
+	tcase_add_test(tc, test_notify);
 	suite_add_tcase(s, tc);
 
 	/* the same router on prosody, the other server OpenSRF supports */

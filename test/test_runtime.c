@@ -1254,12 +1254,53 @@ END_TEST
 START_TEST(test_load_missing)
 {
 	struct drover_svc	*s = (void *)1;
-	char			 err[RT_ERR_MAX];
+	char			 err[RT_ERR_MAX], want[RT_ERR_MAX];
 
 	ck_assert_int_eq(rt_svc_load("x", "no.such.plugin", libdir(), &s,
 	    err, sizeof(err)), -ENOENT);
 	ck_assert_ptr_null(s);
-	ck_assert_ptr_nonnull(strstr(err, "no.such.plugin"));
+	/* every name tried, in order */
+	snprintf(want, sizeof(want), "tried %s/no.such.plugin, "
+	    "%s/no.such.plugin.so, %s/libno.such.plugin.so", libdir(),
+	    libdir(), libdir());
+	ck_assert_msg(strstr(err, want) != NULL, "%s", err);
+	/* a name ending in .so gets nothing added; an OpenSRF name its
+	 * drover counterpart */
+	ck_assert_int_eq(rt_svc_load("x", "libosrf_nope.so", libdir(), &s,
+	    err, sizeof(err)), -ENOENT);
+	snprintf(want, sizeof(want), "tried %s/libosrf_nope.so", libdir());
+	ck_assert_msg(strstr(err, want) != NULL && strchr(err, ',') == NULL,
+	    "%s", err);
+}
+END_TEST
+
+/*
+ * OpenSRF's own <implementation> names load drover's plugins, bare or
+ * as a path where OpenSRF installs its library (absent here).
+ */
+static const struct {
+	const char	*impl;
+	const char	*file;		/* what must be loaded */
+} alias_cases[] = {
+	{ "libosrf_math.so", "/opensrf.math.so" },
+	{ "libosrf_dbmath.so", "/opensrf.dbmath.so" },
+	{ "libosrf_math", "/opensrf.math.so" },
+	{ "/openils/lib/libosrf_dbmath.so", "/opensrf.dbmath.so" },
+};
+
+START_TEST(test_load_opensrf_names)
+{
+	struct drover_svc	*s = NULL;
+	char			 err[RT_ERR_MAX], *want;
+
+	ck_assert_msg(rt_svc_load("opensrf.x", alias_cases[_i].impl,
+	    libdir(), &s, err, sizeof(err)) == 0, "%s", err);
+	want = xasprintf("%s%s", libdir(), alias_cases[_i].file);
+	ck_assert_str_eq(s->path, want);
+	ck_assert_int_eq(rt_svc_init(s), 0);
+	ck_assert_ptr_nonnull(rt_svc_method(s, "add"));
+	free(want);
+	rt_svc_free(&s);
 }
 END_TEST
 
@@ -1612,6 +1653,8 @@ runtime_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_load_plugins, 0, 4);
 	tcase_add_test(tc, test_load_missing);
+	tcase_add_loop_test(tc, test_load_opensrf_names, 0,
+	    ARRAY_LEN(alias_cases));
 	tcase_add_test(tc, test_load_not_elf);
 	tcase_add_test(tc, test_load_no_descriptor);
 	tcase_add_loop_test(tc, test_desc_check, 0, ARRAY_LEN(desc_cases));

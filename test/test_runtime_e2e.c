@@ -102,7 +102,8 @@ write_conf(void)
 	    "<domain>local</domain><username>opensrf</username>"
 	    "<passwd>x</passwd><port>5222</port><router_name>router"
 	    "</router_name><logfile>%s/log</logfile><loglevel>3</loglevel>"
-	    "<settings_config>%s/opensrf.xml</settings_config></opensrf>"
+	    "<settings_config>%s/opensrf.xml</settings_config>"
+	    "<allow_root>true</allow_root></opensrf>"
 	    "</config>\n", dir, dir);
 	write_file(path, buf);
 	snprintf(path, sizeof(path), "%s/opensrf.xml", dir);

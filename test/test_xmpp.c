@@ -3,11 +3,17 @@
  *
  * Unit cases: SCRAM against the RFC 5802 and RFC 7677 examples, base64,
  * the legacy digest and login bytes against handshake_listener.xml,
- * resource names (spec 1.2), the reconnect back-off.
+ * resource names (spec 1.2), the reconnect back-off; the login state
+ * machine stepped one server byte at a time and the output queue
+ * (partial writes, order, its bound, flushing) against a server the
+ * test plays itself.
  * Integration cases (tag "integration") against the private ejabberd
- * and prosody of test/servers: every login method, refused passwords,
- * two clients talking, an oversized stanza refused while the connection
- * lives on, a server restart, the prosody <digest> trap.
+ * and prosody of test/servers: every login method, through xmpp_open()
+ * and through start/step, refused passwords, two clients talking, an
+ * oversized stanza refused while the connection lives on, a TLS queue,
+ * a server restart, the prosody <digest> trap, and issue 14: messages
+ * for a vanished resource bounce instead of reaching the account's
+ * other resources.
  */
 #include <check.h>
 #include <errno.h>
@@ -325,6 +331,17 @@ START_TEST(test_mechanisms_pin)
 	xmpp_free(&c);
 	ck_assert_ptr_null(c);
 	xmpp_free(&c);		/* NULL is a no-op */
+}
+END_TEST
+
+START_TEST(test_outq_max)
+{
+	ck_assert_uint_eq(xmpp_outq_max(0), XMPP_OUTQ_MIN);
+	ck_assert_uint_eq(xmpp_outq_max(STANZA_MAX_SIZE_DEFAULT),
+	    XMPP_OUTQ_MIN);
+	ck_assert_uint_eq(xmpp_outq_max(64u * 1024 * 1024),
+	    XMPP_OUTQ_STANZAS * 64u * 1024 * 1024);
+	ck_assert_uint_eq(xmpp_outq_max(SIZE_MAX), SIZE_MAX);
 }
 END_TEST
 
@@ -767,6 +784,537 @@ START_TEST(test_connect_refused)
 }
 END_TEST
 
+/* ------------------------------------------ login steps, scripted */
+
+/*
+ * The login state machine and the output queue against a "server" the
+ * test plays itself on a loopback socket, in its own process: every byte
+ * the server says and every step the client takes is the test's, so
+ * nothing races.  Each wait is a poll() for a socket event, bounded by
+ * SM_WAIT_MS.
+ */
+#define SM_WAIT_MS	10000
+/* The stream id of handshake_listener.xml's server header. */
+#define SM_CAPTURE_ID	"3449836441881677972"
+#define SM_V1_HEADER \
+	"<?xml version='1.0'?><stream:stream to='private.localhost' " \
+	"version='1.0' xmlns='jabber:client' " \
+	"xmlns:stream='http://etherx.jabber.org/streams'>"
+/* The client's send buffer in the queue tests: about the minimum. */
+#define SM_TINY_BUF	4096
+/*
+ * A stanza far larger than what that buffer and the server's receive
+ * window (some 64 KiB on loopback before it reads) hold together.
+ */
+#define SM_BIG		(1024 * 1024)
+
+struct sm {
+	int	lfd;		/* listening socket */
+	int	fd;		/* the client's connection, -1 before */
+	int	port;
+};
+
+static void
+sm_poll(int fd, short events)
+{
+	struct pollfd	p = { .fd = fd, .events = events };
+
+	ck_assert_int_eq(poll(&p, 1, SM_WAIT_MS), 1);
+}
+
+static void
+sm_close(struct sm *s)
+{
+	fd_close(&s->fd);
+	fd_close(&s->lfd);
+}
+
+/*
+ * Listen, start c's login and accept it; steps through the TCP phase
+ * (POLLOUT) until the client waits for the server's header (POLLIN).
+ */
+static struct xmpp_conn *
+sm_start(struct sm *s, enum xmpp_auth auth)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 slen = sizeof(sin);
+	struct xmpp_conn	*c;
+	int			 rc, one = 1;
+
+	s->fd = -1;
+	s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(s->lfd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(s->lfd, (struct sockaddr *)&sin, sizeof(sin)),
+	    0);
+	ck_assert_int_eq(listen(s->lfd, 4), 0);
+	ck_assert_int_eq(getsockname(s->lfd, (struct sockaddr *)&sin, &slen),
+	    0);
+	s->port = ntohs(sin.sin_port);
+	c = fake_conn(s->port, auth);
+	xmpp_set_presence(c, 1);	/* the optional presence is checked too */
+	rc = xmpp_connect_start(c);
+	ck_assert_msg(rc == -EINPROGRESS, "start: %d %s", rc, xmpp_error(c));
+	sm_poll(s->lfd, POLLIN);
+	s->fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
+	ck_assert_int_ge(s->fd, 0);
+	/* one byte per write below: no Nagle wait between them */
+	ck_assert_int_eq(setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one)), 0);
+	while (xmpp_events(c) == POLLOUT) {
+		sm_poll(xmpp_fd(c), POLLOUT);
+		ck_assert_int_eq(xmpp_connect_step(c), -EINPROGRESS);
+	}
+	ck_assert_uint_eq(xmpp_events(c), POLLIN);
+	return c;
+}
+
+/* The server reads exactly `want`. */
+static void
+sm_expect(struct sm *s, const char *want)
+{
+	size_t	 n = strlen(want), got = 0;
+	char	*buf;
+	ssize_t	 r;
+
+	buf = malloc(n + 1);
+	ck_assert_ptr_nonnull(buf);
+	while (got < n) {
+		sm_poll(s->fd, POLLIN);
+		r = read(s->fd, buf + got, n - got);
+		ck_assert_int_gt(r, 0);
+		got += (size_t)r;
+	}
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, want);
+	free(buf);
+}
+
+/* The server sees the end of the connection. */
+static void
+sm_expect_eof(struct sm *s)
+{
+	char	c;
+
+	sm_poll(s->fd, POLLIN);
+	ck_assert_int_eq(read(s->fd, &c, 1), 0);
+}
+
+/*
+ * The server says `bytes` one byte per write and the client takes one
+ * step per byte: it must wait for input (-EINPROGRESS, POLLIN) until
+ * the last byte.  Returns the last step's result.
+ */
+static int
+sm_say_bytewise(struct sm *s, struct xmpp_conn *c, const char *bytes)
+{
+	size_t	i, n = strlen(bytes);
+	int	rc = -EINPROGRESS;
+
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(rc, -EINPROGRESS);
+		ck_assert_uint_eq(xmpp_events(c), POLLIN);
+		ck_assert_int_eq(write_full(s->fd, bytes + i, 1), 0);
+		sm_poll(xmpp_fd(c), POLLIN);
+		rc = xmpp_connect_step(c);
+	}
+	return rc;
+}
+
+/* handshake_listener.xml, byte by byte: spec 1.1's bytes, then ours. */
+START_TEST(test_step_legacy_bytewise)
+{
+	const char		*s2c = capture_s2c("handshake_listener.xml");
+	const char		*iq = strstr(s2c, "<iq");
+	char			*hdr, digest[XMPP_DIGEST_LEN];
+	struct pbuf		 want = { 0 };
+	struct sm		 s;
+	struct xmpp_conn	*c;
+
+	ck_assert_ptr_nonnull(iq);
+	hdr = strndup(s2c, (size_t)(iq - s2c));
+	ck_assert_ptr_nonnull(hdr);
+	ck_assert_ptr_nonnull(strstr(hdr, SM_CAPTURE_ID));
+	c = sm_start(&s, XMPP_AUTH_LEGACY);
+	ck_assert_int_eq(xmpp_legacy_header(&want, "private.localhost"), 0);
+	sm_expect(&s, want.data);
+	/* the server's header: the client answers at its last byte */
+	ck_assert_int_eq(sm_say_bytewise(&s, c, hdr), -EINPROGRESS);
+	ck_assert_int_eq(xmpp_legacy_digest(SM_CAPTURE_ID, "secret", digest),
+	    0);
+	pbuf_reset(&want);
+	ck_assert_int_eq(xmpp_legacy_iq(&want, "opensrf", digest, NULL, "res"),
+	    0);
+	sm_expect(&s, want.data);
+	ck_assert_str_eq(xmpp_jid(c), "");
+	ck_assert_int_eq(xmpp_send(c, "<x/>", 4), -ENOTCONN);
+	/* the result: logged in at its last byte, then the presence */
+	ck_assert_int_eq(sm_say_bytewise(&s, c, iq), 0);
+	ck_assert_str_eq(xmpp_jid(c), "opensrf@private.localhost/res");
+	ck_assert_str_eq(xmpp_auth_used(c), "legacy-digest");
+	ck_assert_int_eq(xmpp_connect_step(c), 0);	/* and stays so */
+	sm_expect(&s, XMPP_PRESENCE);
+	ck_assert_uint_eq(xmpp_events(c), POLLIN);
+	xmpp_close(c);
+	ck_assert_int_eq(xmpp_fd(c), -1);
+	ck_assert_uint_eq(xmpp_events(c), 0);
+	sm_expect(&s, "</stream:stream>");
+	sm_expect_eof(&s);
+	xmpp_free(&c);
+	pbuf_free(&want);
+	free(hdr);
+	sm_close(&s);
+}
+END_TEST
+
+/* badpw_auth_error.txt, byte by byte: refused at the last byte. */
+START_TEST(test_step_legacy_refused_bytewise)
+{
+	struct sm		 s;
+	struct xmpp_conn	*c;
+
+	c = sm_start(&s, XMPP_AUTH_LEGACY);
+	ck_assert_int_eq(sm_say_bytewise(&s, c,
+	    capture_s2c("badpw_auth_error.txt")), -EACCES);
+	ck_assert_msg(strstr(xmpp_error(c), "not-authorized") != NULL, "%s",
+	    xmpp_error(c));
+	ck_assert_int_eq(xmpp_fd(c), -1);
+	ck_assert_uint_eq(xmpp_events(c), 0);
+	ck_assert_str_eq(xmpp_jid(c), "");
+	ck_assert_int_eq(xmpp_connect_step(c), -ENOTCONN);
+	sm_expect(&s, "<stream:stream");	/* the client's bytes, then */
+	xmpp_free(&c);
+	sm_close(&s);
+}
+END_TEST
+
+/* SASL PLAIN, a stream restart, bind and session, byte by byte. */
+START_TEST(test_step_sasl_bytewise)
+{
+	struct sm		 s;
+	struct xmpp_conn	*c;
+
+	c = sm_start(&s, XMPP_AUTH_SASL);
+	sm_expect(&s, SM_V1_HEADER);
+	ck_assert_int_eq(sm_say_bytewise(&s, c, STREAM_V1 FEATURES_PLAIN),
+	    -EINPROGRESS);
+	/* base64 of "\0opensrf\0secret" (RFC 4616) */
+	sm_expect(&s, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' "
+	    "mechanism='PLAIN'>AG9wZW5zcmYAc2VjcmV0</auth>");
+	ck_assert_int_eq(sm_say_bytewise(&s, c, "<success xmlns='urn:ietf:"
+	    "params:xml:ns:xmpp-sasl'/>"), -EINPROGRESS);
+	sm_expect(&s, SM_V1_HEADER);
+	ck_assert_int_eq(sm_say_bytewise(&s, c, STREAM_V1 "<stream:features>"
+	    "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><session "
+	    "xmlns='urn:ietf:params:xml:ns:xmpp-session'/>"
+	    "</stream:features>"), -EINPROGRESS);
+	sm_expect(&s, "<iq type='set' id='drover_bind'><bind xmlns='urn:ietf:"
+	    "params:xml:ns:xmpp-bind'><resource>res</resource></bind></iq>");
+	ck_assert_int_eq(sm_say_bytewise(&s, c, "<iq type='result' "
+	    "id='drover_bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+	    "<jid>opensrf@private.localhost/res</jid></bind></iq>"),
+	    -EINPROGRESS);
+	sm_expect(&s, "<iq type='set' id='drover_session'><session "
+	    "xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>");
+	ck_assert_int_eq(sm_say_bytewise(&s, c, "<iq type='result' "
+	    "id='drover_session'/>"), 0);
+	sm_expect(&s, XMPP_PRESENCE);
+	ck_assert_str_eq(xmpp_jid(c), "opensrf@private.localhost/res");
+	ck_assert_str_eq(xmpp_auth_used(c), "PLAIN");
+	xmpp_free(&c);
+	sm_expect(&s, "</stream:stream>");
+	sm_close(&s);
+}
+END_TEST
+
+/* A refused connect through start and step. */
+START_TEST(test_step_connect_refused)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 slen = sizeof(sin);
+	struct xmpp_conn	*c;
+	int			 fd, rc;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &slen), 0);
+	c = fake_conn(ntohs(sin.sin_port), XMPP_AUTH_LEGACY);
+	rc = xmpp_connect_start(c);
+	while (rc == -EINPROGRESS) {
+		ck_assert_uint_eq(xmpp_events(c), POLLOUT);
+		sm_poll(xmpp_fd(c), POLLOUT);
+		rc = xmpp_connect_step(c);
+	}
+	ck_assert_int_eq(rc, -ECONNREFUSED);
+	ck_assert_ptr_nonnull(strstr(xmpp_error(c), "refused"));
+	ck_assert_int_eq(xmpp_fd(c), -1);
+	xmpp_free(&c);
+	close(fd);
+}
+END_TEST
+
+/* Read until `want` has come, skipping what comes before it. */
+static void
+sm_expect_until(struct sm *s, const char *want)
+{
+	char	buf[4096];
+	size_t	len = 0;
+
+	buf[0] = '\0';
+	while (strstr(buf, want) == NULL) {
+		ck_assert_uint_lt(len, sizeof(buf) - 1);
+		sm_poll(s->fd, POLLIN);
+		/* one byte at a time: never read past `want` */
+		ck_assert_int_eq(read(s->fd, buf + len, 1), 1);
+		buf[++len] = '\0';
+	}
+}
+
+/* A legacy login the quick way (not byte by byte). */
+static struct xmpp_conn *
+sm_login(struct sm *s)
+{
+	struct xmpp_conn	*c;
+	int			 rc;
+
+	c = sm_start(s, XMPP_AUTH_LEGACY);
+	ck_assert_int_eq(write_full(s->fd, STREAM_V1 LEGACY_RESULT,
+	    strlen(STREAM_V1 LEGACY_RESULT)), 0);
+	do {
+		sm_poll(xmpp_fd(c), (short)xmpp_events(c));
+	} while ((rc = xmpp_connect_step(c)) == -EINPROGRESS);
+	ck_assert_msg(rc == 0, "%s", xmpp_error(c));
+	sm_expect(s, "<stream:stream");
+	/* the rest of the login is in s->fd's buffer: skip it */
+	sm_expect_until(s, XMPP_PRESENCE);
+	return c;
+}
+
+/*
+ * A small send buffer on the client's socket, so that it takes little
+ * while the server does not read.  (The server's receive buffer stays:
+ * a window below one loopback segment would crawl at the pace of
+ * delayed ACKs once the server reads.)
+ */
+static void
+sm_tiny_buffers(struct xmpp_conn *c)
+{
+	int	n = SM_TINY_BUF;
+
+	ck_assert_int_eq(setsockopt(xmpp_fd(c), SOL_SOCKET, SO_SNDBUF, &n,
+	    sizeof(n)), 0);
+}
+
+/* Message number k, len bytes long, its body telling k apart. */
+static void
+sm_stanza(struct pbuf *b, unsigned k, size_t len)
+{
+	static const char	tail[] = "</body></message>";
+	char			head[64];
+	size_t			fill;
+
+	pbuf_reset(b);
+	snprintf(head, sizeof(head), "<message to='x@y/z'><body>%u:", k);
+	ck_assert_uint_gt(len, strlen(head) + strlen(tail));
+	fill = len - strlen(head) - strlen(tail);
+	ck_assert_int_eq(pbuf_adds(b, head), 0);
+	ck_assert_int_eq(pbuf_reserve(b, fill), 0);
+	memset(b->data + b->len, 'a' + (int)(k % 26), fill);
+	b->len += fill;
+	b->data[b->len] = '\0';
+	ck_assert_int_eq(pbuf_adds(b, tail), 0);
+}
+
+/*
+ * The server reads until it has `total` bytes, while the client writes
+ * its queue whenever its socket reports POLLOUT.
+ */
+static void
+sm_drain(struct sm *s, struct xmpp_conn *c, struct pbuf *got, size_t total)
+{
+	char		buf[65536];
+	struct pollfd	p[2];
+	ssize_t		r;
+	int		rc;
+
+	while (got->len < total) {
+		p[0].fd = s->fd;
+		p[0].events = POLLIN;
+		p[1].fd = xmpp_events(c) & POLLOUT ? xmpp_fd(c) : -1;
+		p[1].events = POLLOUT;
+		p[0].revents = p[1].revents = 0;
+		ck_assert_int_ge(poll(p, 2, SM_WAIT_MS), 1);
+		if (p[1].revents != 0) {
+			rc = xmpp_flush(c);
+			ck_assert_msg(rc == 0 || rc == -EAGAIN, "flush: %d",
+			    rc);
+		}
+		if (p[0].revents != 0) {
+			r = read(s->fd, buf, sizeof(buf));
+			ck_assert_int_gt(r, 0);
+			ck_assert_int_eq(pbuf_add(got, buf, (size_t)r), 0);
+		}
+	}
+}
+
+/*
+ * A server that reads nothing for a while: the socket takes part of a
+ * big stanza, the rest and the stanzas after it are queued, and all of
+ * it arrives once the server reads, whole and in order.  A forked child
+ * that forgets the connection writes none of it.
+ */
+START_TEST(test_queue_peer_reads_late)
+{
+	struct pbuf		 want = { 0 }, got = { 0 }, st = { 0 };
+	struct sm		 s;
+	struct xmpp_conn	*c;
+	unsigned		 k;
+	pid_t			 pid;
+	int			 wst;
+
+	c = sm_login(&s);
+	sm_tiny_buffers(c);
+	sm_stanza(&st, 0, SM_BIG);
+	ck_assert_int_eq(xmpp_send(c, st.data, st.len), 0);
+	ck_assert_int_eq(pbuf_add(&want, st.data, st.len), 0);
+	ck_assert(xmpp_events(c) & POLLOUT);
+	ck_assert_int_eq(xmpp_flush(c), -EAGAIN);
+	for (k = 1; k <= 3; k++) {
+		sm_stanza(&st, k, 1000 * k);
+		ck_assert_int_eq(xmpp_send(c, st.data, st.len), 0);
+		ck_assert_int_eq(pbuf_add(&want, st.data, st.len), 0);
+	}
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		xmpp_free(&c);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &wst, 0), pid);
+	ck_assert(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+	sm_drain(&s, c, &got, want.len);
+	ck_assert_int_eq(xmpp_flush(c), 0);
+	ck_assert_uint_eq(xmpp_events(c), POLLIN);
+	ck_assert_uint_eq(got.len, want.len);
+	ck_assert(memcmp(got.data, want.data, want.len) == 0);
+	xmpp_close(c);
+	sm_expect(&s, "</stream:stream>");	/* nothing twice before it */
+	xmpp_free(&c);
+	sm_close(&s);
+	pbuf_free(&want);
+	pbuf_free(&got);
+	pbuf_free(&st);
+}
+END_TEST
+
+/* A server that reads nothing at all: the bound ends the connection. */
+START_TEST(test_queue_bound)
+{
+	struct pbuf		 st = { 0 };
+	struct sm		 s;
+	struct xmpp_conn	*c;
+	struct xstanza		*x = NULL;
+	unsigned		 n;
+	int			 rc;
+
+	c = sm_login(&s);
+	sm_tiny_buffers(c);
+	xmpp_set_outq_max(c, 256 * 1024);
+	sm_stanza(&st, 0, 16384);
+	for (n = 0; (rc = xmpp_send(c, st.data, st.len)) == 0; n++)
+		ck_assert_uint_lt(n, 1000);
+	ck_assert_int_eq(rc, -ENOBUFS);
+	/* the queue was full before it gave up */
+	ck_assert_uint_ge(n, 256 * 1024 / 16384);
+	ck_assert_msg(strstr(xmpp_error(c), "queued") != NULL, "%s",
+	    xmpp_error(c));
+	ck_assert_int_eq(xmpp_fd(c), -1);
+	ck_assert_uint_eq(xmpp_events(c), 0);
+	ck_assert_int_eq(xmpp_send(c, "<x/>", 4), -ENOTCONN);
+	ck_assert_int_eq(xmpp_flush(c), -ENOTCONN);
+	ck_assert_int_eq(xmpp_recv(c, &x), -ENOTCONN);
+	ck_assert_ptr_null(x);
+	xmpp_free(&c);
+	sm_close(&s);
+	pbuf_free(&st);
+}
+END_TEST
+
+/* The answer to a ping waits behind what was queued before it. */
+START_TEST(test_queue_iq_answer_in_turn)
+{
+	static const char	 ping[] = "<iq from='private.localhost' "
+	    "id='p1' type='get'><ping xmlns='urn:xmpp:ping'/></iq>";
+	struct pbuf		 want = { 0 }, got = { 0 };
+	struct sm		 s;
+	struct xmpp_conn	*c;
+	struct xstanza		*x = NULL;
+
+	c = sm_login(&s);
+	sm_tiny_buffers(c);
+	sm_stanza(&want, 7, SM_BIG);
+	ck_assert_int_eq(xmpp_send(c, want.data, want.len), 0);
+	ck_assert(xmpp_events(c) & POLLOUT);
+	ck_assert_int_eq(write_full(s.fd, ping, strlen(ping)), 0);
+	sm_poll(xmpp_fd(c), POLLIN);
+	/* answered, not returned */
+	ck_assert_int_eq(xmpp_recv(c, &x), 0);
+	ck_assert_ptr_null(x);
+	ck_assert_int_eq(pbuf_adds(&want, "<iq type='result' id='p1' "
+	    "to='private.localhost'/>"), 0);
+	sm_drain(&s, c, &got, want.len);
+	ck_assert_uint_eq(got.len, want.len);
+	ck_assert(memcmp(got.data, want.data, want.len) == 0);
+	xmpp_free(&c);
+	sm_close(&s);
+	pbuf_free(&want);
+	pbuf_free(&got);
+}
+END_TEST
+
+/* xmpp_flush_wait(): its deadline, then a reader in another process. */
+START_TEST(test_queue_flush_wait)
+{
+	struct pbuf		 st = { 0 };
+	struct sm		 s;
+	struct xmpp_conn	*c;
+	char			*buf;
+	pid_t			 pid;
+	int			 wst;
+
+	c = sm_login(&s);
+	sm_tiny_buffers(c);
+	sm_stanza(&st, 3, SM_BIG);
+	ck_assert_int_eq(xmpp_send(c, st.data, st.len), 0);
+	ck_assert_int_eq(xmpp_flush_wait(c, 50), -ETIMEDOUT);
+	ck_assert_int_ge(xmpp_fd(c), 0);		/* it stays */
+	ck_assert(xmpp_events(c) & POLLOUT);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* plain code: no Check assertions in this child */
+		if ((buf = malloc(st.len)) == NULL ||
+		    read_full(s.fd, buf, st.len) != 0)
+			_exit(1);
+		_exit(memcmp(buf, st.data, st.len) == 0 ? 0 : 2);
+	}
+	ck_assert_int_eq(xmpp_flush_wait(c, SM_WAIT_MS), 0);
+	ck_assert_uint_eq(xmpp_events(c), POLLIN);
+	ck_assert_int_eq(waitpid(pid, &wst, 0), pid);
+	ck_assert(WIFEXITED(wst));
+	ck_assert_int_eq(WEXITSTATUS(wst), 0);
+	xmpp_free(&c);
+	sm_close(&s);
+	pbuf_free(&st);
+}
+END_TEST
+
 /* ------------------------------------------------------ integration */
 
 /*
@@ -916,7 +1464,11 @@ START_TEST(test_live_tls_untrusted)
 }
 END_TEST
 
-/* Wait (bounded) for the next stanza on c; NULL on timeout. */
+/*
+ * Wait (bounded) for the next stanza on c other than a presence (every
+ * resource of the account that logs in or out sends one, xmpp.h); NULL
+ * on timeout.
+ */
 static struct xstanza *
 live_wait(struct xmpp_conn *c)
 {
@@ -928,6 +1480,10 @@ live_wait(struct xmpp_conn *c)
 	for (;;) {
 		rc = xmpp_recv(c, &st);
 		ck_assert_int_ge(rc, 0);
+		if (rc == 1 && strcmp(st->name, "presence") == 0) {
+			xstanza_free(&st);
+			continue;
+		}
 		if (rc == 1)
 			return st;
 		if (mono_ms() >= deadline)
@@ -1248,6 +1804,429 @@ START_TEST(test_prosody_digest)
 }
 END_TEST
 
+/*
+ * Closing with input unread resets the connection, and a reset makes
+ * the server's kernel drop what the server has not read: our last
+ * stanza.  xmpp_close() waits for the server's </stream:stream>, so the
+ * server (a child here: it must answer while the client waits) reads
+ * the last message, then the logout, then a clean end of file.
+ */
+START_TEST(test_close_waits_for_stream_end)
+{
+	static const char	 last[] = "<message to='router@private."
+	    "localhost/router'><body>unregister</body></message>";
+	static const char	 gone[] = "<presence from='opensrf@private."
+	    "localhost/x' type='unavailable'/>";
+	struct sm		 s;
+	struct xmpp_conn	*c;
+	char			 buf[512];
+	size_t			 len = 0;
+	ssize_t			 r;
+	pid_t			 pid;
+	int			 wst;
+
+	c = sm_login(&s);
+	/* input the client has not read when it closes */
+	ck_assert_int_eq(write_full(s.fd, gone, strlen(gone)), 0);
+	sm_poll(xmpp_fd(c), POLLIN);
+	ck_assert_int_eq(xmpp_send(c, last, strlen(last)), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* plain code: no Check assertions in this child */
+		close(xmpp_fd(c));	/* or its end of file never comes */
+		buf[0] = '\0';
+		while (strstr(buf, "</stream:stream>") == NULL) {
+			if (len + 1 >= sizeof(buf) || (r = read(s.fd, buf + len,
+			    sizeof(buf) - len - 1)) <= 0)
+				_exit(2);
+			len += (size_t)r;
+			buf[len] = '\0';
+		}
+		if (strstr(buf, last) == NULL)
+			_exit(3);
+		if (write_full(s.fd, "</stream:stream>", 16) != 0)
+			_exit(4);
+		while ((r = read(s.fd, buf, sizeof(buf))) > 0)
+			;
+		_exit(r == 0 ? 0 : 5);	/* 5: reset instead of FIN */
+	}
+	fd_close(&s.fd);	/* the child's now */
+	xmpp_close(c);
+	ck_assert_int_eq(xmpp_fd(c), -1);
+	ck_assert_int_eq(waitpid(pid, &wst, 0), pid);
+	ck_assert(WIFEXITED(wst));
+	ck_assert_int_eq(WEXITSTATUS(wst), 0);
+	xmpp_free(&c);
+	sm_close(&s);
+}
+END_TEST
+
+/* ---------------------------------------- start/step against servers */
+
+/*
+ * Log in the way bus.c does: xmpp_connect_start(), then a step at each
+ * readiness of what xmpp_events() asks for, under our own deadline.
+ * *steps: the steps it took.
+ */
+static int
+live_steps(struct xmpp_conn *c, int *steps)
+{
+	struct pollfd	pfd;
+	uint64_t	deadline = mono_ms() + LIVE_TIMEOUT_MS;
+	int		rc;
+
+	*steps = 0;
+	rc = xmpp_connect_start(c);
+	while (rc == -EINPROGRESS) {
+		ck_assert_msg(mono_ms() < deadline, "login stuck waiting for "
+		    "%s", xmpp_login_waiting(c));
+		pfd.fd = xmpp_fd(c);
+		pfd.events = (short)xmpp_events(c);
+		ck_assert_int_ne(pfd.events, 0);
+		ck_assert_int_ge(poll(&pfd, 1, (int)(deadline - mono_ms())), 0);
+		rc = xmpp_connect_step(c);
+		(*steps)++;
+	}
+	return rc;
+}
+
+struct step_vec {
+	enum xmpp_auth	 auth;
+	int		 digest;
+	enum xmpp_tls	 tls;
+	const char	*mechs;
+	const char	*used;		/* auth_used, NULL: any */
+	int		 is_tls;
+	const char	*pw;		/* NULL: the right one */
+	int		 rc;
+};
+
+static const struct step_vec steps_ejabberd[] = {
+	{ XMPP_AUTH_LEGACY, 1, XMPP_TLS_OFF, NULL, "legacy-digest", 0,
+	  NULL, 0 },
+	{ XMPP_AUTH_LEGACY, 0, XMPP_TLS_OFF, NULL, "legacy-password", 0,
+	  NULL, 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_OFF, "SCRAM-SHA-1", "SCRAM-SHA-1", 0,
+	  NULL, 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_OFF, "SCRAM-SHA-256", "SCRAM-SHA-256",
+	  0, NULL, 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_OFF, "PLAIN", "PLAIN", 0, NULL, 0 },
+	{ XMPP_AUTH_AUTO, 1, XMPP_TLS_OFF, NULL, NULL, 0, NULL, 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_REQUIRED, "SCRAM-SHA-256",
+	  "SCRAM-SHA-256", 1, NULL, 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_REQUIRED, "SCRAM-SHA-1", "SCRAM-SHA-1",
+	  1, NULL, 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_OPTIONAL, "PLAIN", "PLAIN", 1, NULL,
+	  0 },
+	{ XMPP_AUTH_LEGACY, 1, XMPP_TLS_OFF, NULL, NULL, 0, "wrong", -EACCES },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_REQUIRED, "SCRAM-SHA-1", NULL, 1,
+	  "wrong", -EACCES },
+};
+
+/* prosody: no <digest> (test_prosody_digest), the rest as ejabberd. */
+static const struct step_vec steps_prosody[] = {
+	{ XMPP_AUTH_LEGACY, 0, XMPP_TLS_OFF, NULL, "legacy-password", 0,
+	  NULL, 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_OFF, "SCRAM-SHA-1", "SCRAM-SHA-1", 0,
+	  NULL, 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_OFF, "SCRAM-SHA-256", "SCRAM-SHA-256",
+	  0, NULL, 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_OFF, "PLAIN", "PLAIN", 0, NULL, 0 },
+	{ XMPP_AUTH_AUTO, 0, XMPP_TLS_OFF, NULL, NULL, 0, NULL, 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_REQUIRED, "SCRAM-SHA-1", "SCRAM-SHA-1",
+	  1, NULL, 0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_REQUIRED, "PLAIN", "PLAIN", 1, NULL,
+	  0 },
+	{ XMPP_AUTH_SASL, 1, XMPP_TLS_OFF, "SCRAM-SHA-1", NULL, 0, "wrong",
+	  -EACCES },
+};
+
+static void
+check_steps(enum th_server_kind k, const struct step_vec *v, int i)
+{
+	struct bus_conf	 conf;
+	struct xmpp_conn	*c;
+	char			 res[64];
+	int			 steps, rc;
+
+	live_conf(&conf, k, "opensrf", v->pw ? v->pw : TH_OPENSRF_PW);
+	conf.auth = v->auth;
+	conf.legacy_digest = v->digest;
+	conf.tls = v->tls;
+	conf.tls_ca_file = (char *)th_server(k)->cafile;
+	snprintf(res, sizeof(res), "steps_%d", i);
+	c = xmpp_new(&conf, res);
+	ck_assert_ptr_nonnull(c);
+	if (v->mechs != NULL)
+		ck_assert_int_eq(xmpp_set_mechanisms(c, v->mechs), 0);
+	rc = live_steps(c, &steps);
+	ck_assert_msg(rc == v->rc, "login %d: %d, %s", i, rc, xmpp_error(c));
+	ck_assert_int_gt(steps, 0);	/* nothing was done in one go */
+	if (v->rc != 0) {
+		ck_assert_int_eq(xmpp_fd(c), -1);
+		xmpp_free(&c);
+		return;
+	}
+	ck_assert_str_eq(xmpp_jid(c) + strlen("opensrf@private.localhost/"),
+	    res);
+	if (v->used != NULL)
+		ck_assert_str_eq(xmpp_auth_used(c), v->used);
+	ck_assert_int_eq(xmpp_is_tls(c), v->is_tls);
+	ck_assert(xmpp_events(c) & POLLIN);
+	xmpp_free(&c);
+}
+
+START_TEST(test_live_steps)
+{
+	check_steps(TH_EJABBERD, &steps_ejabberd[_i], _i);
+}
+END_TEST
+
+START_TEST(test_prosody_steps)
+{
+	check_steps(TH_PROSODY, &steps_prosody[_i], _i);
+}
+END_TEST
+
+/*
+ * Over TLS with a tiny send buffer: 8 MiB in four messages go into the
+ * queue (growing, so moving under SSL_write's retry) and come out
+ * whole and in order at the other end.
+ */
+START_TEST(test_live_tls_queue)
+{
+	enum { NMSG = 4, BODY = 2 * 1024 * 1024 };
+	struct bus_conf	 conf;
+	struct xmpp_conn	*a, *b;
+	struct xstanza		*st;
+	struct tmsg		 m = TMSG_INIT;
+	struct pollfd		 p[2];
+	char			*body, thread[16];
+	uint64_t		 deadline;
+	int			 steps, n = 0, queued = 0, rc, i;
+
+	live_conf(&conf, TH_EJABBERD, "opensrf", TH_OPENSRF_PW);
+	conf.auth = XMPP_AUTH_SASL;
+	conf.tls = XMPP_TLS_REQUIRED;
+	conf.tls_ca_file = (char *)th_server(TH_EJABBERD)->cafile;
+	a = xmpp_new(&conf, "tlsq_a");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_msg(live_steps(a, &steps) == 0, "%s", xmpp_error(a));
+	ck_assert(xmpp_is_tls(a));
+	b = live_open(XMPP_AUTH_LEGACY, "opensrf", TH_OPENSRF_PW, "tlsq_b",
+	    BODY + 4096);
+	i = SM_TINY_BUF;
+	ck_assert_int_eq(setsockopt(xmpp_fd(a), SOL_SOCKET, SO_SNDBUF, &i,
+	    sizeof(i)), 0);
+	body = malloc(BODY + 1);
+	ck_assert_ptr_nonnull(body);
+	for (i = 0; i < NMSG; i++) {
+		memset(body, 'a' + i, BODY);
+		body[BODY] = '\0';
+		snprintf(thread, sizeof(thread), "q%d", i);
+		send_msg(a, xmpp_jid(b), thread, body);
+		queued |= (xmpp_events(a) & POLLOUT) != 0;
+	}
+	ck_assert(queued);
+	deadline = mono_ms() + LIVE_TIMEOUT_MS;
+	while (n < NMSG) {
+		ck_assert_msg(mono_ms() < deadline, "%d of %d arrived", n,
+		    NMSG);
+		p[0].fd = xmpp_fd(a);
+		p[0].events = (short)xmpp_events(a);
+		p[1].fd = xmpp_fd(b);
+		p[1].events = POLLIN;
+		p[0].revents = p[1].revents = 0;
+		ck_assert_int_ge(poll(p, 2, (int)(deadline - mono_ms())), 0);
+		rc = xmpp_flush(a);
+		ck_assert_msg(rc == 0 || rc == -EAGAIN, "flush: %d %s", rc,
+		    xmpp_error(a));
+		while (xmpp_recv(a, &st) == 1)
+			xstanza_free(&st);	/* presences */
+		while ((rc = xmpp_recv(b, &st)) == 1) {
+			if (strcmp(st->name, "presence") != 0) {
+				ck_assert_int_eq(tmsg_xml_parse(st->raw,
+				    st->len, &m, NULL), 0);
+				snprintf(thread, sizeof(thread), "q%d", n);
+				ck_assert_str_eq(m.thread, thread);
+				ck_assert_uint_eq(strlen(m.body), BODY);
+				ck_assert_int_eq(m.body[0], 'a' + n);
+				ck_assert_int_eq(m.body[BODY - 1], 'a' + n);
+				tmsg_clear(&m);
+				n++;
+			}
+			xstanza_free(&st);
+		}
+		ck_assert_int_ge(rc, 0);
+	}
+	ck_assert_int_eq(xmpp_flush(a), 0);
+	free(body);
+	xmpp_free(&a);
+	xmpp_free(&b);
+}
+END_TEST
+
+/* ------------------------------------------- unreachable by bare JID */
+
+/* A connection to server k for the bare-JID checks. */
+static struct xmpp_conn *
+bare_open(enum th_server_kind k, const char *user, const char *pw,
+    const char *res, int presence)
+{
+	struct bus_conf	 conf;
+	struct xmpp_conn	*c;
+	int			 steps;
+
+	live_conf(&conf, k, user, pw);
+	conf.legacy_digest = k == TH_EJABBERD;	/* prosody: no <digest> */
+	c = xmpp_new(&conf, res);
+	ck_assert_ptr_nonnull(c);
+	xmpp_set_presence(c, presence);
+	ck_assert_msg(live_steps(c, &steps) == 0, "%s: %s", res,
+	    xmpp_error(c));
+	return c;
+}
+
+/* Wait (bounded) for a presence from `from`, skipping other stanzas. */
+static struct xstanza *
+wait_presence(struct xmpp_conn *c, const char *from, int unavailable)
+{
+	struct xstanza	*st = NULL;
+	struct pollfd	 pfd;
+	uint64_t	 deadline = mono_ms() + LIVE_TIMEOUT_MS;
+	char		 want[300];
+	int		 rc;
+
+	snprintf(want, sizeof(want), "from='%s'", from);
+	for (;;) {
+		while ((rc = xmpp_recv(c, &st)) == 1) {
+			if (strcmp(st->name, "presence") == 0 &&
+			    strstr(st->raw, want) != NULL &&
+			    (strstr(st->raw, "'unavailable'") != NULL) ==
+			    unavailable)
+				return st;
+			xstanza_free(&st);
+		}
+		ck_assert_int_eq(rc, 0);
+		ck_assert_msg(mono_ms() < deadline, "no presence from %s",
+		    from);
+		pfd.fd = xmpp_fd(c);
+		pfd.events = POLLIN;
+		ck_assert_int_ge(poll(&pfd, 1, (int)(deadline - mono_ms())),
+		    0);
+	}
+}
+
+/*
+ * The next message on c (presences skipped) must be the marker: the
+ * sender wrote it after the strays, so a stray delivered to c would
+ * have come first.
+ */
+static void
+expect_marker(struct xmpp_conn *c)
+{
+	struct xstanza	*st;
+	struct tmsg	 m = TMSG_INIT;
+
+	st = live_wait(c);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(tmsg_xml_parse(st->raw, st->len, &m, NULL), 0);
+	ck_assert_msg(strcmp(m.thread, "marker") == 0, "%s got a stray: %s",
+	    xmpp_jid(c), st->raw);
+	tmsg_clear(&m);
+	xstanza_free(&st);
+}
+
+/* A message to `to` comes back to s as an error from `to`. */
+static void
+expect_bounce(struct xmpp_conn *s, const char *to)
+{
+	struct xstanza	*st;
+	struct tmsg	 m = TMSG_INIT;
+
+	send_msg(s, to, "stray", "[]");
+	st = live_wait(s);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_msg(st->is_error, "not a bounce: %s", st->raw);
+	ck_assert_int_eq(tmsg_xml_parse(st->raw, st->len, &m, NULL), 0);
+	ck_assert_str_eq(m.from, to);
+	tmsg_clear(&m);
+	xstanza_free(&st);
+}
+
+/*
+ * Issue 14: two resources A and B of the shared account, a message to
+ * a resource C that never existed and to D that logged out: the sender
+ * gets it back, A and B never see it.  Then the control: a resource E
+ * that announces priority 0 does get such a message, while A and B
+ * still do not.
+ */
+static void
+check_bare_jid(enum th_server_kind k)
+{
+	static const char	 gone[] = "opensrf@" TH_DOMAIN_PRIVATE
+	    "/bare_c_never_there";
+	struct xmpp_conn	*a, *b, *d, *e, *s;
+	struct xstanza		*st;
+	struct tmsg		 m = TMSG_INIT;
+	char			 djid[128];
+
+	a = bare_open(k, "opensrf", TH_OPENSRF_PW, "bare_a", 1);
+	b = bare_open(k, "opensrf", TH_OPENSRF_PW, "bare_b", 1);
+	s = bare_open(k, "router", TH_ROUTER_PW, "bare_sender", 1);
+	/* b's presence reached a: priority -1 */
+	st = wait_presence(a, xmpp_jid(b), 0);
+	ck_assert_ptr_nonnull(strstr(st->raw, "<priority>-1</priority>"));
+	xstanza_free(&st);
+	/* d comes and goes; a sees it leave */
+	d = bare_open(k, "opensrf", TH_OPENSRF_PW, "bare_d", 1);
+	str_copy(djid, xmpp_jid(d), sizeof(djid));
+	xmpp_free(&d);
+	st = wait_presence(a, djid, 1);
+	xstanza_free(&st);
+
+	expect_bounce(s, gone);
+	expect_bounce(s, djid);
+	send_msg(s, xmpp_jid(a), "marker", "[]");
+	send_msg(s, xmpp_jid(b), "marker", "[]");
+	expect_marker(a);
+	expect_marker(b);
+
+	/* control: priority 0 takes what the server falls back with */
+	e = bare_open(k, "opensrf", TH_OPENSRF_PW, "bare_e", 0);
+	ck_assert_int_eq(xmpp_send(e, "<presence/>", 11), 0);
+	st = wait_presence(a, xmpp_jid(e), 0);
+	xstanza_free(&st);
+	send_msg(s, gone, "stray", "[]");
+	st = live_wait(e);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(tmsg_xml_parse(st->raw, st->len, &m, NULL), 0);
+	ck_assert_str_eq(m.thread, "stray");
+	tmsg_clear(&m);
+	xstanza_free(&st);
+	send_msg(s, xmpp_jid(a), "marker", "[]");
+	send_msg(s, xmpp_jid(b), "marker", "[]");
+	expect_marker(a);
+	expect_marker(b);
+	xmpp_free(&e);
+	xmpp_free(&s);
+	xmpp_free(&b);
+	xmpp_free(&a);
+}
+
+START_TEST(test_live_bare_jid)
+{
+	check_bare_jid(TH_EJABBERD);
+}
+END_TEST
+
+START_TEST(test_prosody_bare_jid)
+{
+	check_bare_jid(TH_PROSODY);
+}
+END_TEST
+
 Suite *
 xmpp_suite(void)
 {
@@ -1274,6 +2253,7 @@ xmpp_suite(void)
 	tcase_add_test(tc, test_resource_too_long);
 	tcase_add_loop_test(tc, test_iq_reply, 0, ARRAY_LEN(iq_vec));
 	tcase_add_test(tc, test_mechanisms_pin);
+	tcase_add_test(tc, test_outq_max);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fake_server");
@@ -1286,6 +2266,21 @@ xmpp_suite(void)
 	tcase_add_test(tc, test_fake_fork_no_logout);
 	tcase_add_test(tc, test_fake_tls_required);
 	tcase_add_test(tc, test_connect_refused);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("steps");
+	tcase_add_test(tc, test_step_legacy_bytewise);
+	tcase_add_test(tc, test_step_legacy_refused_bytewise);
+	tcase_add_test(tc, test_step_sasl_bytewise);
+	tcase_add_test(tc, test_step_connect_refused);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("queue");
+	tcase_add_test(tc, test_queue_peer_reads_late);
+	tcase_add_test(tc, test_queue_bound);
+	tcase_add_test(tc, test_queue_iq_answer_in_turn);
+	tcase_add_test(tc, test_queue_flush_wait);
+	tcase_add_test(tc, test_close_waits_for_stream_end);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("ejabberd");
@@ -1301,6 +2296,9 @@ xmpp_suite(void)
 	tcase_add_test(tc, test_live_toobig);
 	tcase_add_test(tc, test_live_bounce);
 	tcase_add_test(tc, test_live_server_restart);
+	tcase_add_loop_test(tc, test_live_steps, 0, ARRAY_LEN(steps_ejabberd));
+	tcase_add_test(tc, test_live_tls_queue);
+	tcase_add_test(tc, test_live_bare_jid);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("prosody");
@@ -1310,6 +2308,9 @@ xmpp_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_prosody_scram);
 	tcase_add_test(tc, test_prosody_digest);
+	tcase_add_loop_test(tc, test_prosody_steps, 0,
+	    ARRAY_LEN(steps_prosody));
+	tcase_add_test(tc, test_prosody_bare_jid);
 	suite_add_tcase(s, tc);
 	return s;
 }

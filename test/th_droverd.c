@@ -28,6 +28,12 @@
 #include "util.h"
 
 #define TH_SERVICE	"drover.test"
+/*
+ * What the generated opensrf_core.xml adds to <opensrf> unless the test
+ * says otherwise (th_conf.core_extra): the tests run as root, where
+ * droverd refuses to run plugins without <user> or this.
+ */
+#define TH_CORE_ROOT	"<allow_root>true</allow_root>"
 /* Poll interval of scoreboard and log waits: a state check, not a delay
  * the test depends on. */
 #define TH_POLL_NS	2000000L
@@ -112,12 +118,21 @@ key(struct pbuf *b, const char *name, int v)
 	ck_assert_int_eq(pbuf_adds(b, tmp), 0);
 }
 
-void
-th_droverd_conf(struct th_droverd *d, const struct th_conf *c)
+/* The service's scoreboard and listener address, for d->instance. */
+static void
+th_names(struct th_droverd *d)
 {
-	struct pbuf	 u;
-	char		*x;
+	ck_assert_int_eq(sb_shm_name(d->shm, sizeof(d->shm), d->service,
+	    d->instance), 0);
+	/* the local bus's listener address (proto/bus_local.c) */
+	snprintf(d->listener, sizeof(d->listener), "opensrf@local/%s@%s",
+	    d->service, d->instance);
+}
 
+void
+th_droverd_prepare(struct th_droverd *d, const char *service,
+    const char *instance)
+{
 	if (d->dir[0] == '\0') {
 		str_copy(d->dir, "/tmp/drover-thXXXXXX", sizeof(d->dir));
 		ck_assert_ptr_nonnull(mkdtemp(d->dir));
@@ -129,13 +144,31 @@ th_droverd_conf(struct th_droverd *d, const struct th_conf *c)
 		d->pid = -1;
 		th_register(d);
 	}
+	str_copy(d->service, service, sizeof(d->service));
+	if (instance != NULL)
+		str_copy(d->instance, instance, sizeof(d->instance));
+	else
+		snprintf(d->instance, sizeof(d->instance), "th%d",
+		    (int)getpid());
+	th_names(d);
+}
+
+void
+th_droverd_conf(struct th_droverd *d, const struct th_conf *c)
+{
+	struct pbuf	 u;
+	char		*x;
+
+	th_droverd_prepare(d, TH_SERVICE, c->instance);
 	x = xasprintf("<?xml version=\"1.0\"?>\n<config><opensrf>"
 	    "<domain>local</domain><username>opensrf</username>"
 	    "<passwd>x</passwd><port>5222</port>"
 	    "<router_name>router</router_name>"
 	    "<logfile>%s</logfile><loglevel>4</loglevel>"
-	    "<settings_config>opensrf.xml</settings_config>"
-	    "</opensrf></config>\n", d->log);
+	    "<settings_config>opensrf.xml</settings_config>%s"
+	    "</opensrf>%s</config>\n", d->log, c->core_extra != NULL ?
+	    c->core_extra : TH_CORE_ROOT, c->core_after != NULL ?
+	    c->core_after : "");
 	write_file(d->core, x);
 	free(x);
 	memset(&u, 0, sizeof(u));
@@ -167,16 +200,6 @@ th_droverd_conf(struct th_droverd *d, const struct th_conf *c)
 	pbuf_free(&u);
 	write_file(d->settings, x);
 	free(x);
-	if (c->instance != NULL)
-		str_copy(d->instance, c->instance, sizeof(d->instance));
-	else
-		snprintf(d->instance, sizeof(d->instance), "th%d",
-		    (int)getpid());
-	ck_assert_int_eq(sb_shm_name(d->shm, sizeof(d->shm), TH_SERVICE,
-	    d->instance), 0);
-	/* the local bus's listener address (proto/bus_local.c) */
-	snprintf(d->listener, sizeof(d->listener), "opensrf@local/%s@%s",
-	    TH_SERVICE, d->instance);
 }
 
 pid_t
@@ -194,7 +217,7 @@ th_droverd_exec(struct th_droverd *d, const char *const *extra)
 	argv[n++] = "-c";
 	argv[n++] = d->core;
 	argv[n++] = "-s";
-	argv[n++] = TH_SERVICE;
+	argv[n++] = d->service[0] != '\0' ? d->service : TH_SERVICE;
 	argv[n++] = "-h";
 	argv[n++] = "localhost";
 	if (!d->xmpp) {
@@ -345,12 +368,18 @@ th_wait_log(struct th_droverd *d, const char *needle, int ms)
 void
 th_droverd_start(struct th_droverd *d, const struct th_conf *c)
 {
+	memset(d, 0, sizeof(*d));
+	th_droverd_conf(d, c);
+	th_droverd_run(d, def(c->min_children, 2));
+}
+
+void
+th_droverd_run(struct th_droverd *d, int idle)
+{
 	const char		*extra[] = { "-f", NULL };
 	char			 res[64];
 	struct bus_params	 p;
 
-	memset(d, 0, sizeof(*d));
-	th_droverd_conf(d, c);
 	d->pid = th_droverd_exec(d, extra);
 	snprintf(res, sizeof(res), "th_%d", (int)getpid());
 	memset(&p, 0, sizeof(p));
@@ -360,7 +389,7 @@ th_droverd_start(struct th_droverd *d, const struct th_conf *c)
 	p.resource = res;
 	ck_assert_int_eq(bus_new(&p, &d->client), 0);
 	ck_assert_int_eq(bus_open(d->client, 1000), 0);
-	th_wait_idle(d, def(c->min_children, 2), 10000);
+	th_wait_idle(d, idle, 10000);
 }
 
 int

@@ -40,6 +40,11 @@ struct th_conf {
 	const char	*unix_extra;		/* more XML inside <unix_config> */
 	const char	*instance;		/* default "th<pid>", so tests
 					   never meet another droverd */
+	const char	*core_extra;		/* more XML inside <opensrf>;
+					   NULL: <allow_root>true</allow_root>
+					   (tests run as root) */
+	const char	*core_after;		/* XML after </opensrf>, such
+					   as <shared> */
 };
 
 struct th_droverd {
@@ -50,6 +55,7 @@ struct th_droverd {
 	char		 listener[256];		/* droverd's JID */
 	char		 shm[SB_SHM_NAME_MAX];
 	char		 instance[32];
+	char		 service[SB_NAME_LEN];	/* -s; drover.test by default */
 	pid_t		 pid;			/* -1 once reaped */
 	int		 status;		/* wait status once reaped */
 	struct sb	*sb;			/* read-only map */
@@ -69,10 +75,19 @@ struct th_view {
 
 typedef int (*th_pred)(const struct th_view *, void *arg);
 
+/*
+ * Make d->dir (once) and name its files, for `service` and `instance`
+ * (NULL: "th<pid>"); a test that writes its own d->core calls this, then
+ * th_droverd_run().
+ */
+void	th_droverd_prepare(struct th_droverd *, const char *service,
+	    const char *instance);
 /* Write the configuration files for c into d->dir (made if needed). */
 void	th_droverd_conf(struct th_droverd *, const struct th_conf *);
 /* Configure, start, connect, and wait for min_children idle. */
 void	th_droverd_start(struct th_droverd *, const struct th_conf *);
+/* Start with -f what is configured, connect, wait for `idle` children. */
+void	th_droverd_run(struct th_droverd *, int idle);
 /* Start bin/droverd with extra arguments (NULL-terminated) only. */
 pid_t	th_droverd_exec(struct th_droverd *, const char *const *extra);
 /* Wait (deadline in ms) until pred holds; `what` names it on failure. */

@@ -37,6 +37,7 @@
 #include "cfg.h"
 #include "log.h"
 #include "proto/osrfmsg.h"
+#include "proto/pbuf.h"
 #include "proto/tmsg.h"
 #include "scoreboard/sb.h"
 #include "services/runtime/rt_api.h"
@@ -86,6 +87,64 @@ replace(char **dst, const char *src)
 	return 0;
 }
 
+/* What a slow-request line says instead of a protected method's params. */
+static const char params_redacted[] = "**PARAMS REDACTED**";
+/*
+ * Most bytes of params a slow-request line carries: enough to tell one
+ * call from another, short of the log's 8 KiB line limit.
+ */
+#define RT_SLOW_PARAMS_MAX	2048
+
+/*
+ * Are method's params kept out of the log?  OpenSRF's rule: the name
+ * starts with one of the <log_protect> strings.
+ */
+static int
+params_protected(const struct drover_svc *svc, const char *method)
+{
+	size_t	i, n;
+
+	for (i = 0; i < svc->nlog_protect; i++) {
+		n = strlen(svc->log_protect[i]);
+		if (n > 0 && strncmp(method, svc->log_protect[i], n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A request at or over slow_request_ms (the scoreboard counts the same
+ * ones, sb_slot_end_request()): one warning with method, xid, client,
+ * time and the params, redacted as OpenSRF does for protected methods.
+ */
+static void
+log_slow(const struct sess *s, const struct osrfmsg *m, uint64_t dur_us)
+{
+	int		 limit = s->svc->conf != NULL ?
+			    s->svc->conf->slow_request_ms : 0;
+	struct pbuf	 text = { NULL, 0, 0 };
+	const char	*params;
+
+	if (limit <= 0 || dur_us < (uint64_t)limit * 1000)
+		return;
+	/* written as they came: OpenSRF's JSON form */
+	if (params_protected(s->svc, m->method))
+		params = params_redacted;
+	else if (m->params == NULL)
+		params = "[]";
+	else if (osrfmsg_json_write(m->params, &text, NULL) < 0 ||
+	    text.data == NULL)
+		params = "(unprintable)";
+	else
+		params = text.data;
+	log_warnx("slow request: method \"%s\" xid \"%s\" client \"%s\" "
+	    "took %llu ms (slow_request_ms %d) params %.*s%s", m->method,
+	    s->xid != NULL ? s->xid : "", s->peer,
+	    (unsigned long long)(dur_us / 1000), limit, RT_SLOW_PARAMS_MAX,
+	    params, strlen(params) > RT_SLOW_PARAMS_MAX ? "..." : "");
+	pbuf_free(&text);
+}
+
 static int
 run_request(struct sess *s, const struct osrfmsg *m)
 {
@@ -104,9 +163,9 @@ run_request(struct sess *s, const struct osrfmsg *m)
 	r.trace = (int)m->thread_trace;
 	rt_reply_init(&reply, s->bus, s->peer, s->thread, s->xid, m);
 	r.reply = &reply;
-	t0 = c0 = 0;
+	c0 = 0;
+	t0 = mono_us();
 	if (s->slot != NULL) {
-		t0 = mono_us();
 		c0 = cpu_us();
 		memset(&sr, 0, sizeof(sr));
 		sr.method = m->method;
@@ -123,8 +182,9 @@ run_request(struct sess *s, const struct osrfmsg *m)
 	if (r.panic)
 		s->panic = 1;
 	s->served++;
+	dur = mono_us() - t0;
+	log_slow(s, m, dur);
 	if (s->slot != NULL) {
-		dur = mono_us() - t0;
 		sb_method_record(s->slot, r.m != NULL ?
 		    (unsigned)(r.m - s->svc->methods) : SB_METHOD_OTHER, dur,
 		    rc == 0 ? r.status : 500);
@@ -491,6 +551,10 @@ w_child_init(void *arg, struct worker_env *env)
 	 * configuration parent_init saw: use the child's own */
 	svc->conf = env->svc;
 	svc->settings = env->svc->app_settings;
+	if (env->core != NULL) {
+		svc->log_protect = env->core->log_protect;
+		svc->nlog_protect = env->core->nlog_protect;
+	}
 	open_cache(svc, env->svc);
 	if ((svc->inbox = rt_inbox_new(env->bus)) == NULL)
 		return -ENOMEM;

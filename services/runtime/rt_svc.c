@@ -30,36 +30,118 @@ static const char atomic_suffix[] = ".atomic";
 /* ------------------------------------------------------------ loader */
 
 /*
- * Candidates for a bare implementation name: OpenSRF configurations say
- * "libosrf_math.so" (a file name) or "/openils/lib/libosrf_math.so" (a
- * path); drover's own plugins are "<service>.so" in the plugin dir.
+ * OpenSRF's file names for the services drover implements itself.  An
+ * opensrf.xml written for OpenSRF names libosrf_math.so, which drover
+ * ships as opensrf.math.so.  A table rather than libosrf_*.so symlinks
+ * installed beside the plugins: it works the same from the build tree,
+ * from DROVER_PLUGINDIR and after `make install`, it cannot dangle, and
+ * it leaves the name libosrf_math.so to OpenSRF's own library when a
+ * site shares one lib directory between the two.
+ */
+static const struct {
+	const char	*opensrf;	/* <implementation> in OpenSRF's files */
+	const char	*drover;	/* drover's plugin in the plugin dir */
+} plugin_alias[] = {
+	{ "libosrf_math.so", "opensrf.math.so" },
+	{ "libosrf_dbmath.so", "opensrf.dbmath.so" },
+};
+
+/* The names tried so far, for the error message: "a, b, c". */
+struct tried {
+	char	*buf;
+	size_t	 sz;
+	size_t	 len;
+};
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+	size_t	n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Is the file "<a><b><c>" there?  The name goes into buf either way. */
+static int
+try_file(struct tried *t, char *buf, size_t sz, const char *a,
+    const char *b, const char *c)
+{
+	int	n;
+
+	n = snprintf(buf, sz, "%s%s%s", a, b, c);
+	if (n < 0 || (size_t)n >= sz)
+		return -ENAMETOOLONG;
+	if (t->len < t->sz)
+		t->len += (size_t)snprintf(t->buf + t->len, t->sz - t->len,
+		    "%s%s", t->len > 0 ? ", " : "", buf);
+	if (t->len >= t->sz)
+		t->len = t->sz;		/* cut: the message says enough */
+	return access(buf, R_OK) == 0 ? 0 : -ENOENT;
+}
+
+/* drover's own plugin for OpenSRF's file name `file`, or NULL. */
+static const char *
+alias_of(const char *file)
+{
+	size_t	i;
+
+	for (i = 0; i < ARRAY_LEN(plugin_alias); i++)
+		if (strcmp(file, plugin_alias[i].opensrf) == 0)
+			return plugin_alias[i].drover;
+	return NULL;
+}
+
+/*
+ * Find the plugin file for an <implementation>.  A path
+ * ("/openils/lib/libosrf_math.so") is taken as it is; a bare name is
+ * looked up in plugindir as itself, with ".so" added, and as
+ * "lib<name>.so" (each only where it makes sense: nothing is added to a
+ * name that ends in ".so").  Last, a name OpenSRF uses for a service
+ * drover implements (plugin_alias) stands for drover's plugin in
+ * plugindir.  0 with the file in buf, or -ENOENT (-ENAMETOOLONG) with
+ * every name tried in tried[], comma-separated.
  */
 static int
-find_plugin(const char *path, const char *plugindir, char *buf, size_t sz)
+find_plugin(const char *path, const char *plugindir, char *buf, size_t sz,
+    char *tried, size_t triedsz)
 {
-	/* prefix and suffix added to the bare name, in this order */
-	static const char *const pre[] = { "", "", "lib" };
-	static const char *const suf[] = { "", ".so", ".so" };
-	size_t	 i;
-	int	 n;
+	struct tried	 t = { tried, triedsz, 0 };
+	const char	*base, *alias = NULL;
+	char		*withso = NULL;
+	int		 rc;
 
-	if (strchr(path, '/') != NULL) {
-		if ((size_t)snprintf(buf, sz, "%s", path) >= sz)
-			return -ENAMETOOLONG;
-		return access(buf, R_OK) == 0 ? 0 : -errno;
-	}
+	tried[0] = '\0';
 	if (plugindir == NULL)
 		plugindir = DROVER_PLUGINDIR;
-	for (i = 0; i < ARRAY_LEN(pre); i++) {
-		n = snprintf(buf, sz, "%s/%s%s%s", plugindir, pre[i], path,
-		    suf[i]);
-		if (n < 0 || (size_t)n >= sz)
-			return -ENAMETOOLONG;
-		if (access(buf, R_OK) == 0)
-			return 0;
+	if ((base = strrchr(path, '/')) != NULL) {
+		if ((rc = try_file(&t, buf, sz, path, "", "")) != -ENOENT)
+			return rc;
+		alias = alias_of(base + 1);
+	} else if (ends_with(path, ".so")) {
+		if ((rc = try_file(&t, buf, sz, plugindir, "/", path)) !=
+		    -ENOENT)
+			return rc;
+		alias = alias_of(path);
+	} else {
+		if ((rc = try_file(&t, buf, sz, plugindir, "/", path)) !=
+		    -ENOENT)
+			return rc;
+		withso = xasprintf("%s.so", path);
+		if ((rc = try_file(&t, buf, sz, plugindir, "/", withso)) !=
+		    -ENOENT)
+			goto out;
+		if (strncmp(path, "lib", 3) != 0 &&
+		    (rc = try_file(&t, buf, sz, plugindir, "/lib",
+		    withso)) != -ENOENT)
+			goto out;
+		alias = alias_of(withso);
 	}
-	(void)snprintf(buf, sz, "%s/%s", plugindir, path); /* for the message */
-	return -ENOENT;
+	rc = -ENOENT;
+	if (alias != NULL)
+		rc = try_file(&t, buf, sz, plugindir, "/", alias);
+out:
+	free(withso);
+	return rc;
 }
 
 static struct drover_svc *
@@ -114,15 +196,16 @@ rt_svc_load(const char *service, const char *path, const char *plugindir,
 {
 	const struct drover_service_desc *d;
 	struct drover_svc	*s;
-	char			 file[4096];
+	char			 file[4096], tried[RT_ERR_MAX];
 	void			*dl;
 	const char		*why;
 	int			 rc;
 
 	*out = NULL;
-	if ((rc = find_plugin(path, plugindir, file, sizeof(file))) < 0) {
-		snprintf(err, errsz, "service %s: plugin %s: %s", service,
-		    file, strerror(-rc));
+	if ((rc = find_plugin(path, plugindir, file, sizeof(file), tried,
+	    sizeof(tried))) < 0) {
+		snprintf(err, errsz, "service %s: plugin %s: %s; tried %s",
+		    service, path, strerror(-rc), tried);
 		return rc;
 	}
 	(void)dlerror();	/* reset: only this call's text is wanted */

@@ -67,6 +67,10 @@ struct drover_svc {
 	const json_t		*settings;	/* app_settings, borrowed */
 	const struct svc_conf	*conf;		/* borrowed, or NULL */
 	void			*data;		/* plugin's pointer */
+	/* method-name prefixes whose params are never logged
+	   (<log_protect>, core_conf.log_protect), borrowed; child */
+	char *const		*log_protect;
+	size_t			 nlog_protect;
 
 	struct rt_method	*methods;	/* registration order */
 	size_t			 nmethods;

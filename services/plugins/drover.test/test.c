@@ -7,6 +7,11 @@
  *   drover.test.stream n      (streaming)           RESULTs 1 .. n
  *   drover.test.bytes  n                            one string of n bytes
  *   drover.test.panic                               answers, child exits
+ *   drover.test.hold   kib                          allocates kib KiB, touches
+ *                                                   every page and keeps it
+ *                                                   for the child's life;
+ *                                                   answers the KiB held
+ *   drover.test.fail   code (400-599)               ends with that status
  *
  * A plugin must never exit, crash or touch signals; this one does so on
  * purpose, to test how the MPM survives plugins that do.
@@ -28,6 +33,19 @@
 #define TEST_MAX_SLEEP_S	3600.0
 #define TEST_MAX_STREAM		1000000
 #define TEST_MAX_BYTES		(64L * 1024 * 1024)
+#define TEST_MAX_HOLD_KB	(1024LL * 1024)		/* 1 GiB a call */
+
+/*
+ * What drover.test.hold keeps: a list of blocks, so the memory stays
+ * reachable (no leak report) and resident until the child exits, as a
+ * leaking plugin's would.  One list per process: a child serves one
+ * request at a time.
+ */
+struct held {
+	struct held	*next;
+};
+static struct held	*held_list;
+static long long	 held_kb;
 
 static int
 int_param(struct drover_req *req, long long min, long long max,
@@ -127,6 +145,52 @@ t_panic(struct drover_req *req, void *user)
 }
 
 static int
+t_hold(struct drover_req *req, void *user)
+{
+	struct held	*h;
+	long long	 kb;
+	size_t		 len;
+	int		 rc;
+
+	if ((rc = int_param(req, 1, TEST_MAX_HOLD_KB, &kb)) <= 0)
+		return rc;
+	len = (size_t)kb * 1024;
+	if ((h = malloc(sizeof(*h) + len)) == NULL)
+		return drover_req_error(req, 500, "drover.test.hold: cannot "
+		    "allocate %lld KiB", kb);
+	/* write every byte: resident pages, not an address range */
+	memset(h + 1, 0xa5, len);
+	h->next = held_list;
+	held_list = h;
+	held_kb += kb;
+	return drover_respond_new(req, json_integer(held_kb));
+}
+
+static int
+t_fail(struct drover_req *req, void *user)
+{
+	long long	code;
+	int		rc;
+
+	if ((rc = int_param(req, 400, 599, &code)) <= 0)
+		return rc;
+	return drover_req_error(req, (int)code, "drover.test.fail: status "
+	    "%lld on purpose", code);
+}
+
+static void
+test_child_exit(struct drover_svc *svc)
+{
+	struct held	*h;
+
+	while ((h = held_list) != NULL) {
+		held_list = h->next;
+		free(h);
+	}
+	held_kb = 0;
+}
+
+static int
 test_child_init(struct drover_svc *svc)
 {
 	const json_t	*v;
@@ -165,6 +229,10 @@ test_init(struct drover_svc *svc)
 		    "Answers one string of n bytes" },
 		{ "drover.test.panic", t_panic, 0, 0,
 		    "Answers, then the child exits" },
+		{ "drover.test.hold", t_hold, 1, 0,
+		    "Allocates and keeps the given KiB; answers the KiB held" },
+		{ "drover.test.fail", t_fail, 1, 0,
+		    "Ends with the given error status (400-599)" },
 	};
 	size_t	i;
 	int	rc;
@@ -178,4 +246,4 @@ test_init(struct drover_svc *svc)
 	return 0;
 }
 
-DROVER_SERVICE("drover.test", test_init, test_child_init, NULL);
+DROVER_SERVICE("drover.test", test_init, test_child_init, test_child_exit);

@@ -171,6 +171,18 @@ inspect_existing(const char *name, pid_t *owner)
 	return 0;
 }
 
+pid_t
+sb_owner(const char *service, const char *instance)
+{
+	char	name[SB_SHM_NAME_MAX];
+	pid_t	pid = 0;
+
+	if (sb_shm_name(name, sizeof(name), service, instance) != 0 ||
+	    inspect_existing(name, &pid) != -EBUSY)
+		return 0;
+	return pid;
+}
+
 static void
 init_header(struct sb_segment *seg, const char *service, const char *instance)
 {

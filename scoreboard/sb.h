@@ -972,6 +972,13 @@ sb_method_record(struct sb_slot *s, unsigned idx, uint64_t dur_us,
  */
 int	 sb_open(struct sb **out, const char *shm_name) MUST_CHECK;
 /*
+ * The live parent that holds the scoreboard of service[@instance]: its
+ * pid, or 0 when there is no segment, its parent is gone or it cannot
+ * be read.  Any layout version (the frozen prefix only).  For saying
+ * who serves a service before trying to: sb_create() decides.
+ */
+pid_t	 sb_owner(const char *service, const char *instance);
+/*
  * Read only the frozen prefix of `shm_name`: 0 with *version set for a
  * drover scoreboard of any layout version, -EPROTO for a foreign one,
  * -EBADMSG if too short or zero, other -errno from shm_open/mmap.  For

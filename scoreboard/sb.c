@@ -371,10 +371,6 @@ hdr_count(struct sb_header *h, unsigned c, uint64_t n)
 	if (c >= SB_NCOUNTERS || c == SB_C_QUEUED || c == SB_C_MAX_QUEUED)
 		return;
 	atomic_fetch_add_explicit(&h->counters[c], n, memory_order_relaxed);
-	/* A rescued request failed: accepted = completed + failed + ... */
-	if (c == SB_C_RESCUED)
-		atomic_fetch_add_explicit(&h->counters[SB_C_FAILED], n,
-		    memory_order_relaxed);
 }
 
 void

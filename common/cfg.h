@@ -30,9 +30,23 @@
  *    it without forking.  The *_from_tree() variants take an already
  *    parsed tree (tests, fuzzing, one parse for several views).
  *
- * Empty elements: OpenSRF reads <x/> as JSON null, "not set", so every
- * typed lookup treats an empty element like a missing one and uses the
- * default.
+ * Empty elements and repeated keys.  OpenSRF reads <x/> as JSON null
+ * and falls back to its default, and of a key given twice it uses the
+ * first; either way a value someone meant is silently lost.  drover
+ * refuses both, with file and line, like any other bad value:
+ *  - a key read as one value and given more than once is an error
+ *    naming the first line, except keys marked CFG_K_FIRST: context
+ *    opensrf's <domain>, which OpenSRF documents as a list whose first
+ *    entry counts (spec 5.2);
+ *  - an empty element of a typed key (integer, size, seconds, boolean,
+ *    enumeration, mode, facility) is an error;
+ *  - an empty string element of an OpenSRF key still means "not set"
+ *    (a required one is missing): OpenSRF's stock opensrf.xml has
+ *    <dirs><log/><sock/><pid/><conf/></dirs>, and those files must load
+ *    unchanged.  drover's own string keys (CFG_K_DROVER), which no
+ *    stock file holds, may not be empty;
+ *  - lists (cfg_strv()) skip empty entries: <activeapps/> is an empty
+ *    list, and repeating an entry is what a list is.
  *
  * Callers: parent processes at start-up and on SIGHUP; tools.  Never in
  * signal context.  No state is kept between calls; objects are not
@@ -140,10 +154,11 @@ int	cfg_merge_host(const struct cfg_tree *settings, const char *host,
 json_t	*cfg_to_json(const struct cfg_node *);
 
 /*
- * Typed scalar lookups at base/path (first match).  A missing or empty
- * key gives the default and returns 0; a present key of the wrong type
- * or out of range returns -EINVAL with err filled ("file:line: path:
- * expected ..., got ...") and *out untouched.
+ * Typed scalar lookups at base/path.  A missing key gives the default
+ * and returns 0; a key given twice, an empty element (cfg_str(): an
+ * empty one gives the default, see "Empty elements" above) or a present
+ * key of the wrong type or out of range returns -EINVAL with err filled
+ * ("file:line: path: expected ..., got ...") and *out untouched.
  * Booleans: true/false, yes/no, on/off, 1/0, any case.
  */
 int	cfg_int(const struct cfg_node *base, const char *path,
@@ -185,7 +200,10 @@ enum cfg_type {
 
 #define CFG_K_REQUIRED	0x1	/* missing or empty is an error */
 #define CFG_K_SECRET	0x2	/* explicit_bzero before freeing */
-#define CFG_K_DROVER	0x4	/* drover's key; OpenSRF ignores it */
+#define CFG_K_DROVER	0x4	/* drover's key; OpenSRF ignores it (and
+				   a string of it may not be empty) */
+#define CFG_K_FIRST	0x8	/* OpenSRF reads a list, uses its first
+				   entry: repeating it is no error */
 
 /* One key of a view; `off` is offsetof() the field in the view. */
 struct cfg_key {
@@ -256,6 +274,9 @@ struct bus_conf {
 	size_t		 max_stanza_size; /* bytes, default 10 MiB */
 	int		 connect_timeout_ms; /* default 10 s */
 	int		 reconnect_max_ms; /* backoff cap, default 30 s */
+	int		 register_refresh_ms; /* a listener registers again
+					   every half to all of it; 0 off,
+					   default 5 s (proto/bus.c) */
 	int		 presence;	/* XMPP: send an initial presence */
 	int		 presence_priority; /* with this priority, -128..127 */
 };

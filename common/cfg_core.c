@@ -69,6 +69,9 @@ static const struct cfg_key bus_keys[] = {
 	  NULL, XK(connect_timeout_ms), "seconds to connect and log in" },
 	{ "reconnect_max", CFG_T_MS, CFG_K_DROVER, 1, TIMEOUT_MAX, 30, NULL,
 	  NULL, XK(reconnect_max_ms), "cap of the reconnect backoff, s" },
+	{ "register_refresh", CFG_T_MS, CFG_K_DROVER, 0, TIMEOUT_MAX, 5, NULL,
+	  NULL, XK(register_refresh_ms),
+	  "a service registers again every s/2 to s; 0 off" },
 	{ "presence_priority", CFG_T_INT, CFG_K_DROVER, -128, 127, 0, NULL,
 	  NULL, XK(presence_priority),
 	  "XMPP: announce with this priority; absent: no presence (OpenSRF)" },
@@ -78,8 +81,9 @@ static const struct cfg_key bus_keys[] = {
 
 /* Context "opensrf" (or "srfsh", "gateway", ...), spec 5.2. */
 static const struct cfg_key core_keys[] = {
-	{ "domain", CFG_T_STR, CFG_K_REQUIRED, 0, 0, 0, NULL, NULL,
-	  CK(bus.domain), "bus domain (and host unless <host>)" },
+	{ "domain", CFG_T_STR, CFG_K_REQUIRED | CFG_K_FIRST, 0, 0, 0, NULL,
+	  NULL, CK(bus.domain), "bus domain (and host unless <host>); the "
+	  "first if repeated" },
 	{ "username", CFG_T_STR, CFG_K_REQUIRED, 0, 0, 0, NULL, NULL,
 	  CK(bus.username), "bus user name (XMPP account or Redis ACL user)" },
 	{ "passwd", CFG_T_STR, CFG_K_REQUIRED | CFG_K_SECRET, 0, 0, 0, NULL,

@@ -5,6 +5,9 @@
  * cfg_bool, cfg_str) and string lists (cfg_strv); one applier per table
  * row type; cfg_table_load/free.
  *
+ * Strictness (cfg.h, "Empty elements and repeated keys"): lookup()
+ * refuses a key given twice, the typed appliers an empty element.
+ *
  * Every error names the offending node's own path from the document
  * element, so a key found in a merged opensrf.xml reads
  * "apps/opensrf.math/unix_config/max_children" whatever the caller's
@@ -38,7 +41,7 @@ show(const char *s, char *buf, size_t size)
 	return buf;
 }
 
-/* Missing, or present as an empty element: the default applies. */
+/* Missing, or present as an empty element. */
 static int
 is_unset(const struct cfg_node *n)
 {
@@ -46,30 +49,78 @@ is_unset(const struct cfg_node *n)
 	    n->text[0] == '\0'));
 }
 
-int
-cfg_int(const struct cfg_node *base, const char *path, long long min,
-    long long max, long long def, long long *out, struct cfg_err *err)
+/*
+ * The one node base/path names into *np (NULL when absent).  A key
+ * given more than once is -EINVAL, reported at its second occurrence,
+ * unless `first` (CFG_K_FIRST: a list whose first entry counts).
+ */
+static int
+lookup(const struct cfg_node *base, const char *path, int first,
+    const struct cfg_node **np, struct cfg_err *err)
 {
-	const struct cfg_node	*n = cfg_get(base, path);
-	long long		 v;
-	char			 buf[SHOW_MAX + 4];
+	const struct cfg_node	*two[2] = { NULL, NULL };
 
-	if (is_unset(n)) {
+	*np = NULL;
+	if (base == NULL || path == NULL)
+		return 0;
+	if (cfg_get_all(base, path, two, 2) > 1 && !first) {
+		cfg_errf(err, two[1], NULL, "given more than once (first at "
+		    "line %d)", two[0]->line);
+		return -EINVAL;
+	}
+	*np = two[0];
+	return 0;
+}
+
+/*
+ * A typed value with nothing in it: an error, not the default (cfg.h,
+ * "Empty elements").  `what` is the expectation, "an integer from ...".
+ */
+static int
+empty_err(const struct cfg_node *n, const char *what, struct cfg_err *err)
+{
+	cfg_errf(err, n, NULL, "expected %s, got an empty element", what);
+	return -EINVAL;
+}
+
+static int
+int_at(const struct cfg_node *n, long long min, long long max,
+    long long def, long long *out, struct cfg_err *err)
+{
+	long long	v;
+	char		buf[SHOW_MAX + 4], what[80];
+
+	if (n == NULL) {
 		*out = def;
 		return 0;
 	}
+	snprintf(what, sizeof(what), "an integer from %lld to %lld", min, max);
+	if (is_unset(n))
+		return empty_err(n, what, err);
 	if (n->child != NULL) {
-		cfg_errf(err, n, NULL, "expected an integer from %lld to %lld, "
-		    "got an element with children", min, max);
+		cfg_errf(err, n, NULL, "expected %s, got an element with "
+		    "children", what);
 		return -EINVAL;
 	}
 	if (parse_ll(n->text, min, max, &v) != 0) {
-		cfg_errf(err, n, NULL, "expected an integer from %lld to %lld, "
-		    "got \"%s\"", min, max, show(n->text, buf, sizeof(buf)));
+		cfg_errf(err, n, NULL, "expected %s, got \"%s\"", what,
+		    show(n->text, buf, sizeof(buf)));
 		return -EINVAL;
 	}
 	*out = v;
 	return 0;
+}
+
+int
+cfg_int(const struct cfg_node *base, const char *path, long long min,
+    long long max, long long def, long long *out, struct cfg_err *err)
+{
+	const struct cfg_node	*n;
+	int			 rc;
+
+	if ((rc = lookup(base, path, 0, &n, err)) != 0)
+		return rc;
+	return int_at(n, min, max, def, out, err);
 }
 
 static const struct {
@@ -80,41 +131,59 @@ static const struct {
 	{ "on", 1 }, { "off", 0 }, { "1", 1 }, { "0", 0 },
 };
 
-int
-cfg_bool(const struct cfg_node *base, const char *path, int def, int *out,
-    struct cfg_err *err)
-{
-	const struct cfg_node	*n = cfg_get(base, path);
-	char			 buf[SHOW_MAX + 4];
-	size_t			 i;
+#define BOOL_WHAT	"a boolean (true/false, yes/no, on/off, 1/0)"
 
-	if (is_unset(n)) {
+static int
+bool_at(const struct cfg_node *n, int def, int *out, struct cfg_err *err)
+{
+	char	buf[SHOW_MAX + 4];
+	size_t	i;
+
+	if (n == NULL) {
 		*out = def;
 		return 0;
 	}
+	if (is_unset(n))
+		return empty_err(n, BOOL_WHAT, err);
 	if (n->child == NULL)
 		for (i = 0; i < ARRAY_LEN(bools); i++)
 			if (strcasecmp(n->text, bools[i].name) == 0) {
 				*out = bools[i].val;
 				return 0;
 			}
-	cfg_errf(err, n, NULL, "expected a boolean (true/false, yes/no, "
-	    "on/off, 1/0), got %s%s%s", n->child != NULL ? "" : "\"",
+	cfg_errf(err, n, NULL, "expected " BOOL_WHAT ", got %s%s%s",
+	    n->child != NULL ? "" : "\"",
 	    n->child != NULL ? "an element with children" :
 	    show(n->text, buf, sizeof(buf)), n->child != NULL ? "" : "\"");
 	return -EINVAL;
 }
 
 int
-cfg_str(const struct cfg_node *base, const char *path, const char *def,
+cfg_bool(const struct cfg_node *base, const char *path, int def, int *out,
+    struct cfg_err *err)
+{
+	const struct cfg_node	*n;
+	int			 rc;
+
+	if ((rc = lookup(base, path, 0, &n, err)) != 0)
+		return rc;
+	return bool_at(n, def, out, err);
+}
+
+/*
+ * A string; an empty element gives def when empty_ok (OpenSRF's own
+ * keys: cfg.h, "Empty elements"), else it is an error.
+ */
+static int
+str_at(const struct cfg_node *n, const char *def, int empty_ok,
     const char **out, struct cfg_err *err)
 {
-	const struct cfg_node	*n = cfg_get(base, path);
-
-	if (is_unset(n)) {
+	if (n == NULL || (empty_ok && is_unset(n))) {
 		*out = def;
 		return 0;
 	}
+	if (is_unset(n))
+		return empty_err(n, "a string", err);
 	if (n->child != NULL) {
 		cfg_errf(err, n, NULL,
 		    "expected a string, got an element with children");
@@ -122,6 +191,18 @@ cfg_str(const struct cfg_node *base, const char *path, const char *def,
 	}
 	*out = n->text;
 	return 0;
+}
+
+int
+cfg_str(const struct cfg_node *base, const char *path, const char *def,
+    const char **out, struct cfg_err *err)
+{
+	const struct cfg_node	*n;
+	int			 rc;
+
+	if ((rc = lookup(base, path, 0, &n, err)) != 0)
+		return rc;
+	return str_at(n, def, 1, out, err);
 }
 
 void
@@ -184,16 +265,26 @@ fail:
 #define FIELD(obj, k, type)	((type *)(void *)((char *)(obj) + (k)->off))
 
 static int
-load_enum(const struct cfg_node *base, const struct cfg_key *k, int *out,
+load_enum(const struct cfg_node *n, const struct cfg_key *k, int *out,
     struct cfg_err *err)
 {
-	const struct cfg_node	*n;
-	const char		*s;
-	char			 list[128], buf[SHOW_MAX + 4];
-	size_t			 i, len = 0;
-	int			 rc, r;
+	const char	*s;
+	char		 list[128], what[160], buf[SHOW_MAX + 4];
+	size_t		 i, len = 0;
+	int		 rc, r;
 
-	if ((rc = cfg_str(base, k->path, NULL, &s, err)) != 0)
+	list[0] = '\0';
+	for (i = 0; k->names[i] != NULL && len < sizeof(list); i++) {
+		r = snprintf(list + len, sizeof(list) - len, "%s%s",
+		    i > 0 ? ", " : "", k->names[i]);
+		if (r < 0)
+			break;
+		len += (size_t)r;
+	}
+	snprintf(what, sizeof(what), "one of %s", list);
+	if (n != NULL && is_unset(n))
+		return empty_err(n, what, err);
+	if ((rc = str_at(n, NULL, 0, &s, err)) != 0)
 		return rc;
 	if (s == NULL) {
 		*out = (int)k->def;
@@ -204,30 +295,25 @@ load_enum(const struct cfg_node *base, const struct cfg_key *k, int *out,
 			*out = (int)i;
 			return 0;
 		}
-	list[0] = '\0';
-	for (i = 0; k->names[i] != NULL && len < sizeof(list); i++) {
-		r = snprintf(list + len, sizeof(list) - len, "%s%s",
-		    i > 0 ? ", " : "", k->names[i]);
-		if (r < 0)
-			break;
-		len += (size_t)r;
-	}
-	n = cfg_get(base, k->path);
-	cfg_errf(err, n, NULL, "expected one of %s, got \"%s\"", list,
+	cfg_errf(err, n, NULL, "expected %s, got \"%s\"", what,
 	    show(s, buf, sizeof(buf)));
 	return -EINVAL;
 }
 
 static int
-load_mode(const struct cfg_node *base, const struct cfg_key *k,
+load_mode(const struct cfg_node *n, const struct cfg_key *k,
     unsigned *out, struct cfg_err *err)
 {
 	const char	*s, *p;
-	char		 buf[SHOW_MAX + 4];
+	char		 buf[SHOW_MAX + 4], what[64];
 	unsigned long	 v = 0;
 	int		 rc;
 
-	if ((rc = cfg_str(base, k->path, NULL, &s, err)) != 0)
+	snprintf(what, sizeof(what), "an octal mode from %04llo to %04llo",
+	    k->min, k->max);
+	if (n != NULL && is_unset(n))
+		return empty_err(n, what, err);
+	if ((rc = str_at(n, NULL, 0, &s, err)) != 0)
 		return rc;
 	if (s == NULL) {
 		*out = (unsigned)k->def;
@@ -238,32 +324,34 @@ load_mode(const struct cfg_node *base, const struct cfg_key *k,
 		v = v * 8 + (unsigned long)(*p - '0');
 	if (p == s || *p != '\0' || v < (unsigned long)k->min ||
 	    v > (unsigned long)k->max) {
-		cfg_errf(err, cfg_get(base, k->path), NULL, "expected an "
-		    "octal mode from %04llo to %04llo, got \"%s\"", k->min,
-		    k->max, show(s, buf, sizeof(buf)));
+		cfg_errf(err, n, NULL, "expected %s, got \"%s\"", what,
+		    show(s, buf, sizeof(buf)));
 		return -EINVAL;
 	}
 	*out = (unsigned)v;
 	return 0;
 }
 
+#define FACILITY_WHAT	"a syslog facility (local0 to local7, daemon, user)"
+
 static int
-load_facility(const struct cfg_node *base, const struct cfg_key *k,
+load_facility(const struct cfg_node *n, const struct cfg_key *k,
     int *out, struct cfg_err *err)
 {
 	const char	*s;
 	char		 buf[SHOW_MAX + 4];
 	int		 rc, fac;
 
-	if ((rc = cfg_str(base, k->path, NULL, &s, err)) != 0)
+	if (n != NULL && is_unset(n))
+		return empty_err(n, FACILITY_WHAT, err);
+	if ((rc = str_at(n, NULL, 0, &s, err)) != 0)
 		return rc;
 	if (s == NULL) {
 		*out = (int)k->def;
 		return 0;
 	}
 	if ((fac = log_facility_parse(s)) < 0) {
-		cfg_errf(err, cfg_get(base, k->path), NULL, "expected a syslog "
-		    "facility (local0 to local7, daemon, user), got \"%s\"",
+		cfg_errf(err, n, NULL, "expected " FACILITY_WHAT ", got \"%s\"",
 		    show(s, buf, sizeof(buf)));
 		return -EINVAL;
 	}
@@ -275,17 +363,24 @@ static int
 load_key(const struct cfg_node *base, const struct cfg_key *k, void *obj,
     struct cfg_err *err)
 {
-	const char	*s;
-	long long	 v;
-	int		 rc, b;
+	const struct cfg_node	*n;
+	const char		*s;
+	long long		 v;
+	int			 rc, b;
 
-	if ((k->flags & CFG_K_REQUIRED) && is_unset(cfg_get(base, k->path))) {
+	if ((rc = lookup(base, k->path, k->flags & CFG_K_FIRST, &n,
+	    err)) != 0)
+		return rc;
+	if ((k->flags & CFG_K_REQUIRED) && is_unset(n)) {
 		cfg_err_missing(err, base, k->path);
 		return -EINVAL;
 	}
 	switch (k->type) {
 	case CFG_T_STR:
-		if ((rc = cfg_str(base, k->path, k->sdef, &s, err)) != 0)
+		/* OpenSRF's strings may be empty in its stock files; drover's
+		 * own are in no stock file and may not */
+		if ((rc = str_at(n, k->sdef, !(k->flags & CFG_K_DROVER), &s,
+		    err)) != 0)
 			return rc;
 		if (s != NULL && (*FIELD(obj, k, char *) = strdup(s)) == NULL) {
 			cfg_errf(err, base, k->path, "out of memory");
@@ -295,8 +390,7 @@ load_key(const struct cfg_node *base, const struct cfg_key *k, void *obj,
 	case CFG_T_INT:
 	case CFG_T_SIZE:
 	case CFG_T_MS:
-		rc = cfg_int(base, k->path, k->min, k->max, k->def, &v, err);
-		if (rc != 0)
+		if ((rc = int_at(n, k->min, k->max, k->def, &v, err)) != 0)
 			return rc;
 		if (k->type == CFG_T_INT)
 			*FIELD(obj, k, int) = (int)v;
@@ -306,16 +400,16 @@ load_key(const struct cfg_node *base, const struct cfg_key *k, void *obj,
 			*FIELD(obj, k, int) = (int)(v * 1000);
 		return 0;
 	case CFG_T_BOOL:
-		if ((rc = cfg_bool(base, k->path, (int)k->def, &b, err)) != 0)
+		if ((rc = bool_at(n, (int)k->def, &b, err)) != 0)
 			return rc;
 		*FIELD(obj, k, int) = b;
 		return 0;
 	case CFG_T_ENUM:
-		return load_enum(base, k, FIELD(obj, k, int), err);
+		return load_enum(n, k, FIELD(obj, k, int), err);
 	case CFG_T_MODE:
-		return load_mode(base, k, FIELD(obj, k, unsigned), err);
+		return load_mode(n, k, FIELD(obj, k, unsigned), err);
 	case CFG_T_FACILITY:
-		return load_facility(base, k, FIELD(obj, k, int), err);
+		return load_facility(n, k, FIELD(obj, k, int), err);
 	}
 	cfg_errf(err, base, k->path, "internal error: unknown key type %d",
 	    (int)k->type);

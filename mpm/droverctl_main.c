@@ -677,28 +677,6 @@ spawn_droverd(const struct ctl *c, const struct target *t)
 }
 
 /*
- * droverd creates /drover.<service> before its pid file: while waiting
- * for the file, the segment names the daemon, so its death ends the
- * wait early.  0 when unknown.
- */
-static pid_t
-sb_parent(const char *service)
-{
-	struct sb	*sb = NULL;
-	struct sb_info	 info;
-	char		 name[SB_SHM_NAME_MAX];
-	pid_t		 pid = 0;
-
-	if (sb_shm_name(name, sizeof(name), service, NULL) < 0 ||
-	    sb_open(&sb, name) < 0)
-		return 0;
-	if (sb_read_info(sb, &info) == 0 && info.parent_alive)
-		pid = info.parent_pid;
-	sb_close(&sb);
-	return pid;
-}
-
-/*
  * A daemon of ours that died while starting.  droverctl is a child
  * subreaper (main()), so the daemons droverd -d and spawn_router() leave
  * behind are our children until we exit: a failure shows up here at
@@ -833,7 +811,7 @@ do_start(const struct ctl *c, const struct target *t)
 		return 0;
 	}
 	/* scoreboards are per machine: another config's droverd, say */
-	if (!t->is_router && (pid = sb_parent(t->name)) > 0) {
+	if (!t->is_router && (pid = sb_owner(t->name, NULL)) > 0) {
 		fprintf(stderr, "droverctl: %s: already served by droverd pid "
 		    "%d, which has no pid file %s; not started\n", t->name,
 		    (int)pid, t->pidfile);

@@ -23,7 +23,8 @@
  * refuses to run the plugin unless <allow_root> is true.
  *
  * Exit status: 0 after a clean stop or a good --check; 1 on a usage or
- * configuration error, a failed start, or when no child can run; 77
+ * configuration error, a failed start (another droverd serving the
+ * service is named on stderr), or when no child can run; 77
  * (MPM_DEXIT_PRIV) when it would run plugins as root or cannot switch
  * to its user.
  */
@@ -44,6 +45,7 @@
 #include "notify.h"
 #include "priv.h"
 #include "proto/bus.h"
+#include "scoreboard/sb.h"
 #include "services/runtime/runtime.h"
 #include "util.h"
 
@@ -294,6 +296,28 @@ pidfile_path(const struct droverd *d)
 	return xasprintf("%s/%s.pid", dir, d->service);
 }
 
+/*
+ * Is the service served by another droverd already?  Then say which on
+ * stderr (the log alone is no answer to whoever typed the command) and
+ * return 1.
+ */
+static int
+refuse_second(const struct droverd *d)
+{
+	pid_t	pid = sb_owner(d->service, d->instance);
+
+	if (pid <= 0 || pid == getpid())
+		return 0;
+	fprintf(stderr, "droverd: %s%s%s is already served by droverd pid "
+	    "%d\n", d->service, d->instance != NULL ? "@" : "",
+	    d->instance != NULL ? d->instance : "", (int)pid);
+	if (d->core->logfile != NULL && strcmp(d->core->logfile, "stderr") != 0)
+		log_errx("%s%s%s is already served by droverd pid %d; not "
+		    "started", d->service, d->instance != NULL ? "@" : "",
+		    d->instance != NULL ? d->instance : "", (int)pid);
+	return 1;
+}
+
 /* Classic double fork; the caller continues as the daemon. */
 static void
 daemonize(void)
@@ -447,6 +471,12 @@ main(int argc, char **argv)
 		return rc != 0;
 	}
 
+	/* before -d loses stderr; mpm_run() decides (and logs) for good */
+	if (refuse_second(&d)) {
+		rt_worker_free(&rw);
+		droverd_free(&d);
+		return MPM_DEXIT_FAIL;
+	}
 	if (d.daemonize) {
 		pidfile = pidfile_path(&d);
 		daemonize();
@@ -475,7 +505,8 @@ main(int argc, char **argv)
 	mc->argc = argc;
 	mc->argv = argv;
 	rc = mpm_run(mc);
-	if (rc != MPM_DEXIT_OK && !d.daemonize)
+	/* another droverd may have started between the check and here */
+	if (rc != MPM_DEXIT_OK && !d.daemonize && !refuse_second(&d))
 		fprintf(stderr, "droverd: %s: stopped on an error; see %s\n",
 		    d.service, mc->core->logfile != NULL ? mc->core->logfile :
 		    "the log");

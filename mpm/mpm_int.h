@@ -158,9 +158,11 @@ void	mpm_kid_output(struct mpm *, int idx);
 void	mpm_done_drain(struct mpm *);
 /*
  * Answer slot idx's request with `code` through bus_answer(), from the
- * frame the parent kept and the request record in the child's slot.
+ * frame the parent kept and the request record in the child's slot;
+ * counted: the child counted the request failed already.
  */
-void	mpm_rescue(struct mpm *, int idx, int code, const char *text);
+void	mpm_rescue(struct mpm *, int idx, int code, const char *text,
+	    int counted);
 
 /* mpm_child.c */
 void	mpm_child_main(struct mpm *, int idx, int data_r) NORETURN;

@@ -224,7 +224,8 @@ mpm_kid_output(struct mpm *m, int idx)
 }
 
 void
-mpm_rescue(struct mpm *m, int idx, int code, const char *text)
+mpm_rescue(struct mpm *m, int idx, int code, const char *text,
+    int counted)
 {
 	struct mpm_kid		*k = &m->kids[idx];
 	struct sb_slot_info	 si;
@@ -245,8 +246,11 @@ mpm_rescue(struct mpm *m, int idx, int code, const char *text)
 		    "recorded to answer it with", idx, (int)k->pid);
 		return;
 	}
-	if (bus_answer(m->bus, k->req, rp, code, text) == 0)
-		sb_count(m->sb, SB_C_RESCUED, 1);	/* and failed */
+	if (bus_answer(m->bus, k->req, rp, code, text) == 0) {
+		sb_count(m->sb, SB_C_RESCUED, 1);
+		if (!counted)	/* see the bookkeeping note of sb.h */
+			sb_count(m->sb, SB_C_FAILED, 1);
+	}
 }
 
 /* A request's end, told by its child. */
@@ -259,7 +263,7 @@ kid_done(struct mpm *m, int idx, const struct mpm_done *d)
 	if (k->req != NULL && (d->flags & MPM_DONE_F_UNSENT)) {
 		/* the child counted it failed; the client hears from us */
 		mpm_rescue(m, idx, 500, "Internal Server Error: the service "
-		    "child could not send its reply");
+		    "child could not send its reply", 1);
 	}
 	if (k->req != NULL) {
 		if (m->conf->on_done != NULL)
@@ -446,11 +450,12 @@ reaped(struct mpm *m, int idx, int st)
 		/* in-flight rescue: the client hears now, not at its timeout */
 		if (k->killed == KILL_WATCHDOG)
 			mpm_rescue(m, idx, 500, "Request timed out: the "
-			    "service child was killed after request_timeout");
+			    "service child was killed after request_timeout",
+			    0);
 		else
 			mpm_rescue(m, idx, 500, "Internal Server Error: the "
 			    "service child died while processing the "
-			    "request");
+			    "request", 0);
 	}
 	sb_slot_reaped_by(m->sb, idx, k->pid, st, k->killed ==
 	    KILL_WATCHDOG ? SB_EXIT_WATCHDOG : k->killed != KILL_NONE ?

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -260,6 +261,39 @@ bus_addr(const struct bus *b)
 	return b->ops->addr(b);
 }
 
+/*
+ * Two JIDs are one address when their bare parts (localpart@domainpart)
+ * match without regard to ASCII case, as XMPP's profiles map them (RFC
+ * 7622, 3.2 and 3.3), and their resources match exactly (3.4 keeps the
+ * case).  Other characters are compared as bytes.
+ */
+static int
+jid_same(const char *a, const char *b)
+{
+	size_t	na = strcspn(a, "/"), nb = strcspn(b, "/");
+
+	return na == nb && strncasecmp(a, b, na) == 0 &&
+	    strcmp(a + na, b + nb) == 0;
+}
+
+int
+bus_addr_same(enum bus_kind k, const char *a, const char *b)
+{
+	if (k == BUS_REDIS)
+		return strcmp(a, b) == 0;	/* list keys: bytes */
+	return jid_same(a, b);
+}
+
+int
+bus_addr_mine(const struct bus *b, const char *addr)
+{
+	const char	*own = bus_addr(b);
+
+	if (own == NULL || *own == '\0')
+		return 1;	/* not known yet: nothing to tell apart */
+	return addr != NULL && bus_addr_same(b->p.kind, own, addr);
+}
+
 const char *
 bus_error(const struct bus *b)
 {
@@ -289,6 +323,27 @@ schedule_retry(struct bus *b)
 
 static int reg_round(struct bus *, int on);
 
+/*
+ * The next refresh of the registrations: a registered listener tells its
+ * routers again every half to all of bus_conf.register_refresh_ms (the
+ * jitter keeps a site's listeners apart; 0: never).  Routers keep
+ * registrations in memory only (spec 2.2) and take a repeated one as a
+ * no-op, so a router that restarted, or dropped the listener after a
+ * bounce while the listener's own connection stayed up, knows it again
+ * within that time, where it would otherwise wait for a SIGUSR2.  One
+ * small stanza per service and router every few seconds costs a router
+ * nothing.
+ */
+static void
+refresh_later(struct bus *b)
+{
+	unsigned	p = b->conf.register_refresh_ms > 0 ?
+			    (unsigned)b->conf.register_refresh_ms : 0;
+
+	b->refresh_ms = p == 0 ? 0 : mono_ms() + p / 2 +
+	    bus_rand(b) % (p - p / 2 + 1);
+}
+
 /* The connection is there. */
 static void
 came_up(struct bus *b)
@@ -305,8 +360,10 @@ came_up(struct bus *b)
 	log_info("bus: %s: up as %s", b->ops->name, b->up_addr);
 	for (i = 0; i < b->p.nrouters; i++)
 		b->reg[i].bounces = 0;
-	if (b->want_reg)
+	if (b->want_reg) {
 		(void)reg_round(b, 1);	/* each failure logged */
+		refresh_later(b);
+	}
 }
 
 /* An attempt failed, or the connection was lost: close and retry. */
@@ -427,6 +484,8 @@ bus_timeout_ms(const struct bus *b, uint64_t now)
 	else {
 		for (i = 0; i < b->p.nrouters; i++)
 			t = min_due(t, b->reg[i].due_ms, now);
+		if (b->want_reg)
+			t = min_due(t, b->refresh_ms, now);
 	}
 	if (b->state != BUS_DOWN && b->ops->timeout_ms != NULL &&
 	    (bt = b->ops->timeout_ms(b, now)) >= 0 && (t < 0 || bt < t))
@@ -451,6 +510,34 @@ reg_due(struct bus *b, uint64_t now)
 			log_warnx("bus: registering %s with %s@%s: %s",
 			    b->p.service, b->routers[i].name,
 			    b->routers[i].domain, strerror(-rc));
+	}
+}
+
+/*
+ * Tell every router that wants the service again (refresh_later()),
+ * quietly: only failures are logged.  A router whose bounce retry is
+ * pending gets that retry instead.
+ */
+static void
+reg_refresh(struct bus *b, uint64_t now)
+{
+	size_t	i;
+	int	rc;
+
+	if (!b->want_reg || b->refresh_ms == 0 || now < b->refresh_ms)
+		return;
+	refresh_later(b);
+	for (i = 0; i < b->p.nrouters && b->state == BUS_UP; i++) {
+		if (b->reg[i].due_ms != 0 ||
+		    !reg_target_wants(&b->routers[i], b->p.service))
+			continue;
+		if ((rc = b->ops->reg_send(b, &b->routers[i], 1)) < 0) {
+			log_warnx("bus: registering %s with %s@%s again: %s",
+			    b->p.service, b->routers[i].name,
+			    b->routers[i].domain, strerror(-rc));
+			if (rc == -ENOTCONN)
+				went_down(b, rc, 1);
+		}
 	}
 }
 
@@ -481,8 +568,10 @@ run_due(struct bus *b)
 			went_down(b, rc, 1);
 			break;
 		}
-		if (b->p.nrouters > 0)
+		if (b->p.nrouters > 0) {
 			reg_due(b, now);
+			reg_refresh(b, now);
+		}
 		if (b->ops->tick != NULL)
 			b->ops->tick(b);
 		break;
@@ -796,10 +885,13 @@ bus_register(struct bus *b, int on)
 	if (b->ops->reg_send == NULL)
 		return -ENOTSUP;
 	b->want_reg = on;
+	b->refresh_ms = 0;
 	for (i = 0; i < b->p.nrouters; i++)
 		b->reg[i].bounces = 0;
 	if (b->state != BUS_UP)
 		return 0;	/* sent when it comes up, if still wanted */
+	if (on)
+		refresh_later(b);
 	return reg_round(b, on);
 }
 

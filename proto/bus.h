@@ -70,8 +70,12 @@
  * Registration.  bus_register(b, 1) registers a LISTENER with every router
  * of bus_params.routers that wants the service, now if the bus is up and
  * again after every reconnect; a registration a router bounces (XMPP: it
- * was offline) is sent again to that router alone, with back-off.
- * bus_register(b, 0) unregisters now and stops that.  A bus without
+ * was offline) is sent again to that router alone, with back-off; and
+ * every bus_conf.register_refresh_ms (half to all of it) it is sent
+ * again anyway, which routers take as a no-op, so that a router that
+ * restarted or dropped the listener learns of it again without anyone's
+ * help.  bus_register(b, 0)
+ * unregisters now and stops all that.  A bus without
  * routers (local) returns -ENOTSUP: there is nothing to tell.
  *
  * Rescue.  bus_answer() ends a request on behalf of a process that cannot
@@ -221,6 +225,21 @@ enum bus_state bus_state(const struct bus *);
 enum bus_kind bus_kind(const struct bus *);
 /* The process's own address ("" until first up on XMPP). */
 const char *bus_addr(const struct bus *);
+/*
+ * Is addr (a message's `to`) this process's own address?  For messages
+ * a process reads off its own connection: a server may deliver one that
+ * was meant for someone else (XMPP gives a message for a resource that
+ * is gone to another resource of the account), and a process runs only
+ * what was sent to it.  1 also while bus_addr() is still "".
+ */
+int	bus_addr_mine(const struct bus *, const char *addr);
+/*
+ * The comparison it makes, for two addresses of a bus of kind k: 1 when
+ * they name the same endpoint.  XMPP and local addresses are JIDs: the
+ * bare part (localpart@domain) without regard to ASCII case, as XMPP
+ * maps it (RFC 7622), the resource exactly; Redis keys byte for byte.
+ */
+int	bus_addr_same(enum bus_kind k, const char *a, const char *b);
 /* One line on the last failure, "" if none. */
 const char *bus_error(const struct bus *);
 

@@ -93,6 +93,8 @@ struct bus {
 	uint64_t		 retry_ms;	/* mono: next attempt; 0 none */
 	uint64_t		 deadline_ms;	/* mono: give up connecting */
 	int			 want_reg;	/* 1 after bus_register(b, 1) */
+	uint64_t		 refresh_ms;	/* mono: tell the routers again
+						   (bus.c); 0 none */
 	unsigned		 ev;		/* BUS_EV_* for bus_run() */
 	int			 last_rc;	/* why the last attempt failed */
 	int			 watch_epfd;	/* bus_watch() bookkeeping */

@@ -313,9 +313,58 @@ rconn_kill(struct rconn *c)
 	c->dead = 1;
 }
 
+static int	send_tmsg(struct rconn *, struct tmsg *);
+
+/*
+ * A class connection about to close (its last listener went, or the
+ * router stops) may hold requests the server delivered to it already:
+ * each gets the 503 of a class without a listener, sent from this very
+ * connection before it logs out, so no client waits for its timeout.
+ */
+static void
+rconn_orphans(struct rconn *c)
+{
+	struct router_loop	*L = c->ri->L;
+	struct bus_frame	*x;
+	struct tmsg		 m, r;
+	char			 text[ROUTER_CLASS_MAX + 64];
+
+	if (c->state != RC_UP || c->ri->redis || c == c->ri->top ||
+	    c->bridge || c->resource == NULL)
+		return;
+	snprintf(text, sizeof(text), "Service %.*s has no listener",
+	    ROUTER_CLASS_MAX, c->resource);
+	while (c->state == RC_UP && bus_recv(c->t, &x) == 1) {
+		memset(&m, 0, sizeof(m));
+		if (!(x->flags & (BUS_F_ERROR | BUS_F_OTHER | BUS_F_PONG)) &&
+		    bus_decode(c->t, x->raw, x->len, &m, NULL) == 0 &&
+		    m.router_command[0] == '\0' && !m.is_error) {
+			pbuf_reset(&L->body);
+			if (osrfmsg_error_body(m.body, strlen(m.body), 503,
+			    text, &L->body) == 0) {
+				log_info("router: %s: a request of %s came as "
+				    "the class closed: 503", c->jid,
+				    tmsg_reply_to(&m));
+				memset(&r, 0, sizeof(r));
+				r.to = tmsg_reply_to(&m);
+				r.osrf_xid = m.osrf_xid;
+				r.thread = m.thread;
+				r.body = L->body.data;
+				r.is_error = 1;
+				r.error_type = "cancel";
+				r.error_code = 503;
+				(void)send_tmsg(c, &r);
+			}
+		}
+		tmsg_clear(&m);
+		bus_frame_free(&x);
+	}
+}
+
 static void
 rconn_free(struct router_loop *L, struct rconn *c)
 {
+	rconn_orphans(c);
 	(void)rconn_flush(c);		/* e.g. a last error reply */
 	bus_free(&c->t);		/* logs out if connected, unwatches */
 	free(c->jid);
@@ -1260,6 +1309,15 @@ router_loop_free(struct router_loop **lp)
 
 	if (L == NULL)
 		return;
+	/*
+	 * What the server delivered before the stop is still routed: the
+	 * listeners are there to serve it.  (What comes later finds the
+	 * class logged out, and the server bounces it to its sender.)
+	 */
+	for (c = L->conns; c != NULL; c = c->next)
+		if (c->cls != NULL && !c->dead && c->state == RC_UP)
+			rconn_input(c);
+	flush_all(L);
 	/* Bridges first (they borrow the tables), then classes: their
 	 * connections are killed, then reaped. */
 	for (i = 0; i < L->ninst; i++)

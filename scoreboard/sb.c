@@ -171,6 +171,18 @@ inspect_existing(const char *name, pid_t *owner)
 	return 0;
 }
 
+pid_t
+sb_owner(const char *service, const char *instance)
+{
+	char	name[SB_SHM_NAME_MAX];
+	pid_t	pid = 0;
+
+	if (sb_shm_name(name, sizeof(name), service, instance) != 0 ||
+	    inspect_existing(name, &pid) != -EBUSY)
+		return 0;
+	return pid;
+}
+
 static void
 init_header(struct sb_segment *seg, const char *service, const char *instance)
 {
@@ -359,10 +371,6 @@ hdr_count(struct sb_header *h, unsigned c, uint64_t n)
 	if (c >= SB_NCOUNTERS || c == SB_C_QUEUED || c == SB_C_MAX_QUEUED)
 		return;
 	atomic_fetch_add_explicit(&h->counters[c], n, memory_order_relaxed);
-	/* A rescued request failed: accepted = completed + failed + ... */
-	if (c == SB_C_RESCUED)
-		atomic_fetch_add_explicit(&h->counters[SB_C_FAILED], n,
-		    memory_order_relaxed);
 }
 
 void

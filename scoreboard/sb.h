@@ -279,14 +279,15 @@ enum sb_exit_reason {
  * (rejected counts both the backlog-full 503s, taken from the bus first,
  * and the too-large requests refused before being accepted).  Requests
  * the parent answers itself (rescued) are failed too, so the sum holds
- * when children die.  Requests of a connected session reach their child
+ * when children die: the parent counts them failed unless their child
+ * did (a child that could not send its reply counted it already).  Requests of a connected session reach their child
  * directly and are completed/failed without being accepted.
  */
 enum sb_counter {
 	SB_C_ACCEPTED = 0,	/* requests taken from the bus (parent) */
 	SB_C_COMPLETED = 1,	/* requests answered without error (child) */
 	SB_C_FAILED = 2,	/* requests that ended in error (child; and
-				   parent, through SB_C_RESCUED) */
+				   parent, for those it rescued) */
 	SB_C_QUEUED = 3,	/* gauge: backlog length now (parent) */
 	SB_C_MAX_QUEUED = 4,	/* gauge: backlog high-water mark (parent) */
 	SB_C_REJECTED = 5,	/* answered 503, backlog full (parent) */
@@ -744,11 +745,7 @@ int	 sb_chown(struct sb *, uid_t, gid_t) MUST_CHECK;
 /* Limits and generation, together under conf_seq. */
 void	 sb_set_conf(struct sb *, uint32_t generation, const struct sb_limits *);
 void	 sb_set_max_children_now(struct sb *, uint32_t);
-/*
- * Atomic add to a counter; SB_C_QUEUED and SB_C_MAX_QUEUED excluded.
- * Counting SB_C_RESCUED counts SB_C_FAILED by as much (see the
- * bookkeeping note at enum sb_counter).
- */
+/* Atomic add to a counter; SB_C_QUEUED and SB_C_MAX_QUEUED excluded. */
 void	 sb_count(struct sb *, enum sb_counter, uint64_t n);
 /*
  * The parent's own backlog: its length (the SB_C_QUEUED gauge, raising
@@ -979,6 +976,13 @@ sb_method_record(struct sb_slot *s, unsigned idx, uint64_t dur_us,
  * releases *out with sb_close().
  */
 int	 sb_open(struct sb **out, const char *shm_name) MUST_CHECK;
+/*
+ * The live parent that holds the scoreboard of service[@instance]: its
+ * pid, or 0 when there is no segment, its parent is gone or it cannot
+ * be read.  Any layout version (the frozen prefix only).  For saying
+ * who serves a service before trying to: sb_create() decides.
+ */
+pid_t	 sb_owner(const char *service, const char *instance);
 /*
  * Read only the frozen prefix of `shm_name`: 0 with *version set for a
  * drover scoreboard of any layout version, -EPROTO for a foreign one,

@@ -3,7 +3,8 @@
  *
  *	drover-call [-c opensrf_core.xml] [--local dir] [--to address]
  *	    [-t seconds] [--connect]
- *	    [--bench n [--concurrency c] [--warmup w]]
+ *	    [--bench n [--concurrency c] [--warmup w] [--duration s]
+ *	    [--interval ms]]
  *	    service method [json-param ...]
  *
  * Connects to the bus the opensrf_core.xml "opensrf" context names (XMPP
@@ -15,7 +16,13 @@
  * connection and session, and prints throughput and latency percentiles,
  * timed from when every process has logged in and run its share of the w
  * warm-up requests, plus one "RESULT k=v ..." line for scripts
- * (test/bench-e2e) that adds the client's own CPU time per request.
+ * (test/bench-e2e, test/chaos) that adds the client's own CPU time per
+ * request and what became of every request: ok, errors the client was
+ * told of (an error status, a bounce, its own connection lost), lost
+ * (no final status within -t) and unsent.  A worker whose connection
+ * goes down logs in again before its next request, so a load survives
+ * a restart of the bus server; --duration and --interval make it a
+ * steady load for a given time.
  *
  * The session logic is services/runtime/rt_client.c, which knows only the
  * bus interface (proto/bus.h); this file picks the bus.
@@ -65,6 +72,10 @@ struct call {
 	int		 connect;
 	long		 bench;		/* requests, 0 = no benchmark */
 	long		 warmup;	/* untimed requests before them */
+	int		 duration_ms;	/* bench: stop starting requests
+					   after this; 0 = none */
+	int		 interval_ms;	/* bench: pause between a worker's
+					   requests */
 	int		 conc;
 	struct core_conf *core;
 	char		 addr[512];
@@ -77,7 +88,8 @@ usage(FILE *f, int code)
 	fprintf(f, "usage: drover-call [-c opensrf_core.xml] [--local dir] "
 	    "[--to address] [-t seconds]\n"
 	    "                   [--connect] [--bench n [--concurrency c] "
-	    "[--warmup w]]\n"
+	    "[--warmup w]\n"
+	    "                   [--duration s] [--interval ms]]\n"
 	    "                   service method [json-param ...]\n"
 	    "       drover-call --help | --version\n");
 	exit(code);
@@ -103,8 +115,9 @@ new_bus(const struct call *c, struct bus **out)
 	return rc;
 }
 
+/* Open the bus; `quiet`: say nothing when it fails (a bench retrying). */
 static int
-open_bus(const struct call *c, struct bus **out)
+open_bus(const struct call *c, struct bus **out, int quiet)
 {
 	struct bus	*bus;
 	int		 rc;
@@ -113,6 +126,10 @@ open_bus(const struct call *c, struct bus **out)
 		return rc;
 	if ((rc = bus_open(bus, c->local_dir != NULL ? c->timeout_ms :
 	    c->core->bus.connect_timeout_ms)) < 0) {
+		if (quiet) {
+			bus_free(&bus);
+			return rc;
+		}
 		fprintf(stderr, "drover-call: cannot open the bus (%s%s%s%s%s): "
 		    "%s\n",
 		    bus_kind_name(bus_kind(bus)), c->core != NULL ? " as " : "",
@@ -206,7 +223,7 @@ single(struct call *c)
 	struct rt_client	*cl = NULL;
 	int			 rc;
 
-	if ((rc = open_bus(c, &bus)) < 0)
+	if ((rc = open_bus(c, &bus, 0)) < 0)
 		return EXIT_CONNECT;
 	if ((ib = rt_inbox_new(bus)) == NULL ||
 	    rt_client_new(ib, c->addr, c->xid, "drover-call", &cl) < 0) {
@@ -232,15 +249,32 @@ out:
 
 /*
  * What a bench worker writes to the parent, one uint32_t at a time (each
- * write is below PIPE_BUF, so the workers' records never interleave): a
- * latency in us, BENCH_FAILED, BENCH_READY once it is logged in and
- * warmed up, and at the end BENCH_CPU followed, in the same write, by the
- * CPU time in us it spent on the timed requests.  Latencies never come
- * near these values (71 minutes).
+ * write is below PIPE_BUF, so the workers' records never interleave):
+ * for each request its latency in us when it completed, else one of the
+ * outcome codes below; BENCH_READY once it is logged in and warmed up;
+ * and at the end BENCH_CPU followed, in the same write, by the CPU time
+ * in us it spent on the timed requests.  Latencies never come near these
+ * values (71 minutes).
+ *
+ * The outcomes tell apart what the client knows from what it does not:
+ *	STATUS	the service (or droverd, or the router) answered an error
+ *		status
+ *	BOUNCE	the bus bounced the request (nobody at that address)
+ *	CONN	the client's own connection went down after it sent the
+ *		request, before the final status: it knows at once
+ *	UNSENT	the bus was unreachable: the request was never sent
+ *	LOST	no final status within the timeout, the connection up: a
+ *		request something dropped without a word
  */
-#define BENCH_FAILED	UINT32_MAX
+#define BENCH_LOST	UINT32_MAX
 #define BENCH_READY	(UINT32_MAX - 1)
 #define BENCH_CPU	(UINT32_MAX - 2)
+#define BENCH_STATUS	(UINT32_MAX - 3)
+#define BENCH_BOUNCE	(UINT32_MAX - 4)
+#define BENCH_CONN	(UINT32_MAX - 5)
+#define BENCH_UNSENT	(UINT32_MAX - 6)
+/* Below this a record is a latency. */
+#define BENCH_CODES	BENCH_UNSENT
 
 /* User + system time of this process, in us. */
 static uint64_t
@@ -254,34 +288,115 @@ cpu_us(void)
 	    (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
+/* A worker's connection: bus, inbox and session, made and remade. */
+struct bench_conn {
+	struct bus		*bus;
+	struct rt_inbox		*ib;
+	struct rt_client	*cl;
+};
+
+static void
+bench_close(struct bench_conn *bc)
+{
+	rt_client_free(&bc->cl);
+	rt_inbox_free(&bc->ib);
+	bus_free(&bc->bus);
+}
+
+/*
+ * While the bus cannot be reached, a worker tries again this often (each
+ * try is one unsent request): often enough to see the server return,
+ * seldom enough not to flood the log and the counts.
+ */
+#define BENCH_REOPEN_MS	200
+
+/*
+ * (Re)open the worker's connection and session.  0, or the exit code
+ * for it (the reason is printed, except for reopening: `again`).
+ */
+static int
+bench_open(struct call *c, struct bench_conn *bc, int again)
+{
+	int	rc;
+
+	bench_close(bc);
+	if (open_bus(c, &bc->bus, again) < 0 ||
+	    (bc->ib = rt_inbox_new(bc->bus)) == NULL ||
+	    rt_client_new(bc->ib, c->addr, c->xid, "drover-call",
+	    &bc->cl) < 0) {
+		bench_close(bc);
+		return EXIT_CONNECT;
+	}
+	if (c->connect && (rc = rt_client_connect(bc->cl, c->timeout_ms)) <
+	    0) {
+		report(bc->cl, rc);
+		return exit_for(rc);
+	}
+	return 0;
+}
+
+/*
+ * One timed request: its latency or outcome code.  A connection that is
+ * down is opened again first (the bus server may have restarted); a
+ * connected session lost to its keepalive is made anew.
+ */
+static uint32_t
+bench_one(struct call *c, struct bench_conn *bc)
+{
+	json_t		*v;
+	uint64_t	 t0;
+	int		 rc;
+
+	if ((bc->bus == NULL || bus_state(bc->bus) != BUS_UP ||
+	    (c->connect && !rt_client_connected(bc->cl))) &&
+	    bench_open(c, bc, 1) != 0) {
+		(void)poll(NULL, 0, BENCH_REOPEN_MS);	/* pacing */
+		return BENCH_UNSENT;
+	}
+	t0 = mono_us();
+	if ((rc = rt_client_request(bc->cl, c->method, c->params)) < 0)
+		return BENCH_UNSENT;
+	while ((rc = rt_client_recv(bc->cl, c->timeout_ms, &v)) == 1)
+		json_decref(v);
+	switch (rc) {
+	case 0:
+		return (uint32_t)(mono_us() - t0);
+	case -EREMOTEIO:
+		return BENCH_STATUS;
+	case -EHOSTUNREACH:
+		return BENCH_BOUNCE;
+	case -ETIMEDOUT:
+		return bus_state(bc->bus) == BUS_UP ? BENCH_LOST : BENCH_CONN;
+	default:
+		return BENCH_CONN;
+	}
+}
+
 /*
  * One worker: log in, run `warm` untimed requests, say READY, wait until
  * the parent closes the go pipe (every worker is then ready), run `n`
- * timed ones.  A worker that cannot log in says READY too, so the parent
- * never waits for it, and exits with EXIT_CONNECT.
+ * timed ones, or as many as fit in --duration, --interval apart.  A
+ * worker that cannot log in says READY too, so the parent never waits
+ * for it, and exits with EXIT_CONNECT.
  */
 static void NORETURN
 bench_worker(struct call *c, long n, long warm, int fd, int go)
 {
-	struct bus		*bus = NULL;
-	struct rt_inbox		*ib = NULL;
-	struct rt_client	*cl = NULL;
+	struct bench_conn	 bc = { NULL, NULL, NULL };
 	uint32_t		 lat, rec[2];
-	uint64_t		 t0, cpu0;
+	uint64_t		 cpu0, end = 0;
 	long			 i;
-	int			 rc, code = 0;
+	int			 code;
 	char			 b;
+	json_t			*v;
 
-	if (open_bus(c, &bus) < 0 || (ib = rt_inbox_new(bus)) == NULL ||
-	    rt_client_new(ib, c->addr, c->xid, "drover-call", &cl) < 0)
-		code = EXIT_CONNECT;
-	else if (c->connect && (rc = rt_client_connect(cl, c->timeout_ms)) <
-	    0) {
-		report(cl, rc);
-		code = exit_for(rc);
+	code = bench_open(c, &bc, 0);
+	for (i = 0; code == 0 && i < warm; i++) {
+		/* untimed: errors show later */
+		if (rt_client_request(bc.cl, c->method, c->params) == 0)
+			while (rt_client_recv(bc.cl, c->timeout_ms, &v) == 1)
+				json_decref(v);
 	}
-	for (i = 0; code == 0 && i < warm; i++)
-		(void)one_call(c, cl, 0);	/* untimed: errors show later */
 	lat = BENCH_READY;
 	if (write_full(fd, &lat, sizeof(lat)) < 0 || code != 0)
 		_exit(code != 0 ? code : EXIT_CONNECT);
@@ -289,27 +404,22 @@ bench_worker(struct call *c, long n, long warm, int fd, int go)
 		;	/* end of file: go */
 	close(go);
 	cpu0 = cpu_us();
-	for (i = 0; i < n; i++) {
-		t0 = mono_us();
-		rc = one_call(c, cl, 0);
-		lat = rc == 0 ? (uint32_t)(mono_us() - t0) : BENCH_FAILED;
+	if (c->duration_ms > 0)
+		end = mono_ms() + (uint64_t)c->duration_ms;
+	for (i = 0; i < n && (end == 0 || mono_ms() < end); i++) {
+		if (i > 0 && c->interval_ms > 0)
+			(void)poll(NULL, 0, c->interval_ms);	/* pacing */
+		lat = bench_one(c, &bc);
 		if (write_full(fd, &lat, sizeof(lat)) < 0)
 			_exit(EXIT_CONNECT);
-		/* a session lost to its keepalive is made anew; if that
-		 * fails the next request counts as an error too */
-		if (rc < 0 && c->connect && !rt_client_connected(cl) &&
-		    rt_client_connect(cl, c->timeout_ms) < 0)
-			continue;
 	}
 	rec[0] = BENCH_CPU;
 	rec[1] = (uint32_t)(cpu_us() - cpu0);
 	if (write_full(fd, rec, sizeof(rec)) < 0)
 		_exit(EXIT_CONNECT);
-	if (c->connect)
-		(void)rt_client_disconnect(cl);
-	rt_client_free(&cl);
-	rt_inbox_free(&ib);
-	bus_free(&bus);
+	if (c->connect && bc.cl != NULL)
+		(void)rt_client_disconnect(bc.cl);
+	bench_close(&bc);
 	close(fd);
 	_exit(0);
 }
@@ -340,16 +450,49 @@ share_of(const struct call *c, long total, int i)
 	return total / c->conc + (i < total % c->conc);
 }
 
+/* The outcomes of a run, as the parent counts them. */
+struct bench_sum {
+	long	got;		/* records: every request run */
+	long	status, bounce, conn, unsent, lost;
+};
+
+static void
+bench_count(struct bench_sum *sum, uint32_t x)
+{
+	sum->got++;
+	switch (x) {
+	case BENCH_STATUS:
+		sum->status++;
+		break;
+	case BENCH_BOUNCE:
+		sum->bounce++;
+		break;
+	case BENCH_CONN:
+		sum->conn++;
+		break;
+	case BENCH_UNSENT:
+		sum->unsent++;
+		break;
+	case BENCH_LOST:
+		sum->lost++;
+		break;
+	default:
+		break;
+	}
+}
+
 static int
 bench(struct call *c)
 {
+	struct bench_sum sum;
 	uint32_t	*lat, x;
-	size_t		 nok = 0;
-	long		 errors = 0, got = 0;
+	size_t		 nok = 0, cap;
+	long		 errors, missing;
 	uint64_t	 t0 = 0, el = 0, cpu0 = 0, cpu_par = 0, cpu_kids = 0;
 	pid_t		 pid;
 	int		 pfd[2], go[2], i, st, rc, bad = 0, ready = 0;
 
+	memset(&sum, 0, sizeof(sum));
 	if (pipe2(pfd, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0)
 		fatal("pipe2");
 	for (i = 0; i < c->conc; i++) {
@@ -364,8 +507,11 @@ bench(struct call *c)
 	}
 	close(pfd[1]);
 	close(go[0]);
-	/* after the forks: the workers have no use for it */
-	lat = xcalloc((size_t)c->bench, sizeof(*lat));
+	/* after the forks: the workers have no use for it; with a
+	 * duration, n is a bound only, so it grows as needed */
+	cap = c->duration_ms > 0 && c->bench > 4096 ? 4096 :
+	    (size_t)c->bench;
+	lat = xcalloc(cap, sizeof(*lat));
 	while ((rc = read_full(pfd[0], &x, sizeof(x))) == 0) {
 		if (x == BENCH_READY) {
 			if (++ready == c->conc) {
@@ -382,18 +528,22 @@ bench(struct call *c)
 			cpu_kids += x;
 			continue;
 		}
-		if (++got == c->bench) {
+		bench_count(&sum, x);
+		if (sum.got == c->bench) {
 			el = mono_us() - t0;
 			cpu_par = cpu_us() - cpu0;
 		}
-		if (x == BENCH_FAILED)
-			errors++;
-		else if (nok < (size_t)c->bench)
-			lat[nok++] = x;
+		if (x >= BENCH_CODES)
+			continue;
+		if (nok == cap) {
+			cap *= 2;
+			lat = xrealloc(lat, cap * sizeof(*lat));
+		}
+		lat[nok++] = x;
 	}
 	if (ready < c->conc)
 		close(go[1]);
-	if (got < c->bench && t0 != 0) {
+	if (sum.got < c->bench && t0 != 0) {
 		el = mono_us() - t0;
 		cpu_par = cpu_us() - cpu0;
 	}
@@ -401,27 +551,40 @@ bench(struct call *c)
 	while (wait(&st) > 0)
 		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 			bad = WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_CONNECT;
+	/* a worker that died or never logged in ran none of the rest */
+	missing = c->duration_ms > 0 || bad == 0 ? 0 : c->bench - sum.got;
+	errors = sum.status + sum.bounce + sum.conn;
 	qsort(lat, nok, sizeof(*lat), cmp_u32);
-	printf("requests %ld concurrency %d%s elapsed %.3f s\n", got, c->conc,
-	    c->connect ? " connected" : "", el / 1e6);
-	printf("rate %.1f req/s\n", el > 0 ? (double)got * 1e6 / el : 0.0);
+	printf("requests %ld concurrency %d%s elapsed %.3f s\n", sum.got,
+	    c->conc, c->connect ? " connected" : "", el / 1e6);
+	printf("rate %.1f req/s\n", el > 0 ? (double)sum.got * 1e6 / el :
+	    0.0);
 	printf("latency ms p50 %.3f p90 %.3f p99 %.3f\n",
 	    pct_ms(lat, nok, 0.50), pct_ms(lat, nok, 0.90),
 	    pct_ms(lat, nok, 0.99));
-	printf("errors %ld\n", errors + (c->bench - got));
+	printf("ok %zu errors %ld (status %ld, bounced %ld, connection lost "
+	    "%ld) lost %ld unsent %ld\n", nok, errors, sum.status, sum.bounce,
+	    sum.conn, sum.lost, sum.unsent + missing);
 	printf("RESULT requests=%ld warmup=%ld clients=%d connected=%d "
 	    "secs=%.3f rps=%.1f p50_us=%.0f p90_us=%.0f p99_us=%.0f "
-	    "errors=%ld cpu_us_per_req=%.2f parent_cpu_us_per_req=%.2f\n",
-	    got, c->warmup, c->conc, c->connect, el / 1e6,
-	    el > 0 ? (double)got * 1e6 / el : 0.0,
+	    "errors=%ld cpu_us_per_req=%.2f parent_cpu_us_per_req=%.2f "
+	    "sent=%ld ok=%zu lost=%ld unsent=%ld err_status=%ld "
+	    "err_bounce=%ld err_conn=%ld\n",
+	    sum.got, c->warmup, c->conc, c->connect, el / 1e6,
+	    el > 0 ? (double)sum.got * 1e6 / el : 0.0,
 	    pct_ms(lat, nok, 0.50) * 1000, pct_ms(lat, nok, 0.90) * 1000,
-	    pct_ms(lat, nok, 0.99) * 1000, errors + (c->bench - got),
-	    got > 0 ? (double)(cpu_kids + cpu_par) / got : 0.0,
-	    got > 0 ? (double)cpu_par / got : 0.0);
+	    pct_ms(lat, nok, 0.99) * 1000, errors,
+	    sum.got > 0 ? (double)(cpu_kids + cpu_par) / sum.got : 0.0,
+	    sum.got > 0 ? (double)cpu_par / sum.got : 0.0,
+	    sum.got - sum.unsent, nok, sum.lost, sum.unsent + missing,
+	    sum.status, sum.bounce, sum.conn);
+	fflush(stdout);
 	free(lat);
 	if (bad != 0)
 		return bad;
-	return errors > 0 || got < c->bench ? EXIT_STATUS : 0;
+	if (sum.lost > 0)
+		return EXIT_TIMEOUT;
+	return errors > 0 || sum.unsent + missing > 0 ? EXIT_STATUS : 0;
 }
 
 /* ---------------------------------------------------------- main */
@@ -472,6 +635,8 @@ main(int argc, char **argv)
 		{ "bench", required_argument, NULL, 'b' },
 		{ "concurrency", required_argument, NULL, 'n' },
 		{ "warmup", required_argument, NULL, 'w' },
+		{ "duration", required_argument, NULL, 'D' },
+		{ "interval", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -521,6 +686,16 @@ main(int argc, char **argv)
 			if (parse_ll(optarg, 0, 100000000, &v) < 0)
 				usage(stderr, EXIT_USAGE);
 			c.warmup = (long)v;
+			break;
+		case 'D':
+			if (parse_ll(optarg, 1, 86400, &v) < 0)
+				usage(stderr, EXIT_USAGE);
+			c.duration_ms = (int)v * 1000;
+			break;
+		case 'I':
+			if (parse_ll(optarg, 0, 60000, &v) < 0)
+				usage(stderr, EXIT_USAGE);
+			c.interval_ms = (int)v;
 			break;
 		case 'h':
 			usage(stdout, 0);

@@ -229,6 +229,8 @@ static const struct reg_target stock[] = {
 };
 
 static struct bus_conf	conf;
+/* register_refresh of the next sc_bus(); 0: off (tests of other timers) */
+static int		sc_refresh_ms;
 
 static struct bus *
 sc_bus(const char *service, int reconnect, unsigned cap_ms)
@@ -240,6 +242,7 @@ sc_bus(const char *service, int reconnect, unsigned cap_ms)
 	conf.domain = (char *)"test";
 	conf.connect_timeout_ms = 10000;
 	conf.reconnect_max_ms = (int)cap_ms;
+	conf.register_refresh_ms = sc_refresh_ms;
 	memset(&p, 0, sizeof(p));
 	p.kind = BUS_XMPP;	/* named only: the ops are the script's */
 	p.conf = &conf;
@@ -256,6 +259,7 @@ static void
 setup(void)
 {
 	script_reset();
+	sc_refresh_ms = 0;
 }
 
 static void
@@ -285,6 +289,47 @@ run_until(struct bus *b, int (*pred)(struct bus *), int ms)
  * time later (never sooner than the back-off, never later than its
  * cap), and registers once it is up; a client's bus does not retry.
  */
+/* Whose message is it (bus_addr_same(), RFC 7622 for JIDs). */
+static const struct {
+	enum bus_kind	 kind;
+	const char	*a, *b;
+	int		 same;
+} addr_vec[] = {
+	{ BUS_XMPP, "opensrf@private.localhost/x_drone_1",
+	  "opensrf@private.localhost/x_drone_1", 1 },
+	{ BUS_XMPP, "opensrf@private.localhost/x_drone_1",
+	  "opensrf@Private.LOCALHOST/x_drone_1", 1 },
+	{ BUS_XMPP, "opensrf@private.localhost/x_drone_1",
+	  "OpenSRF@private.localhost/x_drone_1", 1 },
+	/* resources keep their case */
+	{ BUS_XMPP, "opensrf@private.localhost/x_drone_1",
+	  "opensrf@private.localhost/X_drone_1", 0 },
+	{ BUS_XMPP, "opensrf@private.localhost/x_drone_1",
+	  "opensrf@private.localhost/x_drone_2", 0 },
+	{ BUS_XMPP, "opensrf@private.localhost/x_drone_1",
+	  "opensrf@private.localhost", 0 },
+	{ BUS_XMPP, "opensrf@private.localhost/x_drone_1",
+	  "opensrf@private.localhost/x_drone_1/more", 0 },
+	{ BUS_XMPP, "opensrf@private.localhost/a/b",
+	  "OPENSRF@private.localhost/a/b", 1 },
+	{ BUS_XMPP, "opensrf@private.localhost/x", "", 0 },
+	{ BUS_LOCAL, "opensrf@local/x_drone_1", "opensrf@LOCAL/x_drone_1",
+	  1 },
+	/* Redis keys are bytes */
+	{ BUS_REDIS, "opensrf:client:abc", "opensrf:client:abc", 1 },
+	{ BUS_REDIS, "opensrf:client:abc", "opensrf:client:ABC", 0 },
+	{ BUS_REDIS, "opensrf:client:abc", "OPENSRF:client:abc", 0 },
+};
+
+START_TEST(test_addr_same)
+{
+	ck_assert_int_eq(bus_addr_same(addr_vec[_i].kind, addr_vec[_i].a,
+	    addr_vec[_i].b), addr_vec[_i].same);
+	ck_assert_int_eq(bus_addr_same(addr_vec[_i].kind, addr_vec[_i].b,
+	    addr_vec[_i].a), addr_vec[_i].same);
+}
+END_TEST
+
 START_TEST(test_reconnect)
 {
 	struct bus	*b;
@@ -424,6 +469,54 @@ START_TEST(test_reg_bounce)
 	ck_assert_int_eq(bus_register(b, 0), 2);
 	run_until(b, two_regs, 100);
 	ck_assert_str_eq(S.regs[1], "unregister public.localhost");
+	ck_assert_int_eq(bus_timeout_ms(b, mono_ms()), -1);
+	bus_free(&b);
+}
+END_TEST
+
+static int
+four_regs(struct bus *b)
+{
+	return S.nregs >= 4;
+}
+
+static int
+five_regs(struct bus *b)
+{
+	return S.nregs >= 5;
+}
+
+/*
+ * A registered listener tells its routers again every half to all of
+ * register_refresh (routers keep registrations in memory only: a
+ * restarted one learns it so), to each router that wants the service;
+ * a router whose bounce retry is pending waits for that retry; and
+ * unregistering stops it all.
+ */
+START_TEST(test_reg_refresh)
+{
+	struct bus	*b;
+	uint64_t	 t0;
+	int		 t;
+
+	sc_refresh_ms = 200;
+	b = sc_bus("opensrf.math", 0, 200);
+	ck_assert_int_eq(bus_open(b, 1000), 0);
+	ck_assert_int_eq(bus_register(b, 1), 2);
+	t0 = mono_ms();
+	t = bus_timeout_ms(b, t0);
+	ck_assert_int_ge(t, 0);
+	ck_assert_int_le(t, 200);
+	run_until(b, four_regs, 2000);
+	ck_assert_uint_ge(mono_ms() - t0, 100);
+	ck_assert_int_eq(S.nregs, 4);
+	ck_assert_str_eq(S.regs[2], "register public.localhost");
+	ck_assert_str_eq(S.regs[3], "register private.localhost");
+	/* the public router bounced: it waits for its retry (1 s) */
+	bus_reg_bounced(b, 0);
+	run_until(b, five_regs, 2000);
+	ck_assert_str_eq(S.regs[4], "register private.localhost");
+	ck_assert_int_eq(bus_register(b, 0), 2);
 	ck_assert_int_eq(bus_timeout_ms(b, mono_ms()), -1);
 	bus_free(&b);
 }
@@ -597,6 +690,7 @@ bus_suite(void)
 	tc = tcase_create("backoff");
 	tcase_set_tags(tc, "unit");
 	tcase_add_loop_test(tc, test_backoff, 0, ARRAY_LEN(backoff_vec));
+	tcase_add_loop_test(tc, test_addr_same, 0, ARRAY_LEN(addr_vec));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("life");
@@ -606,6 +700,7 @@ bus_suite(void)
 	tcase_add_test(tc, test_connect_steps);
 	tcase_add_loop_test(tc, test_reg_choice, 0, ARRAY_LEN(reg_vec));
 	tcase_add_test(tc, test_reg_bounce);
+	tcase_add_test(tc, test_reg_refresh);
 	tcase_add_test(tc, test_answer);
 	tcase_add_test(tc, test_cork);
 	tcase_add_loop_test(tc, test_pong_id, 0, ARRAY_LEN(pong_cases));

@@ -377,7 +377,17 @@ static const struct {
 	{ "<r><k>42</k></r>", G_INT, 1, 256, 0, 42, NULL, NULL },
 	{ "<r><k> 7 </k></r>", G_INT, 1, 256, 0, 7, NULL, NULL },
 	{ "<r/>", G_INT, 1, 256, 0, -1, NULL, NULL },		/* default */
-	{ "<r><k/></r>", G_INT, 1, 256, 0, -1, NULL, NULL },	/* empty */
+	/* empty is not "unset": a value was meant and is missing */
+	{ "<r><k/></r>", G_INT, 1, 256, -EINVAL, 0, NULL,
+	  "t.xml:1: k: expected an integer from 1 to 256, got an empty "
+	  "element" },
+	{ "<r><k> </k></r>", G_INT, 1, 256, -EINVAL, 0, NULL,
+	  "got an empty element" },
+	/* a key given twice: which one was meant? */
+	{ "<r>\n<k>1</k>\n<k>2</k></r>", G_INT, 1, 256, -EINVAL, 0, NULL,
+	  "t.xml:3: k: given more than once (first at line 2)" },
+	{ "<r><k>1</k><k>1</k></r>", G_INT, 1, 256, -EINVAL, 0, NULL,
+	  "k: given more than once" },
 	{ "<r>\n<k>300</k></r>", G_INT, 1, 256, -EINVAL, 0, NULL,
 	  "t.xml:2: k: expected an integer from 1 to 256, got \"300\"" },
 	{ "<r><k>0</k></r>", G_INT, 1, 256, -EINVAL, 0, NULL,
@@ -399,14 +409,25 @@ static const struct {
 	{ "<r><k>off</k></r>", G_BOOL, 0, 0, 0, 0, NULL, NULL },
 	{ "<r><k>1</k></r>", G_BOOL, 0, 0, 0, 1, NULL, NULL },
 	{ "<r/>", G_BOOL, 0, 0, 0, -1, NULL, NULL },
+	{ "<r><k></k></r>", G_BOOL, 0, 0, -EINVAL, 0, NULL,
+	  "k: expected a boolean (true/false, yes/no, on/off, 1/0), got an "
+	  "empty element" },
+	{ "<r><k>true</k><k>false</k></r>", G_BOOL, 0, 0, -EINVAL, 0, NULL,
+	  "k: given more than once (first at line 1)" },
 	{ "<r><k>maybe</k></r>", G_BOOL, 0, 0, -EINVAL, 0, NULL,
 	  "k: expected a boolean (true/false, yes/no, on/off, 1/0), "
 	  "got \"maybe\"" },
 	{ "<r><k><x/></k></r>", G_BOOL, 0, 0, -EINVAL, 0, NULL,
 	  "got an element with children" },
-	{ "<r><k>val</k><k>second</k></r>", G_STR, 0, 0, 0, 0, "val", NULL },
+	{ "<r><k>val</k><k>second</k></r>", G_STR, 0, 0, -EINVAL, 0, NULL,
+	  "t.xml:1: k: given more than once (first at line 1)" },
+	{ "<r><k/><k/></r>", G_STR, 0, 0, -EINVAL, 0, NULL,
+	  "k: given more than once" },
 	{ "<r/>", G_STR, 0, 0, 0, 0, "def", NULL },
+	/* strings may be empty: OpenSRF's own files have <pid/> (cfg.h) */
 	{ "<r><k/></r>", G_STR, 0, 0, 0, 0, "def", NULL },
+	/* a repeated element elsewhere is not this key */
+	{ "<r><k>v</k><j>1</j><j>2</j></r>", G_STR, 0, 0, 0, 0, "v", NULL },
 	{ "<r><k><x>1</x></k></r>", G_STR, 0, 0, -EINVAL, 0, NULL,
 	  "t.xml:1: k: expected a string, got an element with children" },
 };

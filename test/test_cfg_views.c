@@ -188,6 +188,37 @@ static const struct {
 	  "services/service: expected a string" },
 	{ "<router_name><x/></router_name>",
 	  "opensrf/router_name: expected a string" },
+	/* empty typed keys are errors, not defaults */
+	{ "<port/>", "opensrf/port: expected an integer from 1 to 65535, "
+	  "got an empty element" },
+	{ "<loglevel></loglevel>", "opensrf/loglevel: expected an integer "
+	  "from 0 to 5, got an empty element" },
+	{ "<client/>", "opensrf/client: expected a boolean" },
+	{ "<syslog/>", "opensrf/syslog: expected a syslog facility" },
+	{ "<tls/>", "opensrf/tls: expected one of off, optional, required, "
+	  "got an empty element" },
+	{ "<scoreboard_mode/>", "opensrf/scoreboard_mode: expected an octal "
+	  "mode from 0000 to 0777, got an empty element" },
+	{ "<connect_timeout/>", "opensrf/connect_timeout: expected an "
+	  "integer from 1 to 3600, got an empty element" },
+	/* drover's own strings too; OpenSRF's may be empty (<pid/>) */
+	{ "<host/>", "opensrf/host: expected a string, got an empty element" },
+	{ "<tls_ca_file/>", "opensrf/tls_ca_file: expected a string, got an "
+	  "empty element" },
+	{ "<logtag/>", NULL },
+	{ "<router_name/>", NULL },
+	/* a key given twice */
+	{ "<username>v</username>", "opensrf/username: given more than once "
+	  "(first at line 1)" },
+	{ "<port>5222</port><port>5223</port>", "opensrf/port: given more "
+	  "than once" },
+	{ "<tls>off</tls><tls>off</tls>", "opensrf/tls: given more than "
+	  "once" },
+	{ "<routers><router><name>r</name><name>q</name><domain>x</domain>"
+	  "</router></routers>", "opensrf/routers/router/name: given more "
+	  "than once" },
+	/* OpenSRF's <domain> is a list whose first entry counts (spec 5.2) */
+	{ "<domain>second</domain>", NULL },
 };
 
 START_TEST(test_core_bad)
@@ -343,6 +374,16 @@ static const struct {
 	{ "<c><routers><router>" R_TRUST R_TRANS "</transport>"
 	  "<loglevel>6</loglevel></router></routers></c>",
 	  "routers/router/loglevel: expected an integer from 0 to 5" },
+	{ "<c><routers><router>" R_TRUST R_TRANS "<port/>"
+	  "</transport></router></routers></c>",
+	  "transport/port: expected an integer from 1 to 65535, got an empty "
+	  "element" },
+	{ "<c><routers><router>" R_TRUST R_TRANS "<server>y</server>"
+	  "</transport></router></routers></c>",
+	  "routers/router/transport/server: given more than once" },
+	{ "<c><routers><router>" R_TRUST R_TRANS "</transport>" R_TRANS
+	  "</transport></router></routers></c>",
+	  "routers/router/transport/server: given more than once" },
 };
 
 START_TEST(test_router_bad)
@@ -552,9 +593,66 @@ static const struct {
 	{ "<keepalive>0</keepalive>", "apps/s/keepalive: expected an integer "
 	  "from 1 to 3600" },
 	{ "<stateless>2</stateless>", "apps/s/stateless: expected a boolean" },
-	{ "<implementation/>", NULL },	/* the first one counts */
+	{ "<implementation>t.so</implementation>", "apps/s/implementation: "
+	  "given more than once (first at line 1)" },
+	{ "<implementation/>", "apps/s/implementation: given more than once" },
+	{ "<unix_config><max_children/></unix_config>",
+	  "apps/s/unix_config/max_children: expected an integer from 1 to "
+	  "256, got an empty element" },
+	{ "<unix_config><max_children>5</max_children><max_children>6"
+	  "</max_children></unix_config>",
+	  "apps/s/unix_config/max_children: given more than once" },
+	{ "<unix_config><min_children>1</min_children></unix_config>"
+	  "<unix_config><min_children>2</min_children></unix_config>",
+	  "apps/s/unix_config/min_children: given more than once" },
+	{ "<keepalive></keepalive>", "apps/s/keepalive: expected an integer "
+	  "from 1 to 3600, got an empty element" },
+	{ "<stateless/>", "apps/s/stateless: expected a boolean" },
+	{ "<unix_config><max_requests_jitter/></unix_config>",
+	  "apps/s/unix_config/max_requests_jitter: expected an integer" },
+	/* OpenSRF's stock files: empty legacy and string keys still load */
+	{ "<language/><unix_config><unix_sock/><unix_pid/><unix_log/>"
+	  "</unix_config>", NULL },
 	{ "<language>Perl</language>", NULL },	/* droverd decides */
 };
+
+/*
+ * The shape of OpenSRF's stock opensrf.xml (spec 5.4): empty <dirs>
+ * entries, an empty <activeapps/> and the legacy unix_* keys load
+ * unchanged, though empty typed keys are errors.
+ */
+START_TEST(test_svc_stock_empties)
+{
+	struct svc_conf	*sc = NULL;
+	struct cfg_err	 err = { "" };
+	struct cfg_tree	*t, *m = NULL;
+	char		**apps = NULL;
+
+	t = th_tree("<opensrf version=\"0.0.3\"><default>"
+	    "<dirs><log/><sock/><pid/><conf/></dirs><activeapps/>"
+	    "<cache><global><servers><server>127.0.0.1:11211</server>"
+	    "</servers><max_cache_time>86400</max_cache_time></global></cache>"
+	    "<apps><opensrf.math><keepalive>3</keepalive><stateless>1"
+	    "</stateless><language>c</language><implementation>"
+	    "libosrf_math.so</implementation><unix_config><max_requests>1000"
+	    "</max_requests><min_children>5</min_children><max_children>15"
+	    "</max_children><min_spare_children>2</min_spare_children>"
+	    "<max_spare_children>5</max_spare_children><unix_sock/><unix_pid/>"
+	    "<unix_log/></unix_config><app_settings><x/></app_settings>"
+	    "</opensrf.math></apps></default></opensrf>");
+	ck_assert_int_eq(cfg_merge_host(t, "h", &m, &err), 0);
+	ck_assert_msg(svc_conf_from_tree(m, "opensrf.math", &sc, &err) == 0,
+	    "%s", err.msg);
+	ck_assert_ptr_null(sc->pid_dir);
+	ck_assert_int_eq(sc->max_children, 15);
+	svc_conf_free(&sc);
+	ck_assert_int_eq(cfg_active_apps_tree(m, &apps, &err), 0);
+	ck_assert_ptr_null(apps[0]);
+	cfg_strv_free(&apps);
+	cfg_tree_free(&m);
+	cfg_tree_free(&t);
+}
+END_TEST
 
 START_TEST(test_svc_bad)
 {
@@ -735,6 +833,7 @@ cfg_views_suite(void)
 	tc = tcase_create("svc");
 	tcase_add_test(tc, test_svc_example);
 	tcase_add_test(tc, test_svc_merged);
+	tcase_add_test(tc, test_svc_stock_empties);
 	tcase_add_loop_test(tc, test_svc_bad, 0, ARRAY_LEN(svc_bad));
 	tcase_add_test(tc, test_svc_missing);
 	tcase_add_test(tc, test_svc_validate);

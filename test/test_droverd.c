@@ -642,24 +642,55 @@ START_TEST(test_ttin_ttou)
 }
 END_TEST
 
+/* What droverd wrote to stderr (d->dir/stderr.log), NUL-terminated. */
+static void
+read_stderr(struct th_droverd *d, char *buf, size_t size)
+{
+	char	 path[128];
+	FILE	*f;
+	size_t	 n;
+
+	snprintf(path, sizeof(path), "%s/stderr.log", d->dir);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/*
+ * A second droverd for the same service and instance exits 1 and says
+ * on stderr which pid serves it (not only in the log: with -d, before
+ * it daemonizes, whose stderr is /dev/null).
+ */
 START_TEST(test_second_refused)
 {
 	struct th_conf	c = { .min_children = 1, .max_children = 1 };
-	const char	*extra[] = { "-f", NULL };
+	const char	*extra[2][2] = { { "-f", NULL }, { "-d", NULL } };
 	struct th_droverd d2;
-	char		 want[64];
+	char		 want[128], buf[4096];
 	int		 st;
 
 	th_droverd_start(&D, &c);
 	d2 = D;		/* same files and directory */
-	d2.pid = th_droverd_exec(&D, extra);
+	d2.pid = th_droverd_exec(&D, extra[_i]);
 	d2.sb = NULL;
 	d2.client = NULL;
 	d2.pend = NULL;
 	st = th_droverd_wait_exit(&d2, WAIT_MS);
-	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1);
-	snprintf(want, sizeof(want), "by droverd pid %d", (int)D.pid);
-	th_wait_log(&D, want, WAIT_MS);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %#x",
+	    st);
+	snprintf(want, sizeof(want), "droverd: drover.test@%s is already "
+	    "served by droverd pid %d\n", D.instance, (int)D.pid);
+	read_stderr(&D, buf, sizeof(buf));
+	ck_assert_msg(strstr(buf, want) != NULL, "stderr \"%s\" lacks "
+	    "\"%s\"", buf, want);
+	/* the first one goes on serving */
+	ck_assert_int_eq(kill(D.pid, 0), 0);
+	if (_i == 0) {
+		snprintf(want, sizeof(want), "by droverd pid %d", (int)D.pid);
+		th_wait_log(&D, want, WAIT_MS);
+	}
 }
 END_TEST
 
@@ -1166,7 +1197,7 @@ droverd_suite(void)
 	tcase_add_test(tc, test_sigint_fast);
 	tcase_add_test(tc, test_ttin_ttou);
 	tcase_add_test(tc, test_usr1_usr2);
-	tcase_add_test(tc, test_second_refused);
+	tcase_add_loop_test(tc, test_second_refused, 0, 2);
 	tcase_add_test(tc, test_check);
 	tcase_add_test(tc, test_daemon);
 	tcase_add_test(tc, test_check_bad_plugin);

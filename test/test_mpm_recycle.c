@@ -156,7 +156,9 @@ static const struct {
 	{ "<max_rss_kb>1073741824</max_rss_kb>", NULL, 0, 1073741824, 0, 0 },
 	{ "<max_child_lifetime>31536000</max_child_lifetime>", NULL, 0, 0,
 	  31536000, 0 },
-	{ "<max_rss_growth_kb/>", NULL, 0, 0, 0, 0 },	/* empty: default */
+	/* empty is an error, not the default (cfg.h) */
+	{ "<max_rss_growth_kb/>", "max_rss_growth_kb: expected an integer "
+	  "from 0 to 1073741824, got an empty element", 0, 0, 0, 0 },
 	{ "<max_rss_kb>1073741825</max_rss_kb>", "expected an integer from "
 	  "0 to 1073741824", 0, 0, 0, 0 },
 	{ "<max_rss_growth_kb>-1</max_rss_growth_kb>", "expected an "

@@ -439,6 +439,137 @@ START_TEST(test_error_stanza_dropped)
 }
 END_TEST
 
+/* A stanza from CLIENT on THREAD to `to` carrying `body` as it is. */
+static char *
+mk_raw(const char *to, const char *body)
+{
+	struct tmsg	 t = TMSG_INIT;
+	char		*xml;
+
+	t.to = to;
+	t.from = CLIENT;
+	t.thread = THREAD;
+	t.osrf_xid = XID;
+	t.body = body;
+	ck_assert_int_eq(tmsg_xml_write(&t, &xml, NULL), 0);
+	return xml;
+}
+
+/* One hinted osrfMessage of `type` with threadTrace `trace`. */
+#define OM(trace, type, rest) "{\"__c\":\"osrfMessage\",\"__p\":{" \
+	"\"threadTrace\":\"" trace "\",\"type\":\"" type "\"" rest "}}"
+#define OM_RESULT(trace) OM(trace, "RESULT", ",\"payload\":{\"__c\":" \
+	"\"osrfResult\",\"__p\":{\"status\":\"OK\",\"statusCode\":\"200\"," \
+	"\"content\":1}}")
+#define OM_STATUS(trace) OM(trace, "STATUS", ",\"payload\":{\"__c\":" \
+	"\"osrfConnectStatus\",\"__p\":{\"status\":\"Request Complete\"," \
+	"\"statusCode\":\"205\"}}")
+#define BARE_METHOD "{\"__c\":\"osrfMethod\",\"__p\":{\"method\":" \
+	"\"t.add\",\"params\":[1,2]}}"
+
+/*
+ * Valid JSON that asks a service for nothing it can do: the client
+ * still gets one 400 on its thread (with the threadTrace of the message
+ * when there is one), never silence.
+ */
+static const struct {
+	const char	*body;
+	long long	 trace;
+} not_osrf_cases[] = {
+	{ "[]", 0 },
+	{ "[1,\"two\"]", 0 },
+	{ "[" BARE_METHOD "]", 0 },	/* an osrfMethod without its message */
+	{ BARE_METHOD, 0 },		/* not even in an array */
+	{ "{}", 0 },
+	{ "[" OM_RESULT("3") "]", 3 },	/* a RESULT is an answer, not a
+					   question */
+	{ "[" OM("4", "DISCONNECT", "") "]", 4 }, /* no session to end */
+};
+
+START_TEST(test_not_osrf_body)
+{
+	struct got	 g;
+	char		*xml = mk_raw(DRONE, not_osrf_cases[_i].body);
+
+	ck_assert_int_eq(serve(xml), WORKER_OK);
+	free(xml);
+	ck_assert_uint_eq(th_fakebus_nsent(bus), 1);
+	got_load(&g, bus, 0);
+	ck_assert_str_eq(g.t.to, CLIENT);
+	ck_assert_str_eq(g.t.thread, THREAD);
+	ck_assert_uint_eq(g.l.n, 1);
+	assert_status(&g.l.msg[0], OSRFMSG_C_METHOD_EXCEPTION, 400, NULL);
+	ck_assert_int_eq(g.l.msg[0].thread_trace, not_osrf_cases[_i].trace);
+	got_clear(&g);
+}
+END_TEST
+
+/*
+ * The parent counted the frame accepted: a refused one is a failed
+ * request on the scoreboard, so accepted = completed + failed + queued +
+ * rejected still holds; one served request counts once, as before.
+ */
+START_TEST(test_refusal_counted)
+{
+	struct sb	*sb;
+	struct sb_info	 in;
+	char		 name[64], *xml;
+
+	sb = th_sb_create("rtrefuse", NULL, 0600, name, sizeof(name));
+	xml = mk_raw(DRONE, not_osrf_cases[_i].body);
+	ck_assert_int_eq(rt_serve(svc, bus, sb_slot(sb, 0), 1, xml,
+	    strlen(xml)), WORKER_OK);
+	free(xml);
+	xml = mk_req("t.add", "[1,2]");
+	ck_assert_int_eq(rt_serve(svc, bus, sb_slot(sb, 0), 1, xml,
+	    strlen(xml)), WORKER_OK);
+	free(xml);
+	ck_assert_int_eq(sb_read_info(sb, &in), 0);
+	ck_assert_uint_eq(in.counters[SB_C_FAILED], 1);
+	ck_assert_uint_eq(in.counters[SB_C_COMPLETED], 1);
+	sb_destroy(&sb);
+}
+END_TEST
+
+/*
+ * A STATUS is never answered: two services that answered each other's
+ * stray statuses with statuses would do so forever.
+ */
+START_TEST(test_status_to_service_dropped)
+{
+	char	*xml = mk_raw(DRONE, "[" OM_STATUS("5") "]");
+
+	ck_assert_int_eq(serve(xml), WORKER_OK);
+	free(xml);
+	ck_assert_uint_eq(th_fakebus_nsent(bus), 0);
+}
+END_TEST
+
+/* A REQUEST is served and the RESULT beside it refused, in order. */
+START_TEST(test_mixed_body)
+{
+	struct got	 g;
+	char		*xml;
+
+	xml = mk_raw(DRONE, "[" OM("1", "REQUEST", ",\"payload\":{\"__c\":"
+	    "\"osrfMethod\",\"__p\":{\"method\":\"t.add\",\"params\":[2,3]}}")
+	    "," OM_RESULT("2") "]");
+	ck_assert_int_eq(serve(xml), WORKER_OK);
+	free(xml);
+	ck_assert_uint_eq(th_fakebus_nsent(bus), 2);
+	got_load(&g, bus, 0);
+	ck_assert_uint_eq(g.l.n, 2);
+	assert_result(&g.l.msg[0], "5");
+	ck_assert_int_eq(g.l.msg[1].thread_trace, 1);
+	got_clear(&g);
+	got_load(&g, bus, 1);
+	ck_assert_uint_eq(g.l.n, 1);
+	assert_status(&g.l.msg[0], OSRFMSG_C_METHOD_EXCEPTION, 400, NULL);
+	ck_assert_int_eq(g.l.msg[0].thread_trace, 2);
+	got_clear(&g);
+}
+END_TEST
+
 START_TEST(test_send_failure_reported)
 {
 	char	*xml = mk_req("t.add", "[1,1]");
@@ -759,6 +890,96 @@ START_TEST(test_session_requests_then_disconnect)
 	free(con);
 	free(r1);
 	free(other);
+	free(disc);
+}
+END_TEST
+
+/* In a session too: a RESULT from the client gets its 400, the session
+ * goes on. */
+START_TEST(test_session_result_refused)
+{
+	struct script	 sc;
+	struct got	 g;
+	char		*con, *res, *r1, *disc;
+
+	con = mk_stanza(CLIENT, THREAD, OSRFMSG_CONNECT, 0, NULL, NULL);
+	res = mk_raw(DRONE, "[" OM_RESULT("5") "]");
+	r1 = mk_stanza(CLIENT, THREAD, OSRFMSG_REQUEST, 6, "t.add", "[3,4]");
+	disc = mk_stanza(CLIENT, THREAD, OSRFMSG_DISCONNECT, 6, NULL, NULL);
+	memset(&sc, 0, sizeof(sc));
+	sc.bus = bus;
+	sc.after[0][0] = res;	/* after the 200 */
+	sc.after[0][1] = r1;
+	sc.after[2][0] = disc;	/* after r1's answer */
+	th_fakebus_on_send(bus, play, &sc);
+	ck_assert_int_eq(rt_serve(svc, bus, NULL, 1, con, strlen(con)),
+	    WORKER_OK);
+	th_fakebus_on_send(bus, NULL, NULL);
+	/* 200, the 400 for trace 5, [RESULT 7, 205]; no 408 */
+	ck_assert_uint_eq(th_fakebus_nsent(bus), 3);
+	got_load(&g, bus, 1);
+	assert_status(&g.l.msg[0], OSRFMSG_C_METHOD_EXCEPTION, 400, NULL);
+	ck_assert_int_eq(g.l.msg[0].thread_trace, 5);
+	got_clear(&g);
+	got_load(&g, bus, 2);
+	assert_result(&g.l.msg[0], "7");
+	got_clear(&g);
+	free(con);
+	free(res);
+	free(r1);
+	free(disc);
+}
+END_TEST
+
+/*
+ * A stanza that reaches this drone's connection but names another
+ * address (XMPP hands a message for a vanished resource to another one
+ * of the same account) is dropped, never run, even on the session's
+ * thread; the domain of our own JID matches in any case, as in XMPP.
+ */
+#define OTHER_DRONE	"opensrf@private.localhost/t.svc_drone_vm_1_99"
+#define DRONE_UPPER	"opensrf@PRIVATE.LocalHost/opensrf.math_drone_vm_" \
+	"1795549618.937243_22487"
+
+START_TEST(test_session_stray_dropped)
+{
+	struct script	 sc;
+	struct got	 g;
+	struct pbuf	 body = { 0 };
+	struct osrfmsg	 m;
+	json_t		*p;
+	char		*con, *stray, *r1, *disc;
+
+	con = mk_stanza(CLIENT, THREAD, OSRFMSG_CONNECT, 0, NULL, NULL);
+	disc = mk_stanza(CLIENT, THREAD, OSRFMSG_DISCONNECT, 2, NULL, NULL);
+	/* the same request twice: to someone else, then to us */
+	memset(&m, 0, sizeof(m));
+	m.type = OSRFMSG_REQUEST;
+	m.thread_trace = 2;
+	m.method = "t.add";
+	m.params = p = json_pack("[ii]", 3, 4);
+	ck_assert_int_eq(osrfmsg_encode(&m, 1, &body, NULL), 0);
+	json_decref(p);
+	stray = mk_raw(OTHER_DRONE, body.data);
+	r1 = mk_raw(DRONE_UPPER, body.data);
+	pbuf_free(&body);
+	memset(&sc, 0, sizeof(sc));
+	sc.bus = bus;
+	sc.after[0][0] = stray;	/* after the 200 */
+	sc.after[0][1] = r1;
+	sc.after[1][0] = disc;	/* after the one answer */
+	th_fakebus_on_send(bus, play, &sc);
+	ck_assert_int_eq(rt_serve(svc, bus, NULL, 1, con, strlen(con)),
+	    WORKER_OK);
+	th_fakebus_on_send(bus, NULL, NULL);
+	/* 200 and one [RESULT 7, 205]: the stray one was not run */
+	ck_assert_uint_eq(th_fakebus_nsent(bus), 2);
+	got_load(&g, bus, 1);
+	assert_result(&g.l.msg[0], "7");
+	got_clear(&g);
+	free(con);
+	free(stray);
+	free(r1);
 	free(disc);
 }
 END_TEST
@@ -1381,6 +1602,12 @@ runtime_suite(void)
 	tcase_add_test(tc, test_unreadable_body);
 	tcase_add_test(tc, test_error_stanza_dropped);
 	tcase_add_test(tc, test_send_failure_reported);
+	tcase_add_loop_test(tc, test_not_osrf_body, 0,
+	    ARRAY_LEN(not_osrf_cases));
+	tcase_add_test(tc, test_status_to_service_dropped);
+	tcase_add_loop_test(tc, test_refusal_counted, 0,
+	    ARRAY_LEN(not_osrf_cases));
+	tcase_add_test(tc, test_mixed_body);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("atomic_and_system");
@@ -1407,6 +1634,8 @@ runtime_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_connected_session);
 	tcase_add_test(tc, test_session_requests_then_disconnect);
+	tcase_add_test(tc, test_session_result_refused);
+	tcase_add_test(tc, test_session_stray_dropped);
 	tcase_add_loop_test(tc, test_sub_request, 0, 2);
 	tcase_add_test(tc, test_session_pipelined_during_subrequest);
 	tcase_add_test(tc, test_client_states);

@@ -455,6 +455,7 @@ START_TEST(test_text_v2)
 	char		 pid[32];
 
 	sb_count(fx_sb, SB_C_RESCUED, 2);
+	sb_count(fx_sb, SB_C_FAILED, 2);	/* as the parent does */
 	run_status(&r, fx_svc, NULL, NULL);
 	ck_assert_msg(exit_code(&r) == 0, "stderr: %s", r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "\nbus:        redis, up\n"));

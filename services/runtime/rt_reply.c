@@ -71,23 +71,18 @@ map_codec_err(int rc)
 	return rc == -ENOMEM ? -ENOMEM : -EMSGSIZE;
 }
 
-int
-rt_reply_flush(struct rt_reply *r)
+/* One stanza to the client with this body. */
+static int
+send_stanza(struct rt_reply *r, const char *body)
 {
 	struct tmsg	 m = TMSG_INIT;
 	int		 rc;
 
-	if (r->nmsg == 0)
-		return 0;
-	if ((rc = pbuf_addc(&r->body, ']')) < 0)
-		return rc;
 	m.to = r->to;
 	m.thread = r->thread;
 	m.osrf_xid = r->xid;
-	m.body = r->body.data;
+	m.body = body;
 	rc = bus_send(r->bus, &m);
-	pbuf_reset(&r->body);
-	r->nmsg = 0;
 	if (rc == -ENOMEM || rc == -EMSGSIZE || rc == -EINVAL)
 		return rc == -ENOMEM ? rc : -EMSGSIZE;
 	if (rc < 0) {
@@ -97,6 +92,21 @@ rt_reply_flush(struct rt_reply *r)
 	}
 	r->stanzas++;
 	return 0;
+}
+
+int
+rt_reply_flush(struct rt_reply *r)
+{
+	int	rc;
+
+	if (r->nmsg == 0)
+		return 0;
+	if ((rc = pbuf_addc(&r->body, ']')) < 0)
+		return rc;
+	rc = send_stanza(r, r->body.data);
+	pbuf_reset(&r->body);
+	r->nmsg = 0;
+	return rc;
 }
 
 /*
@@ -221,4 +231,14 @@ rt_reply_send(struct rt_reply *r, const struct osrfmsg *m)
 	if ((rc = queue_msg(r, m, 1)) < 0)
 		return rc;
 	return rt_reply_flush(r);
+}
+
+int
+rt_reply_body(struct rt_reply *r, const char *body)
+{
+	int	rc;
+
+	if ((rc = rt_reply_flush(r)) < 0)
+		return rc;
+	return send_stanza(r, body);
 }

@@ -67,6 +67,11 @@ int	rt_reply_status(struct rt_reply *, long long trace, const char *cls,
 	    int code, const char *text) MUST_CHECK;
 /* Queue any message (CONNECT replies, 408) and flush. */
 int	rt_reply_send(struct rt_reply *, const struct osrfmsg *) MUST_CHECK;
+/*
+ * Send the pending bundle, then `body`, a whole body built elsewhere
+ * (osrfmsg_error_body()), as a stanza of its own.
+ */
+int	rt_reply_body(struct rt_reply *, const char *body) MUST_CHECK;
 /* Send the pending bundle, if any. */
 int	rt_reply_flush(struct rt_reply *) MUST_CHECK;
 

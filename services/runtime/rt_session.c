@@ -15,7 +15,17 @@
  *              seconds, after which the client gets STATUS 408
  *              "Disconnected on timeout" with threadTrace 0.  DISCONNECT
  *              ends the session without a reply.  Stanzas of other
- *              threads meanwhile are dropped (C drones do the same).
+ *              threads meanwhile are dropped (C drones do the same), and
+ *              so are stanzas addressed to anyone but this drone
+ *              (bus_addr_mine()): a server may deliver a message for a
+ *              vanished drone to another process of the account.
+ *
+ * The stanza the parent hands over was addressed to the listener and
+ * taken off the listener's connection: whether it was meant for the
+ * listener is for the listener's bus to tell (the parent does not decode
+ * frames), so only what a drone reads off its own connection is checked
+ * here.  Whatever the drone is sent that is no request is answered 400
+ * where a thread is known (serve_stanza()).
  */
 #include "services/runtime/runtime.h"
 
@@ -45,6 +55,8 @@ struct sess {
 	int			 connected;
 	int			 panic;
 	int			 served;	/* requests in this stanza */
+	int			 refused;	/* 400s sent for what was no
+						   request */
 	char			*peer;		/* reply-to JID */
 	char			*thread;
 	char			*xid;
@@ -170,21 +182,30 @@ run_request(struct sess *s, const struct osrfmsg *m)
 	return rc;
 }
 
-/* Answer a body we cannot read, so the client does not wait in vain. */
+/*
+ * Answer a body that asks for nothing we can serve (not OpenSRF, or no
+ * osrfMessage in it), so the client does not wait in vain: 400 through
+ * osrfmsg_error_body(), with the best threadTrace it finds.
+ */
 static int
-refuse_body(struct sess *s, long long trace, const char *why)
+refuse_body(struct sess *s, const char *body, const char *why)
 {
 	struct rt_reply	reply;
+	struct pbuf	b = { 0 };
 	char		text[300];
 	int		rc;
 
 	log_warnx("%s: unreadable request from %s: %s", s->svc->name,
 	    s->peer, why);
+	s->refused++;
 	snprintf(text, sizeof(text), "Bad request: %s", why);
+	if ((rc = osrfmsg_error_body(body, strlen(body),
+	    OSRFMSG_STATUS_BADREQUEST, text, &b)) < 0)
+		return rc;
 	rt_reply_init(&reply, s->bus, s->peer, s->thread, s->xid, NULL);
-	rc = rt_reply_status(&reply, trace, OSRFMSG_C_METHOD_EXCEPTION,
-	    OSRFMSG_STATUS_BADREQUEST, text);
+	rc = rt_reply_body(&reply, b.data);
 	rt_reply_free(&reply);
+	pbuf_free(&b);
 	return rc;
 }
 
@@ -200,7 +221,29 @@ send_one(struct sess *s, const struct osrfmsg *m)
 	return rc;
 }
 
-/* One <message> of the session: all its osrfMessages, in order. */
+/* One message of a body that is no request: 400 with its threadTrace. */
+static int
+refuse_msg(struct sess *s, const struct osrfmsg *m, const char *why)
+{
+	struct osrfmsg	out;
+	char		text[160];
+
+	log_warnx("%s: %s from %s (threadTrace %lld)", s->svc->name, why,
+	    s->peer, m->thread_trace);
+	s->refused++;
+	snprintf(text, sizeof(text), "Bad request: %s", why);
+	osrfmsg_make_exception(&out, m, OSRFMSG_STATUS_BADREQUEST, text);
+	return send_one(s, &out);
+}
+
+/*
+ * One <message> of the session: all its osrfMessages, in order.
+ * CONNECT and REQUEST are served, DISCONNECT ends a session.  The rest
+ * is no request, yet its sender may be waiting: a RESULT, a DISCONNECT
+ * outside a session and a body without any osrfMessage are answered 400.
+ * A STATUS alone is dropped with a log line: answering a status with a
+ * status could bounce between two processes for ever.
+ */
 static int
 serve_stanza(struct sess *s, const struct tmsg *t)
 {
@@ -216,8 +259,14 @@ serve_stanza(struct sess *s, const struct tmsg *t)
 		return rc;
 	log_set_xid(s->xid);
 	rc = osrfmsg_decode(t->body, strlen(t->body), &l, &err);
+	if (rc == -ENOMEM)
+		return rc;
 	if (rc < 0)
-		return refuse_body(s, l.err_trace, err.reason);
+		return refuse_body(s, t->body, err.reason);
+	if (l.n == 0) {
+		osrfmsg_list_clear(&l);		/* it holds the parsed JSON */
+		return refuse_body(s, t->body, "no osrfMessage in the body");
+	}
 	for (i = 0; i < l.n && rc >= 0; i++) {
 		switch (l.msg[i].type) {
 		case OSRFMSG_CONNECT:
@@ -233,12 +282,22 @@ serve_stanza(struct sess *s, const struct tmsg *t)
 			rc = run_request(s, &l.msg[i]);
 			break;
 		case OSRFMSG_DISCONNECT:
+			if (!s->connected) {
+				rc = refuse_msg(s, &l.msg[i],
+				    "DISCONNECT without a session");
+				break;
+			}
 			s->connected = 0;
 			i = l.n;	/* nothing after DISCONNECT counts */
 			break;
+		case OSRFMSG_RESULT:
+			rc = refuse_msg(s, &l.msg[i], "a RESULT sent to a "
+			    "service");
+			break;
 		default:
-			log_debug("%s: ignoring a %s from %s", s->svc->name,
-			    osrfmsg_type_name(l.msg[i].type), s->peer);
+			log_info("%s: dropping a %s from %s (threadTrace %lld)",
+			    s->svc->name, osrfmsg_type_name(l.msg[i].type),
+			    s->peer, l.msg[i].thread_trace);
 			break;
 		}
 		if (s->panic)
@@ -266,6 +325,14 @@ session_loop(struct sess *s)
 			osrfmsg_make_timeout(&out, NULL);
 			s->connected = 0;
 			return send_one(s, &out);
+		}
+		if (!bus_addr_mine(s->bus, t.to)) {
+			/* delivered here by mistake: never run it */
+			log_warnx("%s: session %s: dropping a message for %s "
+			    "from %s; this is %s", s->svc->name, s->thread,
+			    t.to, t.from, bus_addr(s->bus));
+			tmsg_clear(&t);
+			continue;
 		}
 		if (t.is_error) {
 			/* our answer bounced: the client is gone */
@@ -318,6 +385,10 @@ rt_serve(struct drover_svc *svc, struct bus *bus, struct sb_slot *slot,
 	s.keepalive = keepalive > 0 ? keepalive : 5;
 	rc = serve_stanza(&s, &t);
 	tmsg_clear(&t);
+	/* the parent counted the frame accepted: a refused one failed
+	 * (scoreboard bookkeeping, sb.h); a served REQUEST counts itself */
+	if (slot != NULL && s.served == 0 && s.refused > 0)
+		sb_slot_count(slot, SB_C_FAILED, 1);
 	if (rc >= 0 && s.connected)
 		rc = session_loop(&s);
 	if (slot != NULL && s.connected == 0 && !s.panic && s.served == 0)

@@ -187,7 +187,7 @@ start(struct mpm *m)
 	struct worker_env	 env;
 	char			 why[256];
 	pid_t			 owner = 0;
-	int			 i, rc;
+	int			 i, rc, fds[2];
 
 	m->lim.min_children = svc->min_children;
 	m->lim.max_children = svc->max_children;
@@ -220,10 +220,8 @@ start(struct mpm *m)
 	mpm_clients_init(&m->clients);
 	mpm_client_limits(m);
 	mpm_idle_init(&m->idle);
-	for (i = 0; i < MPM_MAX_SLOTS; i++) {
+	for (i = 0; i < MPM_MAX_SLOTS; i++)
 		m->kids[i].data_w = -1;
-		m->kids[i].done_r = -1;
-	}
 	m->spawn_rate = 1;
 	m->rnd = (uint32_t)getpid() * 2654435761u ^ (uint32_t)mono_us();
 	if (m->rnd == 0)
@@ -231,6 +229,16 @@ start(struct mpm *m)
 
 	if ((m->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
 		log_err("epoll_create1");
+		return -errno;
+	}
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		log_err("pipe2 for the done pipe");
+		return -errno;
+	}
+	m->done_r = fds[0];
+	m->done_w = fds[1];
+	if (fd_set_nonblock(m->done_r) < 0) {
+		log_err("fcntl(O_NONBLOCK) on the done pipe");
 		return -errno;
 	}
 	if ((rc = setup_signals(m)) < 0 ||
@@ -321,7 +329,7 @@ mpm_run(struct mpm_conf *conf)
 
 	m = xcalloc(1, sizeof(*m));
 	m->conf = conf;
-	m->epfd = m->sigfd = m->pidfd = -1;
+	m->epfd = m->sigfd = m->pidfd = m->done_r = m->done_w = -1;
 	mpm_title_init(conf->argc, conf->argv);
 	if (start(m) < 0) {
 		abort_children(m);
@@ -337,6 +345,8 @@ mpm_run(struct mpm_conf *conf)
 	bus_free(&m->bus);
 	fd_close(&m->epfd);
 	fd_close(&m->sigfd);
+	fd_close(&m->done_r);
+	fd_close(&m->done_w);
 	fd_close(&m->pidfd);
 	restore_signals();
 	/* gone is fine; a directory run_as may not write keeps it, and

@@ -47,8 +47,9 @@
 struct child {
 	struct mpm		*m;
 	int			 idx;
-	int			 data_r;
-	int			 done_w;
+	struct mpm_frame_in	 in;		/* the data pipe */
+	int			 done_w;	/* shared by all children */
+	pid_t			 pid;
 	struct bus		*bus;
 	struct sb_slot		*slot;
 	struct sb_sampler	 sampler;	/* fd -1: no sampling */
@@ -90,8 +91,8 @@ close_inherited(struct mpm *m, int idx)
 		if (i == idx)
 			continue;
 		fd_close(&m->kids[i].data_w);
-		fd_close(&m->kids[i].done_r);
 	}
+	fd_close(&m->done_r);
 	fd_close(&m->epfd);
 	fd_close(&m->sigfd);
 	bus_forget(&m->bus);
@@ -101,7 +102,15 @@ close_inherited(struct mpm *m, int idx)
 static int
 tell(struct child *c, uint16_t kind, uint16_t flags)
 {
-	return mpm_done_send(c->done_w, kind, flags, c->served);
+	struct mpm_done	d;
+
+	d.kind = kind;
+	d.flags = flags;
+	d.requests = c->served;
+	d.pid = (uint32_t)c->pid;
+	d.slot = (uint16_t)c->idx;
+	d.pad = 0;
+	return mpm_done_send(c->done_w, &d);
 }
 
 /* Its resident set right after init: the fair baseline for growth. */
@@ -147,6 +156,7 @@ bus_turn(struct child *c, int readable)
 	if (bus_run(c->bus) & BUS_EV_UP)
 		readable = 1;
 	while (readable && bus_recv(c->bus, &f) == 1) {
+		readable = bus_more(c->bus);
 		log_info("child slot %d: dropping a message that came while "
 		    "idle: %.200s", c->idx, f->raw);
 		bus_frame_free(&f);
@@ -187,7 +197,9 @@ idle_wait(struct child *c)
 	for (;;) {
 		if (bus_turn(c, readable) < 0)
 			return -EPIPE;
-		pfd[0].fd = c->data_r;
+		if (mpm_frame_in_buffered(&c->in) > 0)
+			return 1;	/* read ahead with the last one */
+		pfd[0].fd = c->in.fd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = bus_fd(c->bus);
 		pfd[1].events = (short)bus_events(c->bus);
@@ -203,14 +215,14 @@ idle_wait(struct child *c)
 }
 
 void
-mpm_child_main(struct mpm *m, int idx, int data_r, int done_w)
+mpm_child_main(struct mpm *m, int idx, int data_r)
 {
 	const struct worker_ops	*w = m->conf->worker;
 	const char		*svc = m->conf->service;
 	struct worker_env	 env;
 	struct child		 c;
-	char			*buf = NULL;
-	size_t			 cap = 0, len;
+	const char		*buf;
+	size_t			 len;
 	uint32_t		 kind, why = SB_EXIT_NORMAL;
 	int			 rc, code = MPM_EXIT_OK, last;
 	uint16_t		 flags;
@@ -221,12 +233,13 @@ mpm_child_main(struct mpm *m, int idx, int data_r, int done_w)
 	memset(&c, 0, sizeof(c));
 	c.m = m;
 	c.idx = idx;
-	c.data_r = data_r;
-	c.done_w = done_w;
+	c.in.fd = data_r;
+	c.done_w = m->done_w;
+	c.pid = getpid();
 	c.slot = sb_slot(m->sb, idx);
 	c.born_us = mono_us();
 	c.bus_shown = BUS_DOWN;
-	sb_slot_child_start(c.slot, getpid());
+	sb_slot_child_start(c.slot, c.pid);
 	mpm_title_set("drover drone [%s] starting", svc);
 	if ((rc = sb_sampler_open(&c.sampler)) < 0)
 		log_warnx("child slot %d: no RSS or CPU figures: "
@@ -260,7 +273,7 @@ mpm_child_main(struct mpm *m, int idx, int data_r, int done_w)
 		why = SB_EXIT_NORMAL;
 		if ((rc = idle_wait(&c)) < 0)
 			break;		/* the parent is gone */
-		rc = mpm_frame_recv(data_r, &kind, &buf, &cap, &len,
+		rc = mpm_frame_next(&c.in, &kind, &buf, &len,
 		    m->conf->svc->max_request_size);
 		if (rc == -EPIPE)
 			break;		/* parent gone: exit quietly */
@@ -321,10 +334,10 @@ mpm_child_main(struct mpm *m, int idx, int data_r, int done_w)
 	mpm_title_set("drover drone [%s] exiting", svc);
 	if (w->child_exit != NULL)
 		w->child_exit(w->arg, &env);
-	free(buf);
+	mpm_frame_in_free(&c.in);
 	sb_sampler_close(&c.sampler);
 	bus_free(&c.bus);
 	close(data_r);
-	close(done_w);
+	close(c.done_w);
 	exit(code);
 }

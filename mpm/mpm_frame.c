@@ -58,56 +58,124 @@ mpm_frame_write(int fd, uint32_t kind, const void *buf, size_t len,
 	}
 }
 
-int
-mpm_frame_recv(int fd, uint32_t *kind, char **buf, size_t *cap, size_t *len,
-    size_t max)
-{
-	struct frame_hdr	 h;
-	char			*nb;
-	int			 rc;
+/* The first read buffer: a typical request and a RETIRE behind it. */
+#define FRAME_IN_MIN	8192
 
-	if ((rc = read_full(fd, &h, sizeof(h))) < 0)
-		return rc;
-	if (h.len > max)
-		return -EMSGSIZE;
-	if (*cap < (size_t)h.len + 1) {
-		if ((nb = realloc(*buf, (size_t)h.len + 1)) == NULL)
-			return -ENOMEM;
-		*buf = nb;
-		*cap = (size_t)h.len + 1;
+/* Read more, blocking, into the room left: 0, -EPIPE, -errno. */
+static int
+fill(struct mpm_frame_in *in)
+{
+	ssize_t	n;
+
+	for (;;) {
+		n = read(in->fd, in->buf + in->have, in->cap - in->have);
+		if (n > 0) {
+			in->have += (size_t)n;
+			return 0;
+		}
+		if (n == 0)
+			return -EPIPE;
+		if (errno != EINTR)
+			return -errno;
 	}
-	if (h.len > 0 && (rc = read_full(fd, *buf, h.len)) < 0)
-		return rc;
-	(*buf)[h.len] = '\0';
-	*kind = h.kind;
-	*len = h.len;
+}
+
+/* Room for at least `need` bytes from the start of the buffer. */
+static int
+room(struct mpm_frame_in *in, size_t need)
+{
+	size_t	 cap = in->cap > 0 ? in->cap : FRAME_IN_MIN;
+	char	*nb;
+
+	while (cap < need)
+		cap *= 2;
+	if (cap == in->cap)
+		return 0;
+	if ((nb = realloc(in->buf, cap)) == NULL)
+		return -ENOMEM;
+	in->buf = nb;
+	in->cap = cap;
 	return 0;
 }
 
 int
-mpm_done_send(int fd, uint16_t kind, uint16_t flags, uint32_t requests)
+mpm_frame_next(struct mpm_frame_in *in, uint32_t *kind, const char **payload,
+    size_t *len, size_t max)
 {
-	struct mpm_done	d;
+	struct frame_hdr	h;
+	size_t			end;
+	int			rc;
 
-	d.kind = kind;
-	d.flags = flags;
-	d.requests = requests;
-	return write_full(fd, &d, sizeof(d));
+	if (in->nul_at != 0) {
+		in->buf[in->nul_at] = in->nul_was;
+		in->nul_at = 0;
+	}
+	if (in->used > 0) {
+		memmove(in->buf, in->buf + in->used, in->have - in->used);
+		in->have -= in->used;
+		in->used = 0;
+	}
+	if ((rc = room(in, sizeof(h) + 1)) < 0)
+		return rc;
+	while (in->have < sizeof(h))
+		if ((rc = fill(in)) < 0)
+			return rc;
+	memcpy(&h, in->buf, sizeof(h));
+	if (h.len > max)
+		return -EMSGSIZE;
+	end = sizeof(h) + h.len;
+	/* and one byte for the payload's NUL */
+	if ((rc = room(in, end + 1)) < 0)
+		return rc;
+	while (in->have < end)
+		if ((rc = fill(in)) < 0)
+			return rc;
+	if (in->have > end) {
+		/* the next frame begins here: keep its first byte */
+		in->nul_was = in->buf[end];
+		in->nul_at = end;
+	}
+	in->buf[end] = '\0';
+	in->used = end;
+	*kind = h.kind;
+	*payload = in->buf + sizeof(h);
+	*len = h.len;
+	return 0;
+}
+
+size_t
+mpm_frame_in_buffered(const struct mpm_frame_in *in)
+{
+	return in->have - in->used;
+}
+
+void
+mpm_frame_in_free(struct mpm_frame_in *in)
+{
+	free(in->buf);
+	in->buf = NULL;
+	in->cap = in->have = in->used = in->nul_at = 0;
 }
 
 int
-mpm_done_read(int fd, struct mpm_done *d)
+mpm_done_send(int fd, const struct mpm_done *d)
+{
+	return write_full(fd, d, sizeof(*d));
+}
+
+int
+mpm_done_read(int fd, struct mpm_done *d, size_t max)
 {
 	ssize_t	r;
 
 	do
-		r = read(fd, d, sizeof(*d));
+		r = read(fd, d, max * sizeof(*d));
 	while (r == -1 && errno == EINTR);
 	if (r == -1)
 		return errno == EAGAIN ? 0 : -errno;
 	if (r == 0)
 		return -EPIPE;
-	if ((size_t)r != sizeof(*d))
+	if ((size_t)r % sizeof(*d) != 0)
 		return -EPROTO;	/* records are atomic: cannot happen */
-	return 1;
+	return (int)((size_t)r / sizeof(*d));
 }

@@ -32,7 +32,6 @@ struct mpm_kid {
 	pid_t		 pid;		/* 0 when FREE */
 	struct mpm_kid_fsm fsm;		/* changed by kid_event() only */
 	int		 data_w;	/* data pipe, parent's end (O_NONBLOCK) */
-	int		 done_r;	/* done pipe, parent's end (O_NONBLOCK) */
 	/*
 	 * The data pipe's output: the REQ frame of req (req_off bytes of
 	 * it written), then a RETIRE frame if one is due.  A child slow to
@@ -72,6 +71,17 @@ struct mpm {
 	struct bus	*bus;		/* the parent's */
 	int		 epfd;
 	int		 sigfd;
+	/*
+	 * The done pipe all children write to (mpm_frame.h).  The parent
+	 * reads it once a round, before dispatching, and has it in the
+	 * epoll set only while a record must wake it: no idle child, a
+	 * backlog, a stop, or an on_done observer.  Otherwise a child's
+	 * record waits for the next round (a request, a signal, the 1 s
+	 * tick) and costs no wake-up of its own.
+	 */
+	int		 done_r;	/* O_NONBLOCK */
+	int		 done_w;	/* the children's end */
+	int		 done_polled;
 	int		 want_reg;	/* registered unless SIGUSR1 */
 	int		 pidfd;		/* conf->pidfile until written */
 	int		 priv_failed;	/* the switch to run_as failed */
@@ -116,12 +126,13 @@ struct mpm {
 };
 
 /*
- * Tags in the epoll data word: a slot's done pipe is its index, its data
- * pipe (polled for EPOLLOUT only while output waits) MPM_EV_OUT + index.
+ * Tags in the epoll data word: a slot's data pipe (polled for EPOLLOUT
+ * only while output waits) is MPM_EV_OUT + index.
  */
 #define MPM_EV_OUT	1024
 #define MPM_EV_BUS	4096
 #define MPM_EV_SIG	4097
+#define MPM_EV_DONE	4098
 
 /* mpm_proc.c */
 int	mpm_spawn(struct mpm *) MUST_CHECK;
@@ -143,8 +154,8 @@ int	mpm_kid_event(struct mpm *, int idx, enum mpm_kid_event);
 /* Write what waits for slot idx's data pipe; EPOLLOUT while some is
  * left.  A child whose pipe fails is killed (KILL_BROKEN). */
 void	mpm_kid_output(struct mpm *, int idx);
-/* Take the done records waiting on slot idx's pipe. */
-void	mpm_kid_input(struct mpm *, int idx);
+/* Take every done record waiting in the done pipe. */
+void	mpm_done_drain(struct mpm *);
 /*
  * Answer slot idx's request with `code` through bus_answer(), from the
  * frame the parent kept and the request record in the child's slot;
@@ -154,7 +165,7 @@ void	mpm_rescue(struct mpm *, int idx, int code, const char *text,
 	    int counted);
 
 /* mpm_child.c */
-void	mpm_child_main(struct mpm *, int idx, int data_r, int done_w) NORETURN;
+void	mpm_child_main(struct mpm *, int idx, int data_r) NORETURN;
 
 /* mpm.c */
 int	mpm_poll_add(struct mpm *, int fd, uint32_t events, uint64_t tag)

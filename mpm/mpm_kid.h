@@ -21,8 +21,8 @@
  *   BUSY      RETIRE         BUSY       retiring: exits after the request
  *   BUSY      BUS_DOWN/UP    BUSY       reported after its request
  *   any live  RETIRE         EXITING    (BUSY above)
- *   any live  GONE           EXITING    its done pipe closed, or a write
- *					 to it failed: it is dying
+ *   any live  GONE           EXITING    a write to its data pipe failed:
+ *					 it is dying
  *   any live  REAPED         FREE       waitpid() returned it
  *   EXITING   DONE, DONE_LAST, BUS_*, RETIRE, GONE: EXITING
  *   anything else: -EINVAL, state unchanged.
@@ -55,7 +55,7 @@ enum mpm_kid_event {
 	KEV_BUS_DOWN,		/* done record BUS_DOWN */
 	KEV_BUS_UP,		/* done record BUS_UP */
 	KEV_RETIRE,		/* the parent retires it */
-	KEV_GONE,		/* end of its done pipe, or a failed write */
+	KEV_GONE,		/* a write to its data pipe failed */
 	KEV_REAPED,		/* waitpid() returned it */
 	KEV_NEVENTS
 };

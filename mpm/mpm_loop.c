@@ -1,15 +1,25 @@
 /*
  * mpm_loop.c: the parent's main loop.
  *
- * One epoll set holds the bus, the signalfd, every child's done pipe and,
- * while a child is slow to read, its data pipe.  Each round: wait (until
- * the next 1 s maintenance tick, the bus's own timers, the end of a fork
- * back-off, or a stop deadline); take signals; take done records
- * (children back on the idle list, the backlog drained at once); resume
- * writes to slow children; run the bus and take its frames (straight to
- * the most recently idle child, else the bounded backlog, else a 503);
- * then, on the tick, pool maintenance and the request watchdog.  No work
- * happens in signal context and nothing here blocks.
+ * One epoll set holds the bus, the signalfd, the children's done pipe
+ * while a record must wake the parent (see below) and, while a child is
+ * slow to read, its data pipe.  Each round: wait (until the next 1 s
+ * maintenance tick, the bus's own timers, the end of a fork back-off, or
+ * a stop deadline); take signals; take the done records (children back
+ * on the idle list, the backlog drained at once); resume writes to slow
+ * children; run the bus and take its frames (straight to the most
+ * recently idle child, else the bounded backlog, else a 503); then, on
+ * the tick, pool maintenance and the request watchdog.  No work happens
+ * in signal context and nothing here blocks.
+ *
+ * The done pipe is read every round whether it woke the parent or not,
+ * so it needs to wake the parent only when a child's return matters now:
+ * while no child is idle (requests would queue), the backlog holds any,
+ * the service stops, or an on_done observer counts.  Otherwise the next
+ * request finds the records read first, and a request's end costs the
+ * parent no wake-up (issue 12: a wake-up is the dearest thing a request
+ * pays for).  A child's failed reply (UNSENT) is then answered by the
+ * next round at the latest: within the 1 s tick.
  *
  * Dispatch is O(1): the idle list's head, one write.  Nothing here scans
  * all children per request; scans happen once a tick or per death.
@@ -700,6 +710,7 @@ serve_bus(struct mpm *m, int readable)
 	if (ev != 0)
 		publish_bus(m);
 	while (readable && bus_recv(m->bus, &f) == 1) {
+		readable = bus_more(m->bus);
 		if (f->flags & (BUS_F_ERROR | BUS_F_OTHER)) {
 			log_info("dropping %s from the bus: %.200s",
 			    f->flags & BUS_F_ERROR ? "an error" :
@@ -754,6 +765,34 @@ wait_ms(struct mpm *m)
 	return until > now ? (int)(until - now) : 0;
 }
 
+/* Whether a done record must wake the parent now (the comment above). */
+static int
+done_urgent(const struct mpm *m)
+{
+	return m->idle.count == 0 || m->backlog.len > 0 ||
+	    m->run != RUN_SERVING || m->conf->on_done != NULL;
+}
+
+/*
+ * Into the epoll set as soon as it is urgent; out only on the tick, so a
+ * pool near saturation does not pay an epoll_ctl() per request.
+ */
+static void
+watch_done(struct mpm *m, int tick)
+{
+	int	want = done_urgent(m);
+
+	if (want && !m->done_polled) {
+		if (mpm_poll_add(m, m->done_r, EPOLLIN, MPM_EV_DONE) < 0)
+			log_warn("epoll_ctl for the done pipe");
+		else
+			m->done_polled = 1;
+	} else if (!want && m->done_polled && tick) {
+		(void)epoll_ctl(m->epfd, EPOLL_CTL_DEL, m->done_r, NULL);
+		m->done_polled = 0;
+	}
+}
+
 int
 mpm_loop(struct mpm *m)
 {
@@ -771,6 +810,7 @@ mpm_loop(struct mpm *m)
 			begin_stop(m, RUN_FAST);
 			return MPM_DEXIT_FAIL;
 		}
+		watch_done(m, 0);
 		bus_take(m->bus, m->run == RUN_SERVING ?
 		    (unsigned)m->idle.count : 0);
 		if (bus_watch(m->bus, m->epfd, MPM_EV_BUS) < 0)
@@ -790,9 +830,9 @@ mpm_loop(struct mpm *m)
 				if (m->kids[tag - MPM_EV_OUT].pid != 0)
 					mpm_kid_output(m,
 					    (int)(tag - MPM_EV_OUT));
-			} else if (tag < MPM_MAX_SLOTS)
-				mpm_kid_input(m, (int)tag);
+			}
 		}
+		mpm_done_drain(m);	/* woken by it or not */
 		mpm_dispatch_backlog(m);
 		/* the bus has timers of its own: it runs every round */
 		serve_bus(m, bus_ev);
@@ -810,6 +850,7 @@ mpm_loop(struct mpm *m)
 			expire_connects(m);
 			publish_bus(m);
 			mpm_event_tick(m);
+			watch_done(m, 1);
 		} else if ((m->next_spawn_ms != 0 && now >= m->next_spawn_ms) ||
 		    (m->reaped && now >= m->next_spawn_ms)) {
 			/* a dead child is replaced now, not at the next tick,

@@ -1,13 +1,13 @@
 /*
  * mpm_proc.c: the parent's side of child processes: fork into a slot,
- * the one place a child's state changes (mpm_kid_event()), the two pipes
+ * the one place a child's state changes (mpm_kid_event()), the pipes
  * (requests out, done records in), reap (and rescue a dead child's
  * request), retire, kill, and count.
  *
  * Called from the parent's main loop only.  The parent owns each slot's
- * two descriptors (data_w, done_r) from fork to reap; both are
- * non-blocking on its side, so a child that does not read its pipe
- * stalls only itself.
+ * data pipe (data_w) from fork to reap, non-blocking on its side, so a
+ * child that does not read its pipe stalls only itself; the done pipe
+ * is one for all children (mpm_int.h).
  */
 #include "mpm_int.h"
 
@@ -97,7 +97,7 @@ int
 mpm_spawn(struct mpm *m)
 {
 	struct mpm_kid	*k;
-	int		 data[2], done[2], idx, rc;
+	int		 data[2], idx, rc;
 	pid_t		 pid;
 
 	if ((idx = free_slot(m)) < 0)
@@ -105,13 +105,6 @@ mpm_spawn(struct mpm *m)
 	if (pipe2(data, O_CLOEXEC) == -1) {
 		rc = -errno;
 		log_warn("pipe2 while spawning into slot %d", idx);
-		return rc;
-	}
-	if (pipe2(done, O_CLOEXEC) == -1) {
-		rc = -errno;
-		log_warn("pipe2 while spawning into slot %d", idx);
-		close(data[0]);
-		close(data[1]);
 		return rc;
 	}
 	k = &m->kids[idx];
@@ -127,20 +120,15 @@ mpm_spawn(struct mpm *m)
 		sb_slot_clear(m->sb, idx);
 		close(data[0]);
 		close(data[1]);
-		close(done[0]);
-		close(done[1]);
 		return rc;
 	}
 	if (pid == 0) {
 		close(data[1]);
-		close(done[0]);
-		mpm_child_main(m, idx, data[0], done[1]);
+		mpm_child_main(m, idx, data[0]);
 	}
 	close(data[0]);
-	close(done[1]);
 	k->pid = pid;
 	k->data_w = data[1];
-	k->done_r = done[0];
 	k->req_off = k->retire_off = 0;
 	k->req_pending = k->retire_due = k->out_polled = 0;
 	k->generation = m->generation;
@@ -152,11 +140,9 @@ mpm_spawn(struct mpm *m)
 	k->req = NULL;
 	m->nkids++;
 	(void)mpm_kid_event(m, idx, KEV_SPAWN);	/* FREE: legal */
-	if (fd_set_nonblock(k->done_r) < 0 || fd_set_nonblock(k->data_w) < 0)
-		log_warn("fcntl(O_NONBLOCK) on slot %d's pipes", idx);
-	if (mpm_poll_add(m, k->done_r, EPOLLIN, (uint64_t)idx) < 0) {
-		/* we could never hear from it: better without it */
-		log_warn("epoll_ctl for slot %d", idx);
+	if (fd_set_nonblock(k->data_w) < 0) {
+		/* a blocking write could stall the parent: do without it */
+		log_warn("fcntl(O_NONBLOCK) on slot %d's pipe", idx);
 		mpm_kill(m, idx, SIGKILL, KILL_BROKEN);
 	}
 	log_debug("spawned child %d into slot %d (limit %llu requests)",
@@ -291,46 +277,65 @@ kid_done(struct mpm *m, int idx, const struct mpm_done *d)
 	    KEV_DONE_LAST : KEV_DONE);
 }
 
-void
-mpm_kid_input(struct mpm *m, int idx)
+/* One record, from the child in its slot. */
+static void
+kid_record(struct mpm *m, const struct mpm_done *d)
 {
-	struct mpm_kid	*k = &m->kids[idx];
-	struct mpm_done	 d;
-	int		 rc = 0;
+	struct mpm_kid	*k;
+	int		 idx = d->slot;
 
-	while (k->done_r >= 0 && (rc = mpm_done_read(k->done_r, &d)) > 0) {
-		switch (d.kind) {
-		case MPM_DONE_READY:
-			k->ready_seen = 1;
-			(void)mpm_kid_event(m, idx, KEV_READY);
-			break;
-		case MPM_DONE_IDLE:
-		case MPM_DONE_EXITING:
-			kid_done(m, idx, &d);
-			break;
-		case MPM_DONE_BUS_DOWN:
-			(void)mpm_kid_event(m, idx, KEV_BUS_DOWN);
-			break;
-		case MPM_DONE_BUS_UP:
-			(void)mpm_kid_event(m, idx, KEV_BUS_UP);
-			break;
-		default:
-			log_warnx("slot %d (child %d): unknown done record "
-			    "%u", idx, (int)k->pid, (unsigned)d.kind);
-			break;
+	if (idx >= MPM_MAX_SLOTS || m->kids[idx].pid != (pid_t)d->pid ||
+	    d->pid == 0) {
+		/* a child's records are all read before it is reaped */
+		log_warnx("done record of pid %u for slot %u, which it does "
+		    "not hold: ignored", (unsigned)d->pid, (unsigned)d->slot);
+		return;
+	}
+	k = &m->kids[idx];
+	switch (d->kind) {
+	case MPM_DONE_READY:
+		k->ready_seen = 1;
+		(void)mpm_kid_event(m, idx, KEV_READY);
+		break;
+	case MPM_DONE_IDLE:
+	case MPM_DONE_EXITING:
+		kid_done(m, idx, d);
+		break;
+	case MPM_DONE_BUS_DOWN:
+		(void)mpm_kid_event(m, idx, KEV_BUS_DOWN);
+		break;
+	case MPM_DONE_BUS_UP:
+		(void)mpm_kid_event(m, idx, KEV_BUS_UP);
+		break;
+	default:
+		log_warnx("slot %d (child %d): unknown done record %u", idx,
+		    (int)k->pid, (unsigned)d->kind);
+		break;
+	}
+	/* a child of an old generation, or while stopping, goes */
+	if (k->fsm.state == KID_IDLE && (k->generation != m->generation ||
+	    (m->run != RUN_SERVING && m->backlog.len == 0)))
+		mpm_retire(m, idx);
+}
+
+/* Records read per read(2): 1 KiB, a handful of rounds' worth. */
+#define DONE_BATCH	64
+
+void
+mpm_done_drain(struct mpm *m)
+{
+	struct mpm_done	d[DONE_BATCH];
+	int		n, i;
+
+	do {
+		if ((n = mpm_done_read(m->done_r, d, DONE_BATCH)) < 0) {
+			/* we hold a writing end: not EOF; cannot happen */
+			log_warnx("done pipe: %s", strerror(-n));
+			return;
 		}
-		/* a child of an old generation, or while stopping, goes */
-		if (k->fsm.state == KID_IDLE && (k->generation !=
-		    m->generation || (m->run != RUN_SERVING &&
-		    m->backlog.len == 0)))
-			mpm_retire(m, idx);
-	}
-	if (k->done_r >= 0 && rc < 0) {
-		/* end of file: it is exiting; SIGCHLD will reap it */
-		(void)epoll_ctl(m->epfd, EPOLL_CTL_DEL, k->done_r, NULL);
-		fd_close(&k->done_r);
-		(void)mpm_kid_event(m, idx, KEV_GONE);
-	}
+		for (i = 0; i < n; i++)
+			kid_record(m, &d[i]);
+	} while (n == DONE_BATCH);
 }
 
 void
@@ -410,21 +415,17 @@ reaped(struct mpm *m, int idx, int st)
 	uint64_t		 now = mono_ms();
 
 	/*
-	 * Its last done records may still wait in the pipe (SIGCHLD and
-	 * the pipe can be read in either order): a child that finished its
+	 * Its last done records may still wait in the pipe (written before
+	 * it exited, so they are there now): a child that finished its
 	 * request before exiting was not busy when it died.
 	 */
-	if (k->done_r >= 0)
-		mpm_kid_input(m, idx);
+	mpm_done_drain(m);
 	busy = k->fsm.state == KID_BUSY || k->req != NULL;
 	if (sb_read_slot(m->sb, idx, &si) < 0)
 		memset(&si, 0, sizeof(si));	/* unstable: log without */
-	if (k->done_r >= 0)
-		(void)epoll_ctl(m->epfd, EPOLL_CTL_DEL, k->done_r, NULL);
 	if (k->out_polled)
 		(void)epoll_ctl(m->epfd, EPOLL_CTL_DEL, k->data_w, NULL);
 	k->out_polled = 0;
-	fd_close(&k->done_r);
 	fd_close(&k->data_w);
 	m->nkids--;
 

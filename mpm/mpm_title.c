@@ -5,8 +5,10 @@
  * Linux has no setproctitle(3): the title is written over the argv
  * strings, extended over the environment strings that follow them (the
  * environment is first copied to the heap so getenv() keeps working),
- * and the short name (comm, 15 bytes) is set with PR_SET_NAME.  The
- * area's address is process state, like the log's: the one global here.
+ * and the short name (comm, 15 bytes) is set with PR_SET_NAME, only when
+ * it changes: a drone's title changes twice a request, its comm ("drover
+ * drone [s") never.  The area's address and the comm set last are
+ * process state, like the log's: the one global here.
  *
  * Callers: mpm_title_init() once, in the parent before forking;
  * mpm_title_set() in any process (a child's copy of the area is its own).
@@ -25,6 +27,7 @@ static struct {
 	char	*base;		/* argv[0]; NULL: argv untouched */
 	size_t	 len;		/* bytes usable from base */
 	char	**env;		/* the heap copy environ points to */
+	char	 comm[16];	/* as last given to PR_SET_NAME */
 } title;
 
 void
@@ -69,7 +72,11 @@ mpm_title_set(const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);	/* truncation ok */
 	va_end(ap);
-	(void)prctl(PR_SET_NAME, buf, 0, 0, 0);	/* comm is cosmetic */
+	/* the kernel keeps 15 bytes of it */
+	if (strncmp(title.comm, buf, sizeof(title.comm) - 1) != 0) {
+		str_copy(title.comm, buf, sizeof(title.comm));
+		(void)prctl(PR_SET_NAME, buf, 0, 0, 0); /* comm is cosmetic */
+	}
 	if (title.base == NULL || title.len < 2)
 		return;
 	memset(title.base, '\0', title.len);

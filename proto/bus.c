@@ -603,6 +603,12 @@ bus_recv(struct bus *b, struct bus_frame **out)
 	return -ENOTCONN;
 }
 
+int
+bus_more(const struct bus *b)
+{
+	return b->state != BUS_UP || b->ops->more == NULL || b->ops->more(b);
+}
+
 void
 bus_frame_free(struct bus_frame **fp)
 {

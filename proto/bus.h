@@ -53,8 +53,10 @@
  *		ev = bus_run(b);		login steps, reconnect when due,
  *						queued writes; BUS_EV_* flags
  *		if (readable || (ev & BUS_EV_UP))
- *			while (bus_recv(b, &f) == 1)
- *				{ use f; bus_frame_free(&f); }
+ *			while (bus_recv(b, &f) == 1) {
+ *				use f; bus_frame_free(&f);
+ *				if (!bus_more(b)) break;
+ *			}
  *	}
  *
  * Messages may arrive with the last bytes of a login and wait in the
@@ -270,6 +272,14 @@ int	bus_run(struct bus *);
  * frames may arrive in one read.
  */
 int	bus_recv(struct bus *, struct bus_frame **out) MUST_CHECK;
+/*
+ * After bus_recv() returned 1: whether another bus_recv() may return a
+ * frame before the descriptor is readable again (frames already read, a
+ * read that filled its buffer).  0 lets a loop stop without the read
+ * that would only say "nothing"; the next readable event brings what
+ * comes later.  Ignoring it is always correct.
+ */
+int	bus_more(const struct bus *);
 /* Wait up to timeout_ms (-1: forever) for input and run the bus once:
  * 1 when input may be there, 0 on timeout, -errno. */
 int	bus_wait(struct bus *, int timeout_ms) MUST_CHECK;

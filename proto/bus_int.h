@@ -68,6 +68,7 @@ struct bus_ops {
 			    struct bus_queue_info *);
 	void		(*reaped)(struct bus *, pid_t, const char *);
 	int		(*ping)(struct bus *, const char *to, uint32_t id);
+	int		(*more)(const struct bus *);	/* bus_more() */
 };
 
 /* The id attribute a bus_ping() carries: this, then the number. */

@@ -209,6 +209,12 @@ bx_recv(struct bus *b, struct bus_frame **out)
 }
 
 static int
+bx_more(const struct bus *b)
+{
+	return xmpp_more(conn(b));
+}
+
+static int
 bx_decode(const struct bus *b, const char *raw, size_t len, struct tmsg *out,
     struct proto_err *err)
 {
@@ -315,6 +321,7 @@ const struct bus_ops bus_xmpp_ops = {
 	.events = bx_events,
 	.flush = bx_flush,
 	.recv = bx_recv,
+	.more = bx_more,
 	.decode = bx_decode,
 	.send = bx_send,
 	.addr = bx_addr,

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 /* -------------------------------------------------------------- tables */
 
 static const char *const type_names[] = {
@@ -97,37 +99,12 @@ put_u16(struct pbuf *b, unsigned int u)
 	return pbuf_add(b, e, sizeof(e));
 }
 
-/* Decode one UTF-8 sequence at s (n bytes left): code point or -1. */
-static long
-utf8_next(const unsigned char *s, size_t n, size_t *used)
-{
-	unsigned long	cp;
-	size_t		len, i;
-
-	if (s[0] < 0xc2)
-		return -1;		/* continuation byte or overlong */
-	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : s[0] < 0xf5 ? 4 : 0;
-	if (len == 0 || len > n)
-		return -1;
-	cp = s[0] & (0x7f >> len);
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return -1;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	*used = len;
-	return (long)cp;
-}
-
 static int
 put_string(struct pbuf *b, const char *str, size_t n)
 {
 	const unsigned char	*s = (const unsigned char *)str, *run;
 	size_t			 i = 0, used;
-	long			 cp;
+	uint32_t		 cp;
 	int			 rc;
 	char			 e[2] = { '\\', 0 };
 
@@ -143,7 +120,7 @@ put_string(struct pbuf *b, const char *str, size_t n)
 		if (i == n)
 			break;
 		if (s[i] >= 0x80) {
-			if ((cp = utf8_next(s + i, n - i, &used)) < 0)
+			if ((used = utf8_seq(s + i, n - i, &cp)) == 0)
 				return -EILSEQ;
 			i += used;
 			if (cp >= 0x10000) {

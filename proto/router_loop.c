@@ -848,6 +848,9 @@ rconn_input(struct rconn *c)
 		}
 		handle_frame(c, x);
 		bus_frame_free(&x);
+		/* spare the read that would find nothing */
+		if (!c->dead && !bus_more(c->t))
+			break;
 	}
 }
 

@@ -38,6 +38,8 @@
 
 #include "pbuf.h"
 #include "proto_err.h"
+#include "utf8.h"
+#include "xml_fast.h"
 
 #define NS_STREAMS	"http://etherx.jabber.org/streams"
 
@@ -60,6 +62,12 @@
  * level; no XMPP stanza comes near this.
  */
 #define MAX_DEPTH	256
+/*
+ * A stanza cut short between reads stays with the fast reader, read
+ * again from its start with every read, until this much of it has come;
+ * then libxml2 takes it (and keeps its state across reads).
+ */
+#define FAST_HOLD	(16u * 1024)
 /* Trim the window by memmove only when the dead part is this large. */
 #define WIN_COMPACT	(64u * 1024)
 
@@ -74,6 +82,22 @@ struct stanza_parser {
 	unsigned long long	 win_off;
 	unsigned long long	 fed;		/* == win_off + win_len */
 	unsigned long long	 last_end;	/* just past the last item */
+
+	/*
+	 * Fast reading (xml_fast.h) between stanzas: while libxml2 holds
+	 * nothing unparsed, new bytes go to the fast reader first; libxml2
+	 * gets them only from the first stanza it is unsure of.  Bytes it
+	 * never saw are counted in lx_skip, so that its byte offsets plus
+	 * lx_skip are stream offsets.
+	 */
+	xmlSAXHandler		 sax;		/* for both readers */
+	int			 fast;		/* fast reading is on */
+	int			 in_fast;	/* callbacks come from it */
+	unsigned long long	 fast_at;	/* first byte not yet read */
+	unsigned long long	 lx_skip;
+	unsigned long long	 lx_fed;	/* bytes given to libxml2 */
+	char			*default_ns;	/* of the stream, NULL none */
+	struct xml_fast		 xf;
 
 	int			 depth;		/* 1 in stream, 2 in stanza */
 	int			 opened;	/* saw <stream:stream> */
@@ -127,12 +151,16 @@ fail(struct stanza_parser *p, int code, const char *fmt, ...)
 		xmlStopParser(p->ctxt);
 }
 
+/* Stream offset of the read position (just past the tag reported). */
 static unsigned long long
 consumed(const struct stanza_parser *p)
 {
-	long	n = xmlByteConsumed(p->ctxt);
+	long	n;
 
-	return n < 0 ? 0 : (unsigned long long)n;
+	if (p->in_fast)
+		return p->fast_at + p->xf.tok;
+	n = xmlByteConsumed(p->ctxt);
+	return (n < 0 ? 0 : (unsigned long long)n) + p->lx_skip;
 }
 
 /* Copy a libxml2 attribute value [v, end) into dst of size dstsz. */
@@ -267,8 +295,8 @@ win_trim(struct stanza_parser *p, unsigned long long keep)
 
 static void
 stream_open(struct stanza_parser *p, const xmlChar *localname,
-    const xmlChar *prefix, const xmlChar *uri, int nattrs,
-    const xmlChar **attrs)
+    const xmlChar *prefix, const xmlChar *uri, int nns, const xmlChar **nss,
+    int nattrs, const xmlChar **attrs)
 {
 	xmlParserInputPtr	 in = p->ctxt->input;
 	struct stanza_event	*ev;
@@ -307,6 +335,14 @@ stream_open(struct stanza_parser *p, const xmlChar *localname,
 			return;
 		}
 	}
+	/* The default namespace stanzas are in (jabber:client) */
+	for (i = 0; i < nns; i++)
+		if (nss[i * 2] == NULL && nss[i * 2 + 1] != NULL &&
+		    nss[i * 2 + 1][0] != '\0' && (p->default_ns =
+		    strdup((const char *)nss[i * 2 + 1])) == NULL) {
+			fail(p, -ENOMEM, "out of memory");
+			return;
+		}
 	p->opened = 1;
 	p->depth = 1;
 	/* The read position is on the tag's closing '>'. */
@@ -421,7 +457,8 @@ sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 		return;
 	switch (p->depth) {
 	case 0:
-		stream_open(p, localname, prefix, uri, nattrs, attrs);
+		stream_open(p, localname, prefix, uri, nns, nss, nattrs,
+		    attrs);
 		break;
 	case 1:
 		toplevel_start(p, localname, prefix, uri, nattrs, attrs);
@@ -564,6 +601,9 @@ sax_cdata(void *ctx, const xmlChar *s, int len)
 
 	if (p->depth <= 1)
 		fail(p, -EPROTO, "CDATA outside any stanza");
+	/* libxml2's push parser lets overlong UTF-8 through in CDATA */
+	else if (!utf8_valid((const char *)s, (size_t)len))
+		fail(p, -EPROTO, "invalid UTF-8 in CDATA");
 	else
 		sax_text(ctx, s, len);
 }
@@ -607,8 +647,9 @@ sax_error(void *ctx, xmlErrorPtr e)
 	if (p->err != 0)
 		return;
 	p->err = -EPROTO;
-	snprintf(p->reason, sizeof(p->reason), "XML error %d at line %d: %s",
-	    e->code, e->line, e->message != NULL ? e->message : "?");
+	/* bytes, not lines: the fast reader hides lines from libxml2 */
+	snprintf(p->reason, sizeof(p->reason), "XML error %d at byte %llu: "
+	    "%s", e->code, consumed(p), e->message != NULL ? e->message : "?");
 	n = strlen(p->reason);
 	if (n > 0 && p->reason[n - 1] == '\n')
 		p->reason[n - 1] = '\0';
@@ -619,21 +660,23 @@ sax_error(void *ctx, xmlErrorPtr e)
 static int
 ctxt_new(struct stanza_parser *p)
 {
-	xmlSAXHandler	sax;
+	xmlSAXHandler	*sax = &p->sax;
 
-	memset(&sax, 0, sizeof(sax));
-	sax.initialized = XML_SAX2_MAGIC;
-	sax.startElementNs = sax_start;
-	sax.endElementNs = sax_end;
-	sax.characters = sax_text;
-	sax.ignorableWhitespace = sax_text;
-	sax.cdataBlock = sax_cdata;
-	sax.comment = sax_comment;
-	sax.processingInstruction = sax_pi;
-	sax.internalSubset = sax_dtd;
-	sax.externalSubset = sax_dtd;
-	sax.serror = sax_error;
-	p->ctxt = xmlCreatePushParserCtxt(&sax, p, NULL, 0, NULL);
+	memset(sax, 0, sizeof(*sax));
+	sax->initialized = XML_SAX2_MAGIC;
+	sax->startElementNs = sax_start;
+	sax->endElementNs = sax_end;
+	sax->characters = sax_text;
+	sax->ignorableWhitespace = sax_text;
+	sax->cdataBlock = sax_cdata;
+	sax->comment = sax_comment;
+	sax->processingInstruction = sax_pi;
+	sax->internalSubset = sax_dtd;
+	sax->externalSubset = sax_dtd;
+	sax->serror = sax_error;
+	p->xf.sax = sax;
+	p->xf.ctx = p;
+	p->ctxt = xmlCreatePushParserCtxt(sax, p, NULL, 0, NULL);
 	if (p->ctxt == NULL)
 		return -ENOMEM;
 	/*
@@ -661,7 +704,10 @@ state_clear(struct stanza_parser *p)
 	free(p->s_id);
 	free(p->s_from);
 	free(p->s_version);
-	p->s_id = p->s_from = p->s_version = NULL;
+	free(p->default_ns);
+	p->s_id = p->s_from = p->s_version = p->default_ns = NULL;
+	p->fast = p->in_fast = 0;
+	p->fast_at = p->lx_skip = p->lx_fed = 0;
 	p->win_len = 0;
 	p->win_off = p->fed = p->last_end = 0;
 	p->depth = p->opened = p->closed = 0;
@@ -711,6 +757,7 @@ stanza_parser_free(struct stanza_parser **pp)
 	pbuf_free(&p->router_from);
 	pbuf_free(&p->osrf_xid);
 	pbuf_free(&p->thread);
+	xml_fast_free(&p->xf);
 	free(p);
 	*pp = NULL;
 }
@@ -732,12 +779,99 @@ stanza_reset(struct stanza_parser *p)
 	return ctxt_new(p);
 }
 
+/*
+ * libxml2 parses the window's bytes from stream offset from to the end;
+ * then the window is trimmed, and when libxml2 holds nothing unparsed
+ * between stanzas the fast reader takes the next bytes.
+ */
+static void
+lx_parse(struct stanza_parser *p, unsigned long long from)
+{
+	unsigned long long	pending;
+	size_t			n;
+	int			rc, chunk;
+
+	while (from < p->fed && p->err == 0) {
+		/* xmlParseChunk() takes an int */
+		n = (size_t)(p->fed - from);
+		chunk = n > (1u << 30) ? 1 << 30 : (int)n;
+		rc = xmlParseChunk(p->ctxt, p->win + (from - p->win_off),
+		    chunk, 0);
+		p->lx_fed += (unsigned)chunk;
+		from += (unsigned)chunk;
+		if (rc != 0 && p->err == 0)
+			fail(p, -EPROTO, "XML error %d", rc);
+	}
+	if (p->err != 0)
+		return;
+	if (p->depth >= 2) {
+		if (!p->oversize && p->fed - p->st_start > p->st_max)
+			p->oversize = 1;
+		win_trim(p, p->oversize ? p->fed : p->st_start);
+	} else
+		win_trim(p, p->last_end);
+	pending = p->fed - consumed(p);
+	if (pending > (unsigned long long)p->max_size + TOKEN_SLACK)
+		fail(p, -EMSGSIZE, "a single XML token of over %zu bytes",
+		    p->max_size);
+	else if (pending == 0 && p->depth == 1 && !p->closed &&
+	    !xml_fast_off) {
+		p->fast = 1;
+		p->fast_at = p->fed;
+		p->xf.default_ns = p->default_ns;
+	}
+}
+
+/*
+ * The fast reader takes whole stanzas from fast_at on; libxml2 gets the
+ * rest from the first one the reader is unsure of, or from one cut
+ * short that has grown past FAST_HOLD.
+ */
+static void
+fast_read(struct stanza_parser *p)
+{
+	const char		*w;
+	size_t			 avail, end;
+	enum xml_fast_rc	 rc;
+
+	for (;;) {
+		w = p->win + (p->fast_at - p->win_off);
+		avail = (size_t)(p->fed - p->fast_at);
+		/* whitespace keepalives between stanzas */
+		while (avail > 0 && (*w == ' ' || *w == '\t' || *w == '\r' ||
+		    *w == '\n')) {
+			w++;
+			avail--;
+			p->fast_at++;
+		}
+		if (avail == 0)
+			break;
+		rc = XML_FAST_UNSURE;
+		if (*w == '<') {
+			p->in_fast = 1;
+			rc = xml_fast_element(&p->xf, w, avail, &end);
+			p->in_fast = 0;
+		}
+		if (p->err != 0)
+			return;
+		if (rc == XML_FAST_DONE) {
+			p->fast_at += end;
+			continue;
+		}
+		p->depth = 1;	/* forget the stanza begun: it is read again */
+		if (rc == XML_FAST_MORE && avail <= FAST_HOLD)
+			break;
+		p->fast = 0;
+		p->lx_skip = p->fast_at - p->lx_fed;
+		lx_parse(p, p->fast_at);
+		return;
+	}
+	win_trim(p, p->last_end);
+}
+
 int
 stanza_feed(struct stanza_parser *p, const void *buf, size_t len)
 {
-	unsigned long long	pending;
-	int			rc, chunk;
-
 	if (p->err != 0)
 		return p->err;
 	if (p->ctxt == NULL)
@@ -748,32 +882,16 @@ stanza_feed(struct stanza_parser *p, const void *buf, size_t len)
 			fail(p, -EPROTO, "data after </stream:stream>");
 		return p->err;
 	}
-	while (len > 0 && p->err == 0) {
-		/* xmlParseChunk() takes an int. */
-		chunk = len > (1u << 30) ? 1 << 30 : (int)len;
-		if (win_append(p, buf, (size_t)chunk) != 0) {
-			fail(p, -ENOMEM, "out of memory");
-			break;
-		}
-		rc = xmlParseChunk(p->ctxt, buf, chunk, 0);
-		if (rc != 0 && p->err == 0)
-			fail(p, -EPROTO, "XML error %d", rc);
-		if (p->err != 0)
-			break;
-		buf = (const char *)buf + chunk;
-		len -= (size_t)chunk;
-
-		if (p->depth >= 2) {
-			if (!p->oversize && p->fed - p->st_start > p->st_max)
-				p->oversize = 1;
-			win_trim(p, p->oversize ? p->fed : p->st_start);
-		} else
-			win_trim(p, p->last_end);
-		pending = p->fed - consumed(p);
-		if (pending > (unsigned long long)p->max_size + TOKEN_SLACK)
-			fail(p, -EMSGSIZE, "a single XML token of over %zu "
-			    "bytes", p->max_size);
+	if (len == 0)
+		return 0;
+	if (win_append(p, buf, len) != 0) {
+		fail(p, -ENOMEM, "out of memory");
+		return p->err;
 	}
+	if (p->fast)
+		fast_read(p);
+	else
+		lx_parse(p, p->fed - len);
 	return p->err;
 }
 
@@ -789,6 +907,12 @@ stanza_next(struct stanza_parser *p, struct stanza_event *ev)
 	p->q_head = (p->q_head + 1) % p->q_cap;
 	p->q_len--;
 	return 1;
+}
+
+size_t
+stanza_queued(const struct stanza_parser *p)
+{
+	return p->q_len;
 }
 
 void

@@ -151,6 +151,9 @@ int	stanza_feed(struct stanza_parser *, const void *buf, size_t len)
 /* Take the next queued event: 1 and *ev filled, 0 when none. */
 int	stanza_next(struct stanza_parser *, struct stanza_event *ev);
 
+/* Events queued for stanza_next(). */
+size_t	stanza_queued(const struct stanza_parser *);
+
 /* Free what an event still holds and zero it. */
 void	stanza_event_clear(struct stanza_event *ev);
 

@@ -1,8 +1,9 @@
 /*
  * tmsg.c: reading and writing the OpenSRF transport message (tmsg.h).
  *
- * Reading is a libxml2 SAX2 parse of the single element: no tree is
- * built.  Every string found goes into one arena (a struct pbuf),
+ * Reading is a SAX2 parse of the single element, no tree built: first by
+ * the fast reader of xml_fast.h, and by libxml2 when that one is unsure
+ * (the same callbacks serve both).  Every string found goes into one arena (a struct pbuf),
  * NUL-terminated, and is remembered by offset; when the parse is over the
  * arena becomes m->mem and the fields point into it.  Text is captured
  * only for <thread>, <subject> and <body> directly under <message>
@@ -21,6 +22,9 @@
 #include <string.h>
 
 #include <libxml/parser.h>
+
+#include "utf8.h"
+#include "xml_fast.h"
 
 #define NS_STANZAS	"urn:ietf:params:xml:ns:xmpp-stanzas"
 
@@ -291,6 +295,22 @@ r_text(void *ctx, const xmlChar *s, int len)
 		r_fail(r, -ENOMEM, "out of memory");
 }
 
+/*
+ * libxml2's push parser does not refuse overlong UTF-8 inside CDATA (it
+ * checks only that each sequence decodes to an XML character); the
+ * writer would then hand those bytes on as text.
+ */
+static void
+r_cdata(void *ctx, const xmlChar *s, int len)
+{
+	struct reader	*r = ctx;
+
+	if (!utf8_valid((const char *)s, (size_t)len))
+		r_fail(r, -EPROTO, "invalid UTF-8 in CDATA");
+	else
+		r_text(ctx, s, len);
+}
+
 static void
 r_dtd(void *ctx, const xmlChar *name, const xmlChar *eid, const xmlChar *sid)
 {
@@ -320,56 +340,103 @@ field(const struct tmsg *m, const struct reader *r, enum field f)
 	return r->off[f] != 0 ? m->mem + r->off[f] - 1 : "";
 }
 
+static void
+reader_init(struct reader *r, struct proto_err *perr)
+{
+	struct pbuf	arena = r->arena;
+
+	memset(r, 0, sizeof(*r));
+	pbuf_reset(&arena);
+	r->arena = arena;
+	r->text = -1;
+	r->code = -1;
+	r->perr = perr;
+	proto_err_clear(perr);
+}
+
+static void
+sax_init(xmlSAXHandler *sax)
+{
+	memset(sax, 0, sizeof(*sax));
+	sax->initialized = XML_SAX2_MAGIC;
+	sax->startElementNs = r_start;
+	sax->endElementNs = r_end;
+	sax->characters = r_text;
+	sax->cdataBlock = r_cdata;
+	sax->internalSubset = r_dtd;
+	sax->externalSubset = r_dtd;
+	sax->serror = r_error;
+}
+
+/*
+ * The common case without libxml2 (xml_fast.h): 1 when it read the
+ * whole stanza without trouble, 0 when libxml2 must (it also words
+ * every error, so a failure here is never reported).
+ */
+static int
+parse_fast(struct reader *r, const char *xml, size_t len)
+{
+	struct xml_fast	x = { 0 };
+	xmlSAXHandler	sax;
+	size_t		end;
+	int		ok;
+
+	sax_init(&sax);
+	x.sax = &sax;
+	x.ctx = r;
+	ok = xml_fast_element(&x, xml, len, &end) == XML_FAST_DONE &&
+	    end == len && r->err == 0 && r->depth == 0;
+	xml_fast_free(&x);
+	return ok;
+}
+
+static int
+parse_libxml2(struct reader *r, const char *xml, size_t len)
+{
+	xmlSAXHandler		 sax;
+	xmlParserCtxtPtr	 ctxt;
+	int			 rc;
+
+	xmlInitParser();	/* once per process; a flag test after that */
+	sax_init(&sax);
+	/* A push context parses from memory without copying it first. */
+	ctxt = xmlCreatePushParserCtxt(&sax, r, NULL, 0, NULL);
+	if (ctxt == NULL)
+		return proto_err_set(r->perr, -ENOMEM, "out of memory");
+	r->ctxt = ctxt;
+	/* As in stanza.c: NOENT is safe because DOCTYPEs are refused. */
+	xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_IGNORE_ENC |
+	    XML_PARSE_NOENT);
+	rc = xmlParseChunk(ctxt, xml, (int)len, 1);
+	if (r->err == 0 && (rc != 0 || !ctxt->wellFormed))
+		r_fail(r, -EPROTO, "not well-formed XML");
+	if (r->err == 0 && r->depth != 0)
+		r_fail(r, -EPROTO, "truncated stanza");
+	xmlFreeParserCtxt(ctxt);
+	r->ctxt = NULL;
+	return r->err;
+}
+
 int
 tmsg_xml_parse(const char *xml, size_t len, struct tmsg *m,
     struct proto_err *err)
 {
-	struct reader		 r;
-	xmlSAXHandler		 sax;
-	xmlParserCtxtPtr	 ctxt;
-	int			 rc;
+	struct reader	r;
 
 	memset(m, 0, sizeof(*m));
 	proto_err_clear(err);
 	if (len > INT_MAX)
 		return proto_err_set(err, -EMSGSIZE, "stanza too large");
 	memset(&r, 0, sizeof(r));
-	r.text = -1;
-	r.code = -1;
-	r.perr = err;
-	xmlInitParser();	/* once per process; a flag test after that */
-	memset(&sax, 0, sizeof(sax));
-	sax.initialized = XML_SAX2_MAGIC;
-	sax.startElementNs = r_start;
-	sax.endElementNs = r_end;
-	sax.characters = r_text;
-	sax.cdataBlock = r_text;
-	sax.internalSubset = r_dtd;
-	sax.externalSubset = r_dtd;
-	sax.serror = r_error;
-	/* A push context parses from memory without copying it first. */
-	ctxt = xmlCreatePushParserCtxt(&sax, &r, NULL, 0, NULL);
-	if (ctxt == NULL)
-		return proto_err_set(err, -ENOMEM, "out of memory");
-	r.ctxt = ctxt;
 	/*
 	 * Decoded text is never longer than its markup; with room for the
 	 * NULs the arena then never grows during the parse.
 	 */
-	if (pbuf_reserve(&r.arena, len + 2 * F_NFIELDS) != 0) {
-		xmlFreeParserCtxt(ctxt);
+	if (pbuf_reserve(&r.arena, len + 2 * F_NFIELDS) != 0)
 		return proto_err_set(err, -ENOMEM, "out of memory");
-	}
-	/* As in stanza.c: NOENT is safe because DOCTYPEs are refused. */
-	xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_IGNORE_ENC |
-	    XML_PARSE_NOENT);
-	rc = xmlParseChunk(ctxt, xml, (int)len, 1);
-	if (r.err == 0 && (rc != 0 || !ctxt->wellFormed))
-		r_fail(&r, -EPROTO, "not well-formed XML");
-	if (r.err == 0 && r.depth != 0)
-		r_fail(&r, -EPROTO, "truncated stanza");
-	xmlFreeParserCtxt(ctxt);
-	if (r.err != 0) {
+	reader_init(&r, err);
+	if ((xml_fast_off || !parse_fast(&r, xml, len)) &&
+	    (reader_init(&r, err), parse_libxml2(&r, xml, len)) != 0) {
 		pbuf_free(&r.arena);
 		return r.err;
 	}

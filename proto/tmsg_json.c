@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 /* ------------------------------------------------- byte classes, UTF-8 */
 
 /*
@@ -37,60 +39,6 @@ static int
 is_ws(unsigned char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/*
- * Length of the valid UTF-8 sequence at s (n bytes left, s[0] >= 0x80),
- * 0 if invalid: no overlong forms, no surrogates, nothing above
- * U+10FFFF.  *cp gets the code point.
- */
-static size_t
-utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	uint32_t	c;
-	size_t		len, i;
-
-	if (s[0] < 0xc2 || s[0] > 0xf4)
-		return 0;	/* continuation, overlong lead, or > U+10FFFF */
-	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-	if (len > n)
-		return 0;
-	c = s[0] & (0x7fu >> len);
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3fu);
-	}
-	if ((len == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
-	    (len == 4 && (c < 0x10000 || c > 0x10ffff)))
-		return 0;
-	*cp = c;
-	return len;
-}
-
-static size_t
-utf8_put(char *o, uint32_t c)
-{
-	if (c < 0x80) {
-		o[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		o[0] = (char)(0xc0 | (c >> 6));
-		o[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		o[0] = (char)(0xe0 | (c >> 12));
-		o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | (c >> 18));
-	o[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (c & 0x3f));
-	return 4;
 }
 
 /* ------------------------------------------------------- the scanner */

@@ -219,6 +219,14 @@ int	xmpp_fd(const struct xmpp_conn *);
  */
 int	xmpp_recv(struct xmpp_conn *, struct xstanza **out) MUST_CHECK;
 /*
+ * Whether xmpp_recv() may return more before the socket is readable
+ * again: stanzas already read, a read that filled its buffer, TLS (its
+ * records are buffered where poll cannot see them), or a death to
+ * report.  0 only after a short read on a plain socket whose stanzas
+ * are all taken: the read that would follow could only say EAGAIN.
+ */
+int	xmpp_more(const struct xmpp_conn *);
+/*
  * Send one complete stanza: write what the socket takes now, queue the
  * rest.  0 once written or queued; -ENOTCONN (not logged in, or the
  * connection died writing), -ENOBUFS (the queue would pass its bound:

@@ -172,6 +172,7 @@ xmpp_drop(struct xmpp_conn *c)
 	fd_close(&c->fd);
 	c->ready = 0;
 	c->dead_rc = 0;
+	c->drained = 0;
 	c->phase = XMPP_PH_CLOSED;
 	xstanza_free(&c->features);
 	outq_clear(c);
@@ -480,6 +481,7 @@ io_fill(struct xmpp_conn *c)
 	for (;;) {
 		n = io_read(c, buf, sizeof(buf));
 		if (n > 0) {
+			c->drained = !c->ssl && (size_t)n < sizeof(buf);
 			if ((rc = stanza_feed(c->parser, buf, (size_t)n)) != 0)
 				c->dead_rc = xmpp_fail(c, rc, "stream: %s",
 				    stanza_error(c->parser));
@@ -578,6 +580,13 @@ dead(struct xmpp_conn *c)
 		    c->jid ? c->jid : "?", c->err[0] ? c->err : "?");
 	xmpp_drop(c);
 	return -ENOTCONN;
+}
+
+int
+xmpp_more(const struct xmpp_conn *c)
+{
+	return c->fd == -1 || c->dead_rc != 0 || c->ssl != NULL ||
+	    !c->drained || stanza_queued(c->parser) > 0;
 }
 
 int

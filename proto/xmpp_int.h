@@ -82,6 +82,12 @@ struct xmpp_conn {
 	pid_t			 owner;	/* process that created fd */
 	int			 ready;	/* logged in (phase READY) */
 	int			 dead_rc; /* sticky read error, 0 if none */
+	/*
+	 * The last read(2) returned less than asked on a plain socket:
+	 * the kernel had no more then (xmpp_more()).  Never with TLS,
+	 * which buffers records of its own.
+	 */
+	int			 drained;
 	enum xmpp_phase		 phase;
 	enum xmpp_stage		 stage;
 	int			 stream_v1; /* this stream is version 1.0 */

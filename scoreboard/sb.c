@@ -765,8 +765,8 @@ sb_slot_begin_request(struct sb_slot *s, const struct sb_request *r)
 }
 
 void
-sb_slot_end_request(struct sb_slot *s, uint64_t dur_us, uint64_t cpu_us,
-    int ok, enum sb_state next_state)
+sb_slot_end_request(struct sb_slot *s, uint64_t dur_us, int ok,
+    enum sb_state next_state)
 {
 	struct sb_header	*h = slot_header(s);
 	uint32_t		 odd, slow_ms;
@@ -776,7 +776,6 @@ sb_slot_end_request(struct sb_slot *s, uint64_t dur_us, uint64_t cpu_us,
 	if (!ok)
 		s->errors++;
 	s->last_dur_us = dur_us;
-	s->last_cpu_us = cpu_us;
 	atomic_store_explicit(&s->state, next_state, memory_order_relaxed);
 	s->state_us = wall_us();
 	seq_write_end(&s->seq, odd);
@@ -834,6 +833,8 @@ sb_slot_set_sample(struct sb_slot *s, const struct sb_sample *x)
 
 	odd = seq_write_begin(&s->seq);
 	s->rss_kb = x->rss_kb;
+	if (s->cpu_us != 0 && x->cpu_us >= s->cpu_us)
+		s->last_cpu_us = x->cpu_us - s->cpu_us;
 	s->cpu_us = x->cpu_us;
 	seq_write_end(&s->seq, odd);
 }

@@ -464,7 +464,8 @@ struct sb_slot {
 	uint64_t	state_us;		/* last state change */
 	uint64_t	req_start_us;		/* current/last request start */
 	uint64_t	last_dur_us;		/* last finished request */
-	uint64_t	last_cpu_us;		/* its CPU time, user+sys */
+	uint64_t	last_cpu_us;		/* its CPU time, user+sys
+						   (sb_slot_set_sample()) */
 	uint64_t	rss_kb;			/* resident set, last sampled */
 	uint32_t	thread_trace;		/* OpenSRF threadTrace */
 	_Atomic uint32_t bus_state;		/* enum sb_bus, its own bus */
@@ -843,13 +844,14 @@ struct sb_request {
 /* Copy the request (strings truncated to their fields) and go BUSY. */
 void	 sb_slot_begin_request(struct sb_slot *, const struct sb_request *);
 /*
- * The request finished: requests++, errors++ unless ok, last duration and
- * CPU time; counts SB_C_COMPLETED or SB_C_FAILED, and SB_C_SLOW when the
- * duration reaches limits.slow_request_ms (if non-zero).  Then moves to
- * next_state (SB_IDLE, SB_SESSION or SB_EXITING).
+ * The request finished: requests++, errors++ unless ok, last duration;
+ * counts SB_C_COMPLETED or SB_C_FAILED, and SB_C_SLOW when the duration
+ * reaches limits.slow_request_ms (if non-zero).  Then moves to
+ * next_state (SB_IDLE, SB_SESSION or SB_EXITING).  Its CPU time comes
+ * with the next sample (sb_slot_set_sample()).
  */
-void	 sb_slot_end_request(struct sb_slot *, uint64_t dur_us,
-	    uint64_t cpu_us, int ok, enum sb_state next_state);
+void	 sb_slot_end_request(struct sb_slot *, uint64_t dur_us, int ok,
+	    enum sb_state next_state);
 /*
  * A header counter bumped from a child that holds only its slot (the
  * runtime): as sb_count() on the slot's segment.  SB_C_UNSENT when a
@@ -885,7 +887,13 @@ int	 sb_sample(struct sb_sampler *, struct sb_sample *) MUST_CHECK;
 void	 sb_sampler_close(struct sb_sampler *);
 /* After child init: the sample becomes rss_kb, cpu_us and rss_base_kb. */
 void	 sb_slot_set_baseline(struct sb_slot *, const struct sb_sample *);
-/* After each request: rss_kb and cpu_us, under the slot's seqlock. */
+/*
+ * After each request: rss_kb and cpu_us, under the slot's seqlock, and
+ * last_cpu_us, the CPU since the previous sample: the request's (a
+ * session's requests together), with the few microseconds its child
+ * spent taking it from the pipe.  One sample serves both, so a request
+ * costs no CPU clock reads of its own.
+ */
 void	 sb_slot_set_sample(struct sb_slot *, const struct sb_sample *);
 /* rss_kb alone (the version 1 writer; sb_slot_set_sample() supersedes). */
 void	 sb_slot_set_rss(struct sb_slot *, uint64_t rss_kb);

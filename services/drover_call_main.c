@@ -248,8 +248,10 @@ out:
 /* --------------------------------------------------------- bench */
 
 /*
- * What a bench worker writes to the parent, one uint32_t at a time (each
- * write is below PIPE_BUF, so the workers' records never interleave):
+ * What a bench worker writes to the parent, uint32_t records, batched
+ * (BENCH_BATCH of them, at most a second old: a write a request would
+ * wake the parent a request; each write is at most PIPE_BUF, so the
+ * workers' records never interleave):
  * for each request its latency in us when it completed, else one of the
  * outcome codes below; BENCH_READY once it is logged in and warmed up;
  * and at the end BENCH_CPU followed, in the same write, by the CPU time
@@ -275,6 +277,42 @@ out:
 #define BENCH_UNSENT	(UINT32_MAX - 6)
 /* Below this a record is a latency. */
 #define BENCH_CODES	BENCH_UNSENT
+/* Records per write: PIPE_BUF bytes, the most a write keeps whole. */
+#define BENCH_BATCH	(PIPE_BUF / sizeof(uint32_t))
+/* A batch goes out at least this often, so the parent sees progress. */
+#define BENCH_FLUSH_MS	1000
+
+/* A worker's records not written yet. */
+struct bench_out {
+	int		fd;
+	size_t		n;
+	uint64_t	since_ms;	/* mono: the oldest's */
+	uint32_t	rec[BENCH_BATCH];
+};
+
+static int
+bench_flush(struct bench_out *o)
+{
+	int	rc = 0;
+
+	if (o->n > 0)
+		rc = write_full(o->fd, o->rec, o->n * sizeof(o->rec[0]));
+	o->n = 0;
+	return rc;
+}
+
+static int
+bench_put(struct bench_out *o, uint32_t r)
+{
+	uint64_t	now = mono_ms();
+
+	if (o->n == 0)
+		o->since_ms = now;
+	o->rec[o->n++] = r;
+	if (o->n == BENCH_BATCH || now - o->since_ms >= BENCH_FLUSH_MS)
+		return bench_flush(o);
+	return 0;
+}
 
 /* User + system time of this process, in us. */
 static uint64_t
@@ -383,7 +421,8 @@ static void NORETURN
 bench_worker(struct call *c, long n, long warm, int fd, int go)
 {
 	struct bench_conn	 bc = { NULL, NULL, NULL };
-	uint32_t		 lat, rec[2];
+	struct bench_out	 out;
+	uint32_t		 lat;
 	uint64_t		 cpu0, end = 0;
 	long			 i;
 	int			 code;
@@ -406,16 +445,19 @@ bench_worker(struct call *c, long n, long warm, int fd, int go)
 	cpu0 = cpu_us();
 	if (c->duration_ms > 0)
 		end = mono_ms() + (uint64_t)c->duration_ms;
+	out.fd = fd;
 	for (i = 0; i < n && (end == 0 || mono_ms() < end); i++) {
 		if (i > 0 && c->interval_ms > 0)
 			(void)poll(NULL, 0, c->interval_ms);	/* pacing */
-		lat = bench_one(c, &bc);
-		if (write_full(fd, &lat, sizeof(lat)) < 0)
+		if (bench_put(&out, bench_one(c, &bc)) < 0)
 			_exit(EXIT_CONNECT);
 	}
-	rec[0] = BENCH_CPU;
-	rec[1] = (uint32_t)(cpu_us() - cpu0);
-	if (write_full(fd, rec, sizeof(rec)) < 0)
+	/* the CPU pair in one write, after the rest */
+	if (out.n + 2 > BENCH_BATCH && bench_flush(&out) < 0)
+		_exit(EXIT_CONNECT);
+	out.rec[out.n++] = BENCH_CPU;
+	out.rec[out.n++] = (uint32_t)(cpu_us() - cpu0);
+	if (bench_flush(&out) < 0)
 		_exit(EXIT_CONNECT);
 	if (c->connect && bc.cl != NULL)
 		(void)rt_client_disconnect(bc.cl);
@@ -481,16 +523,44 @@ bench_count(struct bench_sum *sum, uint32_t x)
 	}
 }
 
+/* The parent's end of the workers' pipe, read a batch at a time. */
+struct bench_in {
+	int		fd;
+	size_t		have, at;
+	uint32_t	rec[BENCH_BATCH * 8];
+};
+
+/* The next record: 0, or -1 at the end (every worker gone). */
+static int
+bench_get(struct bench_in *in, uint32_t *x)
+{
+	ssize_t	r;
+
+	while (in->at == in->have) {
+		r = read(in->fd, in->rec, sizeof(in->rec));
+		if (r == -1 && errno == EINTR)
+			continue;
+		/* writes are whole records, so are reads (see above) */
+		if (r <= 0 || r % (ssize_t)sizeof(in->rec[0]) != 0)
+			return -1;
+		in->have = (size_t)r / sizeof(in->rec[0]);
+		in->at = 0;
+	}
+	*x = in->rec[in->at++];
+	return 0;
+}
+
 static int
 bench(struct call *c)
 {
 	struct bench_sum sum;
+	struct bench_in	 in;
 	uint32_t	*lat, x;
 	size_t		 nok = 0, cap;
 	long		 errors, missing;
 	uint64_t	 t0 = 0, el = 0, cpu0 = 0, cpu_par = 0, cpu_kids = 0;
 	pid_t		 pid;
-	int		 pfd[2], go[2], i, st, rc, bad = 0, ready = 0;
+	int		 pfd[2], go[2], i, st, bad = 0, ready = 0;
 
 	memset(&sum, 0, sizeof(sum));
 	if (pipe2(pfd, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0)
@@ -512,7 +582,9 @@ bench(struct call *c)
 	cap = c->duration_ms > 0 && c->bench > 4096 ? 4096 :
 	    (size_t)c->bench;
 	lat = xcalloc(cap, sizeof(*lat));
-	while ((rc = read_full(pfd[0], &x, sizeof(x))) == 0) {
+	in.fd = pfd[0];
+	in.have = in.at = 0;
+	while (bench_get(&in, &x) == 0) {
 		if (x == BENCH_READY) {
 			if (++ready == c->conc) {
 				/* all logged in and warm: time from here */
@@ -523,7 +595,7 @@ bench(struct call *c)
 			continue;
 		}
 		if (x == BENCH_CPU) {
-			if (read_full(pfd[0], &x, sizeof(x)) < 0)
+			if (bench_get(&in, &x) < 0)
 				break;
 			cpu_kids += x;
 			continue;

@@ -109,7 +109,7 @@ writer(struct sb *sb)
 
 		r.start_us = 1 + i;
 		sb_slot_begin_request(s, &r);
-		sb_slot_end_request(s, 250, 200, 1, SB_BUSY);
+		sb_slot_end_request(s, 250, 1, SB_BUSY);
 		sb_method_record(s, i % BENCH_METHODS, 250, 200);
 	}
 	atomic_store(&sh->writer_ns, now_ns() - t0);

@@ -209,8 +209,10 @@ END_TEST
 
 START_TEST(test_frame_big)
 {
-	size_t		 big = 1024 * 1024 + 17, cap = 0, len;
-	char		*out, *in = NULL;
+	size_t		 big = 1024 * 1024 + 17, len;
+	struct mpm_frame_in in = { 0 };
+	const char	*got;
+	char		*out;
 	uint32_t	 kind;
 	int		 fds[2], st;
 	size_t		 i;
@@ -233,43 +235,47 @@ START_TEST(test_frame_big)
 		    &o2) == 1 ? 0 : 1);
 	}
 	close(fds[1]);
-	ck_assert_int_eq(mpm_frame_recv(fds[0], &kind, &in, &cap, &len,
-	    big), 0);
+	in.fd = fds[0];
+	ck_assert_int_eq(mpm_frame_next(&in, &kind, &got, &len, big), 0);
 	ck_assert_uint_eq(kind, MPM_FRAME_REQ);
 	ck_assert_uint_eq(len, big);
-	ck_assert(memcmp(in, out, big) == 0);
-	ck_assert_int_eq(in[big], '\0');
-	ck_assert_int_eq(mpm_frame_recv(fds[0], &kind, &in, &cap, &len,
-	    big), 0);
+	ck_assert(memcmp(got, out, big) == 0);
+	ck_assert_int_eq(got[big], '\0');
+	ck_assert_int_eq(mpm_frame_next(&in, &kind, &got, &len, big), 0);
 	ck_assert_uint_eq(kind, MPM_FRAME_RETIRE);
 	ck_assert_uint_eq(len, 0);
-	ck_assert_int_eq(mpm_frame_recv(fds[0], &kind, &in, &cap, &len,
-	    big), -EPIPE);
+	ck_assert_int_eq(got[0], '\0');
+	ck_assert_uint_eq(mpm_frame_in_buffered(&in), 0);
+	ck_assert_int_eq(mpm_frame_next(&in, &kind, &got, &len, big),
+	    -EPIPE);
+	mpm_frame_in_free(&in);
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	close(fds[0]);
-	free(in);
 	free(out);
 }
 END_TEST
 
 START_TEST(test_frame_too_big)
 {
-	char		*in = NULL;
-	size_t		 cap = 0, len = 99, off = 0;
+	struct mpm_frame_in in = { 0 };
+	const char	*got = NULL;
+	size_t		 len = 99, off = 0;
 	uint32_t	 kind = 99;
 	int		 fds[2];
 
 	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
+	in.fd = fds[0];
 	ck_assert_int_eq(mpm_frame_write(fds[1], MPM_FRAME_REQ, "hello", 5,
 	    &off), 1);
-	ck_assert_int_eq(mpm_frame_recv(fds[0], &kind, &in, &cap, &len, 4),
+	ck_assert_int_eq(mpm_frame_next(&in, &kind, &got, &len, 4),
 	    -EMSGSIZE);
 	ck_assert_uint_eq(kind, 99);	/* untouched on error */
 	ck_assert_uint_eq(len, 99);
+	ck_assert_ptr_null(got);
 	close(fds[0]);
 	close(fds[1]);
-	free(in);
+	mpm_frame_in_free(&in);
 }
 END_TEST
 
@@ -280,8 +286,10 @@ END_TEST
  */
 START_TEST(test_frame_nonblocking)
 {
-	size_t		 big = 300 * 1024, off = 0, cap = 0, len;
-	char		*out, *in = NULL;
+	size_t		 big = 300 * 1024, off = 0, len;
+	struct mpm_frame_in in = { 0 };
+	const char	*got;
+	char		*out;
 	uint32_t	 kind;
 	int		 fds[2], rc, st;
 	pid_t		 pid;
@@ -301,9 +309,10 @@ START_TEST(test_frame_nonblocking)
 		/* the child: a blocking reader of the whole frame */
 		close(fds[1]);
 		ck_assert_int_eq(fcntl(fds[0], F_SETFL, 0), 0);
-		_exit(mpm_frame_recv(fds[0], &kind, &in, &cap, &len, big) ==
+		in.fd = fds[0];
+		_exit(mpm_frame_next(&in, &kind, &got, &len, big) ==
 		    0 && len == big && kind == MPM_FRAME_REQ &&
-		    memcmp(in, out, big) == 0 ? 0 : 1);
+		    memcmp(got, out, big) == 0 ? 0 : 1);
 	}
 	close(fds[0]);
 	while ((rc = mpm_frame_write(fds[1], MPM_FRAME_REQ, out, big,
@@ -321,25 +330,75 @@ START_TEST(test_frame_nonblocking)
 }
 END_TEST
 
+/*
+ * Frames read ahead: three written before the first is read come out
+ * one by one from the buffer, each NUL-terminated without harming the
+ * next one's first byte, and the buffer says when one is waiting.
+ */
+START_TEST(test_frame_read_ahead)
+{
+	struct mpm_frame_in in = { 0 };
+	const char	*got;
+	size_t		 len, off;
+	uint32_t	 kind, why = 7;
+	int		 fds[2];
+
+	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
+	in.fd = fds[0];
+	off = 0;
+	ck_assert_int_eq(mpm_frame_write(fds[1], MPM_FRAME_REQ, "abc", 3,
+	    &off), 1);
+	off = 0;
+	ck_assert_int_eq(mpm_frame_write(fds[1], MPM_FRAME_REQ, "defg", 4,
+	    &off), 1);
+	off = 0;
+	ck_assert_int_eq(mpm_frame_write(fds[1], MPM_FRAME_RETIRE, &why,
+	    sizeof(why), &off), 1);
+	ck_assert_int_eq(mpm_frame_next(&in, &kind, &got, &len, 100), 0);
+	ck_assert_str_eq(got, "abc");
+	ck_assert_uint_eq(mpm_frame_in_buffered(&in), 8 + 4 + 8 + 4);
+	ck_assert_int_eq(mpm_frame_next(&in, &kind, &got, &len, 100), 0);
+	ck_assert_uint_eq(kind, MPM_FRAME_REQ);
+	ck_assert_str_eq(got, "defg");
+	ck_assert_int_eq(mpm_frame_next(&in, &kind, &got, &len, 100), 0);
+	ck_assert_uint_eq(kind, MPM_FRAME_RETIRE);
+	ck_assert_uint_eq(len, sizeof(why));
+	ck_assert(memcmp(got, &why, sizeof(why)) == 0);
+	ck_assert_uint_eq(mpm_frame_in_buffered(&in), 0);
+	close(fds[1]);
+	ck_assert_int_eq(mpm_frame_next(&in, &kind, &got, &len, 100),
+	    -EPIPE);
+	close(fds[0]);
+	mpm_frame_in_free(&in);
+}
+END_TEST
+
 START_TEST(test_done_records)
 {
-	struct mpm_done	d;
+	struct mpm_done	d[4], a = { MPM_DONE_READY, 0, 0, 100, 3, 0 };
+	struct mpm_done	b = { MPM_DONE_IDLE, MPM_DONE_F_UNSENT, 7, 200, 9, 0 };
 	int		fds[2];
 
 	ck_assert_int_eq(pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
-	ck_assert_int_eq(mpm_done_read(fds[0], &d), 0);
-	ck_assert_int_eq(mpm_done_send(fds[1], MPM_DONE_READY, 0, 0), 0);
-	ck_assert_int_eq(mpm_done_send(fds[1], MPM_DONE_IDLE,
-	    MPM_DONE_F_UNSENT, 7), 0);
-	ck_assert_int_eq(mpm_done_read(fds[0], &d), 1);
-	ck_assert_uint_eq(d.kind, MPM_DONE_READY);
-	ck_assert_int_eq(mpm_done_read(fds[0], &d), 1);
-	ck_assert_uint_eq(d.kind, MPM_DONE_IDLE);
-	ck_assert_uint_eq(d.flags, MPM_DONE_F_UNSENT);
-	ck_assert_uint_eq(d.requests, 7);
-	ck_assert_int_eq(mpm_done_read(fds[0], &d), 0);
+	ck_assert_int_eq(mpm_done_read(fds[0], d, 4), 0);
+	ck_assert_int_eq(mpm_done_send(fds[1], &a), 0);
+	ck_assert_int_eq(mpm_done_send(fds[1], &b), 0);
+	ck_assert_int_eq(mpm_done_send(fds[1], &a), 0);
+	/* a batch, then the rest */
+	ck_assert_int_eq(mpm_done_read(fds[0], d, 2), 2);
+	ck_assert_uint_eq(d[0].kind, MPM_DONE_READY);
+	ck_assert_uint_eq(d[0].pid, 100);
+	ck_assert_uint_eq(d[0].slot, 3);
+	ck_assert_uint_eq(d[1].kind, MPM_DONE_IDLE);
+	ck_assert_uint_eq(d[1].flags, MPM_DONE_F_UNSENT);
+	ck_assert_uint_eq(d[1].requests, 7);
+	ck_assert_uint_eq(d[1].pid, 200);
+	ck_assert_uint_eq(d[1].slot, 9);
+	ck_assert_int_eq(mpm_done_read(fds[0], d, 4), 1);
+	ck_assert_uint_eq(d[0].kind, MPM_DONE_READY);
+	ck_assert_int_eq(mpm_done_read(fds[0], d, 4), 0);
 	close(fds[1]);
-	ck_assert_int_eq(mpm_done_read(fds[0], &d), -EPIPE);
+	ck_assert_int_eq(mpm_done_read(fds[0], d, 4), -EPIPE);
 	close(fds[0]);
 }
 END_TEST
@@ -376,6 +435,7 @@ mpm_pool_suite(void)
 	tcase_add_test(tc, test_frame_big);
 	tcase_add_test(tc, test_frame_too_big);
 	tcase_add_test(tc, test_frame_nonblocking);
+	tcase_add_test(tc, test_frame_read_ahead);
 	tcase_add_test(tc, test_done_records);
 	suite_add_tcase(s, tc);
 	return s;

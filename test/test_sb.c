@@ -911,14 +911,14 @@ START_TEST(test_slot_lifecycle)
 	ck_assert_uint_eq(si.thread_trace, 9);
 	ck_assert_uint_eq(si.req_start_us, 1000);
 
-	sb_slot_end_request(s, 250, 100, 0, SB_IDLE);
+	sb_slot_end_request(s, 250, 0, SB_IDLE);
 	sb_slot_set_rss(s, 5555);
 	ck_assert_int_eq(sb_read_slot(rd, 17, &si), 0);
 	ck_assert_uint_eq(si.state, SB_IDLE);
 	ck_assert_uint_eq(si.requests, 1);
 	ck_assert_uint_eq(si.errors, 1);
 	ck_assert_uint_eq(si.last_dur_us, 250);
-	ck_assert_uint_eq(si.last_cpu_us, 100);
+	ck_assert_uint_eq(si.last_cpu_us, 0);	/* comes with a sample */
 	ck_assert_uint_eq(si.rss_kb, 5555);
 
 	sb_slot_clear(sb, 17);
@@ -953,10 +953,10 @@ START_TEST(test_counters_conf)
 	sb_set_queued(sb, 3);
 	/* Slow: at or over slow_request_ms, counted by the child's end. */
 	sb_slot_spawn(sb, 0, 3);
-	sb_slot_end_request(sb_slot(sb, 0), lim.slow_request_ms * 1000u,
-	    0, 1, SB_IDLE);
+	sb_slot_end_request(sb_slot(sb, 0), lim.slow_request_ms * 1000u, 1,
+	    SB_IDLE);
 	sb_slot_end_request(sb_slot(sb, 0), lim.slow_request_ms * 1000u - 1,
-	    0, 1, SB_IDLE);
+	    1, SB_IDLE);
 
 	ck_assert_int_eq(sb_open(&rd, sb_name(sb)), 0);
 	ck_assert_int_eq(sb_read_info(rd, &info), 0);
@@ -989,7 +989,7 @@ START_TEST(test_death_ring)
 		slot = i % 5;
 		sb_slot_spawn(sb, slot, i);
 		sb_slot_child_start(sb_slot(sb, slot), 10000 + (pid_t)i);
-		sb_slot_end_request(sb_slot(sb, slot), 1, 1, 1, SB_IDLE);
+		sb_slot_end_request(sb_slot(sb, slot), 1, 1, SB_IDLE);
 		/* every third death by SIGKILL, the others exit(i % 3) */
 		st = i % 3 == 0 ? SIGKILL : (int)(i % 3) << 8;
 		sb_slot_reaped(sb, slot, 10000 + (pid_t)i, st);
@@ -1040,7 +1040,7 @@ START_TEST(test_clean_exit_empty)
 	sb_slot_spawn(sb, 2, 1);
 	sb_slot_child_start(sb_slot(sb, 2), 31337);
 	sb_slot_begin_request(sb_slot(sb, 2), &r);
-	sb_slot_end_request(sb_slot(sb, 2), 1, 1, 1, SB_EXITING);
+	sb_slot_end_request(sb_slot(sb, 2), 1, 1, SB_EXITING);
 	sb_slot_reaped(sb, 2, 31337, 0);
 	ck_assert_int_eq(sb_open(&rd, sb_name(sb)), 0);
 	ck_assert_int_eq(sb_read_slot(rd, 2, &si), 0);
@@ -1160,7 +1160,7 @@ START_TEST(test_slot_v2)
 	sb_slot_begin_request(s, &r);
 	x.rss_kb = 31000;
 	x.cpu_us = 4500;
-	sb_slot_end_request(s, 10, 5, 1, SB_IDLE);
+	sb_slot_end_request(s, 10, 1, SB_IDLE);
 	sb_slot_set_sample(s, &x);
 	ck_assert_int_eq(sb_read_slot(rd, 5, &si), 0);
 	ck_assert_uint_eq(si.req_start_mono_us, 123);
@@ -1168,6 +1168,7 @@ START_TEST(test_slot_v2)
 	ck_assert_uint_eq(si.rss_kb, 31000);
 	ck_assert_uint_eq(si.rss_base_kb, 30000);	/* kept */
 	ck_assert_uint_eq(si.cpu_us, 4500);
+	ck_assert_uint_eq(si.last_cpu_us, 500);	/* since the baseline */
 
 	/* a long address is cut, still terminated */
 	memset(longa, 'a', sizeof(longa) - 1);

@@ -141,7 +141,7 @@ th_sb_fill(struct sb *sb)
 		sb_slot_set_state(sb_slot(sb, i), SB_IDLE);
 		request(sb_slot(sb, i), 0);
 		sb_slot_end_request(sb_slot(sb, i), i == 1 ? 2000000 : 1500,
-		    1200, i != 2, SB_IDLE);
+		    i != 2, SB_IDLE);
 		x.rss_kb = TH_RSS_KB(i);
 		x.cpu_us = TH_CPU_US(i);
 		sb_slot_set_sample(sb_slot(sb, i), &x);
@@ -159,7 +159,7 @@ th_sb_fill(struct sb *sb)
 	/* 5 in a session after its CONNECT */
 	start_child(sb, 5);
 	request(sb_slot(sb, 5), 0);
-	sb_slot_end_request(sb_slot(sb, 5), 800, 700, 1, SB_SESSION);
+	sb_slot_end_request(sb_slot(sb, 5), 800, 1, SB_SESSION);
 	/* 6 starting (bus connecting), 7 exiting (bus lost) */
 	start_child(sb, 6);
 	sb_slot_set_bus(sb_slot(sb, 6), SB_BUS_CONNECTING);

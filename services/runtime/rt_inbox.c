@@ -114,11 +114,13 @@ pump(struct rt_inbox *ib, const char *thread, struct tmsg *out)
 	struct proto_err	 err;
 	struct bus_frame	*f;
 	struct tmsg		 m;
-	int			 rc;
+	int			 rc, more;
 
-	for (;;) {
+	do {
 		if ((rc = bus_recv(ib->bus, &f)) <= 0)
 			return rc;
+		/* no more: spare the read that would find nothing */
+		more = bus_more(ib->bus);
 		if (f->flags & BUS_F_OTHER) {
 			log_debug("bus: dropping a non-message: %.100s",
 			    f->raw);
@@ -138,7 +140,8 @@ pump(struct rt_inbox *ib, const char *thread, struct tmsg *out)
 			return 1;
 		}
 		enqueue(ib, &m);
-	}
+	} while (more);
+	return 0;
 }
 
 int
@@ -170,13 +173,13 @@ rt_inbox_wait(struct rt_inbox *ib, const char *thread, int timeout_ms,
 }
 
 int
-rt_inbox_flush(struct rt_inbox *ib)
+rt_inbox_flush(struct rt_inbox *ib, int read_bus)
 {
 	struct tmsg	m;
 	int		n = (int)ib->n;
 
 	drop_all(ib);
-	while (pump(ib, NULL, &m) == 1) {
+	while (read_bus && pump(ib, NULL, &m) == 1) {
 		tmsg_clear(&m);
 		n++;
 	}

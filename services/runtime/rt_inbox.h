@@ -40,9 +40,13 @@ struct bus	*rt_inbox_bus(const struct rt_inbox *);
 int	rt_inbox_wait(struct rt_inbox *, const char *thread, int timeout_ms,
 	    struct tmsg *out) MUST_CHECK;
 
-/* Drop everything queued and everything already readable; returns the
- * number dropped. */
-int	rt_inbox_flush(struct rt_inbox *);
+/*
+ * Drop everything queued and, with read_bus, everything already readable
+ * on the bus (a read(2) or more); returns the number dropped.  A new
+ * session reads the bus, so nothing that predates it is taken for its
+ * own; other requests need not (they read the bus only by thread).
+ */
+int	rt_inbox_flush(struct rt_inbox *, int read_bus);
 
 /* Serialize and send one message (from = our address). */
 int	rt_inbox_send(struct rt_inbox *, struct tmsg *) MUST_CHECK;

@@ -62,17 +62,6 @@ struct sess {
 	char			*xid;
 };
 
-static uint64_t
-cpu_us(void)
-{
-	struct rusage	ru;
-
-	if (getrusage(RUSAGE_SELF, &ru) < 0)
-		return 0;
-	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
-	    (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-}
-
 static int
 replace(char **dst, const char *src)
 {
@@ -151,7 +140,7 @@ run_request(struct sess *s, const struct osrfmsg *m)
 	struct sb_request	 sr;
 	struct drover_req	 r;
 	struct rt_reply		 reply;
-	uint64_t		 t0, c0, dur;
+	uint64_t		 t0, dur;
 	int			 rc;
 
 	memset(&r, 0, sizeof(r));
@@ -163,10 +152,8 @@ run_request(struct sess *s, const struct osrfmsg *m)
 	r.trace = (int)m->thread_trace;
 	rt_reply_init(&reply, s->bus, s->peer, s->thread, s->xid, m);
 	r.reply = &reply;
-	c0 = 0;
 	t0 = mono_us();
 	if (s->slot != NULL) {
-		c0 = cpu_us();
 		memset(&sr, 0, sizeof(sr));
 		sr.method = m->method;
 		sr.client = s->peer;
@@ -188,9 +175,9 @@ run_request(struct sess *s, const struct osrfmsg *m)
 		sb_method_record(s->slot, r.m != NULL ?
 		    (unsigned)(r.m - s->svc->methods) : SB_METHOD_OTHER, dur,
 		    rc == 0 ? r.status : 500);
-		sb_slot_end_request(s->slot, dur, cpu_us() - c0,
-		    rc == 0 && !r.failed, s->panic ? SB_EXITING :
-		    s->connected ? SB_SESSION : SB_IDLE);
+		sb_slot_end_request(s->slot, dur, rc == 0 && !r.failed,
+		    s->panic ? SB_EXITING : s->connected ? SB_SESSION :
+		    SB_IDLE);
 	}
 	return rc;
 }
@@ -283,6 +270,8 @@ serve_stanza(struct sess *s, const struct tmsg *t)
 	for (i = 0; i < l.n && rc >= 0; i++) {
 		switch (l.msg[i].type) {
 		case OSRFMSG_CONNECT:
+			/* what reached us before the session is not its own */
+			(void)rt_inbox_flush(s->svc->inbox, 1);
 			osrfmsg_make_connect_ok(&out, &l.msg[i]);
 			s->connected = 1;
 			rc = send_one(s, &out);
@@ -375,9 +364,9 @@ rt_serve(struct drover_svc *svc, struct bus *bus, struct sb_slot *slot,
 		if ((svc->inbox = rt_inbox_new(bus)) == NULL)
 			return -ENOMEM;
 	}
-	/* whatever waits on our bus now is stale (late sub-request
-	 * answers, messages of a finished session) */
-	(void)rt_inbox_flush(svc->inbox);
+	/* whatever is queued now is stale (late sub-request answers,
+	 * messages of a finished session); a CONNECT also clears the bus */
+	(void)rt_inbox_flush(svc->inbox, 0);
 	if ((rc = bus_decode(bus, raw, len, &t, &err)) < 0) {
 		log_warnx("%s: dropping an unreadable message: %s", svc->name,
 		    err.reason);

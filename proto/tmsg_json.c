@@ -630,6 +630,26 @@ len0(const char *s)
 	return s != NULL ? strlen(s) : 0;
 }
 
+/*
+ * May the body go inline?  Only when it is exactly one JSON value that
+ * reads back as the same text: not a string or null (the reader unwraps
+ * those), no white space around it, and nothing after it -- a body such
+ * as [],"router_command":"register" must not add keys to the envelope
+ * (the bridge copies bodies from XMPP peers).  Anything else goes as a
+ * JSON string.  The check is one pass of the value skipper.
+ */
+static int
+body_inline(const char *body, size_t len)
+{
+	struct scan	s = { .p = (const unsigned char *)body,
+			      .start = (const unsigned char *)body,
+			      .end = (const unsigned char *)body + len };
+
+	if (len == 0 || is_ws(s.p[0]) || s.p[0] == '"' || s.p[0] == 'n')
+		return 0;
+	return skip_value(&s) == 0 && s.p == s.end;
+}
+
 int
 tmsg_json_write_buf(const struct tmsg *m, struct pbuf *b)
 {
@@ -663,7 +683,7 @@ tmsg_json_write_buf(const struct tmsg *m, struct pbuf *b)
 	    ",\"router_reply\":", m->router_reply)) != 0)))
 		goto fail;
 	/* Commands carry their body as a string, messages inline. */
-	if (nonempty(m->router_command))
+	if (nonempty(m->router_command) || (blen > 0 && !body_inline(m->body, blen)))
 		rc = put_member(b, ",\"body\":", blen > 0 ? m->body : "[]");
 	else if ((rc = pbuf_adds(b, ",\"body\":")) == 0)
 		rc = blen > 0 ? pbuf_add(b, m->body, blen) :

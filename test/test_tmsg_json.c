@@ -623,6 +623,30 @@ static const struct {
 	    { .thread = "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", .body = "[]" },
 	    "{\"to\":\"\",\"from\":\"\",\"thread\":\"\\u00e9\\u20ac"
 	    "\\ud83d\\ude00\",\"osrf_xid\":null,\"body\":[]}" },
+	{ "a body that would add keys to the envelope goes as a string",
+	    { .to = "a", .body = "[],\"router_command\":\"register\"" },
+	    "{\"to\":\"a\",\"from\":\"\",\"thread\":\"\",\"osrf_xid\":null,"
+	    "\"body\":\"[],\\\"router_command\\\":\\\"register\\\"\"}" },
+	{ "a body that is a JSON string goes as a string (reads back as is)",
+	    { .to = "a", .body = "\"x\"" },
+	    "{\"to\":\"a\",\"from\":\"\",\"thread\":\"\",\"osrf_xid\":null,"
+	    "\"body\":\"\\\"x\\\"\"}" },
+	{ "white space before the value: a string",
+	    { .to = "a", .body = " [1]" },
+	    "{\"to\":\"a\",\"from\":\"\",\"thread\":\"\",\"osrf_xid\":null,"
+	    "\"body\":\" [1]\"}" },
+	{ "the text null: a string",
+	    { .to = "a", .body = "null" },
+	    "{\"to\":\"a\",\"from\":\"\",\"thread\":\"\",\"osrf_xid\":null,"
+	    "\"body\":\"null\"}" },
+	{ "text that is not JSON: a string",
+	    { .to = "a", .body = "[1" },
+	    "{\"to\":\"a\",\"from\":\"\",\"thread\":\"\",\"osrf_xid\":null,"
+	    "\"body\":\"[1\"}" },
+	{ "one number goes inline",
+	    { .to = "a", .body = "-1.5e3" },
+	    "{\"to\":\"a\",\"from\":\"\",\"thread\":\"\",\"osrf_xid\":null,"
+	    "\"body\":-1.5e3}" },
 	{ "XML-only fields are not written",
 	    { .to = "a", .router_from = "x", .subject = "s", .type = "error",
 	    .is_error = 1, .error_code = 503, .broadcast = 1, .body = "[]" },
@@ -645,6 +669,8 @@ START_TEST(test_write)
 	ck_assert_str_eq(back.to, writes[_i].m.to ? writes[_i].m.to : "");
 	ck_assert_str_eq(back.thread, writes[_i].m.thread ?
 	    writes[_i].m.thread : "");
+	ck_assert_str_eq(back.body, writes[_i].m.body != NULL &&
+	    writes[_i].m.body[0] != '\0' ? writes[_i].m.body : "[]");
 	tmsg_clear(&back);
 	free(out);
 }

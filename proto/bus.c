@@ -212,6 +212,12 @@ unwatch(struct bus *b)
 void
 bus_free(struct bus **bp)
 {
+	bus_free_late(bp, NULL, NULL);
+}
+
+void
+bus_free_late(struct bus **bp, bus_late_fn *late, void *arg)
+{
 	struct bus	*b = *bp;
 
 	if (b == NULL)
@@ -221,6 +227,8 @@ bus_free(struct bus **bp)
 		log_debug("bus: %s: closing with output unsent",
 		    b->ops->name);
 	unwatch(b);
+	if (late != NULL && b->state == BUS_UP && b->ops->logout != NULL)
+		b->ops->logout(b, late, arg);
 	b->ops->destroy(b, 1);
 	pbuf_free(&b->scratch);
 	free_params(b);

@@ -208,6 +208,17 @@ int	bus_new(const struct bus_params *, struct bus **out) MUST_CHECK;
 /* Log out (Redis: DEL the own inbox), close and free; NULL is a no-op. */
 void	bus_free(struct bus **);
 /*
+ * bus_free(), handing each message the server still delivers while we
+ * log out to late(arg, f), which owns f.  On XMPP the server routes to
+ * a connection until it has read its logout, so what it sent in that
+ * window would otherwise be dropped unread; the caller answers it from
+ * another connection (drover-router does, for a class it closes).  On
+ * Redis and the local bus nothing arrives that way: late() is not
+ * called.
+ */
+typedef void	bus_late_fn(void *arg, struct bus_frame *f);
+void	bus_free_late(struct bus **, bus_late_fn *late, void *arg);
+/*
  * In a child after fork(): close this process's copies of the parent's
  * descriptors without a word to the server, and free.
  */

@@ -69,6 +69,8 @@ struct bus_ops {
 	void		(*reaped)(struct bus *, pid_t, const char *);
 	int		(*ping)(struct bus *, const char *to, uint32_t id);
 	int		(*more)(const struct bus *);	/* bus_more() */
+	/* Log out now, handing late messages over (bus_free_late()). */
+	void		(*logout)(struct bus *, bus_late_fn *, void *);
 };
 
 /* The id attribute a bus_ping() carries: this, then the number. */

@@ -310,6 +310,39 @@ bx_ping(struct bus *b, const char *to, uint32_t id)
 	return bx_result(b, xmpp_send(conn(b), xml, (size_t)n));
 }
 
+/* A message that came while we logged out, as a frame for the caller. */
+struct bx_late {
+	bus_late_fn	*late;
+	void		*arg;
+};
+
+static void
+bx_late_one(void *arg, struct xstanza *st)
+{
+	struct bx_late		*l = arg;
+	struct bus_frame	*f;
+
+	/* the frame takes the bytes, even when it cannot be made */
+	f = bus_frame_wrap(st->raw, st->len, st->is_error ? BUS_F_ERROR : 0);
+	st->raw = NULL;
+	xstanza_free(&st);
+	if (f == NULL) {
+		log_warnx("bus: xmpp: a message that came as we logged out "
+		    "is lost: out of memory");
+		return;
+	}
+	bus_frame_peek_xml(f);
+	l->late(l->arg, f);
+}
+
+static void
+bx_logout(struct bus *b, bus_late_fn *late, void *arg)
+{
+	struct bx_late	l = { late, arg };
+
+	xmpp_close_late(conn(b), bx_late_one, &l);
+}
+
 const struct bus_ops bus_xmpp_ops = {
 	.name = "xmpp",
 	.init = bx_init,
@@ -322,6 +355,7 @@ const struct bus_ops bus_xmpp_ops = {
 	.flush = bx_flush,
 	.recv = bx_recv,
 	.more = bx_more,
+	.logout = bx_logout,
 	.decode = bx_decode,
 	.send = bx_send,
 	.addr = bx_addr,

@@ -460,6 +460,7 @@ router_register_as(struct router *r, const char *cls, const char *node,
 		    c->nodes_cap * sizeof(c->nodes[0]));
 	}
 	c->nodes[c->nnodes++] = n;
+	c->empty_since = 0;	/* a lingering class lives on */
 	if (strcmp(node, registrant) == 0)
 		log_info("router %s@%s: %s registered for %s (%zu listener%s)",
 		    r->name, r->domain, node, cls, c->nnodes,
@@ -492,14 +493,57 @@ router_register(struct router *r, const char *cls, const char *jid,
 	return router_register_as(r, cls, jid, jid, io);
 }
 
-/* Remove a live node; drops the class (and its address) with its last. */
+/* c has no listener left: drop it now, or let it linger (router.h). */
+static void
+class_emptied(struct router *r, struct router_class *c,
+    const struct router_io *io)
+{
+	if (c->nnodes > 0)
+		return;
+	if (r->linger_ms == 0) {
+		router_drop_class(r, c, io);
+		return;
+	}
+	if (c->empty_since == 0) {
+		c->empty_since = r->now_ms != 0 ? r->now_ms : 1;
+		log_info("router %s@%s: class %s has no listener left; "
+		    "closing it in %u ms unless one registers", r->name,
+		    r->domain, c->name, r->linger_ms);
+	}
+}
+
+int
+router_tick(struct router *r, const struct router_io *io)
+{
+	struct router_class	*c;
+	uint64_t		 due, next = 0;
+	size_t			 i;
+
+	for (i = 0; i < r->nclasses; ) {
+		c = r->classes[i];
+		if (c->nnodes > 0 || c->empty_since == 0) {
+			i++;
+			continue;
+		}
+		due = c->empty_since + r->linger_ms;
+		if (r->now_ms >= due) {
+			router_drop_class(r, c, io);	/* shifts the rest */
+			continue;
+		}
+		if (next == 0 || due < next)
+			next = due;
+		i++;
+	}
+	return next == 0 ? -1 : (int)(next - r->now_ms);
+}
+
+/* Remove a live node; the class goes with its last (class_emptied()). */
 static void
 class_remove_node(struct router *r, struct router_class *c, size_t i,
     const struct router_io *io)
 {
 	class_bury(c, class_take_node(c, i));
-	if (c->nnodes == 0)
-		router_drop_class(r, c, io);
+	class_emptied(r, c, io);
 }
 
 int
@@ -906,8 +950,7 @@ class_bounce(struct router *r, struct router_class *c,
 	}
 	for (idx = 0; idx < 4; idx++)
 		free(keep[idx]);
-	if (c->nnodes == 0)
-		router_drop_class(r, c, io);
+	class_emptied(r, c, io);
 }
 
 void

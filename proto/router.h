@@ -152,6 +152,9 @@ struct router_class {
 	uint64_t		 retried;	/* resent after a bounce */
 	uint64_t		 errors;	/* answered with an error */
 	uint64_t		 bounces;	/* bounces from listeners */
+	uint64_t		 empty_since;	/* mono ms its last listener
+						   went (lingering); 0: has
+						   listeners */
 	void			*conn;		/* the io layer's */
 };
 
@@ -175,6 +178,10 @@ struct router {
 	unsigned		 ping_ms;	/* 0: off */
 	unsigned		 ping_timeout_ms;
 	uint64_t		 now_ms;	/* the loop's clock, mono ms */
+	unsigned		 linger_ms;	/* keep a class without
+						   listeners this long (see
+						   router_tick()); 0: drop it
+						   at once */
 	uint32_t		 ping_seq;
 	uint64_t		 suspensions;	/* nodes taken out, in all */
 };
@@ -315,6 +322,24 @@ int	router_forward(struct router *, struct router_class *,
  * router_live_pong() takes an answer, error or not.
  */
 int	router_live_tick(struct router *, const struct router_io *);
+
+/*
+ * A class whose last listener went lingers r->linger_ms before it is
+ * dropped (XMPP: before its connection logs out).  Requests sent to
+ * the listener just before it went come back as bounces over that
+ * connection, one server round trip later, and a client may have sent
+ * to the class address before it learned anything: while the class
+ * lingers both get the 503 of a class without a listener, where a
+ * connection already logged out would have dropped the bounces unread
+ * (the server never bounces an error).  A listener that registers
+ * meanwhile (after a server restart every listener comes back a moment
+ * after the router) takes the class and its connection as they are.
+ * router_tick() drops the classes whose time is up (the loop sets
+ * r->now_ms first); it returns the ms until it wants to run again, -1
+ * when nothing lingers.
+ */
+#define ROUTER_LINGER_MS	3000
+int	router_tick(struct router *, const struct router_io *);
 void	router_live_pong(struct router *, const char *from, uint32_t id,
 	    int is_error, const struct router_io *);
 

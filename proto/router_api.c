@@ -81,6 +81,8 @@ api_content(const struct router *r, enum api_method m,
 		return NULL;
 	for (i = 0; i < r->nclasses; i++) {
 		c = r->classes[i];
+		if (c->nnodes == 0)
+			continue;	/* lingering (router.h): gone */
 		if (m == API_CLASS_LIST)
 			x = json_string(c->name);
 		else if (m == API_CLASS_ALL)
@@ -147,7 +149,8 @@ api_request(const struct router *r, const struct osrfmsg *req,
 			return emit_exception(req, OSRFMSG_STATUS_NOTFOUND,
 			    "Router method needs a class name parameter",
 			    emit, arg);
-		if ((c = router_class_find(r, cls)) == NULL) {
+		if ((c = router_class_find(r, cls)) == NULL ||
+		    c->nnodes == 0) {
 			snprintf(text, sizeof(text),
 			    "Router class not found: %.*s", ROUTER_CLASS_MAX,
 			    cls);

@@ -315,50 +315,86 @@ rconn_kill(struct rconn *c)
 
 static int	send_tmsg(struct rconn *, struct tmsg *);
 
+/* Is c a connection of one class on XMPP (where orphans can happen)? */
+static int
+class_conn(const struct rconn *c)
+{
+	return !c->ri->redis && c != c->ri->top && !c->bridge &&
+	    c->resource != NULL;
+}
+
+/*
+ * x came to class connection c as the class closed: if it is a request,
+ * answer it from connection via with the 503 of a class without a
+ * listener.  Frees x.
+ */
+static void
+orphan_answer(struct rconn *via, const struct rconn *c, struct bus_frame *x)
+{
+	struct router_loop	*L = c->ri->L;
+	struct tmsg		 m, r;
+	char			 text[ROUTER_CLASS_MAX + 64];
+
+	memset(&m, 0, sizeof(m));
+	if (!(x->flags & (BUS_F_ERROR | BUS_F_OTHER | BUS_F_PONG)) &&
+	    bus_decode(c->t, x->raw, x->len, &m, NULL) == 0 &&
+	    m.router_command[0] == '\0' && !m.is_error) {
+		snprintf(text, sizeof(text), "Service %.*s has no listener",
+		    ROUTER_CLASS_MAX, c->resource);
+		pbuf_reset(&L->body);
+		if (via == NULL)
+			log_warnx("router: %s: a request of %s came as the "
+			    "class closed, and no connection is left to "
+			    "answer it", c->jid, tmsg_reply_to(&m));
+		else if (osrfmsg_error_body(m.body, strlen(m.body), 503,
+		    text, &L->body) == 0) {
+			log_info("router: %s: a request of %s came as the "
+			    "class closed: 503", c->jid, tmsg_reply_to(&m));
+			memset(&r, 0, sizeof(r));
+			r.to = tmsg_reply_to(&m);
+			r.osrf_xid = m.osrf_xid;
+			r.thread = m.thread;
+			r.body = L->body.data;
+			r.is_error = 1;
+			r.error_type = "cancel";
+			r.error_code = 503;
+			(void)send_tmsg(via, &r);
+		}
+	}
+	tmsg_clear(&m);
+	bus_frame_free(&x);
+}
+
+/*
+ * A message the server delivered to a class connection while it logged
+ * out (it routes to it until it has read the logout): answered from the
+ * top connection, the only one sure to be up then.
+ */
+static void
+orphan_late(void *arg, struct bus_frame *x)
+{
+	struct rconn	*c = arg, *top = c->ri->top;
+
+	orphan_answer(top != NULL && top != c && !top->dead &&
+	    top->state == RC_UP ? top : NULL, c, x);
+}
+
 /*
  * A class connection about to close (its last listener went, or the
  * router stops) may hold requests the server delivered to it already:
  * each gets the 503 of a class without a listener, sent from this very
- * connection before it logs out, so no client waits for its timeout.
+ * connection before it logs out, so no client waits for its timeout;
+ * what the server still sends while it logs out, orphan_late() answers.
  */
 static void
 rconn_orphans(struct rconn *c)
 {
-	struct router_loop	*L = c->ri->L;
 	struct bus_frame	*x;
-	struct tmsg		 m, r;
-	char			 text[ROUTER_CLASS_MAX + 64];
 
-	if (c->state != RC_UP || c->ri->redis || c == c->ri->top ||
-	    c->bridge || c->resource == NULL)
+	if (c->state != RC_UP || !class_conn(c))
 		return;
-	snprintf(text, sizeof(text), "Service %.*s has no listener",
-	    ROUTER_CLASS_MAX, c->resource);
-	while (c->state == RC_UP && bus_recv(c->t, &x) == 1) {
-		memset(&m, 0, sizeof(m));
-		if (!(x->flags & (BUS_F_ERROR | BUS_F_OTHER | BUS_F_PONG)) &&
-		    bus_decode(c->t, x->raw, x->len, &m, NULL) == 0 &&
-		    m.router_command[0] == '\0' && !m.is_error) {
-			pbuf_reset(&L->body);
-			if (osrfmsg_error_body(m.body, strlen(m.body), 503,
-			    text, &L->body) == 0) {
-				log_info("router: %s: a request of %s came as "
-				    "the class closed: 503", c->jid,
-				    tmsg_reply_to(&m));
-				memset(&r, 0, sizeof(r));
-				r.to = tmsg_reply_to(&m);
-				r.osrf_xid = m.osrf_xid;
-				r.thread = m.thread;
-				r.body = L->body.data;
-				r.is_error = 1;
-				r.error_type = "cancel";
-				r.error_code = 503;
-				(void)send_tmsg(c, &r);
-			}
-		}
-		tmsg_clear(&m);
-		bus_frame_free(&x);
-	}
+	while (c->state == RC_UP && bus_recv(c->t, &x) == 1)
+		orphan_answer(c, c, x);
 }
 
 static void
@@ -366,7 +402,11 @@ rconn_free(struct router_loop *L, struct rconn *c)
 {
 	rconn_orphans(c);
 	(void)rconn_flush(c);		/* e.g. a last error reply */
-	bus_free(&c->t);		/* logs out if connected, unwatches */
+	/* logs out if connected, unwatches */
+	if (c->state == RC_UP && class_conn(c))
+		bus_free_late(&c->t, orphan_late, c);
+	else
+		bus_free(&c->t);
 	free(c->jid);
 	free(c->resource);
 	free(c);
@@ -1122,9 +1162,12 @@ run_conns(struct router_loop *L, uint64_t now)
 			rconn_turn(c, c->ready);
 	}
 	if (now >= L->live_at) {
-		for (i = 0; i < L->ninst; i++)
+		for (i = 0; i < L->ninst; i++) {
 			if (router_live_tick(L->inst[i].rt, &L->inst[i].io) >= 0)
 				L->gen++;	/* pings pending: show them */
+			/* drops lingering classes whose time is up */
+			(void)router_tick(L->inst[i].rt, &L->inst[i].io);
+		}
 		L->live_at = now + RL_LIVE_PERIOD_MS;
 	}
 	if (now >= L->status_at) {
@@ -1226,6 +1269,8 @@ router_loop_new(const struct router_loop_conf *conf, struct router_loop **out)
 			ri->io.ping = io_ping;
 			ri->rt->ping_ms = (unsigned)e->ping_ms;
 			ri->rt->ping_timeout_ms = (unsigned)e->ping_timeout_ms;
+			/* bounces come back over the class's own login */
+			ri->rt->linger_ms = ROUTER_LINGER_MS;
 		}
 		if (e->bus.resource != NULL &&
 		    strcmp(e->bus.resource, "router") != 0)
@@ -1327,6 +1372,12 @@ router_loop_free(struct router_loop **lp)
 		L->inst[i].br = NULL;
 		router_free(&L->inst[i].rt, &L->inst[i].io);
 	}
+	/* the classes' first: their late requests are answered from the
+	 * top connections */
+	for (c = L->conns; c != NULL; c = c->next)
+		if (class_conn(c))
+			c->dead = 1;
+	reap_dead(L);
 	L->conns_tail = &L->conns;
 	while ((c = L->conns) != NULL) {
 		L->conns = c->next;

@@ -253,12 +253,21 @@ const char *xmpp_jid(const struct xmpp_conn *);
 /*
  * Log out and close; a new login may follow.  When logged in, writes
  * what is queued and </stream:stream>, then reads (and drops) what
- * comes until the server ends its stream: closing with unread input
+ * comes until the server ends its stream (xmpp_close_late() keeps the
+ * messages): closing with unread input
  * would reset the connection and lose our last stanzas at the server.
  * All of it within 200 ms (call xmpp_flush_wait() first for a longer
  * bound on the writing).  Abandons a login under way.
  */
 void	xmpp_close(struct xmpp_conn *);
+/*
+ * xmpp_close(), handing each <message> the server delivers between our
+ * </stream:stream> and its own to late(arg, st), which owns st.  The
+ * server routes to us until it has read our logout: a router's class
+ * connection must not drop the requests that arrive in that window.
+ */
+typedef void	xmpp_late_fn(void *arg, struct xstanza *st);
+void	xmpp_close_late(struct xmpp_conn *, xmpp_late_fn *late, void *arg);
 /*
  * In a forked child: close our copy of the socket without logging out,
  * and drop the queue without writing it.

@@ -740,7 +740,8 @@ xmpp_flush_wait(struct xmpp_conn *c, int timeout_ms)
  * arrive at any time, so there is often unread input.
  */
 static void
-await_stream_end(struct xmpp_conn *c, uint64_t deadline)
+await_stream_end(struct xmpp_conn *c, uint64_t deadline, xmpp_late_fn *late,
+    void *arg)
 {
 	struct stanza_event	ev;
 	int			rc;
@@ -748,7 +749,13 @@ await_stream_end(struct xmpp_conn *c, uint64_t deadline)
 	for (;;) {
 		memset(&ev, 0, sizeof(ev));
 		if ((rc = xmpp_next_event(c, &ev)) == 1) {
-			rc = ev.type == STANZA_EV_CLOSE;
+			if (late != NULL && ev.type == STANZA_EV_STANZA &&
+			    strcmp(ev.name, "message") == 0) {
+				late(arg, ev.stanza);
+				ev.stanza = NULL;
+			}
+			rc = ev.type == STANZA_EV_CLOSE ||
+			    ev.type == STANZA_EV_STREAM_ERROR;
 			stanza_event_clear(&ev);
 			if (rc)
 				return;
@@ -761,6 +768,12 @@ await_stream_end(struct xmpp_conn *c, uint64_t deadline)
 
 void
 xmpp_close(struct xmpp_conn *c)
+{
+	xmpp_close_late(c, NULL, NULL);
+}
+
+void
+xmpp_close_late(struct xmpp_conn *c, xmpp_late_fn *late, void *arg)
 {
 	uint64_t	deadline;
 
@@ -776,7 +789,7 @@ xmpp_close(struct xmpp_conn *c)
 		    flush_until(c, deadline) != 0)
 			log_debug("xmpp: logout not sent: %s", c->err);
 		else
-			await_stream_end(c, deadline);
+			await_stream_end(c, deadline, late, arg);
 		xmpp_tls_close(c, 1);
 	}
 	xmpp_drop(c);

@@ -763,6 +763,83 @@ START_TEST(test_bounce_last_listener)
 }
 END_TEST
 
+/*
+ * Lingering (XMPP): the last listener's bounce leaves the class and its
+ * connection up for linger_ms.  The bounces of the other requests sent
+ * to it, which the server returns over that connection a moment later,
+ * and requests clients sent meanwhile are answered with 503, not lost
+ * with a closed connection; the connection closes when the time is up.
+ */
+START_TEST(test_linger_answers_late_bounces)
+{
+	struct router_class	*c;
+
+	RT->linger_ms = 1000;
+	RT->now_ms = 5000;
+	ck_assert_int_eq(top(LA, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	R.n = 0;
+	request("opensrf.math", CLI, "t1", "[1]");
+	request("opensrf.math", CLI, "t2", "[2]");
+	bounce("opensrf.math", LA, "t1", "[1]");
+	ck_assert_int_eq(R.n, 3);		/* F F R, no C */
+	ck_assert_int_eq(R.ev[2].kind, 'R');
+	ck_assert_str_eq(R.ev[2].thread, "t1");
+	c = router_class_find(RT, "opensrf.math");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(c->nnodes, 0);
+	/* the second request's bounce, and a client's new request */
+	RT->now_ms = 5400;
+	bounce("opensrf.math", LA, "t2", "[2]");
+	request("opensrf.math", CLI, "t3", "[3]");
+	ck_assert_int_eq(R.n, 5);
+	ck_assert_int_eq(R.ev[3].kind, 'R');
+	ck_assert_str_eq(R.ev[3].thread, "t2");
+	ck_assert_str_eq(R.ev[3].body, "[2]");
+	ck_assert_int_eq(R.ev[3].why, ROUTER_REJECT_NO_LISTENER);
+	ck_assert_int_eq(R.ev[4].kind, 'R');
+	ck_assert_str_eq(R.ev[4].thread, "t3");
+	ck_assert_int_eq(router_tick(RT, &IO), 600);
+	RT->now_ms = 5999;
+	ck_assert_int_eq(router_tick(RT, &IO), 1);
+	ck_assert_int_eq(R.n, 5);
+	RT->now_ms = 6000;
+	ck_assert_int_eq(router_tick(RT, &IO), -1);
+	ck_assert_int_eq(R.n, 6);
+	ck_assert_int_eq(R.ev[5].kind, 'C');
+	ck_assert_ptr_null(router_class_find(RT, "opensrf.math"));
+}
+END_TEST
+
+/*
+ * A listener that registers while its class lingers (after a server
+ * restart they all come back a moment after the router) takes the
+ * class as it is: no new login, and no close later.
+ */
+START_TEST(test_linger_revived)
+{
+	RT->linger_ms = 1000;
+	RT->now_ms = 100;
+	ck_assert_int_eq(top(LA, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	ck_assert_int_eq(top(LA, "unregister", "opensrf.math"),
+	    ROUTER_TOP_UNREGISTERED);
+	ck_assert_int_eq(R.n, 1);		/* O */
+	RT->now_ms = 600;
+	ck_assert_int_eq(top(LB, "register", "opensrf.math"),
+	    ROUTER_TOP_REGISTERED);
+	ck_assert_int_eq(R.n, 1);		/* no second O */
+	RT->now_ms = 5000;
+	ck_assert_int_eq(router_tick(RT, &IO), -1);
+	ck_assert_int_eq(R.n, 1);		/* no C */
+	R.n = 0;
+	request("opensrf.math", CLI, "t1", "[1]");
+	ck_assert_int_eq(R.n, 1);
+	ck_assert_int_eq(R.ev[0].kind, 'F');
+	ck_assert_str_eq(R.ev[0].to, LB);
+}
+END_TEST
+
 /* Not in the window, but the bounce carries the original: retry it. */
 START_TEST(test_bounce_from_stanza)
 {
@@ -979,6 +1056,8 @@ router_suite(void)
 	tcase_add_test(tc, test_bounce_all_inflight);
 	tcase_add_test(tc, test_bounce_matches_body);
 	tcase_add_test(tc, test_bounce_last_listener);
+	tcase_add_test(tc, test_linger_answers_late_bounces);
+	tcase_add_test(tc, test_linger_revived);
 	tcase_add_test(tc, test_bounce_from_stanza);
 	tcase_add_test(tc, test_bounce_unknown_node);
 	tcase_add_test(tc, test_bounce_empty);

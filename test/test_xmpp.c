@@ -1862,6 +1862,79 @@ START_TEST(test_close_waits_for_stream_end)
 }
 END_TEST
 
+/*
+ * The server routes to a connection until it has read the logout: a
+ * message it sends between our </stream:stream> and its own reaches
+ * xmpp_close_late()'s callback (a presence does not), where
+ * xmpp_close() would have dropped it unread.
+ */
+struct late_seen {
+	int	n;
+	char	raw[256];
+};
+
+static void
+late_keep(void *arg, struct xstanza *st)
+{
+	struct late_seen	*l = arg;
+
+	l->n++;
+	snprintf(l->raw, sizeof(l->raw), "%s", st->raw);
+	xstanza_free(&st);
+}
+
+START_TEST(test_close_late_keeps_messages)
+{
+	static const char	 req[] = "<message to='router@private."
+	    "localhost/opensrf.math' from='opensrf@private.localhost/cl'>"
+	    "<thread>t1</thread><body>[]</body></message>";
+	static const char	 pres[] = "<presence from='opensrf@private."
+	    "localhost/x' type='unavailable'/>";
+	struct late_seen	 seen = { 0, "" };
+	struct sm		 s;
+	struct xmpp_conn	*c;
+	char			 buf[512];
+	size_t			 len = 0;
+	ssize_t			 r;
+	pid_t			 pid;
+	int			 wst;
+
+	c = sm_login(&s);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* plain code: no Check assertions in this child */
+		close(xmpp_fd(c));
+		buf[0] = '\0';
+		while (strstr(buf, "</stream:stream>") == NULL) {
+			if (len + 1 >= sizeof(buf) || (r = read(s.fd, buf + len,
+			    sizeof(buf) - len - 1)) <= 0)
+				_exit(2);
+			len += (size_t)r;
+			buf[len] = '\0';
+		}
+		/* routed to us before the server read our logout */
+		if (write_full(s.fd, req, strlen(req)) != 0 ||
+		    write_full(s.fd, pres, strlen(pres)) != 0 ||
+		    write_full(s.fd, "</stream:stream>", 16) != 0)
+			_exit(4);
+		while ((r = read(s.fd, buf, sizeof(buf))) > 0)
+			;
+		_exit(r == 0 ? 0 : 5);
+	}
+	fd_close(&s.fd);
+	xmpp_close_late(c, late_keep, &seen);
+	ck_assert_int_eq(xmpp_fd(c), -1);
+	ck_assert_int_eq(waitpid(pid, &wst, 0), pid);
+	ck_assert(WIFEXITED(wst));
+	ck_assert_int_eq(WEXITSTATUS(wst), 0);
+	ck_assert_int_eq(seen.n, 1);
+	ck_assert_ptr_nonnull(strstr(seen.raw, "<thread>t1</thread>"));
+	xmpp_free(&c);
+	sm_close(&s);
+}
+END_TEST
+
 /* ---------------------------------------- start/step against servers */
 
 /*
@@ -2281,6 +2354,7 @@ xmpp_suite(void)
 	tcase_add_test(tc, test_queue_iq_answer_in_turn);
 	tcase_add_test(tc, test_queue_flush_wait);
 	tcase_add_test(tc, test_close_waits_for_stream_end);
+	tcase_add_test(tc, test_close_late_keeps_messages);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("ejabberd");

@@ -1805,6 +1805,39 @@ START_TEST(test_prosody_digest)
 END_TEST
 
 /*
+ * The server's side of a logout, in a forked child (plain code: no Check
+ * assertions there): read until the client's </stream:stream>, check
+ * that `expect` came before it (NULL: anything), send `then` and our
+ * own </stream:stream>, and read to a clean end of file.  Exits 0, or
+ * 2 (no logout), 3 (no `expect`), 4 (cannot write), 5 (a reset instead
+ * of a FIN: the client closed with input unread).
+ */
+static void NORETURN
+logout_peer(int fd, const char *expect, const char *then)
+{
+	char	buf[1024];
+	size_t	len = 0;
+	ssize_t	r;
+
+	buf[0] = '\0';
+	while (strstr(buf, "</stream:stream>") == NULL) {
+		if (len + 1 >= sizeof(buf) || (r = read(fd, buf + len,
+		    sizeof(buf) - len - 1)) <= 0)
+			_exit(2);
+		len += (size_t)r;
+		buf[len] = '\0';
+	}
+	if (expect != NULL && strstr(buf, expect) == NULL)
+		_exit(3);
+	if (write_full(fd, then, strlen(then)) != 0 ||
+	    write_full(fd, "</stream:stream>", 16) != 0)
+		_exit(4);
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		;
+	_exit(r == 0 ? 0 : 5);
+}
+
+/*
  * Closing with input unread resets the connection, and a reset makes
  * the server's kernel drop what the server has not read: our last
  * stanza.  xmpp_close() waits for the server's </stream:stream>, so the
@@ -1819,9 +1852,6 @@ START_TEST(test_close_waits_for_stream_end)
 	    "localhost/x' type='unavailable'/>";
 	struct sm		 s;
 	struct xmpp_conn	*c;
-	char			 buf[512];
-	size_t			 len = 0;
-	ssize_t			 r;
 	pid_t			 pid;
 	int			 wst;
 
@@ -1833,23 +1863,8 @@ START_TEST(test_close_waits_for_stream_end)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		/* plain code: no Check assertions in this child */
 		close(xmpp_fd(c));	/* or its end of file never comes */
-		buf[0] = '\0';
-		while (strstr(buf, "</stream:stream>") == NULL) {
-			if (len + 1 >= sizeof(buf) || (r = read(s.fd, buf + len,
-			    sizeof(buf) - len - 1)) <= 0)
-				_exit(2);
-			len += (size_t)r;
-			buf[len] = '\0';
-		}
-		if (strstr(buf, last) == NULL)
-			_exit(3);
-		if (write_full(s.fd, "</stream:stream>", 16) != 0)
-			_exit(4);
-		while ((r = read(s.fd, buf, sizeof(buf))) > 0)
-			;
-		_exit(r == 0 ? 0 : 5);	/* 5: reset instead of FIN */
+		logout_peer(s.fd, last, "");
 	}
 	fd_close(&s.fd);	/* the child's now */
 	xmpp_close(c);
@@ -1885,17 +1900,13 @@ late_keep(void *arg, struct xstanza *st)
 
 START_TEST(test_close_late_keeps_messages)
 {
-	static const char	 req[] = "<message to='router@private."
+	static const char	 late_msgs[] = "<message to='router@private."
 	    "localhost/opensrf.math' from='opensrf@private.localhost/cl'>"
-	    "<thread>t1</thread><body>[]</body></message>";
-	static const char	 pres[] = "<presence from='opensrf@private."
-	    "localhost/x' type='unavailable'/>";
+	    "<thread>t1</thread><body>[]</body></message><presence "
+	    "from='opensrf@private.localhost/x' type='unavailable'/>";
 	struct late_seen	 seen = { 0, "" };
 	struct sm		 s;
 	struct xmpp_conn	*c;
-	char			 buf[512];
-	size_t			 len = 0;
-	ssize_t			 r;
 	pid_t			 pid;
 	int			 wst;
 
@@ -1903,24 +1914,9 @@ START_TEST(test_close_late_keeps_messages)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		/* plain code: no Check assertions in this child */
 		close(xmpp_fd(c));
-		buf[0] = '\0';
-		while (strstr(buf, "</stream:stream>") == NULL) {
-			if (len + 1 >= sizeof(buf) || (r = read(s.fd, buf + len,
-			    sizeof(buf) - len - 1)) <= 0)
-				_exit(2);
-			len += (size_t)r;
-			buf[len] = '\0';
-		}
 		/* routed to us before the server read our logout */
-		if (write_full(s.fd, req, strlen(req)) != 0 ||
-		    write_full(s.fd, pres, strlen(pres)) != 0 ||
-		    write_full(s.fd, "</stream:stream>", 16) != 0)
-			_exit(4);
-		while ((r = read(s.fd, buf, sizeof(buf))) > 0)
-			;
-		_exit(r == 0 ? 0 : 5);
+		logout_peer(s.fd, NULL, late_msgs);
 	}
 	fd_close(&s.fd);
 	xmpp_close_late(c, late_keep, &seen);

@@ -87,9 +87,9 @@ static const struct cfg_key svc_keys[] = {
 	{ U "max_child_lifetime", CFG_T_INT, CFG_K_DROVER, 0, LIFETIME_MAX, 0,
 	  NULL, NULL, SK(max_child_lifetime),
 	  "recycle a child this many s old; 0 off" },
-	{ U "max_child_lifetime_jitter", CFG_T_INT, CFG_K_DROVER, 0,
-	  LIFETIME_MAX, 0, NULL, NULL, SK(max_child_lifetime_jitter),
-	  "random 0..jitter s added per child" },
+	{ U "max_child_lifetime_jitter", CFG_T_INT, CFG_K_DROVER, -1,
+	  LIFETIME_MAX, -1, NULL, NULL, SK(max_child_lifetime_jitter),
+	  "random 0..jitter s added per child; -1: a tenth of the lifetime" },
 	{ U "max_sessions_per_client", CFG_T_INT, CFG_K_DROVER, 0,
 	  DROVER_MAX_CHILDREN, 0, NULL, NULL, SK(max_sessions_per_client),
 	  "connected sessions one client may hold; 0: max_children / 2" },
@@ -188,7 +188,7 @@ svc_conf_validate(const struct svc_conf *sc, struct cfg_err *err)
 		return bad(sc, err, "unix_config/max_rss_growth_kb: expected "
 		    "0 (off) or at least %d, got %d", RSS_KB_MIN,
 		    sc->max_rss_growth_kb);
-	if (sc->max_child_lifetime_jitter != 0 &&
+	if (sc->max_child_lifetime_jitter > 0 &&
 	    sc->max_child_lifetime_jitter >= sc->max_child_lifetime)
 		return bad(sc, err, "unix_config: max_child_lifetime_jitter "
 		    "(%d) must be less than max_child_lifetime (%d)",
@@ -320,6 +320,13 @@ svc_conf_from_tree(const struct cfg_tree *merged, const char *service,
 		rc = -ENOMEM;
 		goto fail;
 	}
+	/*
+	 * Unset (-1): a tenth of the lifetime, so that children started
+	 * together (all of them, at start and after a reload) do not all
+	 * retire in the same second and leave the pool to respawn at once.
+	 */
+	if (sc->max_child_lifetime_jitter < 0)
+		sc->max_child_lifetime_jitter = sc->max_child_lifetime / 10;
 	if ((rc = svc_conf_validate(sc, err)) != 0)
 		goto fail;
 	*out = sc;

@@ -154,8 +154,17 @@ static const struct {
 	  "<max_child_lifetime_jitter>600</max_child_lifetime_jitter>",
 	  NULL, 65536, 524288, 3600, 600 },
 	{ "<max_rss_kb>1073741824</max_rss_kb>", NULL, 0, 1073741824, 0, 0 },
+	/* jitter unset: a tenth of the lifetime; 0 when asked for */
 	{ "<max_child_lifetime>31536000</max_child_lifetime>", NULL, 0, 0,
-	  31536000, 0 },
+	  31536000, 3153600 },
+	{ "<max_child_lifetime>3600</max_child_lifetime>"
+	  "<max_child_lifetime_jitter>0</max_child_lifetime_jitter>", NULL,
+	  0, 0, 3600, 0 },
+	{ "<max_child_lifetime>3600</max_child_lifetime>"
+	  "<max_child_lifetime_jitter>-1</max_child_lifetime_jitter>", NULL,
+	  0, 0, 3600, 360 },
+	{ "<max_child_lifetime_jitter>-2</max_child_lifetime_jitter>",
+	  "expected an integer from -1 to", 0, 0, 0, 0 },
 	/* empty is an error, not the default (cfg.h) */
 	{ "<max_rss_growth_kb/>", "max_rss_growth_kb: expected an integer "
 	  "from 0 to 1073741824, got an empty element", 0, 0, 0, 0 },
@@ -232,8 +241,9 @@ START_TEST(test_config_table)
 			found++;
 			ck_assert_int_eq(k[j].flags & CFG_K_DROVER,
 			    CFG_K_DROVER);
-			ck_assert_int_eq(k[j].def, 0);
-			ck_assert_int_eq(k[j].min, 0);
+			/* the jitter's -1: a tenth of the lifetime */
+			ck_assert_int_eq(k[j].def, i == 3 ? -1 : 0);
+			ck_assert_int_eq(k[j].min, i == 3 ? -1 : 0);
 			ck_assert_ptr_nonnull(k[j].doc);
 		}
 		ck_assert_msg(found == 1, "%s in the table %d times", want[i],

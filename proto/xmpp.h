@@ -128,8 +128,11 @@
  *	-EPROTO		the server spoke something unexpected
  *	-ECONNREFUSED, -EHOSTUNREACH, ... from connect()
  *	-ENOMEM
- * xmpp_error() holds a one-line reason for the last failure; every
- * failure is logged once, where it is decided.
+ * xmpp_error() holds a one-line reason for the last failure.  A lost
+ * connection and a failed or finished login are logged at debug level
+ * only: the bus (bus.c) logs each of them once, with that reason, for
+ * every backend alike.  Other failures are logged once, where they are
+ * decided.
  */
 #ifndef DROVER_XMPP_H
 #define DROVER_XMPP_H

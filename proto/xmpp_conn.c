@@ -571,12 +571,15 @@ answer_iq(struct xmpp_conn *c, const struct xstanza *st)
 	pbuf_free(&b);
 }
 
-/* The connection is gone: close the socket, keep the reason. */
+/*
+ * The connection is gone: close the socket, keep the reason.  The bus
+ * (bus.c) logs the loss for everyone, with this reason: debug here.
+ */
 static int
 dead(struct xmpp_conn *c)
 {
 	if (c->fd != -1)
-		log_warnx("xmpp: connection of %s lost: %s",
+		log_debug("xmpp: connection of %s lost: %s",
 		    c->jid ? c->jid : "?", c->err[0] ? c->err : "?");
 	xmpp_drop(c);
 	return -ENOTCONN;

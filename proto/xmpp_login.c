@@ -872,11 +872,14 @@ xmpp_login_waiting(const struct xmpp_conn *c)
 	return phases[c->phase].waiting;
 }
 
-/* The one log line of a failed login; the socket goes. */
+/*
+ * A failed login; the socket goes.  The bus logs the failure with this
+ * reason (c->err); the account and server are debug detail.
+ */
 static int
 login_failed(struct xmpp_conn *c, int rc)
 {
-	log_warnx("xmpp: login as %s@%s on %s:%d failed: %s",
+	log_debug("xmpp: login as %s@%s on %s:%d failed: %s",
 	    c->conf.username, c->conf.domain, c->conf.host ? c->conf.host :
 	    c->conf.domain, c->conf.port, c->err);
 	xmpp_drop(c);
@@ -944,7 +947,8 @@ xmpp_connect_step(struct xmpp_conn *c)
 		if (rc != 0)
 			return login_failed(c, rc);
 	}
-	log_info("xmpp: logged in as %s (%s%s)", c->jid, c->auth_used,
+	/* the bus logs "up as"; how we logged in is detail */
+	log_debug("xmpp: logged in as %s (%s%s)", c->jid, c->auth_used,
 	    c->ssl ? ", TLS" : "");
 	return 0;
 }

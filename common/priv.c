@@ -33,43 +33,36 @@ parse_id(const char *s, unsigned long *out)
 	return 0;
 }
 
+/*
+ * After a *_r lookup said ERANGE: double *buf (up to PRIV_BUF_MAX).
+ * 0, -ERANGE when it may not grow further, -ENOMEM.
+ */
 static int
-lookup_user(const char *name, struct passwd *pw, char **buf, size_t *sz)
+grow(char **buf, size_t *sz)
 {
-	struct passwd	*res = NULL;
-	char		*nb;
-	int		 rc;
+	char	*nb;
 
-	for (;;) {
-		rc = getpwnam_r(name, pw, *buf, *sz, &res);
-		if (rc != ERANGE || *sz >= PRIV_BUF_MAX)
-			break;
-		if ((nb = realloc(*buf, *sz * 2)) == NULL)
-			return -ENOMEM;
-		*buf = nb;
-		*sz *= 2;
-	}
-	if (rc != 0)
-		return -rc;
-	return res != NULL ? 0 : -ENOENT;
+	if (*sz >= PRIV_BUF_MAX)
+		return -ERANGE;
+	if ((nb = realloc(*buf, *sz * 2)) == NULL)
+		return -ENOMEM;
+	*buf = nb;
+	*sz *= 2;
+	return 0;
 }
 
+/* The account called name, or with uid when name is NULL. */
 static int
-lookup_uid(uid_t uid, struct passwd *pw, char **buf, size_t *sz)
+lookup_passwd(const char *name, uid_t uid, struct passwd *pw, char **buf,
+    size_t *sz)
 {
 	struct passwd	*res = NULL;
-	char		*nb;
 	int		 rc;
 
-	for (;;) {
-		rc = getpwuid_r(uid, pw, *buf, *sz, &res);
-		if (rc != ERANGE || *sz >= PRIV_BUF_MAX)
-			break;
-		if ((nb = realloc(*buf, *sz * 2)) == NULL)
-			return -ENOMEM;
-		*buf = nb;
-		*sz *= 2;
-	}
+	while ((rc = name != NULL ? getpwnam_r(name, pw, *buf, *sz, &res) :
+	    getpwuid_r(uid, pw, *buf, *sz, &res)) == ERANGE)
+		if ((rc = grow(buf, sz)) < 0)
+			return rc;
 	if (rc != 0)
 		return -rc;
 	return res != NULL ? 0 : -ENOENT;
@@ -79,18 +72,11 @@ static int
 lookup_group(const char *name, gid_t *gid, char **buf, size_t *sz)
 {
 	struct group	 gr, *res = NULL;
-	char		*nb;
 	int		 rc;
 
-	for (;;) {
-		rc = getgrnam_r(name, &gr, *buf, *sz, &res);
-		if (rc != ERANGE || *sz >= PRIV_BUF_MAX)
-			break;
-		if ((nb = realloc(*buf, *sz * 2)) == NULL)
-			return -ENOMEM;
-		*buf = nb;
-		*sz *= 2;
-	}
+	while ((rc = getgrnam_r(name, &gr, *buf, *sz, &res)) == ERANGE)
+		if ((rc = grow(buf, sz)) < 0)
+			return rc;
 	if (rc != 0)
 		return -rc;
 	if (res == NULL)
@@ -119,14 +105,14 @@ priv_resolve(const char *user, const char *group, struct priv_ids *out,
 		snprintf(why, whysz, "out of memory");
 		return -ENOMEM;
 	}
-	if ((rc = lookup_user(user, &pw, &buf, &sz)) == 0) {
+	if ((rc = lookup_passwd(user, 0, &pw, &buf, &sz)) == 0) {
 		out->uid = pw.pw_uid;
 		out->gid = pw.pw_gid;
 		out->have_passwd = 1;
 		str_copy(out->user, pw.pw_name, sizeof(out->user));
 	} else if (rc == -ENOENT && parse_id(user, &id) == 0) {
 		out->uid = (uid_t)id;
-		if (lookup_uid(out->uid, &pw, &buf, &sz) == 0) {
+		if (lookup_passwd(NULL, out->uid, &pw, &buf, &sz) == 0) {
 			out->gid = pw.pw_gid;
 			out->have_passwd = 1;
 			str_copy(out->user, pw.pw_name, sizeof(out->user));

@@ -991,9 +991,12 @@ do_register(const struct ctl *c, const struct target *t, int on)
 
 /* ------------------------------------------------------- diagnostic */
 
-/* Seconds as ps(1) prints etime: [[dd-]hh:]mm:ss. */
+/*
+ * Seconds as ps(1) prints them: etime [[dd-]hh:]mm:ss (hours 0: hh only
+ * from an hour on), cputime [dd-]hh:mm:ss (hours 1).
+ */
 static void
-fmt_etime(uint64_t s, char *buf, size_t n)
+fmt_ps_time(uint64_t s, int hours, char *buf, size_t n)
 {
 	unsigned	h = (unsigned)(s / 3600 % 24), m = (unsigned)(s / 60 % 60);
 	unsigned	sec = (unsigned)(s % 60);
@@ -1001,24 +1004,10 @@ fmt_etime(uint64_t s, char *buf, size_t n)
 	if (s >= 86400)
 		snprintf(buf, n, "%llu-%02u:%02u:%02u",
 		    (unsigned long long)(s / 86400), h, m, sec);
-	else if (s >= 3600)
+	else if (hours || s >= 3600)
 		snprintf(buf, n, "%02u:%02u:%02u", h, m, sec);
 	else
 		snprintf(buf, n, "%02u:%02u", m, sec);
-}
-
-/* Seconds as ps(1) prints cputime: [dd-]hh:mm:ss. */
-static void
-fmt_cputime(uint64_t s, char *buf, size_t n)
-{
-	unsigned	h = (unsigned)(s / 3600 % 24), m = (unsigned)(s / 60 % 60);
-	unsigned	sec = (unsigned)(s % 60);
-
-	if (s >= 86400)
-		snprintf(buf, n, "%llu-%02u:%02u:%02u",
-		    (unsigned long long)(s / 86400), h, m, sec);
-	else
-		snprintf(buf, n, "%02u:%02u:%02u", h, m, sec);
 }
 
 /*
@@ -1125,8 +1114,8 @@ do_diagnostic(const struct ctl *c, const struct target *t, int width)
 		fprintf(stderr, "droverctl: %s: /proc/%d: %s\n", t->name,
 		    (int)pid, strerror(-rc));
 	}
-	fmt_etime(age, up, sizeof(up));
-	fmt_cputime(cs, cpu, sizeof(cpu));
+	fmt_ps_time(age, 0, up, sizeof(up));
+	fmt_ps_time(cs, 1, cpu, sizeof(cpu));
 	printf("* %-*s [%d] uptime=%s cputime=%s", width, t->name, (int)pid,
 	    up, cpu);
 	if (t->is_router)

@@ -34,6 +34,7 @@
 #include "proto/bus.h"
 #include "proto/tmsg.h"
 #include "scoreboard/sb.h"
+#include "th_droverd.h"
 #include "th_sb.h"
 #include "th_servers.h"
 #include "util.h"
@@ -709,17 +710,9 @@ END_TEST
 static int
 svc_log_has(const char *needle)
 {
-	char	*path = xasprintf("%s/osrfsys.log", dir), *line = NULL;
-	size_t	 cap = 0;
-	FILE	*f;
-	int	 found = 0;
+	char	*path = xasprintf("%s/osrfsys.log", dir);
+	int	 found = th_file_has(path, needle);
 
-	if ((f = fopen(path, "r")) != NULL) {
-		while (!found && getline(&line, &cap, f) > 0)
-			found = strstr(line, needle) != NULL;
-		fclose(f);
-	}
-	free(line);
 	free(path);
 	return found;
 }

@@ -81,24 +81,13 @@ start_router(void)
 static void
 wait_file_has(const char *path, const char *needle)
 {
-	uint64_t	 end = mono_ms() + WAIT_MS;
-	char		*line = NULL;
-	size_t		 cap = 0;
-	FILE		*f;
-	int		 found = 0;
+	uint64_t	end = mono_ms() + WAIT_MS;
 
-	while (!found) {
+	while (!th_file_has(path, needle)) {
 		ck_assert_msg(mono_ms() < end, "no \"%s\" in %s", needle,
 		    path);
-		if ((f = fopen(path, "r")) != NULL) {
-			while (!found && getline(&line, &cap, f) > 0)
-				found = strstr(line, needle) != NULL;
-			fclose(f);
-		}
-		if (!found)
-			(void)poll(NULL, 0, 10);	/* the file's next line */
+		(void)poll(NULL, 0, 10);	/* the file's next line */
 	}
-	free(line);
 }
 
 static void

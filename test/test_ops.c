@@ -476,24 +476,6 @@ END_TEST
 
 /* -------------------------------------------------------------- logs */
 
-/* Does file hold needle? */
-static int
-file_has(const char *path, const char *needle)
-{
-	FILE	*f;
-	char	*line = NULL;
-	size_t	 cap = 0;
-	int	 found = 0;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return 0;
-	while (!found && getline(&line, &cap, f) > 0)
-		found = strstr(line, needle) != NULL;
-	free(line);
-	fclose(f);
-	return found;
-}
-
 static int
 gen2_idle(const struct th_view *v, void *arg)
 {
@@ -520,8 +502,8 @@ START_TEST(test_droverd_log_reopen)
 	ck_assert_int_eq(kill(D.pid, SIGHUP), 0);
 	/* the parent's next lines go to a new file of the old name */
 	th_wait_log(&D, "reload: generation 2", WAIT_MS);
-	ck_assert(!file_has(old, "reload: generation 2"));
-	ck_assert(file_has(old, "serving with 1 children"));
+	ck_assert(!th_file_has(old, "reload: generation 2"));
+	ck_assert(th_file_has(old, "serving with 1 children"));
 	/* and a child forked since writes there too */
 	th_wait_sb(&D, gen2_idle, NULL, WAIT_MS, "a generation 2 child");
 	th_call(&D, "drover.test.sleep", "[0.01]", &r, WAIT_MS);
@@ -529,7 +511,7 @@ START_TEST(test_droverd_log_reopen)
 	th_reply_free(&r);
 	th_wait_log(&D, "slow request: method \"drover.test.sleep\"",
 	    WAIT_MS);
-	ck_assert(!file_has(old, "slow request"));
+	ck_assert(!th_file_has(old, "slow request"));
 }
 END_TEST
 
@@ -572,12 +554,12 @@ START_TEST(test_router_log_reopen)
 	ck_assert_int_eq(rename(D.log, old), 0);
 	ck_assert_int_eq(kill(pid, SIGHUP), 0);
 	th_wait_log(&D, "trusted domains reloaded", WAIT_MS);
-	ck_assert(!file_has(old, "trusted domains reloaded"));
+	ck_assert(!th_file_has(old, "trusted domains reloaded"));
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	D.pid = -1;
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	ck_assert(file_has(D.log, "drover-router stopped"));
+	ck_assert(th_file_has(D.log, "drover-router stopped"));
 }
 END_TEST
 

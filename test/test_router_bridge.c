@@ -56,23 +56,6 @@ write_text(const char *path, const char *text)
 	ck_assert_int_eq(fclose(f), 0);
 }
 
-static int
-file_has(const char *path, const char *needle)
-{
-	char	*line = NULL;
-	size_t	 cap = 0;
-	FILE	*f;
-	int	 found = 0;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return 0;
-	while (!found && getline(&line, &cap, f) > 0)
-		found = strstr(line, needle) != NULL;
-	free(line);
-	fclose(f);
-	return found;
-}
-
 static void
 router_alive(void)
 {
@@ -91,7 +74,7 @@ wait_file_has(const char *path, const char *needle)
 {
 	uint64_t	end = mono_ms() + WAIT_MS;
 
-	while (!file_has(path, needle)) {
+	while (!th_file_has(path, needle)) {
 		router_alive();
 		ck_assert_msg(mono_ms() < end, "no \"%s\" in %s", needle,
 		    path);

@@ -339,12 +339,18 @@ th_wait_idle(struct th_droverd *d, int n, int ms)
 int
 th_log_has(struct th_droverd *d, const char *needle)
 {
+	return th_file_has(d->log, needle);
+}
+
+int
+th_file_has(const char *path, const char *needle)
+{
 	FILE	*f;
 	char	*line = NULL;
 	size_t	 cap = 0;
 	int	 found = 0;
 
-	if ((f = fopen(d->log, "r")) == NULL)
+	if ((f = fopen(path, "r")) == NULL)
 		return 0;
 	while (!found && getline(&line, &cap, f) > 0)
 		found = strstr(line, needle) != NULL;

@@ -98,6 +98,8 @@ void	th_wait_idle(struct th_droverd *, int n, int ms);
 void	th_wait_log(struct th_droverd *, const char *needle, int ms);
 /* Does the log file hold `needle` now? */
 int	th_log_has(struct th_droverd *, const char *needle);
+/* Does a line of the file at path hold `needle` now?  0 if unreadable. */
+int	th_file_has(const char *path, const char *needle);
 /* Send a signal and wait for droverd to exit; returns its wait status. */
 int	th_droverd_stop(struct th_droverd *, int sig, int ms);
 /* Wait for droverd to exit on its own; returns its wait status. */

@@ -29,6 +29,7 @@
 
 #include "scoreboard/sb.h"
 #include "th_droverd.h"
+#include "th_openmetrics.h"
 #include "th_sb.h"
 #include "util.h"
 
@@ -367,108 +368,57 @@ START_TEST(test_method_figures_json)
 }
 END_TEST
 
-/*
- * The exposition through prometheus_client's strict OpenMetrics parser
- * (and its text-format parser, which must take the same bytes): every
- * sample printed as "S name labels value".
- */
-#define PY		"/usr/bin/python3"
-#define PY_PARSE							\
-	"import sys\n"							\
-	"from prometheus_client.openmetrics.parser import "		\
-	"text_string_to_metric_families as om\n"			\
-	"from prometheus_client.parser import "				\
-	"text_string_to_metric_families as pt\n"			\
-	"s = open(sys.argv[1]).read()\n"				\
-	"n = len(list(pt(s)))\n"					\
-	"for f in om(s):\n"						\
-	"    for x in f.samples:\n"					\
-	"        l = ','.join('%s=%s' % kv for kv in "			\
-	"sorted(x.labels.items()))\n"					\
-	"        print('S %s %s %.6f' % (x.name, l, float(x.value)))\n"	\
-	"print('TEXT %d' % n)\n"
-
-static void
-om_has(const char *parsed, const char *fmt, ...)
-{
-	char	line[512];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (strstr(parsed, line) == NULL)
-		fprintf(stderr, "parser output:\n%s", parsed);
-	ck_assert_msg(strstr(parsed, line) != NULL, "parser output lacks "
-	    "\"%s\"", line);
-}
-
+/* The exposition through a real parser (th_openmetrics.h). */
 START_TEST(test_method_figures_openmetrics)
 {
 	struct th_view	*v = xmalloc(sizeof(*v));
-	char		 path[] = "/tmp/drover-om-XXXXXX", lab[128];
-	char		*argv[5], *out, *parsed, *err;
-	int		 fd, st, i;
+	char		 lab[128];
+	char		*out, *parsed;
+	int		 i;
 
-	ck_assert_msg(access(PY, X_OK) == 0, "%s: %s (install "
-	    "python3-prometheus-client: test/deps)", PY, strerror(errno));
 	run_mix();
 	th_view(&D, v);
 	out = status_out("--openmetrics", svc_arg());
-	fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write_full(fd, out, strlen(out)), 0);
-	fd_close(&fd);
-	argv[0] = (char *)PY;
-	argv[1] = (char *)"-c";
-	argv[2] = (char *)PY_PARSE;
-	argv[3] = path;
-	argv[4] = NULL;
-	st = th_run(argv, &parsed, &err);
-	ck_assert_int_eq(unlink(path), 0);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the parser "
-	    "refused the exposition: %.2000s", err);
-	ck_assert_ptr_nonnull(strstr(parsed, "\nTEXT "));
+	parsed = th_om_parse(out);
 
 	snprintf(lab, sizeof(lab), "instance=%s,method=drover.test.sleep,"
 	    "service=drover.test", D.instance);
-	om_has(parsed, "S drover_method_calls_total %s 5.000000\n", lab);
-	om_has(parsed, "S drover_method_duration_seconds_count %s 5.000000\n",
+	th_om_want(parsed, "S drover_method_calls_total %s 5.000000\n", lab);
+	th_om_want(parsed, "S drover_method_duration_seconds_count %s 5.000000\n",
 	    lab);
 	/* labels in name order: le comes between instance and method */
-	om_has(parsed, "S drover_method_duration_seconds_bucket instance=%s,"
+	th_om_want(parsed, "S drover_method_duration_seconds_bucket instance=%s,"
 	    "le=1.048576,method=drover.test.sleep,service=drover.test "
 	    "4.000000\n", D.instance);
-	om_has(parsed, "S drover_method_duration_seconds_bucket instance=%s,"
+	th_om_want(parsed, "S drover_method_duration_seconds_bucket instance=%s,"
 	    "le=+Inf,method=drover.test.sleep,service=drover.test 5.000000\n",
 	    D.instance);
-	om_has(parsed, "S drover_method_errors_total class=4xx,%s 1.000000\n",
+	th_om_want(parsed, "S drover_method_errors_total class=4xx,%s 1.000000\n",
 	    lab);
-	om_has(parsed, "S drover_method_errors_total class=5xx,%s 0.000000\n",
+	th_om_want(parsed, "S drover_method_errors_total class=5xx,%s 0.000000\n",
 	    lab);
 	snprintf(lab, sizeof(lab), "instance=%s,method=drover.test.fail,"
 	    "service=drover.test", D.instance);
-	om_has(parsed, "S drover_method_calls_total %s 2.000000\n", lab);
-	om_has(parsed, "S drover_method_errors_total class=5xx,%s 1.000000\n",
+	th_om_want(parsed, "S drover_method_calls_total %s 2.000000\n", lab);
+	th_om_want(parsed, "S drover_method_errors_total class=5xx,%s 1.000000\n",
 	    lab);
 	snprintf(lab, sizeof(lab), "instance=%s,method=" SB_METHOD_OTHER_NAME
 	    ",service=drover.test", D.instance);
-	om_has(parsed, "S drover_method_errors_total class=4xx,%s 1.000000\n",
+	th_om_want(parsed, "S drover_method_errors_total class=4xx,%s 1.000000\n",
 	    lab);
 	/* the service as a whole, and the child's memory as sampled */
 	snprintf(lab, sizeof(lab), "instance=%s,service=drover.test",
 	    D.instance);
-	om_has(parsed, "S drover_up %s 1.000000\n", lab);
-	om_has(parsed, "S drover_requests_completed_total %s %d.000000\n",
+	th_om_want(parsed, "S drover_up %s 1.000000\n", lab);
+	th_om_want(parsed, "S drover_requests_completed_total %s %d.000000\n",
 	    lab, MIX_OK);
-	om_has(parsed, "S drover_requests_failed_total %s %d.000000\n", lab,
+	th_om_want(parsed, "S drover_requests_failed_total %s %d.000000\n", lab,
 	    MIX_FAILED);
 	i = only_slot(v);
 	ck_assert_int_ge(i, 0);
-	om_has(parsed, "S drover_child_rss_bytes %s,slot=%d %llu.000000\n",
+	th_om_want(parsed, "S drover_child_rss_bytes %s,slot=%d %llu.000000\n",
 	    lab, i, (unsigned long long)v->slot[i].rss_kb * 1024);
 	free(parsed);
-	free(err);
 	free(out);
 	free(v);
 }

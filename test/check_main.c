@@ -9,11 +9,33 @@
  * when every selected test passed.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #define SUITE(name) Suite *name##_suite(void);
 #include "suites.inc"
 #undef SUITE
+
+/*
+ * Check lists every failure in run order; a log that keeps only its
+ * last lines (CI's) then shows the last ones, usually a cascade.  Say
+ * again, last, which failed first and where.
+ */
+static void
+first_failures(SRunner *sr, int failed)
+{
+	TestResult	**tr;
+	int		  i, n = 0;
+
+	if (failed == 0 || (tr = srunner_failures(sr)) == NULL)
+		return;
+	printf("\n%d test(s) failed; the first %d:\n", failed,
+	    failed < 8 ? failed : 8);
+	for (i = 0; i < failed && n < 8; i++, n++)
+		printf("  %s:%d: %s: %s\n", tr_lfile(tr[i]), tr_lno(tr[i]),
+		    tr_tcname(tr[i]), tr_msg(tr[i]));
+	free(tr);
+}
 
 int
 main(void)
@@ -27,6 +49,7 @@ main(void)
 #undef SUITE
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
+	first_failures(sr, failed);
 	srunner_free(sr);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,15 +226,54 @@ start(enum th_server_kind k)
 	return 0;
 }
 
+/*
+ * 1 while the process group in DIR/pid exists.  `stop` removes DIR/pid,
+ * so a server a test stopped and did not start again reads as down.
+ */
+static int
+running(const struct th_server *s)
+{
+	char	 path[PATH_MAX + 8];
+	FILE	*f;
+	long	 pid = 0;
+	int	 n;
+
+	snprintf(path, sizeof(path), "%s/pid", s->dir);
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	n = fscanf(f, "%ld", &pid);
+	fclose(f);
+	return n == 1 && pid > 1 && kill(-(pid_t)pid, 0) == 0;
+}
+
 const struct th_server *
 th_server_get(enum th_server_kind k)
 {
+	struct th_server	*s;
+	const char		*args[] = { "restart", NULL, NULL };
+
 	ck_assert_int_lt(k, TH_NSERVERS);
-	if (!servers[k].started && start(k) != 0)
+	s = &servers[k];
+	if (!s->started && start(k) != 0)
 		ck_abort_msg("could not start the private %s "
 		    "(see its log above); is it installed (test/deps)?",
 		    kinds[k].script);
-	return &servers[k];
+	/*
+	 * A test that stops the shared server and fails before it starts
+	 * it again (Check runs no teardown after a failed assertion in
+	 * fork mode) must fail alone, not every TCase after it: the next
+	 * fixture brings the server back, same port and data, and says so.
+	 */
+	if (s->owned && !running(s)) {
+		fprintf(stderr, "th_servers: the private %s in %s is down "
+		    "(a test before stopped it and failed?); restarting it\n",
+		    kinds[k].script, s->dir);
+		args[1] = s->dir;
+		if (run_script(kinds[k].script, args, 0) != 0)
+			ck_abort_msg("could not restart the private %s "
+			    "(see its log above)", kinds[k].script);
+	}
+	return s;
 }
 
 const struct th_server *

@@ -76,7 +76,10 @@ struct th_server {
 /*
  * Start the server if this process has not yet (or adopt an external
  * one); fails the current test/fixture through ck_abort_msg() when it
- * cannot.  The returned struct lives until exit.
+ * cannot.  A server this binary started that is found down (a test
+ * stopped it and failed before starting it again) is restarted in place,
+ * with a line on stderr, so that one failed test does not fail every
+ * TCase after it.  The returned struct lives until exit.
  */
 const struct th_server *th_server_get(enum th_server_kind);
 

@@ -3,8 +3,8 @@
  *
  *	drover-call [-c opensrf_core.xml] [--local dir] [--to address]
  *	    [-t seconds] [--connect]
- *	    [--bench n [--concurrency c] [--warmup w] [--duration s]
- *	    [--interval ms]]
+ *	    [--bench n [--concurrency c] [--processes p] [--warmup w]
+ *	    [--duration s] [--interval ms]]
  *	    service method [json-param ...]
  *
  * Connects to the bus the opensrf_core.xml "opensrf" context names (XMPP
@@ -12,14 +12,16 @@
  * one REQUEST to the service's address (bus_service_addr(), or --to)
  * and prints each result as one line of JSON
  * (the C writer's form).  --connect wraps it in a connected session.
- * --bench runs n requests from c processes, each with its own bus
- * connection and session, and prints throughput and latency percentiles,
- * timed from when every process has logged in and run its share of the w
- * warm-up requests, plus one "RESULT k=v ..." line for scripts
+ * --bench runs n requests over c sessions, each with its own bus
+ * connection and one request out at a time, driven by p processes (1 by
+ * default) that each run their sessions from one event loop, and prints
+ * throughput and latency percentiles, timed from when every process has
+ * logged in and run its share of the w warm-up requests, plus one
+ * "RESULT k=v ..." line for scripts
  * (test/bench-e2e, test/chaos) that adds the client's own CPU time per
  * request and what became of every request: ok, errors the client was
  * told of (an error status, a bounce, its own connection lost), lost
- * (no final status within -t) and unsent.  A worker whose connection
+ * (no final status within -t) and unsent.  A session whose connection
  * goes down logs in again before its next request, so a load survives
  * a restart of the bus server; --duration and --interval make it a
  * steady load for a given time.
@@ -39,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -74,9 +77,10 @@ struct call {
 	long		 warmup;	/* untimed requests before them */
 	int		 duration_ms;	/* bench: stop starting requests
 					   after this; 0 = none */
-	int		 interval_ms;	/* bench: pause between a worker's
+	int		 interval_ms;	/* bench: pause between a session's
 					   requests */
-	int		 conc;
+	int		 conc;		/* bench: sessions */
+	int		 procs;		/* bench: processes driving them */
 	struct core_conf *core;
 	char		 addr[512];
 	char		 xid[64];
@@ -88,8 +92,8 @@ usage(FILE *f, int code)
 	fprintf(f, "usage: drover-call [-c opensrf_core.xml] [--local dir] "
 	    "[--to address] [-t seconds]\n"
 	    "                   [--connect] [--bench n [--concurrency c] "
-	    "[--warmup w]\n"
-	    "                   [--duration s] [--interval ms]]\n"
+	    "[--processes p]\n"
+	    "                   [--warmup w] [--duration s] [--interval ms]]\n"
 	    "                   service method [json-param ...]\n"
 	    "       drover-call --help | --version\n");
 	exit(code);
@@ -373,67 +377,220 @@ bench_open(struct call *c, struct bench_conn *bc, int again)
 	return 0;
 }
 
-/*
- * One timed request: its latency or outcome code.  A connection that is
- * down is opened again first (the bus server may have restarted); a
- * connected session lost to its keepalive is made anew.
- */
-static uint32_t
-bench_one(struct call *c, struct bench_conn *bc)
-{
-	json_t		*v;
-	uint64_t	 t0;
-	int		 rc;
+/* One session of a worker: its connection and the request it has out. */
+struct bench_sess {
+	struct bench_conn bc;
+	uint64_t	t0;		/* mono us it went out; 0: none out */
+	uint64_t	deadline_ms;	/* mono: its -t runs out */
+	uint64_t	next_ms;	/* mono: start the next no earlier */
+};
 
-	if ((bc->bus == NULL || bus_state(bc->bus) != BUS_UP ||
-	    (c->connect && !rt_client_connected(bc->cl))) &&
-	    bench_open(c, bc, 1) != 0) {
-		(void)poll(NULL, 0, BENCH_REOPEN_MS);	/* pacing */
-		return BENCH_UNSENT;
-	}
-	t0 = mono_us();
-	if ((rc = rt_client_request(bc->cl, c->method, c->params)) < 0)
-		return BENCH_UNSENT;
-	while ((rc = rt_client_recv(bc->cl, c->timeout_ms, &v)) == 1)
-		json_decref(v);
+/* The record for s's request, ended with rt_client outcome rc (<= 0). */
+static uint32_t
+sess_outcome(struct bench_sess *s, int rc)
+{
+	uint64_t	lat = mono_us() - s->t0;
+
+	s->t0 = 0;
 	switch (rc) {
 	case 0:
-		return (uint32_t)(mono_us() - t0);
+		return lat < BENCH_CODES ? (uint32_t)lat : BENCH_CODES - 1;
 	case -EREMOTEIO:
 		return BENCH_STATUS;
 	case -EHOSTUNREACH:
 		return BENCH_BOUNCE;
 	case -ETIMEDOUT:
-		return bus_state(bc->bus) == BUS_UP ? BENCH_LOST : BENCH_CONN;
+		return bus_state(s->bc.bus) == BUS_UP ? BENCH_LOST : BENCH_CONN;
 	default:
 		return BENCH_CONN;
 	}
 }
 
 /*
- * One worker: log in, run `warm` untimed requests, say READY, wait until
- * the parent closes the go pipe (every worker is then ready), run `n`
- * timed ones, or as many as fit in --duration, --interval apart.  A
+ * Send s's next request: 1 when it went out, 0 when it could not
+ * (*rec = BENCH_UNSENT).  A connection that is down is opened again
+ * first (the bus server may have restarted; while it cannot be, the
+ * session tries again every BENCH_REOPEN_MS, each try one unsent
+ * request); a connected session lost to its keepalive is made anew.
+ */
+static int
+sess_start(struct call *c, struct bench_sess *s, uint32_t *rec)
+{
+	*rec = BENCH_UNSENT;
+	if ((s->bc.bus == NULL || bus_state(s->bc.bus) != BUS_UP ||
+	    (c->connect && !rt_client_connected(s->bc.cl))) &&
+	    bench_open(c, &s->bc, 1) != 0) {
+		s->next_ms = mono_ms() + BENCH_REOPEN_MS;
+		return 0;
+	}
+	s->t0 = mono_us();
+	if (rt_client_request(s->bc.cl, c->method, c->params) < 0) {
+		s->t0 = 0;
+		return 0;
+	}
+	s->deadline_ms = mono_ms() + (uint64_t)c->timeout_ms;
+	return 1;
+}
+
+/*
+ * s's bus is readable (or has timed work): take what it holds.  1 when
+ * the request out ended (*rec set), else 0.  An idle session's input
+ * (a late answer of a request given up on) is dropped.
+ */
+static int
+sess_input(struct bench_sess *s, uint32_t *rec)
+{
+	json_t	*v;
+	int	 rc;
+
+	(void)bus_run(s->bc.bus);
+	if (s->t0 == 0) {
+		(void)rt_inbox_flush(s->bc.ib, 1);
+		return 0;
+	}
+	while ((rc = rt_client_poll(s->bc.cl, &v)) == 1)
+		json_decref(v);
+	if (rc == -EAGAIN)
+		return 0;
+	*rec = sess_outcome(s, rc);
+	return 1;
+}
+
+/* s's request ran out of time: whatever came last, then the outcome. */
+static uint32_t
+sess_expire(struct bench_sess *s)
+{
+	json_t	*v;
+	int	 rc;
+
+	while ((rc = rt_client_recv(s->bc.cl, 0, &v)) == 1)
+		json_decref(v);
+	return sess_outcome(s, rc);
+}
+
+static uint64_t
+min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * The timed part of a worker: n requests over its sessions, each session
+ * with one request out at a time (or as many as fit in --duration,
+ * each session pausing --interval after each), driven from one epoll
+ * loop, as a load generator should: the wake-ups and CPU it spends are
+ * taken from the servers it measures.  Records go to out.
+ */
+static void
+bench_loop(struct call *c, struct bench_sess *ss, int nsess, long n,
+    struct bench_out *out)
+{
+	struct epoll_event	 ev[64];
+	struct bench_sess	*s;
+	uint64_t		 now, end = 0, until;
+	uint32_t		 rec;
+	long			 started = 0, ended = 0;
+	int			 epfd, i, k, nev, stop;
+
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		fatal("epoll_create1");
+	if (c->duration_ms > 0)
+		end = mono_ms() + (uint64_t)c->duration_ms;
+	for (;;) {
+		now = mono_ms();
+		stop = end != 0 && now >= end;
+		until = UINT64_MAX;
+		for (i = 0; i < nsess; i++) {
+			s = &ss[i];
+			if (s->t0 != 0 && now >= s->deadline_ms) {
+				if (bench_put(out, sess_expire(s)) < 0)
+					_exit(EXIT_CONNECT);
+				ended++;
+				s->next_ms = now + (uint64_t)c->interval_ms;
+			}
+			if (s->t0 == 0 && started < n && !stop &&
+			    now >= s->next_ms) {
+				started++;
+				if (!sess_start(c, s, &rec)) {
+					if (bench_put(out, rec) < 0)
+						_exit(EXIT_CONNECT);
+					ended++;
+				}
+				now = mono_ms();
+			}
+			if (s->t0 != 0)
+				until = min_u64(until, s->deadline_ms);
+			else if (started < n && !stop)
+				until = min_u64(until, s->next_ms);
+			if (s->bc.bus != NULL) {
+				if (bus_watch(s->bc.bus, epfd, (uint64_t)i) < 0)
+					fatal("epoll_ctl");
+				if ((k = bus_timeout_ms(s->bc.bus, now)) >= 0)
+					until = min_u64(until,
+					    now + (uint64_t)k);
+			}
+		}
+		if (ended == started && (started == n || stop))
+			break;
+		if (end != 0 && !stop)
+			until = min_u64(until, end);
+		k = until == UINT64_MAX ? -1 : until <= now ? 0 :
+		    (int)min_u64(until - now, INT32_MAX);
+		if ((nev = epoll_wait(epfd, ev, ARRAY_LEN(ev), k)) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("epoll_wait");
+		}
+		for (i = 0; i < nev; i++) {
+			s = &ss[ev[i].data.u64];
+			if (sess_input(s, &rec)) {
+				if (bench_put(out, rec) < 0)
+					_exit(EXIT_CONNECT);
+				ended++;
+				s->next_ms = mono_ms() +
+				    (uint64_t)c->interval_ms;
+			}
+		}
+		/* timers of buses that had no input (a keepalive, a write) */
+		for (i = 0; nev == 0 && i < nsess; i++)
+			if (ss[i].bc.bus != NULL && sess_input(&ss[i], &rec)) {
+				if (bench_put(out, rec) < 0)
+					_exit(EXIT_CONNECT);
+				ended++;
+				ss[i].next_ms = mono_ms() +
+				    (uint64_t)c->interval_ms;
+			}
+	}
+	close(epfd);
+}
+
+/*
+ * One worker: log its nsess sessions in, run `warm` untimed requests
+ * over them, say READY, wait until the parent closes the go pipe (every
+ * worker is then ready), run the timed part, send its CPU time.  A
  * worker that cannot log in says READY too, so the parent never waits
  * for it, and exits with EXIT_CONNECT.
  */
 static void NORETURN
-bench_worker(struct call *c, long n, long warm, int fd, int go)
+bench_worker(struct call *c, int nsess, long n, long warm, int fd, int go)
 {
-	struct bench_conn	 bc = { NULL, NULL, NULL };
+	struct bench_sess	*ss = xcalloc((size_t)nsess, sizeof(*ss));
+	struct bench_conn	*bc;
 	struct bench_out	 out;
 	uint32_t		 lat;
-	uint64_t		 cpu0, end = 0;
+	uint64_t		 cpu0;
 	long			 i;
-	int			 code;
+	int			 code = 0;
 	char			 b;
 	json_t			*v;
 
-	code = bench_open(c, &bc, 0);
+	for (i = 0; i < nsess && code == 0; i++)
+		code = bench_open(c, &ss[i].bc, 0);
 	for (i = 0; code == 0 && i < warm; i++) {
-		/* untimed: errors show later */
-		if (rt_client_request(bc.cl, c->method, c->params) == 0)
-			while (rt_client_recv(bc.cl, c->timeout_ms, &v) == 1)
+		/* untimed, round robin over the sessions: errors show later */
+		bc = &ss[i % nsess].bc;
+		if (rt_client_request(bc->cl, c->method, c->params) == 0)
+			while (rt_client_recv(bc->cl, c->timeout_ms, &v) == 1)
 				json_decref(v);
 	}
 	lat = BENCH_READY;
@@ -443,15 +600,9 @@ bench_worker(struct call *c, long n, long warm, int fd, int go)
 		;	/* end of file: go */
 	close(go);
 	cpu0 = cpu_us();
-	if (c->duration_ms > 0)
-		end = mono_ms() + (uint64_t)c->duration_ms;
 	out.fd = fd;
-	for (i = 0; i < n && (end == 0 || mono_ms() < end); i++) {
-		if (i > 0 && c->interval_ms > 0)
-			(void)poll(NULL, 0, c->interval_ms);	/* pacing */
-		if (bench_put(&out, bench_one(c, &bc)) < 0)
-			_exit(EXIT_CONNECT);
-	}
+	out.n = 0;
+	bench_loop(c, ss, nsess, n, &out);
 	/* the CPU pair in one write, after the rest */
 	if (out.n + 2 > BENCH_BATCH && bench_flush(&out) < 0)
 		_exit(EXIT_CONNECT);
@@ -459,9 +610,12 @@ bench_worker(struct call *c, long n, long warm, int fd, int go)
 	out.rec[out.n++] = (uint32_t)(cpu_us() - cpu0);
 	if (bench_flush(&out) < 0)
 		_exit(EXIT_CONNECT);
-	if (c->connect && bc.cl != NULL)
-		(void)rt_client_disconnect(bc.cl);
-	bench_close(&bc);
+	for (i = 0; i < nsess; i++) {
+		if (c->connect && ss[i].bc.cl != NULL)
+			(void)rt_client_disconnect(ss[i].bc.cl);
+		bench_close(&ss[i].bc);
+	}
+	free(ss);
 	close(fd);
 	_exit(0);
 }
@@ -485,11 +639,11 @@ pct_ms(const uint32_t *v, size_t n, double p)
 	return v[i] / 1000.0;
 }
 
-/* Share i of total over c->conc workers. */
+/* Share i of total over `parts`. */
 static long
-share_of(const struct call *c, long total, int i)
+share_of(long total, int parts, int i)
 {
-	return total / c->conc + (i < total % c->conc);
+	return total / parts + (i < total % parts);
 }
 
 /* The outcomes of a run, as the parent counts them. */
@@ -565,14 +719,15 @@ bench(struct call *c)
 	memset(&sum, 0, sizeof(sum));
 	if (pipe2(pfd, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0)
 		fatal("pipe2");
-	for (i = 0; i < c->conc; i++) {
+	for (i = 0; i < c->procs; i++) {
 		if ((pid = fork()) < 0)
 			fatal("fork");
 		if (pid == 0) {
 			close(pfd[0]);
 			close(go[1]);
-			bench_worker(c, share_of(c, c->bench, i),
-			    share_of(c, c->warmup, i), pfd[1], go[0]);
+			bench_worker(c, (int)share_of(c->conc, c->procs, i),
+			    share_of(c->bench, c->procs, i),
+			    share_of(c->warmup, c->procs, i), pfd[1], go[0]);
 		}
 	}
 	close(pfd[1]);
@@ -586,7 +741,7 @@ bench(struct call *c)
 	in.have = in.at = 0;
 	while (bench_get(&in, &x) == 0) {
 		if (x == BENCH_READY) {
-			if (++ready == c->conc) {
+			if (++ready == c->procs) {
 				/* all logged in and warm: time from here */
 				t0 = mono_us();
 				cpu0 = cpu_us();
@@ -613,7 +768,7 @@ bench(struct call *c)
 		}
 		lat[nok++] = x;
 	}
-	if (ready < c->conc)
+	if (ready < c->procs)
 		close(go[1]);
 	if (sum.got < c->bench && t0 != 0) {
 		el = mono_us() - t0;
@@ -706,6 +861,7 @@ main(int argc, char **argv)
 		{ "connect", no_argument, NULL, 'k' },
 		{ "bench", required_argument, NULL, 'b' },
 		{ "concurrency", required_argument, NULL, 'n' },
+		{ "processes", required_argument, NULL, 'P' },
 		{ "warmup", required_argument, NULL, 'w' },
 		{ "duration", required_argument, NULL, 'D' },
 		{ "interval", required_argument, NULL, 'I' },
@@ -722,6 +878,7 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.timeout_ms = CALL_TIMEOUT_S * 1000;
 	c.conc = 1;
+	c.procs = 1;
 	log_init("drover-call");
 	log_set_level(LOGL_ERROR);
 	while ((ch = getopt_long(argc, argv, "c:t:hV", longopts, NULL)) !=
@@ -753,6 +910,11 @@ main(int argc, char **argv)
 			if (parse_ll(optarg, 1, CALL_MAX_CONC, &v) < 0)
 				usage(stderr, EXIT_USAGE);
 			c.conc = (int)v;
+			break;
+		case 'P':
+			if (parse_ll(optarg, 1, CALL_MAX_CONC, &v) < 0)
+				usage(stderr, EXIT_USAGE);
+			c.procs = (int)v;
 			break;
 		case 'w':
 			if (parse_ll(optarg, 0, 100000000, &v) < 0)
@@ -793,6 +955,8 @@ main(int argc, char **argv)
 		}
 		json_array_append_new(c.params, p);
 	}
+	if (c.procs > c.conc)
+		c.procs = c.conc;	/* a process drives one session at least */
 	setup_target(&c);
 	rc = c.bench > 0 ? bench(&c) : single(&c);
 	json_decref(c.params);

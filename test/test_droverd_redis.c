@@ -499,11 +499,47 @@ START_TEST(test_redis_drover_call)
 	ck_assert_int_eq(call(args, out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "5\n");
 	free(args);
-	args = xasprintf("--bench 200 --concurrency 4 --to %s drover.test "
-	    "opensrf.system.echo 1", D.listener);
-	ck_assert_msg(call(args, out, sizeof(out)) == 0, "%s", out);
-	ck_assert_msg(strstr(out, "requests 200 concurrency 4") != NULL &&
-	    strstr(out, "errors 0") != NULL, "%s", out);
+}
+END_TEST
+
+/*
+ * --bench drives its sessions from one event loop per process: every
+ * request of every session accounted for, with one process or several,
+ * stateless or connected, and a method that fails counted as errors.
+ */
+static const struct {
+	const char	*opts;		/* before --to */
+	const char	*method;
+	int		 exit;
+	const char	*want[2];	/* in the output */
+} bench_vec[] = {
+	{ "--bench 200 --concurrency 4", "opensrf.system.echo", 0,
+	    { "requests 200 concurrency 4 elapsed",
+	      "sent=200 ok=200 lost=0 unsent=0 err_status=0" } },
+	{ "--bench 200 --concurrency 5 --processes 2 --warmup 10",
+	    "opensrf.system.echo", 0,
+	    { "requests 200 concurrency 5 elapsed", "ok=200 lost=0" } },
+	{ "--bench 90 --concurrency 3 --processes 3 --connect",
+	    "opensrf.system.echo", 0,
+	    { "requests 90 concurrency 3 connected", "ok=90 lost=0" } },
+	{ "--bench 40 --concurrency 4 --interval 5", "opensrf.system.echo", 0,
+	    { "requests 40 concurrency 4", "ok=40 lost=0 unsent=0" } },
+	{ "--bench 30 --concurrency 4", "no.such.method", 2,
+	    { "errors 30 (status 30,", "ok=0 lost=0 unsent=0 err_status=30" } },
+};
+
+START_TEST(test_redis_bench)
+{
+	char	out[4096], *args;
+	int	i;
+
+	args = xasprintf("%s --to %s drover.test %s 1", bench_vec[_i].opts,
+	    D.listener, bench_vec[_i].method);
+	ck_assert_msg(call(args, out, sizeof(out)) == bench_vec[_i].exit,
+	    "%s: %s", args, out);
+	for (i = 0; i < 2; i++)
+		ck_assert_msg(strstr(out, bench_vec[_i].want[i]) != NULL,
+		    "%s: no \"%s\" in: %s", args, bench_vec[_i].want[i], out);
 	free(args);
 }
 END_TEST
@@ -524,6 +560,7 @@ droverd_redis_suite(void)
 	tcase_add_test(tc, test_redis_rescue);
 	tcase_add_test(tc, test_redis_inboxes);
 	tcase_add_test(tc, test_redis_drover_call);
+	tcase_add_loop_test(tc, test_redis_bench, 0, ARRAY_LEN(bench_vec));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("backlog");

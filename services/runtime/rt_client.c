@@ -298,6 +298,48 @@ remaining(uint64_t deadline, int timeout_ms)
 	return now >= deadline ? 0 : (int)(deadline - now);
 }
 
+/*
+ * What the current request has for the caller without reading the bus:
+ * 1 a result (*out), 0 complete, an error, or -EAGAIN when it needs more
+ * input.
+ */
+static int
+take(struct rt_client *c, json_t **out)
+{
+	if (json_array_size(c->results) > 0) {
+		*out = json_incref(json_array_get(c->results, 0));
+		(void)json_array_remove(c->results, 0);
+		return 1;
+	}
+	if (c->err != 0) {
+		c->busy = 0;
+		return c->err;
+	}
+	if (c->complete) {
+		c->busy = 0;
+		return 0;
+	}
+	return c->busy ? -EAGAIN : -EINVAL;
+}
+
+int
+rt_client_poll(struct rt_client *c, json_t **out)
+{
+	int	rc;
+
+	*out = NULL;
+	for (;;) {
+		if ((rc = take(c, out)) != -EAGAIN)
+			return rc;
+		if ((rc = pump(c, 0)) < 0) {
+			c->busy = 0;
+			return rc;
+		}
+		if (rc == 0)
+			return -EAGAIN;
+	}
+}
+
 int
 rt_client_recv(struct rt_client *c, int timeout_ms, json_t **out)
 {
@@ -307,21 +349,8 @@ rt_client_recv(struct rt_client *c, int timeout_ms, json_t **out)
 
 	*out = NULL;
 	for (;;) {
-		if (json_array_size(c->results) > 0) {
-			*out = json_incref(json_array_get(c->results, 0));
-			(void)json_array_remove(c->results, 0);
-			return 1;
-		}
-		if (c->err != 0) {
-			c->busy = 0;
-			return c->err;
-		}
-		if (c->complete) {
-			c->busy = 0;
-			return 0;
-		}
-		if (!c->busy)
-			return -EINVAL;
+		if ((rc = take(c, out)) != -EAGAIN)
+			return rc;
 		left = remaining(deadline, timeout_ms);
 		if ((rc = pump(c, left)) < 0) {
 			c->busy = 0;

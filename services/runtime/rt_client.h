@@ -36,6 +36,16 @@ int	rt_client_request(struct rt_client *, const char *method,
 	    const json_t *params) MUST_CHECK;
 int	rt_client_recv(struct rt_client *, int timeout_ms, json_t **out)
 	    MUST_CHECK;
+/*
+ * rt_client_recv() without waiting, for callers with an event loop of
+ * their own (drover-call --bench drives many sessions from one): reads
+ * what the bus already has, then 1 with a result, 0 when the request is
+ * complete, -EAGAIN when nothing more has come yet (the request stays
+ * outstanding: wait until the bus's descriptor is readable, run the bus
+ * and poll again), or the errors of rt_client_recv().  A request given
+ * up on (its deadline passed) is ended with rt_client_recv(c, 0, ..).
+ */
+int	rt_client_poll(struct rt_client *, json_t **out) MUST_CHECK;
 int	rt_client_status(const struct rt_client *, const char **text);
 /* The JID requests currently go to (service address or a drone). */
 const char *rt_client_remote(const struct rt_client *);

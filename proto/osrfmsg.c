@@ -1,7 +1,8 @@
 /*
  * osrfmsg.c: the OpenSRF message codec of osrfmsg.h.
  *
- * jansson parses; the writer is our own because the C writer's forms
+ * jansson parses, after osrfmsg_fast.c's reader declined the body (it
+ * takes the common ones without building a tree); the writer is our own because the C writer's forms
  * cannot be had from json_dumps(): jansson's JSON_ENSURE_ASCII escapes
  * with uppercase hex ("\u00E9") where OpenSRF writes lowercase, and it
  * prints reals with a fixed precision rather than reading back exactly.
@@ -9,7 +10,7 @@
  * Layout: tables (types, statuses); the JSON writer; decoding helpers
  * and osrfmsg_decode(); the encoder; class hints; reply builders.
  */
-#include "osrfmsg.h"
+#include "osrfmsg_int.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -22,7 +23,7 @@
 
 /* -------------------------------------------------------------- tables */
 
-static const char *const type_names[] = {
+const char *const osrfmsg_type_names[OSRFMSG_DISCONNECT + 1] = {
 	[OSRFMSG_CONNECT] = "CONNECT",
 	[OSRFMSG_REQUEST] = "REQUEST",
 	[OSRFMSG_RESULT] = "RESULT",
@@ -58,9 +59,9 @@ static const struct {
 const char *
 osrfmsg_type_name(enum osrfmsg_type t)
 {
-	if ((int)t <= 0 || (size_t)t >= ARRAY_LEN(type_names))
+	if ((int)t <= 0 || (size_t)t >= ARRAY_LEN(osrfmsg_type_names))
 		return NULL;
-	return type_names[t];
+	return osrfmsg_type_names[t];
 }
 
 const char *
@@ -434,8 +435,8 @@ dec_type(json_t *p, struct osrfmsg *m, size_t idx, struct proto_err *err)
 	if (get_opt_string(p, "type", &t) != 0 || t == NULL)
 		return proto_err_set(err, -EPROTO, "message %zu: missing "
 		    "type", idx);
-	for (i = 1; i < ARRAY_LEN(type_names); i++)
-		if (strcmp(t, type_names[i]) == 0) {
+	for (i = 1; i < ARRAY_LEN(osrfmsg_type_names); i++)
+		if (strcmp(t, osrfmsg_type_names[i]) == 0) {
 			m->type = (enum osrfmsg_type)i;
 			return 0;
 		}
@@ -506,6 +507,19 @@ int
 osrfmsg_decode(const char *body, size_t len, struct osrfmsg_list *l,
     struct proto_err *err)
 {
+	int	rc;
+
+	proto_err_clear(err);
+	/* the common body without a tree (osrfmsg_fast.c) */
+	if ((rc = osrfmsg_decode_fast(body, len, l)) != OSRFMSG_FAST_UNSURE)
+		return rc == 0 ? 0 : proto_err_set(err, rc, "out of memory");
+	return osrfmsg_decode_full(body, len, l, err);
+}
+
+int
+osrfmsg_decode_full(const char *body, size_t len, struct osrfmsg_list *l,
+    struct proto_err *err)
+{
 	json_t		*root, *el, *p;
 	const char	*cls;
 	size_t		 i, n = 0;
@@ -559,6 +573,7 @@ osrfmsg_list_clear(struct osrfmsg_list *l)
 {
 	free(l->msg);
 	json_decref(l->root);
+	free(l->text);
 	memset(l, 0, sizeof(*l));
 }
 

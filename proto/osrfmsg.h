@@ -46,8 +46,10 @@
  *
  * Memory: struct osrfmsg is a VIEW and owns nothing.
  *  - Decoded messages point into their struct osrfmsg_list, which owns
- *    the parsed JSON; they are valid until osrfmsg_list_clear().  Take a
- *    json_incref() on params/content to keep them longer.
+ *    the parsed JSON (the whole tree, or for the common body only the
+ *    params and content values and a copy of the text: osrfmsg_fast.c);
+ *    they are valid until osrfmsg_list_clear().  Take a json_incref() on
+ *    params/content to keep them longer.
  *  - To encode, fill a struct osrfmsg (the osrfmsg_make_*() helpers do)
  *    with pointers you own; the encoder only reads them.
  *
@@ -133,10 +135,13 @@ struct osrfmsg_list {
 	size_t		 n;		/* messages in msg[] */
 	struct osrfmsg	*msg;
 	long long	 err_trace;	/* on failure: see above */
-	json_t		*root;		/* private: the parsed body */
+	json_t		*root;		/* private: the parsed body, or the
+					   values kept from it */
+	char		*text;		/* private: strings the messages
+					   point to, or NULL */
 };
 
-#define OSRFMSG_LIST_INIT	{ 0, NULL, 0, NULL }
+#define OSRFMSG_LIST_INIT	{ 0, NULL, 0, NULL, NULL }
 
 /*
  * Decode a body (len bytes, need not be NUL-terminated).  *l must be

@@ -4,13 +4,15 @@
  * Decode; what decodes must encode (jansson holds only valid UTF-8 and
  * finite numbers), and encoding is a fixed point: decode(encode(x))
  * encodes to the same bytes.  The listener's 503 helper must never fail
- * on any body.
+ * on any body.  The fast reader (osrfmsg_fast.c) takes nothing the full
+ * reader refuses and decodes what it takes as the full reader does.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "proto/osrfmsg.h"
+#include "th_osrfmsg.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -23,6 +25,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (osrfmsg_error_body((const char *)data, size, 503, NULL, &u) != 0)
 		abort();
 	pbuf_free(&u);
+	if (th_osrfmsg_fast_vs_full((const char *)data, size) < 0)
+		abort();
 	if (osrfmsg_decode((const char *)data, size, &l, NULL) != 0)
 		return 0;
 	if (osrfmsg_encode(l.msg, l.n, &b1, NULL) != 0)

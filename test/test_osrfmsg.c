@@ -16,6 +16,7 @@
 #include "proto/osrfmsg.h"
 #include "proto/tmsg.h"
 #include "th_capture.h"
+#include "th_osrfmsg.h"
 
 START_TEST(test_capture_bodies)
 {
@@ -25,7 +26,7 @@ START_TEST(test_capture_bodies)
 	struct proto_err	 e;
 	struct pbuf		 b = { 0 };
 	size_t			 n, i;
-	int			 from_c;
+	int			 from_c, fast;
 
 	v = thc_load(&n);
 	ck_assert_uint_lt((size_t)_i, n);
@@ -44,6 +45,14 @@ START_TEST(test_capture_bodies)
 	ck_assert_msg(osrfmsg_decode(m.body, strlen(m.body), &l, &e) == 0,
 	    "%s:%d: %s", v->file, v->line, e.reason);
 	ck_assert_uint_ge(l.n, 1);
+	from_c = v->c_written || (v->dir == THC_S2C &&
+	    strstr(v->text, "router_to=") != NULL);
+	/* the fast reader takes every C-written body, and agrees */
+	fast = th_osrfmsg_fast_vs_full(m.body, strlen(m.body));
+	ck_assert_msg(fast >= 0, "%s:%d: the fast reader disagrees", v->file,
+	    v->line);
+	ck_assert_msg(fast == 1 || !from_c, "%s:%d: a C-written body left to "
+	    "the full reader", v->file, v->line);
 	for (i = 0; i < l.n; i++) {
 		ck_assert_ptr_nonnull(osrfmsg_type_name(l.msg[i].type));
 		ck_assert_int_eq(l.msg[i].thread_trace, 1);
@@ -56,8 +65,6 @@ START_TEST(test_capture_bodies)
 			ck_assert_ptr_nonnull(l.msg[i].payload_class);
 	}
 	ck_assert_int_eq(osrfmsg_encode(l.msg, l.n, &b, &e), 0);
-	from_c = v->c_written || (v->dir == THC_S2C &&
-	    strstr(v->text, "router_to=") != NULL);
 	if (from_c)
 		ck_assert_str_eq(b.data, m.body);
 	pbuf_free(&b);
@@ -504,6 +511,8 @@ START_TEST(test_read)
 		ck_assert_ptr_null(m->tz);
 	}
 	osrfmsg_list_clear(&l);
+	ck_assert_int_ge(th_osrfmsg_fast_vs_full(reads[_i].body,
+	    strlen(reads[_i].body)), 0);
 }
 END_TEST
 
@@ -579,6 +588,102 @@ START_TEST(test_malformed)
 	ck_assert_int_eq(l.err_trace, bad[_i].err_trace);
 	ck_assert_int_eq(osrfmsg_decode(bad[_i].body, strlen(bad[_i].body), &l,
 	    NULL), bad[_i].rc);
+	/* left to the full reader, which words the error */
+	ck_assert_int_eq(th_osrfmsg_fast_vs_full(bad[_i].body,
+	    strlen(bad[_i].body)), 0);
+}
+END_TEST
+
+#define RES(tt, content) M("\"threadTrace\":" tt ",\"locale\":\"en-US\"," \
+	"\"type\":\"RESULT\",\"payload\":{\"__c\":\"osrfResult\",\"__p\":{" \
+	"\"status\":\"OK\",\"statusCode\":\"200\",\"content\":" content "}}")
+#define REQ(params) M("\"threadTrace\":\"1\",\"type\":\"REQUEST\"," \
+	"\"payload\":{\"__c\":\"osrfMethod\",\"__p\":{\"method\":\"m\"," \
+	"\"params\":" params "}}")
+
+/*
+ * The fast reader's subset (osrfmsg_fast.c): what it takes (1) it must
+ * decode as the full reader does; the rest (0) it leaves alone.
+ */
+static const struct {
+	const char	*name;
+	const char	*body;
+	int		 fast;
+} fast_vec[] = {
+	{ "C writer, RESULT and STATUS", "[" RES("\"1\"", "3") ","
+	    M("\"threadTrace\":\"1\",\"locale\":\"en-US\",\"type\":"
+	    "\"STATUS\",\"payload\":{\"__c\":\"osrfConnectStatus\","
+	    "\"__p\":{\"status\":\"Request Complete\",\"statusCode\":"
+	    "\"205\"}}") "]", 1 },
+	{ "whitespace everywhere", " [ {\"__c\" : \"osrfMessage\" , \"__p\" :"
+	    " { \"type\" : \"CONNECT\" , \"threadTrace\" : 7 } } ] ", 1 },
+	{ "numbers as JSON numbers", "[" M("\"threadTrace\":-0,\"api_level\":"
+	    "2,\"type\":\"STATUS\",\"payload\":{\"__c\":\"x\",\"__p\":"
+	    "{\"statusCode\":404}}") "]", 1 },
+	{ "trace text as strtoll reads it", "[" RES("\" +5\"", "null") "]", 1 },
+	{ "content of every kind", "[" RES("\"2\"", "{\"a\":[1,2.5,\"x,]}\\\"\","
+	    "true,null,{\"__c\":\"aou\",\"__p\":[]}]}") "]", 1 },
+	{ "content non-ASCII and escaped", "[" RES("\"2\"",
+	    "\"\\u00e9\xc3\xa9\"") "]", 1 },
+	{ "params null, scalar, array", "[" REQ("null") "," REQ("5") ","
+	    REQ("[1,[2]]") "]", 1 },
+	{ "nulls for the optional strings", "[" M("\"threadTrace\":null,"
+	    "\"locale\":null,\"tz\":null,\"ingress\":null,\"type\":"
+	    "\"DISCONNECT\"") "]", 1 },
+	{ "empty", "[]", 1 },
+	{ "an escape in a skeleton string", "[" M("\"type\":\"REQUEST\","
+	    "\"payload\":{\"__c\":\"osrfMethod\",\"__p\":{\"method\":"
+	    "\"a\\\"b\"}}") "]", 0 },
+	{ "non-ASCII status text", "[" M("\"type\":\"STATUS\",\"payload\":"
+	    "{\"__c\":\"x\",\"__p\":{\"status\":\"\xc3\xa9\","
+	    "\"statusCode\":1}}") "]", 0 },
+	{ "a key of nobody's", "[" M("\"type\":\"CONNECT\",\"x\":1") "]",
+	    0 },
+	{ "a duplicate key", "[" M("\"type\":\"CONNECT\",\"threadTrace\":1,"
+	    "\"threadTrace\":2") "]", 0 },
+	{ "__p before __c", "[{\"__p\":{\"type\":\"CONNECT\"},\"__c\":"
+	    "\"osrfMessage\"}]", 0 },
+	{ "an element that is not a message", "[1," M("\"type\":\"CONNECT\"")
+	    "]", 0 },
+	{ "payload on a CONNECT", "[" M("\"type\":\"CONNECT\",\"payload\":"
+	    "null") "]", 0 },
+	{ "payload before type", "[" M("\"payload\":{\"__c\":\"osrfResult\","
+	    "\"__p\":{\"statusCode\":1}},\"type\":\"RESULT\"") "]", 0 },
+	{ "a real threadTrace", "[" RES("1.0", "1") "]", 0 },
+	{ "a leading zero", "[" RES("01", "1") "]", 0 },
+	{ "an integer beyond long long", "[" RES("\"1\"",
+	    "123456789012345678901234") "]", 0 },
+	{ "content nested deeper than the fast limit", NULL, 0 },
+	{ "RESULT without statusCode", "[" M("\"type\":\"RESULT\","
+	    "\"payload\":{\"__c\":\"osrfResult\",\"__p\":{\"content\":1}}")
+	    "]", 0 },
+	{ "trailing bytes", "[] []", 0 },
+	{ "content not JSON", "[" RES("\"1\"", "tru") "]", 0 },
+};
+
+START_TEST(test_fast_reader)
+{
+	struct pbuf	 b = { 0 };
+	const char	*body = fast_vec[_i].body;
+	int		 i;
+
+	if (body == NULL) {
+		ck_assert_int_eq(pbuf_adds(&b, "[{\"__c\":\"osrfMessage\","
+		    "\"__p\":{\"type\":\"RESULT\",\"payload\":{\"__c\":"
+		    "\"osrfResult\",\"__p\":{\"statusCode\":\"200\","
+		    "\"content\":"), 0);
+		for (i = 0; i <= OSRFMSG_FAST_MAX_DEPTH; i++)
+			ck_assert_int_eq(pbuf_addc(&b, '['), 0);
+		for (i = 0; i <= OSRFMSG_FAST_MAX_DEPTH; i++)
+			ck_assert_int_eq(pbuf_addc(&b, ']'), 0);
+		ck_assert_int_eq(pbuf_adds(&b, "}}}}]"), 0);
+		body = b.data;
+	}
+	ck_assert_msg(th_osrfmsg_fast_vs_full(body, strlen(body)) ==
+	    fast_vec[_i].fast, "%s: %s", fast_vec[_i].name,
+	    fast_vec[_i].fast ? "not taken, or not as the full reader" :
+	    "taken");
+	pbuf_free(&b);
 }
 END_TEST
 
@@ -772,6 +877,7 @@ osrfmsg_suite(void)
 	tc = tcase_create("read");
 	tcase_add_loop_test(tc, test_read, 0, (int)ARRAY_LEN(reads));
 	tcase_add_loop_test(tc, test_malformed, 0, (int)ARRAY_LEN(bad));
+	tcase_add_loop_test(tc, test_fast_reader, 0, (int)ARRAY_LEN(fast_vec));
 	tcase_add_test(tc, test_limit);
 	tcase_add_test(tc, test_deep_json);
 	suite_add_tcase(s, tc);

@@ -867,20 +867,25 @@ rstatus_wait(const char *want)
 	free(path);
 }
 
-/* drover-call svc_a add 2 3 through the router: its exit status. */
+/*
+ * drover-call -t secs svc_a add 2 3 through the router: its exit status
+ * (it must answer 5 when 0).  Its standard error goes to *errp, or is
+ * dropped when errp is NULL.
+ */
 static int
-call_add(void)
+call_add_t(int secs, char **errp)
 {
-	char	*argv[10], *path, *core, *out, *err;
+	char	*argv[10], *path, *core, *out, *err, t[16];
 	int	 st;
 
 	path = xasprintf("%s/drover-call", getenv("DROVER_BIN"));
 	core = xasprintf("%s/core.xml", dir);
+	snprintf(t, sizeof(t), "%d", secs);
 	argv[0] = path;
 	argv[1] = "-c";
 	argv[2] = core;
 	argv[3] = "-t";
-	argv[4] = "5";
+	argv[4] = t;
 	argv[5] = svc_a;
 	argv[6] = "add";
 	argv[7] = "2";
@@ -891,10 +896,19 @@ call_add(void)
 	if (WEXITSTATUS(st) == 0)
 		ck_assert_str_eq(out, "5\n");
 	free(out);
-	free(err);
+	if (errp != NULL)
+		*errp = err;
+	else
+		free(err);
 	free(path);
 	free(core);
 	return WEXITSTATUS(st);
+}
+
+static int
+call_add(void)
+{
+	return call_add_t(5, NULL);
 }
 
 /* The router and one service on ejabberd: the order and a real call. */
@@ -902,7 +916,7 @@ START_TEST(test_xmpp_router_and_service)
 {
 	const struct th_server	*ej = th_server(TH_EJABBERD);
 	struct run		 r;
-	char			*core, *path, *argv[10], *out, *err, *want;
+	char			*core, *path, *err, *want;
 	char			*rpid;
 	pid_t			 pa, pr;
 	int			 st;
@@ -953,26 +967,9 @@ START_TEST(test_xmpp_router_and_service)
 	ck_assert(alive(pr));
 
 	/* through the router, to which the service registered */
-	path = xasprintf("%s/drover-call", getenv("DROVER_BIN"));
-	core = xasprintf("%s/core.xml", dir);
-	argv[0] = path;
-	argv[1] = "-c";
-	argv[2] = core;
-	argv[3] = "-t";
-	argv[4] = "10";
-	argv[5] = svc_a;
-	argv[6] = "add";
-	argv[7] = "2";
-	argv[8] = "3";
-	argv[9] = NULL;
-	st = th_run(argv, &out, &err);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	    "drover-call: %d: %s", st, err);
-	ck_assert_str_eq(out, "5\n");
-	free(out);
+	st = call_add_t(10, &err);
+	ck_assert_msg(st == 0, "drover-call: %d: %s", st, err);
 	free(err);
-	free(path);
-	free(core);
 
 	/* diagnostic: the router's line first, then the service's */
 	ctl_xmpp(&r, "--diagnostic", NULL);
@@ -1058,9 +1055,8 @@ write_redis_core(enum th_server_kind srv, const char *dom)
 START_TEST(test_redis_router_and_service)
 {
 	struct run	 r;
-	char		*path, *core, *argv[10], *out, *err, dom[64];
+	char		*err, dom[64];
 	pid_t		 pa;
-	int		 st;
 
 	snprintf(dom, sizeof(dom), "c%d.private", (int)getpid());
 	write_redis_core(TH_REDIS, dom);
@@ -1071,39 +1067,19 @@ START_TEST(test_redis_router_and_service)
 	ck_assert_msg(r.code == 0, "start %s: %s", svc_a, r.err);
 	run_free(&r);
 	pa = read_pid(svc_a);
-	path = xasprintf("%s/drover-call", getenv("DROVER_BIN"));
-	core = xasprintf("%s/core.xml", dir);
-	argv[0] = path;
-	argv[1] = "-c";
-	argv[2] = core;
-	argv[3] = "-t";
-	argv[4] = "10";
-	argv[5] = svc_a;
-	argv[6] = "add";
-	argv[7] = "2";
-	argv[8] = "3";
-	argv[9] = NULL;
 	/* the registration may trail the start by a moment: 404 until */
 	{
 		uint64_t	end = mono_ms() + WAIT_MS;
 		struct timespec	ts = { 0, 20 * 1000 * 1000 };
 
-		for (;;) {
-			st = th_run(argv, &out, &err);
-			if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-				break;
+		while (call_add_t(10, &err) != 0) {
 			ck_assert_msg(mono_ms() < end, "drover-call: %s",
 			    err);
-			free(out);
 			free(err);
 			nanosleep(&ts, NULL);	/* a retry step */
 		}
+		free(err);
 	}
-	ck_assert_str_eq(out, "5\n");
-	free(out);
-	free(err);
-	free(path);
-	free(core);
 	ctl_xmpp(&r, "reload", svc_a);
 	ck_assert_msg(r.code == 0, "reload: %s", r.err);
 	run_free(&r);

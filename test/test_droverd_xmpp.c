@@ -81,13 +81,7 @@ start_router(void)
 static void
 wait_file_has(const char *path, const char *needle)
 {
-	uint64_t	end = mono_ms() + WAIT_MS;
-
-	while (!th_file_has(path, needle)) {
-		ck_assert_msg(mono_ms() < end, "no \"%s\" in %s", needle,
-		    path);
-		(void)poll(NULL, 0, 10);	/* the file's next line */
-	}
+	th_wait_file(path, needle, WAIT_MS, NULL, NULL);
 }
 
 static void

@@ -100,27 +100,13 @@ write_core(const char *user, const char *pass)
 static void
 router_alive(void)
 {
-	int	st;
-
-	if (router_pid > 0 && waitpid(router_pid, &st, WNOHANG) ==
-	    router_pid) {
-		router_pid = -1;
-		ck_abort_msg("drover-router exited (status %d); see %s", st,
-		    rlog);
-	}
+	th_child_alive(&router_pid, rlog);
 }
 
 static void
 wait_file_has(const char *path, const char *needle)
 {
-	uint64_t	end = mono_ms() + WAIT_MS;
-
-	while (!th_file_has(path, needle)) {
-		router_alive();
-		ck_assert_msg(mono_ms() < end, "no \"%s\" in %s", needle,
-		    path);
-		(void)poll(NULL, 0, 10);	/* the file's next line */
-	}
+	th_wait_file(path, needle, WAIT_MS, &router_pid, rlog);
 }
 
 static void

@@ -49,6 +49,7 @@
 #include "proto/tmsg.h"
 #include "proto/xmpp.h"
 #include "th_notify.h"
+#include "th_droverd.h"
 #include "th_servers.h"
 
 #define DEADLINE_MS	10000
@@ -99,13 +100,7 @@ write_core(const char *trust)
 static void
 router_alive(void)
 {
-	int	st;
-
-	if (waitpid(router_pid, &st, WNOHANG) == router_pid) {
-		router_pid = -1;
-		ck_abort_msg("drover-router exited (status %d); see %s", st,
-		    log_path);
-	}
+	th_child_alive(&router_pid, log_path);
 }
 
 /* Read the status file into buf; 1 if it contains want. */

@@ -360,6 +360,33 @@ th_file_has(const char *path, const char *needle)
 }
 
 void
+th_child_alive(pid_t *pid, const char *log)
+{
+	int	st;
+
+	if (*pid > 0 && waitpid(*pid, &st, WNOHANG) == *pid) {
+		*pid = -1;
+		ck_abort_msg("a daemon of the test exited (status %d); see %s",
+		    st, log);
+	}
+}
+
+void
+th_wait_file(const char *path, const char *needle, int ms, pid_t *pid,
+    const char *log)
+{
+	uint64_t	end = mono_ms() + (uint64_t)ms;
+
+	while (!th_file_has(path, needle)) {
+		if (pid != NULL)
+			th_child_alive(pid, log);
+		ck_assert_msg(mono_ms() < end, "no \"%s\" in %s", needle,
+		    path);
+		tick();
+	}
+}
+
+void
 th_wait_log(struct th_droverd *d, const char *needle, int ms)
 {
 	uint64_t	end = mono_ms() + (uint64_t)ms;

@@ -100,6 +100,18 @@ void	th_wait_log(struct th_droverd *, const char *needle, int ms);
 int	th_log_has(struct th_droverd *, const char *needle);
 /* Does a line of the file at path hold `needle` now?  0 if unreadable. */
 int	th_file_has(const char *path, const char *needle);
+/*
+ * A helper daemon the test started (drover-router, say) must still run:
+ * if *pid (> 0) has exited, fail now with its status and its log, and
+ * set *pid to -1.  Nothing when *pid <= 0.
+ */
+void	th_child_alive(pid_t *pid, const char *log);
+/*
+ * Wait up to ms until a line of the file at path holds `needle`; with
+ * pid, fail at once when that daemon exits meanwhile (th_child_alive()).
+ */
+void	th_wait_file(const char *path, const char *needle, int ms, pid_t *pid,
+	    const char *log);
 /* Send a signal and wait for droverd to exit; returns its wait status. */
 int	th_droverd_stop(struct th_droverd *, int sig, int ms);
 /* Wait for droverd to exit on its own; returns its wait status. */

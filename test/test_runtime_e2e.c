@@ -32,6 +32,7 @@
 #include "services/runtime/rt_client.h"
 #include "services/runtime/rt_inbox.h"
 #include "proto/bus.h"
+#include "th_servers.h"
 
 #define NSVC		5
 #define READY_MS	15000	/* servers start within this, or fail */
@@ -63,24 +64,6 @@ inst(const char *service)
 }
 
 
-static int
-free_port(void)
-{
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof(sin);
-	int			fd, port;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert_int_ge(fd, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	port = ntohs(sin.sin_port);
-	close(fd);
-	return port;
-}
 
 static void
 write_file(const char *path, const char *text)
@@ -400,7 +383,7 @@ servers_up(void)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(busdir, sizeof(busdir), "%s/bus", dir);
 	ck_assert_int_eq(mkdir(busdir, 0700), 0);
-	mc_port = free_port();
+	mc_port = th_free_port();
 	write_conf();
 	if ((why = build_example()) == NULL &&
 	    (why = start_memcached()) == NULL)

@@ -24,13 +24,33 @@ th_port_free() {
 	[ -z "$(ss -Htan "( sport = :$1 )" 2>/dev/null)" ]
 }
 
-# th_free_port: print an unused TCP port from the dynamic range.  Racy by
-# nature; a server that then fails to bind fails its readiness check
-# loudly, with its log.
+# th_port_span: "FIRST COUNT" of the ports to pick servers' ports from:
+# below the kernel's ephemeral range (ip_local_port_range), or above it
+# when it starts too low.  Never inside it: there the kernel hands the
+# port to outgoing connections (thousands a second under load) and a
+# client that connects to its own server's port while the server is down
+# can even get that very port as its source and connect to itself; the
+# server restarted on that port then fails with EADDRINUSE.
+th_port_span() {
+	local lo=32768 hi=60999
+	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+	if [ "$lo" -gt 12000 ]; then
+		echo "10000 $(( lo - 10000 ))"
+	elif [ "$hi" -lt 63000 ]; then
+		echo "$(( hi + 1 )) $(( 65535 - hi ))"
+	else
+		echo "20000 40000"	# no room outside: as before
+	fi
+}
+
+# th_free_port: print an unused TCP port outside the ephemeral range
+# (th_port_span).  Racy by nature; a server that then fails to bind fails
+# its readiness check loudly, with its log.
 th_free_port() {
-	local p i
+	local p i first count
+	read -r first count <<<"$(th_port_span)"
 	for i in $(seq 1 200); do
-		p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+		p=$(( first + (RANDOM * 32768 + RANDOM) % count ))
 		if th_port_free "$p"; then
 			echo "$p"
 			return 0

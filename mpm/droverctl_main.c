@@ -1052,11 +1052,12 @@ proc_times(pid_t pid, uint64_t *age_s, uint64_t *cpu_s)
 }
 
 /*
- * Children busy (on a request or held by a session) and the cap in
- * force, from the service's scoreboard.  0 or -errno.
+ * The service's children (every live slot: idle, busy, in a session or
+ * on their way out, as osrf_control counts drone processes) and the cap
+ * in force, from the service's scoreboard.  0 or -errno.
  */
 static int
-drones(const char *service, unsigned *busy, unsigned *max)
+drones(const char *service, unsigned *live, unsigned *max)
 {
 	struct sb		*sb = NULL;
 	struct sb_info		 info;
@@ -1072,41 +1073,45 @@ drones(const char *service, unsigned *busy, unsigned *max)
 		sb_close(&sb);
 		return rc;
 	}
-	*busy = 0;
+	*live = 0;
 	for (i = 0; i < SB_SLOTS; i++)
-		if (sb_read_slot(sb, i, &si) == 0 &&
-		    (si.state == SB_BUSY || si.state == SB_SESSION))
-			(*busy)++;
+		if (sb_read_slot(sb, i, &si) == 0 && si.pid > 0 &&
+		    si.state != SB_EMPTY && si.state != SB_DEAD)
+			(*live)++;
 	*max = info.max_children_now;
 	sb_close(&sb);
 	return 0;
 }
 
 /*
- * One line per target, in osrf_control --diagnostic's layout, so that
- * scripts written for it read ours (the format is an interface,
- * documented in droverctl(8)):
+ * One line per target in osrf_control --diagnostic's layout, byte for
+ * byte, so that scripts written for it read ours (the layout is an
+ * interface, documented in droverctl(8)):
  *
- *	* opensrf.math   [4242] uptime=01:02:03 cputime=00:00:07 #drones=2/10  20%
- *	* opensrf.dbmath [not running]
+ *	* opensrf.dbmath  is not running
+ *	* opensrf.math    [4242] uptime=01:02:03    cputime=00:00:07    #drones=3/10  30%
+ *	* router          [4240] uptime=01:02:05    cputime=00:00:01
  *
- * The name is padded to the longest; drones are the children busy on a
- * request or in a session over max_children in force, and the
- * percentage is the first over the second, rounded down.  The router's
- * line stops after cputime.  1 when the target does not run.
+ * (the router's line ends with the space after cputime's padding), and
+ * for a service without children a second line "* \tERR <name> has no
+ * running drones.".
+ * The name is padded to the longest and followed by one space; uptime
+ * and cputime are padded to 11; drones are the live children over
+ * max_children in force, the percentage rounded down.  1 when the
+ * target does not run.
  */
 static int
 do_diagnostic(const struct ctl *c, const struct target *t, int width)
 {
 	char		 up[32], cpu[32];
 	uint64_t	 age = 0, cs = 0;
-	unsigned	 busy, max;
+	unsigned	 live, max;
 	pid_t		 pid;
 	int		 rc;
 
 	(void)c;
 	if ((pid = target_pid(t)) == 0) {
-		printf("* %-*s [not running]\n", width, t->name);
+		printf("* %-*s  is not running\n", width, t->name);
 		return 1;
 	}
 	if ((rc = proc_times(pid, &age, &cs)) < 0) {
@@ -1116,25 +1121,37 @@ do_diagnostic(const struct ctl *c, const struct target *t, int width)
 	}
 	fmt_ps_time(age, 0, up, sizeof(up));
 	fmt_ps_time(cs, 1, cpu, sizeof(cpu));
-	printf("* %-*s [%d] uptime=%s cputime=%s", width, t->name, (int)pid,
-	    up, cpu);
+	printf("* %-*s  [%d] uptime=%-11s cputime=%-11s ", width, t->name,
+	    (int)pid, up, cpu);
 	if (t->is_router)
 		printf("\n");
-	else if ((rc = drones(t->name, &busy, &max)) < 0) {
+	else if ((rc = drones(t->name, &live, &max)) < 0) {
 		printf("\n");
 		fprintf(stderr, "droverctl: %s: scoreboard: %s\n", t->name,
 		    strerror(-rc));
-	} else
-		printf(" #drones=%u/%u %3u%%\n", busy, max, max > 0 ?
-		    busy * 100 / max : 0);
+	} else {
+		printf("#drones=%u/%u %3u%%\n", live, max, max > 0 ?
+		    live * 100 / max : 0);
+		if (live == 0)
+			printf("* \tERR %s has no running drones.\n", t->name);
+	}
 	return 0;
+}
+
+/* Targets by name, as osrf_control lists them. */
+static int
+cmp_target(const void *a, const void *b)
+{
+	return strcmp((*(const struct target *const *)a)->name,
+	    (*(const struct target *const *)b)->name);
 }
 
 static int
 run_action(struct ctl *c, enum action a)
 {
-	size_t	i;
-	int	fail = 0, down = 0, width = 0;
+	struct target	**byname;
+	size_t		  i;
+	int		  fail = 0, down = 0, width = 0;
 
 	switch (a) {
 	case A_START:
@@ -1166,11 +1183,16 @@ run_action(struct ctl *c, enum action a)
 			return CTL_EXIT_NOTRUNNING;
 		break;
 	case A_DIAGNOSTIC:
-		for (i = 0; i < c->nt; i++)
+		byname = xcalloc(c->nt, sizeof(*byname));
+		for (i = 0; i < c->nt; i++) {
+			byname[i] = &c->t[i];
 			if ((int)strlen(c->t[i].name) > width)
 				width = (int)strlen(c->t[i].name);
+		}
+		qsort(byname, c->nt, sizeof(*byname), cmp_target);
 		for (i = 0; i < c->nt; i++)
-			down += do_diagnostic(c, &c->t[i], width);
+			down += do_diagnostic(c, byname[i], width);
+		free(byname);
 		if (down > 0)
 			return CTL_EXIT_NOTRUNNING;
 		break;

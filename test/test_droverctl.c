@@ -460,8 +460,8 @@ START_TEST(test_diagnostic_stopped)
 
 	ctl(&r, how[_i], NULL, NULL, NULL);
 	ck_assert_int_eq(r.code, 3);
-	want = xasprintf("* %s [not running]\n* %s [not running]\n", svc_a,
-	    svc_b);
+	want = xasprintf("* %s  is not running\n* %s  is not running\n",
+	    svc_a, svc_b);
 	ck_assert_msg(strstr(r.out, want) != NULL, "stdout: %s", r.out);
 	free(want);
 	run_free(&r);
@@ -590,8 +590,10 @@ diag_line(const char *out, const char *svc, pid_t pid, const char *drones)
 	char		*pat, *line = NULL;
 	int		 rc;
 
-	pat = xasprintf("^\\* %s \\[%d\\] uptime=[0-9]{2}:[0-9]{2} "
-	    "cputime=[0-9]{2}:[0-9]{2}:[0-9]{2} #drones=%s$", svc, (int)pid,
+	/* osrf_control's layout: name and one space, " [pid] ", times
+	   padded to 11 and a space each */
+	pat = xasprintf("^\\* %s  \\[%d\\] uptime=[0-9]{2}:[0-9]{2} {7}"
+	    "cputime=[0-9]{2}:[0-9]{2}:[0-9]{2} {4}#drones=%s$", svc, (int)pid,
 	    drones);
 	ck_assert_int_eq(regcomp(&re, pat, REG_EXTENDED | REG_NEWLINE), 0);
 	rc = regexec(&re, out, 1, &m, 0);
@@ -668,8 +670,9 @@ session_end(struct bus **b)
 }
 
 /*
- * diagnostic of a running service: its pid, times and drones (busy over
- * max_children), the stopped one's line, exit 3 while one is stopped.
+ * diagnostic of a running service: its pid, times and drones (live
+ * children over max_children), the stopped one's line, exit 3 while one
+ * is stopped.
  */
 START_TEST(test_diagnostic_running)
 {
@@ -686,17 +689,19 @@ START_TEST(test_diagnostic_running)
 
 	ctl(&r, "diagnostic", NULL, NULL, NULL);
 	ck_assert_msg(r.code == 3, "diagnostic: %d: %s", r.code, r.err);
-	diag_line(r.out, svc_a, pa, "0/4   0%");
-	want = xasprintf("* %s [not running]\n", svc_b);
+	/* min_children 2 of max_children 4 live */
+	diag_line(r.out, svc_a, pa, "2/4  50%");
+	want = xasprintf("* %s  is not running\n", svc_b);
 	ck_assert_msg(strstr(r.out, want) != NULL, "stdout: %s", r.out);
 	free(want);
 	run_free(&r);
 
-	/* one child held by a session counts as a busy drone */
+	/* a child held by a session is still one of the live drones; a
+	   spare may have been forked beside it */
 	b = session_begin();
 	ctl(&r, "--diagnostic", svc_a, NULL, NULL);
 	ck_assert_msg(r.code == 0, "diagnostic: %d: %s", r.code, r.err);
-	diag_line(r.out, svc_a, pa, "1/4  25%");
+	diag_line(r.out, svc_a, pa, "(2/4  50|3/4  75|4/4 100)%");
 	run_free(&r);
 	session_end(&b);
 
@@ -971,13 +976,15 @@ START_TEST(test_xmpp_router_and_service)
 	ck_assert_msg(st == 0, "drover-call: %d: %s", st, err);
 	free(err);
 
-	/* diagnostic: the router's line first, then the service's */
+	/* diagnostic: sorted by name, so the service's line, then the
+	   router's (padded to the service's name, no drones) */
 	ctl_xmpp(&r, "--diagnostic", NULL);
 	ck_assert_msg(r.code == 3, "diagnostic: %d: %s", r.code, r.err);
-	want = xasprintf("\n* router %*s[%d] uptime=", (int)strlen(svc_a) - 6,
+	want = xasprintf("\n* router%*s  [%d] uptime=", (int)strlen(svc_a) - 6,
 	    "", (int)pr);
 	ck_assert_msg(strstr(r.out, want) != NULL, "%s", r.out);
-	diag_line(strstr(r.out, want), svc_a, pa, "0/4   0%");
+	ck_assert_msg(strstr(r.out, svc_a) < strstr(r.out, want), "%s", r.out);
+	diag_line(r.out, svc_a, pa, "2/4  50%");
 	free(want);
 	run_free(&r);
 

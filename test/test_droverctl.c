@@ -581,13 +581,16 @@ START_TEST(test_restart_new_pid)
 }
 END_TEST
 
-/* The service's line, matched whole: a script's regular expression. */
-static void
-diag_line(const char *out, const char *svc, pid_t pid, const char *drones)
+/*
+ * Does out hold the service's line, matched whole as a script's regular
+ * expression would?  The pattern goes to *patp (caller frees) if asked.
+ */
+static int
+diag_matches(const char *out, const char *svc, pid_t pid,
+    const char *drones, char **patp)
 {
 	regex_t		 re;
-	regmatch_t	 m;
-	char		*pat, *line = NULL;
+	char		*pat;
 	int		 rc;
 
 	/* osrf_control's layout: name and one space, " [pid] ", times
@@ -596,14 +599,58 @@ diag_line(const char *out, const char *svc, pid_t pid, const char *drones)
 	    "cputime=[0-9]{2}:[0-9]{2}:[0-9]{2} {4}#drones=%s$", svc, (int)pid,
 	    drones);
 	ck_assert_int_eq(regcomp(&re, pat, REG_EXTENDED | REG_NEWLINE), 0);
-	rc = regexec(&re, out, 1, &m, 0);
-	if (rc == 0)
-		line = xasprintf("%.*s", (int)(m.rm_eo - m.rm_so),
-		    out + m.rm_so);
-	ck_assert_msg(rc == 0, "no line /%s/ in:\n%s", pat, out);
+	rc = regexec(&re, out, 0, NULL, 0);
 	regfree(&re);
-	free(line);
+	if (patp != NULL)
+		*patp = pat;
+	else
+		free(pat);
+	return rc == 0;
+}
+
+static void
+diag_line(const char *out, const char *svc, pid_t pid, const char *drones)
+{
+	char	*pat;
+
+	ck_assert_msg(diag_matches(out, svc, pid, drones, &pat),
+	    "no line /%s/ in:\n%s", pat, out);
 	free(pat);
+}
+
+/*
+ * Run `diagnostic` (through run, e.g. ctl() or ctl_xmpp() bound to their
+ * arguments) until svc's line shows `drones`: droverd forks its
+ * min_children after it starts to serve, so the count settles a moment
+ * after the start.  Leaves the last output in *r; the caller asserts.
+ */
+static void
+diag_wait(struct run *r, void (*run)(struct run *), const char *svc,
+    pid_t pid, const char *drones)
+{
+	struct timespec	step = { 0, 20 * 1000 * 1000 };
+	uint64_t	end = mono_ms() + WAIT_MS;
+
+	for (;;) {
+		run(r);
+		if (diag_matches(r->out, svc, pid, drones, NULL) ||
+		    mono_ms() >= end)
+			return;
+		run_free(r);
+		nanosleep(&step, NULL);		/* polling step */
+	}
+}
+
+static void
+diag_local(struct run *r)
+{
+	ctl(r, "diagnostic", NULL, NULL, NULL);
+}
+
+static void
+diag_xmpp(struct run *r)
+{
+	ctl_xmpp(r, "--diagnostic", NULL);
 }
 
 /*
@@ -687,9 +734,9 @@ START_TEST(test_diagnostic_running)
 	pa = read_pid(svc_a);
 	ck_assert(alive(pa));
 
-	ctl(&r, "diagnostic", NULL, NULL, NULL);
-	ck_assert_msg(r.code == 3, "diagnostic: %d: %s", r.code, r.err);
 	/* min_children 2 of max_children 4 live */
+	diag_wait(&r, diag_local, svc_a, pa, "2/4  50%");
+	ck_assert_msg(r.code == 3, "diagnostic: %d: %s", r.code, r.err);
 	diag_line(r.out, svc_a, pa, "2/4  50%");
 	want = xasprintf("* %s  is not running\n", svc_b);
 	ck_assert_msg(strstr(r.out, want) != NULL, "stdout: %s", r.out);
@@ -978,7 +1025,7 @@ START_TEST(test_xmpp_router_and_service)
 
 	/* diagnostic: sorted by name, so the service's line, then the
 	   router's (padded to the service's name, no drones) */
-	ctl_xmpp(&r, "--diagnostic", NULL);
+	diag_wait(&r, diag_xmpp, svc_a, pa, "2/4  50%");
 	ck_assert_msg(r.code == 3, "diagnostic: %d: %s", r.code, r.err);
 	want = xasprintf("\n* router%*s  [%d] uptime=", (int)strlen(svc_a) - 6,
 	    "", (int)pr);

@@ -474,6 +474,19 @@ min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+/* Count a request that ended with record rec; `pace`: s's next starts
+ * --interval from now. */
+static void
+sess_record(struct call *c, struct bench_sess *s, struct bench_out *out,
+    uint32_t rec, int pace, long *ended)
+{
+	if (bench_put(out, rec) < 0)
+		_exit(EXIT_CONNECT);
+	(*ended)++;
+	if (pace)
+		s->next_ms = mono_ms() + (uint64_t)c->interval_ms;
+}
+
 /*
  * The timed part of a worker: n requests over its sessions, each session
  * with one request out at a time (or as many as fit in --duration,
@@ -502,20 +515,15 @@ bench_loop(struct call *c, struct bench_sess *ss, int nsess, long n,
 		until = UINT64_MAX;
 		for (i = 0; i < nsess; i++) {
 			s = &ss[i];
-			if (s->t0 != 0 && now >= s->deadline_ms) {
-				if (bench_put(out, sess_expire(s)) < 0)
-					_exit(EXIT_CONNECT);
-				ended++;
-				s->next_ms = now + (uint64_t)c->interval_ms;
-			}
+			if (s->t0 != 0 && now >= s->deadline_ms)
+				sess_record(c, s, out, sess_expire(s), 1,
+				    &ended);
 			if (s->t0 == 0 && started < n && !stop &&
 			    now >= s->next_ms) {
 				started++;
-				if (!sess_start(c, s, &rec)) {
-					if (bench_put(out, rec) < 0)
-						_exit(EXIT_CONNECT);
-					ended++;
-				}
+				/* unsent: sess_start() paced the retry */
+				if (!sess_start(c, s, &rec))
+					sess_record(c, s, out, rec, 0, &ended);
 				now = mono_ms();
 			}
 			if (s->t0 != 0)
@@ -543,23 +551,13 @@ bench_loop(struct call *c, struct bench_sess *ss, int nsess, long n,
 		}
 		for (i = 0; i < nev; i++) {
 			s = &ss[ev[i].data.u64];
-			if (sess_input(s, &rec)) {
-				if (bench_put(out, rec) < 0)
-					_exit(EXIT_CONNECT);
-				ended++;
-				s->next_ms = mono_ms() +
-				    (uint64_t)c->interval_ms;
-			}
+			if (sess_input(s, &rec))
+				sess_record(c, s, out, rec, 1, &ended);
 		}
 		/* timers of buses that had no input (a keepalive, a write) */
 		for (i = 0; nev == 0 && i < nsess; i++)
-			if (ss[i].bc.bus != NULL && sess_input(&ss[i], &rec)) {
-				if (bench_put(out, rec) < 0)
-					_exit(EXIT_CONNECT);
-				ended++;
-				ss[i].next_ms = mono_ms() +
-				    (uint64_t)c->interval_ms;
-			}
+			if (ss[i].bc.bus != NULL && sess_input(&ss[i], &rec))
+				sess_record(c, &ss[i], out, rec, 1, &ended);
 	}
 	close(epfd);
 }

@@ -4,8 +4,8 @@
  * memcached, and the runtime's client session in the test process.
  *
  * The servers start once per TCase (unchecked fixture) in a private
- * directory: memcached on a free 127.0.0.1 port, then one droverd per
- * service with -f --local.  Readiness is an event with a deadline: a
+ * directory: the shared private memcached of test/servers (th_servers.h),
+ * then one droverd per service with -f --local.  Readiness is an event with a deadline: a
  * listener is ready when it answers opensrf.system.time; a server that
  * died fails the setup at once.  Teardown stops them (SIGTERM, then
  * SIGKILL after a bounded wait) and removes the directory.  A missing
@@ -47,7 +47,6 @@ static const char *const services[NSVC] = {
 static char	 dir[64];
 static char	 busdir[128];
 static pid_t	 droverd[NSVC];
-static pid_t	 memcached_pid;
 static int	 mc_port;
 
 /* ------------------------------------------------------- servers */
@@ -147,54 +146,6 @@ nap_ms(long ms)
 	struct timespec	ts = { 0, ms * 1000000L };
 
 	nanosleep(&ts, NULL);	/* between readiness polls, not a sync */
-}
-
-static const char *
-start_memcached(void)
-{
-	static const char *const paths[] = { "/usr/bin/memcached",
-	    "/usr/local/bin/memcached" };
-	char		port[16], *argv[10];
-	uint64_t	end;
-	size_t		i;
-	int		n = 0, fd, rc;
-	struct sockaddr_in sin;
-
-	snprintf(port, sizeof(port), "%d", mc_port);
-	for (i = 0; i < ARRAY_LEN(paths); i++)
-		if (access(paths[i], X_OK) == 0)
-			break;
-	if (i == ARRAY_LEN(paths))
-		return "memcached is not installed (test/deps)";
-	argv[n++] = (char *)paths[i];
-	argv[n++] = "-l";
-	argv[n++] = "127.0.0.1";
-	argv[n++] = "-p";
-	argv[n++] = port;
-	argv[n++] = "-U";
-	argv[n++] = "0";
-	if (geteuid() == 0) {
-		argv[n++] = "-u";
-		argv[n++] = "nobody";
-	}
-	argv[n] = NULL;
-	if ((memcached_pid = spawn(argv)) < 0)
-		return "cannot start memcached";
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)mc_port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	for (end = mono_ms() + READY_MS;; nap_ms(10)) {
-		if (!alive(memcached_pid))
-			return "memcached died at start";
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		rc = connect(fd, (struct sockaddr *)&sin, sizeof(sin));
-		close(fd);
-		if (rc == 0)
-			return NULL;
-		if (mono_ms() >= end)
-			return "memcached did not listen in time";
-	}
 }
 
 static void
@@ -383,10 +334,9 @@ servers_up(void)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(busdir, sizeof(busdir), "%s/bus", dir);
 	ck_assert_int_eq(mkdir(busdir, 0700), 0);
-	mc_port = th_free_port();
+	mc_port = th_server_get(TH_MEMCACHED)->port;
 	write_conf();
-	if ((why = build_example()) == NULL &&
-	    (why = start_memcached()) == NULL)
+	if ((why = build_example()) == NULL)
 		why = start_services();
 	if (why != NULL) {
 		/* an unchecked setup that fails gets no teardown */
@@ -403,7 +353,6 @@ servers_down(void)
 
 	for (i = 0; i < NSVC; i++)
 		stop(&droverd[i]);
-	stop(&memcached_pid);
 	if (getenv("DROVER_KEEP_TMP") != NULL)
 		return;		/* logs kept for a post-mortem */
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
@@ -587,39 +536,18 @@ START_TEST(test_connected_timeout)
 END_TEST
 
 /*
- * Kill memcached from the test process (not its parent: the fixture's
- * process reaps it) and wait until its port refuses connections.
+ * memcached gone: a clear 503, and the service keeps serving.  The
+ * shared memcached is started again at the end (if the test fails
+ * first, the next fixture that needs it does that).
  */
-static void
-memcached_gone(void)
-{
-	struct sockaddr_in	sin;
-	uint64_t		end;
-	int			fd, rc;
-
-	ck_assert_int_eq(kill(memcached_pid, SIGKILL), 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)mc_port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	for (end = mono_ms() + READY_MS;; nap_ms(10)) {
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		rc = connect(fd, (struct sockaddr *)&sin, sizeof(sin));
-		close(fd);
-		if (rc < 0)
-			return;
-		ck_assert_msg(mono_ms() < end, "memcached still listens");
-	}
-}
-
-/* memcached gone: a clear 503, and the service keeps serving. */
 START_TEST(test_cache_down)
 {
 	struct cli	 cl;
 	json_t		*got;
 	const char	*text;
 
-	memcached_gone();
+	/* stop returns once its process group is gone */
+	ck_assert_int_eq(th_server_stop(TH_MEMCACHED), 0);
 	memset(&cl, 0, sizeof(cl));
 	cli_open(&cl, "drover.cache");
 	ck_assert_int_eq(call(&cl, "drover.cache.put", "[\"k\",1]", &got),
@@ -632,6 +560,7 @@ START_TEST(test_cache_down)
 	ck_assert_int_eq(json_integer_value(json_array_get(got, 0)), 7);
 	json_decref(got);
 	cli_close(&cl);
+	ck_assert_int_eq(th_server_start_again(TH_MEMCACHED), 0);
 }
 END_TEST
 

@@ -11,12 +11,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -313,50 +311,6 @@ int
 th_server_start_again(enum th_server_kind k)
 {
 	return simple(k, "restart");
-}
-
-int
-th_free_port(void)
-{
-	struct sockaddr_in	 sin;
-	FILE			*f;
-	int			 lo = 32768, hi = 60999, first, count, i, fd;
-	int			 port, ok;
-
-	if ((f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re")) !=
-	    NULL) {
-		if (fscanf(f, "%d %d", &lo, &hi) != 2) {
-			lo = 32768;
-			hi = 60999;
-		}
-		fclose(f);
-	}
-	/* as th_port_span in test/servers/lib.sh */
-	if (lo > 12000) {
-		first = 10000;
-		count = lo - 10000;
-	} else if (hi < 63000) {
-		first = hi + 1;
-		count = 65535 - hi;
-	} else {
-		first = 20000;
-		count = 40000;
-	}
-	for (i = 0; i < 200; i++) {
-		port = first + (int)((unsigned)random() % (unsigned)count);
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		ck_assert_int_ge(fd, 0);
-		memset(&sin, 0, sizeof(sin));
-		sin.sin_family = AF_INET;
-		sin.sin_port = htons((uint16_t)port);
-		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		ok = bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
-		close(fd);
-		if (ok)
-			return port;
-	}
-	ck_abort_msg("no free TCP port in %d-%d", first, first + count - 1);
-	return -1;
 }
 
 int

@@ -94,13 +94,6 @@ int	th_server_stop(enum th_server_kind);
 int	th_server_start_again(enum th_server_kind);
 int	th_server_restart(enum th_server_kind);
 
-/*
- * A TCP port on 127.0.0.1 that nothing uses now, outside the kernel's
- * ephemeral range (test/servers/README says why), for a server a test
- * starts itself.
- */
-int	th_free_port(void);
-
 /* Register one more account (ejabberd and prosody); 0 or -1. */
 int	th_server_adduser(enum th_server_kind, const char *user,
 	    const char *host, const char *password);
